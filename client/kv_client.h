@@ -1,0 +1,81 @@
+// client/: the library applications link to talk to a quorumkv cluster.
+//
+// KvClient sends each request to a node of the cluster (any node can
+// coordinate) and moves on to the next endpoint when one cannot be reached.
+// Results are the API's protobuf messages; failures are absl::Status with
+// the canonical codes of the store (UNAVAILABLE: quorum not met; DEADLINE_
+// EXCEEDED: outcome unknown; INVALID_ARGUMENT: nothing written;
+// FAILED_PRECONDITION: too many siblings), and carry the coordinator's
+// QuorumInfo as a payload when there was one (see QuorumInfoOf).
+//
+// Reading and writing with contexts:
+//   auto got = client->Get("cart/alice");
+//   // merge LiveValues(*got) as the app sees fit, then:
+//   client->Put("cart/alice", merged, {.context = got->context()});
+#ifndef QUORUMKV_CLIENT_KV_CLIENT_H_
+#define QUORUMKV_CLIENT_KV_CLIENT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/kv.grpc.pb.h"
+
+namespace quorumkv {
+
+struct KvClientOptions {
+  std::vector<std::string> endpoints;         // host:port of one or more nodes
+  absl::Duration timeout = absl::Seconds(5);  // default per-request deadline
+};
+
+struct ReadOptions {
+  uint32_t r = 0;  // 0: the cluster's default R
+  bool strict = false;
+  absl::Duration timeout = absl::ZeroDuration();  // 0: the client's default
+};
+
+struct WriteOptions {
+  uint32_t w = 0;  // 0: the cluster's default W
+  bool strict = false;
+  std::string context;  // from a Get; empty for a blind write
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+// Thread-safe.
+class KvClient {
+ public:
+  // INVALID_ARGUMENT if no endpoint is given. Does not contact the cluster.
+  static absl::StatusOr<std::unique_ptr<KvClient>> Connect(KvClientOptions options);
+
+  // OK with found() false when R replicas do not have the key (or hold only
+  // tombstones).
+  absl::StatusOr<v1::GetResponse> Get(const std::string& key, const ReadOptions& options = {});
+  absl::StatusOr<v1::PutResponse> Put(const std::string& key, const std::string& value,
+                                      const WriteOptions& options = {});
+  absl::StatusOr<v1::PutResponse> Delete(const std::string& key, const WriteOptions& options = {});
+  absl::StatusOr<v1::StatusResponse> Status();
+  absl::StatusOr<v1::RingResponse> Ring();
+
+ private:
+  explicit KvClient(KvClientOptions options);
+  // Calls `rpc` on each endpoint in turn until one is reached.
+  template <typename Response, typename Rpc>
+  absl::StatusOr<Response> CallAnyNode(absl::Duration timeout, Rpc rpc);
+
+  const KvClientOptions options_;
+  std::vector<std::unique_ptr<v1::KvService::Stub>> stubs_;
+};
+
+// The coordinator's quorum metadata attached to a failed request, if any.
+std::optional<v1::QuorumInfo> QuorumInfoOf(const absl::Status& status);
+// True when more than one sibling is live.
+bool HasConflict(const v1::GetResponse& response);
+// The values of the live siblings, in sibling order.
+std::vector<std::string> LiveValues(const v1::GetResponse& response);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_CLIENT_KV_CLIENT_H_

@@ -1,0 +1,119 @@
+#include "replication/object.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace quorumkv {
+namespace {
+
+bool DotLess(const Sibling& a, const Sibling& b) { return a.dot < b.dot; }
+
+// Two siblings with one dot must be the same write. If a reused dot ever let
+// them differ, pick one by content so that merging stays deterministic.
+const Sibling& PickSameDot(const Sibling& a, const Sibling& b) {
+  if (a == b) return a;
+  auto key = [](const Sibling& s) { return std::tie(s.hlc, s.tombstone, s.value); };
+  return key(a) >= key(b) ? a : b;
+}
+
+}  // namespace
+
+size_t LiveSiblingCount(const Object& object) {
+  return std::count_if(object.siblings.begin(), object.siblings.end(),
+                       [](const Sibling& s) { return !s.tombstone; });
+}
+
+size_t ValueBytes(const Object& object) {
+  size_t bytes = 0;
+  for (const Sibling& s : object.siblings) bytes += s.value.size();
+  return bytes;
+}
+
+absl::Status CheckFreshDot(const Object& local, const VersionVector& context, const Dot& dot) {
+  if (dot.counter == 0 || local.context.Covers(dot) || context.Covers(dot)) {
+    return absl::InternalError(absl::StrCat("dot ", DotToString(dot),
+                                            " is not newer than the object's context ",
+                                            VersionVectorToString(local.context)));
+  }
+  return absl::OkStatus();
+}
+
+Object ApplyWrite(const Object& local, const VersionVector& context, Sibling sibling) {
+  Object result;
+  result.context = local.context;
+  result.context.Merge(context);
+  result.context.Add(sibling.dot);
+  for (const Sibling& s : local.siblings) {
+    if (!context.Covers(s.dot)) result.siblings.push_back(s);
+  }
+  auto pos = std::upper_bound(result.siblings.begin(), result.siblings.end(), sibling, DotLess);
+  result.siblings.insert(pos, std::move(sibling));
+  return result;
+}
+
+Object Sync(const Object& a, const Object& b) {
+  Object result;
+  result.context = a.context;
+  result.context.Merge(b.context);
+  // Both sibling lists are sorted by dot: walk them together. A sibling
+  // present on one side only survives unless the other side has seen its
+  // dot (then the other side replaced it).
+  auto ia = a.siblings.begin();
+  auto ib = b.siblings.begin();
+  while (ia != a.siblings.end() || ib != b.siblings.end()) {
+    if (ib == b.siblings.end() || (ia != a.siblings.end() && ia->dot < ib->dot)) {
+      if (!b.context.Covers(ia->dot)) result.siblings.push_back(*ia);
+      ++ia;
+    } else if (ia == a.siblings.end() || ib->dot < ia->dot) {
+      if (!a.context.Covers(ib->dot)) result.siblings.push_back(*ib);
+      ++ib;
+    } else {
+      result.siblings.push_back(PickSameDot(*ia, *ib));
+      ++ia;
+      ++ib;
+    }
+  }
+  return result;
+}
+
+Object SyncLastWriterWins(const Object& a, const Object& b) {
+  Object result;
+  result.context = a.context;
+  result.context.Merge(b.context);
+  const Sibling* newest = nullptr;
+  for (const Object* side : {&a, &b}) {
+    for (const Sibling& s : side->siblings) {
+      if (newest == nullptr || std::tie(s.hlc, s.dot) > std::tie(newest->hlc, newest->dot)) {
+        newest = &s;
+      }
+    }
+  }
+  if (newest != nullptr) result.siblings.push_back(*newest);
+  return result;
+}
+
+Object ApplyWriteLastWriterWins(const Object& local, const VersionVector& context,
+                                Sibling sibling) {
+  Object write;
+  write.context = context;
+  write.context.Add(sibling.dot);
+  write.siblings.push_back(std::move(sibling));
+  return SyncLastWriterWins(local, write);
+}
+
+Object ApplyWrite(MergePolicy policy, const Object& local, const VersionVector& context,
+                  Sibling sibling) {
+  return policy == MergePolicy::kLastWriterWins
+             ? ApplyWriteLastWriterWins(local, context, std::move(sibling))
+             : ApplyWrite(local, context, std::move(sibling));
+}
+
+Object Sync(MergePolicy policy, const Object& a, const Object& b) {
+  return policy == MergePolicy::kLastWriterWins ? SyncLastWriterWins(a, b) : Sync(a, b);
+}
+
+bool Descends(const Object& newer, const Object& older) { return Sync(newer, older) == newer; }
+
+}  // namespace quorumkv

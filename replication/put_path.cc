@@ -1,0 +1,242 @@
+// ReplicaNode's put path: validation, forwarding, the local write and the
+// fan-out to the other home replicas.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "replication/logging.h"
+#include "replication/object_codec.h"
+#include "replication/put_coordinator.h"
+#include "replication/replica_node.h"
+#include "replication/request_validation.h"
+#include "replication/status_macros.h"
+
+namespace quorumkv {
+
+struct ReplicaNode::LocalWrite {
+  Object stored;
+  Dot dot;
+};
+
+struct ReplicaNode::ForwardState {
+  pb::CoordinatePutRequest request;
+  std::vector<std::string> candidates;  // home replicas, tried in order
+  size_t next = 0;
+  std::vector<std::string> errors;
+  absl::Time call_deadline;
+  PutDone done;
+};
+
+namespace {
+
+bool Contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// Adding a sibling past the limit is refused; a write that resolves
+// siblings is always let through.
+absl::Status CheckSiblingLimit(const Object& before, const Object& after, absl::string_view key) {
+  const size_t live = LiveSiblingCount(after);
+  if (live > kMaxSiblings && live > LiveSiblingCount(before)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("too many siblings, resolve first: the key has ", LiveSiblingCount(before),
+                     " concurrent values (limit ", kMaxSiblings,
+                     "); write with the context of a get to replace them"));
+  }
+  if (live >= kSiblingWarnThreshold && live > LiveSiblingCount(before)) {
+    Log(LogLevel::kWarning,
+        absl::StrCat("key '", key, "' has ", live, " siblings (warning at ", kSiblingWarnThreshold,
+                     ", refused past ", kMaxSiblings, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckObjectSize(const Object& after, uint64_t limit) {
+  const size_t bytes = ValueBytes(after);
+  if (bytes > limit) {
+    return absl::FailedPreconditionError(absl::StrCat("the key's siblings would hold ", bytes,
+                                                      " bytes, over max_object_bytes=", limit,
+                                                      "; resolve siblings first"));
+  }
+  return absl::OkStatus();
+}
+
+// Runs `done` once the coordinator decides; owns the coordinator.
+class PutOperation {
+ public:
+  PutOperation(PutPlan plan, pb::PutResponse response, ReplicaNode::PutDone done)
+      : coordinator_(std::move(plan)), response_(std::move(response)), done_(std::move(done)) {}
+
+  std::vector<std::string> Targets() {
+    absl::MutexLock lock(&mu_);
+    return coordinator_.Targets();
+  }
+  pb::ReplicaWriteRequest Request() {
+    absl::MutexLock lock(&mu_);
+    return coordinator_.request();
+  }
+
+  void OnReply(const std::string& from, const absl::Status& status, absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    coordinator_.OnReply(from, status, now);
+  }
+
+  // Calls `done` if the outcome is decided and it has not been called yet.
+  void MaybeFinish() {
+    ReplicaNode::PutDone done;
+    absl::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!done_ || !coordinator_.decided()) return;
+      done = std::move(done_);
+      done_ = nullptr;
+      status = coordinator_.outcome();
+      *response_.mutable_quorum() = coordinator_.quorum();
+    }
+    done(status, response_);
+  }
+
+ private:
+  absl::Mutex mu_;
+  PutCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
+  pb::PutResponse response_;  // written once, under mu_, before done_ is taken
+  ReplicaNode::PutDone done_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+void ReplicaNode::Put(const pb::PutRequest& request, absl::Time deadline, PutDone done) {
+  CoordinatePut(request, deadline, /*forwarded=*/false, std::move(done));
+}
+
+void ReplicaNode::HandleCoordinatePut(const pb::CoordinatePutRequest& request, absl::Time deadline,
+                                      std::function<void(pb::CoordinatePutResponse)> done) {
+  CoordinatePut(request.put(), deadline, /*forwarded=*/true,
+                [done = std::move(done)](absl::Status status, pb::PutResponse response) {
+                  pb::CoordinatePutResponse reply;
+                  reply.mutable_outcome()->set_code(static_cast<int>(status.code()));
+                  reply.mutable_outcome()->set_message(std::string(status.message()));
+                  *reply.mutable_response() = std::move(response);
+                  done(std::move(reply));
+                });
+}
+
+void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadline, bool forwarded,
+                                PutDone done) {
+  pb::PutResponse response;
+  response.set_key(request.key());
+  response.mutable_quorum()->set_coordinator(self());
+  absl::Status valid = ValidatePutRequest(config(), request);
+  if (!valid.ok()) return done(valid, response);
+  absl::StatusOr<VersionVector> context = DecodeContext(request.context());
+  if (!context.ok()) return done(context.status(), response);
+
+  const PreferenceList& pref = ring_.ForKey(request.key());
+  if (!Contains(pref.home, self())) {
+    if (forwarded) {
+      return done(absl::FailedPreconditionError(absl::StrCat(
+                      "put forwarded to ", self(),
+                      ", which is not a home replica of the key (do the nodes share one config?)")),
+                  response);
+    }
+    auto state = std::make_shared<ForwardState>();
+    *state->request.mutable_put() = request;
+    state->request.set_from(self());
+    state->candidates = pref.home;
+    // The home replica coordinates until then; this node answers after.
+    state->call_deadline = ReplicaDeadline(deadline);
+    state->done = std::move(done);
+    return ForwardPut(std::move(state));
+  }
+
+  const absl::Time start = clock_->Now();
+  absl::StatusOr<LocalWrite> local = ApplyLocalWrite(request, *context);
+  if (!local.ok()) return done(local.status(), response);
+
+  ToProto(local->dot, response.mutable_dot());
+  VersionVector reply_context = *context;
+  reply_context.Add(local->dot);
+  response.set_context(EncodeContext(reply_context));
+
+  auto op = std::make_shared<PutOperation>(PutPlan{.key = request.key(),
+                                                   .self = self(),
+                                                   .home = pref.home,
+                                                   .w = EffectiveW(config(), request),
+                                                   .default_r = config().default_r(),
+                                                   .stored = std::move(local->stored),
+                                                   .start = start},
+                                           std::move(response), std::move(done));
+  const absl::Time replica_deadline = ReplicaDeadline(deadline);
+  const pb::ReplicaWriteRequest write = op->Request();
+  Clock* clock = clock_;
+  for (const std::string& target : op->Targets()) {
+    transport_->Write(target, write, replica_deadline,
+                      [op, target, clock](absl::StatusOr<pb::ReplicaWriteResponse> reply) {
+                        op->OnReply(target, reply.status(), clock->Now());
+                        op->MaybeFinish();
+                      });
+  }
+  op->MaybeFinish();
+}
+
+absl::StatusOr<ReplicaNode::LocalWrite> ReplicaNode::ApplyLocalWrite(const pb::PutRequest& request,
+                                                                     const VersionVector& context) {
+  const MergePolicy policy = PolicyFor(request.key());
+  LocalWrite result;
+  auto write = [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+    const Object local = current.value_or(Object());
+    // Issued under the key's lock: this actor's dots reach its replica of
+    // the key in counter order.
+    ASSIGN_OR_RETURN(result.dot, store_->IssueDot());
+    RETURN_IF_ERROR(CheckFreshDot(local, context, result.dot));
+    // The new write's timestamp follows every write this replica has seen.
+    for (const Sibling& s : local.siblings) hlc_.Observe(s.hlc);
+    Object next = ApplyWrite(policy, local, context,
+                             Sibling{.dot = result.dot,
+                                     .hlc = hlc_.Now(),
+                                     .tombstone = request.tombstone(),
+                                     .value = request.value()});
+    RETURN_IF_ERROR(CheckSiblingLimit(local, next, request.key()));
+    RETURN_IF_ERROR(CheckObjectSize(next, config().max_object_bytes()));
+    return next;
+  };
+  ASSIGN_OR_RETURN(result.stored, store_->Update(request.key(), write));
+  return result;
+}
+
+void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
+  if (state->next == state->candidates.size()) {
+    pb::PutResponse response;
+    response.set_key(state->request.put().key());
+    response.mutable_quorum()->set_coordinator(self());
+    return state->done(
+        absl::UnavailableError(absl::StrCat("no home replica of the key could coordinate the put (",
+                                            absl::StrJoin(state->errors, "; "), ")")),
+        response);
+  }
+  const std::string to = state->candidates[state->next++];
+  transport_->CoordinatePut(
+      to, state->request, state->call_deadline,
+      [this, state, to](absl::StatusOr<pb::CoordinatePutResponse> reply) {
+        if (reply.ok()) {
+          const absl::Status outcome(static_cast<absl::StatusCode>(reply->outcome().code()),
+                                     reply->outcome().message());
+          return state->done(outcome, std::move(*reply->mutable_response()));
+        }
+        if (reply.status().code() == absl::StatusCode::kUnavailable) {
+          state->errors.push_back(absl::StrCat(to, ": ", reply.status().message()));
+          return ForwardPut(state);
+        }
+        pb::PutResponse response;
+        response.set_key(state->request.put().key());
+        response.mutable_quorum()->set_coordinator(to);
+        state->done(
+            absl::Status(reply.status().code(),
+                         absl::StrCat("outcome unknown: forwarded to coordinator ", to,
+                                      ", which failed to answer: ", reply.status().message())),
+            response);
+      });
+}
+
+}  // namespace quorumkv

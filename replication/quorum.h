@@ -1,0 +1,36 @@
+// Quorum arithmetic: small pure functions, tested exhaustively.
+#ifndef QUORUMKV_REPLICATION_QUORUM_H_
+#define QUORUMKV_REPLICATION_QUORUM_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace quorumkv {
+
+// OK iff 1 <= value <= n. Otherwise INVALID_ARGUMENT naming the parameter,
+// e.g. "W=4 is not in 1..N=3".
+absl::Status ValidateQuorumSize(absl::string_view name, uint32_t value, uint32_t n);
+
+// A read quorum of r and a write quorum of w drawn from the same n home
+// replicas always share a replica iff r + w > n.
+constexpr bool StrictOverlap(uint32_t r, uint32_t w, uint32_t n) { return r + w > n; }
+
+enum class QuorumState {
+  kPending,     // not enough successes yet, but still reachable
+  kMet,         // at least `required` successes
+  kImpossible,  // too many failures: the pending replies cannot make it up
+};
+
+// REQUIRES: successes + failures <= targets.
+constexpr QuorumState EvaluateQuorum(uint32_t successes, uint32_t failures, uint32_t targets,
+                                     uint32_t required) {
+  if (successes >= required) return QuorumState::kMet;
+  if (targets - failures < required) return QuorumState::kImpossible;
+  return QuorumState::kPending;
+}
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_REPLICATION_QUORUM_H_

@@ -1,0 +1,148 @@
+#include "server/grpc_transport.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "proto/grpc_status_codec.h"
+#include "replication/cluster_config.h"
+
+namespace quorumkv {
+namespace {
+
+template <typename Request, typename Response>
+struct CallState {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+  Transport::Callback<Response> done;
+};
+
+// gRPC's connection errors run to several lines of resolver detail; a
+// quorum error lists one per replica, so keep them short.
+absl::Status FromTransportStatus(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return FromGrpcStatus(status);
+  const std::string& message = status.error_message();
+  if (message.find("Connection refused") != std::string::npos) {
+    return absl::UnavailableError("unreachable (connection refused)");
+  }
+  if (message.find("failed to connect") != std::string::npos) {
+    return absl::UnavailableError("unreachable");
+  }
+  return FromGrpcStatus(status);
+}
+
+}  // namespace
+
+grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_message_bytes, INT32_MAX)));
+  args.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message_bytes, INT32_MAX)));
+  return args;
+}
+
+std::chrono::system_clock::time_point ToGrpcDeadline(Clock* clock, absl::Time deadline) {
+  return absl::ToChronoTime(absl::Now() + (deadline - clock->Now()));
+}
+
+absl::Time FromGrpcDeadline(Clock* clock, std::chrono::system_clock::time_point deadline) {
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return clock->Now() + (absl::FromChrono(deadline) - absl::Now());
+}
+
+GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock)
+    : self_(std::move(self)), config_(std::move(config)), clock_(clock) {}
+
+GrpcTransport::~GrpcTransport() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+  for (grpc::ClientContext* context : in_flight_) context->TryCancel();
+  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_.empty(); };
+  mu_.Await(absl::Condition(&drained));
+}
+
+v1::ReplicaService::Stub* GrpcTransport::StubFor(const std::string& to) {
+  absl::MutexLock lock(&mu_);
+  auto it = stubs_.find(to);
+  if (it != stubs_.end()) return it->second.get();
+  if (FindNode(config_, to) == nullptr) return nullptr;
+  auto channel =
+      grpc::CreateCustomChannel(PeerAddress(config_, self_, to), grpc::InsecureChannelCredentials(),
+                                QuorumkvChannelArguments(2 * config_.max_object_bytes()));
+  auto stub = v1::ReplicaService::NewStub(channel);
+  return stubs_.emplace(to, std::move(stub)).first->second.get();
+}
+
+bool GrpcTransport::CallStarted(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return false;
+  in_flight_.insert(context);
+  return true;
+}
+
+void GrpcTransport::CallFinished(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  in_flight_.erase(context);
+}
+
+template <typename Request, typename Response, typename Invoke>
+void GrpcTransport::Call(const std::string& to, const Request& request, absl::Time deadline,
+                         Callback<Response> done, Invoke invoke) {
+  v1::ReplicaService::Stub* stub = StubFor(to);
+  if (stub == nullptr) {
+    done(absl::InvalidArgumentError(absl::StrCat("unknown node ", to)));
+    return;
+  }
+  auto* call = new CallState<Request, Response>{};
+  call->request = request;
+  call->done = std::move(done);
+  call->context.set_deadline(ToGrpcDeadline(clock_, deadline));
+  if (!CallStarted(&call->context)) {
+    Callback<Response> refused = std::move(call->done);
+    delete call;
+    refused(absl::UnavailableError("node is shutting down"));
+    return;
+  }
+  invoke(stub->async(), &call->context, &call->request, &call->response,
+         [this, call](grpc::Status status) {
+           absl::StatusOr<Response> result;
+           if (status.ok()) {
+             result = std::move(call->response);
+           } else {
+             result = FromTransportStatus(status);
+           }
+           Callback<Response> done = std::move(call->done);
+           CallFinished(&call->context);
+           delete call;
+           done(std::move(result));
+         });
+}
+
+void GrpcTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
+                         absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
+  Call(to, request, deadline, std::move(done),
+       [](auto* async, auto&&... args) { async->Read(std::forward<decltype(args)>(args)...); });
+}
+
+void GrpcTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,
+                          absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) {
+  Call(to, request, deadline, std::move(done),
+       [](auto* async, auto&&... args) { async->Write(std::forward<decltype(args)>(args)...); });
+}
+
+void GrpcTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
+                                  absl::Time deadline, Callback<pb::CoordinatePutResponse> done) {
+  Call(to, request, deadline, std::move(done), [](auto* async, auto&&... args) {
+    async->CoordinatePut(std::forward<decltype(args)>(args)...);
+  });
+}
+
+void GrpcTransport::Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
+                         Callback<pb::PingResponse> done) {
+  Call(to, request, deadline, std::move(done),
+       [](auto* async, auto&&... args) { async->Ping(std::forward<decltype(args)>(args)...); });
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,69 @@
+// The Transport of kvnode: the replica protocol over gRPC's callback API.
+#ifndef QUORUMKV_SERVER_GRPC_TRANSPORT_H_
+#define QUORUMKV_SERVER_GRPC_TRANSPORT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/config.pb.h"
+#include "proto/replica.grpc.pb.h"
+#include "replication/clock.h"
+#include "replication/transport.h"
+
+namespace quorumkv {
+
+// gRPC channel arguments shared by every quorumkv channel: quick reconnects
+// (a restarted node is reachable within about a second) and message sizes
+// that fit the largest object the config allows.
+grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes);
+
+// Thread-safe. Channels are created on first use and kept.
+class GrpcTransport : public Transport {
+ public:
+  // `clock` (not owned) is the node's clock: deadlines are given on it and
+  // turned into real time for gRPC, so an injected clock skew does not
+  // shorten or stretch calls.
+  GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock);
+  // Cancels the calls in flight and waits for their callbacks.
+  ~GrpcTransport() override;
+
+  void Read(const std::string& to, const pb::ReplicaReadRequest& request, absl::Time deadline,
+            Callback<pb::ReplicaReadResponse> done) override;
+  void Write(const std::string& to, const pb::ReplicaWriteRequest& request, absl::Time deadline,
+             Callback<pb::ReplicaWriteResponse> done) override;
+  void CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
+                     absl::Time deadline, Callback<pb::CoordinatePutResponse> done) override;
+  void Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
+            Callback<pb::PingResponse> done) override;
+
+ private:
+  template <typename Request, typename Response, typename Invoke>
+  void Call(const std::string& to, const Request& request, absl::Time deadline,
+            Callback<Response> done, Invoke invoke);
+  v1::ReplicaService::Stub* StubFor(const std::string& to);
+  // False once shutting down: the call must not start.
+  bool CallStarted(grpc::ClientContext* context);
+  void CallFinished(grpc::ClientContext* context);
+
+  const std::string self_;
+  const v1::ClusterConfig config_;
+  Clock* const clock_;
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<v1::ReplicaService::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A deadline on `clock` as a real-time point for gRPC, and back.
+std::chrono::system_clock::time_point ToGrpcDeadline(Clock* clock, absl::Time deadline);
+absl::Time FromGrpcDeadline(Clock* clock, std::chrono::system_clock::time_point deadline);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_SERVER_GRPC_TRANSPORT_H_

@@ -1,0 +1,121 @@
+#include "server/node_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "replication/cluster_config.h"
+#include "replication/logging.h"
+#include "replication/status_macros.h"
+
+namespace quorumkv {
+
+absl::StatusOr<v1::ClusterConfig> LoadClusterConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read cluster config ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<v1::ClusterConfig> config = ParseClusterConfig(text.str());
+  if (!config.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+NodeServer::NodeServer(NodeServerOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock_skew),
+      client_pool_("client", options_.client_threads, options_.max_queued_requests),
+      replica_pool_("replica", options_.replica_threads, options_.max_queued_requests) {
+  context_.clock = &clock_;
+  context_.client_pool = &client_pool_;
+  context_.replica_pool = &replica_pool_;
+}
+
+absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions options) {
+  const v1::NodeConfig* self = FindNode(options.config, options.node_id);
+  if (self == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("node id ", options.node_id, " is not in the cluster config"));
+  }
+  if (options.listen_address.empty()) options.listen_address = self->address();
+  std::unique_ptr<NodeServer> server(new NodeServer(std::move(options)));
+  RETURN_IF_ERROR(server->Listen());
+  absl::Status opened = server->OpenStorage();
+  if (!opened.ok()) {
+    server->Shutdown(absl::ZeroDuration());
+    return opened;
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+absl::Status NodeServer::Listen() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  const uint64_t max_message = 2 * options_.config.max_object_bytes();
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
+  builder.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
+  builder.RegisterService(&kv_service_);
+  builder.RegisterService(&replica_service_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen_address, " (address in use?)"));
+  }
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  return absl::OkStatus();
+}
+
+absl::Status NodeServer::OpenStorage() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory ", options_.data_dir, ": ", ec.message()));
+  }
+  ASSIGN_OR_RETURN(engine_,
+                   RocksDbEngine::Open(RocksDbEngineOptions{
+                       .path = (std::filesystem::path(options_.data_dir) / "db").string()}));
+  ASSIGN_OR_RETURN(store_, EngineReplicaStore::Open(
+                               engine_.get(),
+                               ReplicaStoreOptions{.node_id = options_.node_id,
+                                                   .sync_writes = options_.config.sync_writes()}));
+  transport_ = std::make_unique<GrpcTransport>(options_.node_id, options_.config, &clock_);
+  ASSIGN_OR_RETURN(node_, ReplicaNode::Create(ReplicaNodeOptions{.self = options_.node_id,
+                                                                 .config = options_.config},
+                                              store_.get(), transport_.get(), &clock_));
+  context_.node.store(node_.get());
+  return absl::OkStatus();
+}
+
+void NodeServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  }
+  client_pool_.Stop();
+  replica_pool_.Stop();
+  // In this order: no callback can reach a destroyed node, store or engine.
+  transport_.reset();
+  context_.node.store(nullptr);
+  node_.reset();
+  if (store_) {
+    absl::Status closed = store_->CloseCleanly();
+    if (!closed.ok()) Log(LogLevel::kError, absl::StrCat("clean close failed: ", closed.message()));
+  }
+  store_.reset();
+  engine_.reset();
+}
+
+NodeServer::~NodeServer() { Shutdown(); }
+
+}  // namespace quorumkv

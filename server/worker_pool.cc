@@ -1,0 +1,55 @@
+#include "server/worker_pool.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace quorumkv {
+
+WorkerPool::WorkerPool(std::string name, int threads, size_t max_queued)
+    : name_(std::move(name)), max_queued_(max_queued) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+WorkerPool::~WorkerPool() {
+  Stop();
+  for (std::thread& t : threads_) t.join();
+}
+
+absl::Status WorkerPool::Submit(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::ResourceExhaustedError(absl::StrCat(name_, " pool is shutting down"));
+  if (queue_.size() >= max_queued_) {
+    return absl::ResourceExhaustedError(absl::StrCat("overloaded: ", queue_.size(), " ", name_,
+                                                     " requests queued (limit ", max_queued_,
+                                                     "); retry later"));
+  }
+  queue_.push_back(std::move(task));
+  return absl::OkStatus();
+}
+
+void WorkerPool::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+}
+
+size_t WorkerPool::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+void WorkerPool::Run() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace quorumkv

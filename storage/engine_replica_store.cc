@@ -1,0 +1,157 @@
+#include "storage/engine_replica_store.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <random>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "replication/object_codec.h"
+#include "replication/ring.h"
+#include "replication/status_macros.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr absl::string_view kActorKey = "actor";
+constexpr absl::string_view kDotLeaseKey = "dot_lease";
+constexpr absl::string_view kCleanShutdownKey = "clean_shutdown";
+
+uint32_t RandomEpoch() {
+  std::random_device rd;
+  return static_cast<uint32_t>(rd());
+}
+
+absl::Status StoreActor(Engine* engine, const std::string& actor) {
+  WriteBatch batch;
+  batch.Put(ColumnFamily::kMeta, kActorKey, actor);
+  return engine->Write(batch, WriteOptions{.sync = true});
+}
+
+// "<node>.<8 hex digits of a random epoch>": the actor of a new directory.
+std::string FreshActor(const ReplicaStoreOptions& options) {
+  const uint32_t epoch = options.new_epoch ? options.new_epoch() : RandomEpoch();
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08" PRIx32, epoch);
+  return absl::StrCat(options.node_id, ".", hex);
+}
+
+// The next generation of an actor of the same directory: "<node>.<epoch>"
+// becomes "<node>.<epoch>.1", then ".2", ... Distinct from every earlier
+// actor of the directory, and (by the random epoch) of other directories.
+std::string NextGeneration(absl::string_view actor, absl::string_view node_id) {
+  const absl::string_view rest = actor.substr(node_id.size() + 1);
+  const size_t dot = rest.find('.');
+  uint64_t generation = 0;
+  if (dot != absl::string_view::npos && !absl::SimpleAtoi(rest.substr(dot + 1), &generation)) {
+    generation = 0;
+  }
+  return absl::StrCat(node_id, ".", rest.substr(0, dot), ".", generation + 1);
+}
+
+// The actor of this open: the stored one, unless the directory is new or
+// (without sync_writes) the last run did not close cleanly.
+absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptions& options) {
+  ASSIGN_OR_RETURN(std::optional<std::string> actor, engine->Get(ColumnFamily::kMeta, kActorKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> clean,
+                   engine->Get(ColumnFamily::kMeta, kCleanShutdownKey));
+  if (clean) {
+    // Consumed now: a crash of this run must not find it.
+    WriteBatch batch;
+    batch.Delete(ColumnFamily::kMeta, kCleanShutdownKey);
+    RETURN_IF_ERROR(engine->Write(batch, WriteOptions{.sync = true}));
+  }
+  std::string next;
+  if (!actor) {
+    next = FreshActor(options);
+  } else if (!absl::StartsWith(*actor, absl::StrCat(options.node_id, "."))) {
+    return absl::FailedPreconditionError(absl::StrCat("data directory belongs to actor ", *actor,
+                                                      ", not to node ", options.node_id));
+  } else if (!options.sync_writes && !clean) {
+    next = NextGeneration(*actor, options.node_id);
+  } else {
+    return *actor;
+  }
+  RETURN_IF_ERROR(StoreActor(engine, next));
+  return next;
+}
+
+absl::StatusOr<uint64_t> ReadLease(Engine* engine) {
+  ASSIGN_OR_RETURN(std::optional<std::string> lease,
+                   engine->Get(ColumnFamily::kMeta, kDotLeaseKey));
+  if (!lease) return 0;
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(*lease, &value)) {
+    return absl::DataLossError(absl::StrCat("dot lease is corrupt: '", *lease, "'"));
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
+    Engine* engine, ReplicaStoreOptions options) {
+  if (options.dot_lease_block == 0) return absl::InvalidArgumentError("dot_lease_block is 0");
+  ASSIGN_OR_RETURN(std::string actor, ActorForOpen(engine, options));
+  ASSIGN_OR_RETURN(uint64_t lease, ReadLease(engine));
+  return std::unique_ptr<EngineReplicaStore>(
+      new EngineReplicaStore(engine, std::move(options), std::move(actor), lease));
+}
+
+EngineReplicaStore::EngineReplicaStore(Engine* engine, ReplicaStoreOptions options,
+                                       std::string actor, uint64_t lease)
+    : engine_(engine),
+      options_(std::move(options)),
+      actor_(std::move(actor)),
+      next_counter_(lease + 1),
+      lease_end_(lease) {}
+
+absl::Status EngineReplicaStore::CloseCleanly() {
+  WriteBatch batch;
+  batch.Put(ColumnFamily::kMeta, kCleanShutdownKey, "1");
+  return engine_->Write(batch, WriteOptions{.sync = true});
+}
+
+absl::Mutex& EngineReplicaStore::KeyLock(absl::string_view key) {
+  return key_locks_[StableHash(key) % kKeyLockStripes];
+}
+
+absl::StatusOr<std::optional<Object>> EngineReplicaStore::Read(absl::string_view key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(ColumnFamily::kData, key));
+  if (!bytes) return std::optional<Object>();
+  ASSIGN_OR_RETURN(Object object, DecodeObject(*bytes));
+  return std::optional<Object>(std::move(object));
+}
+
+absl::StatusOr<Object> EngineReplicaStore::Update(absl::string_view key, Mutation mutate) {
+  absl::MutexLock lock(&KeyLock(key));
+  ASSIGN_OR_RETURN(std::optional<Object> current, Read(key));
+  ASSIGN_OR_RETURN(Object next, mutate(current));
+  // Unchanged: what is stored is already as durable as an earlier Update made it.
+  if (current && *current == next) return next;
+  WriteBatch batch;
+  batch.Put(ColumnFamily::kData, key, EncodeObject(next));
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = options_.sync_writes}));
+  return next;
+}
+
+absl::StatusOr<Dot> EngineReplicaStore::IssueDot() {
+  absl::MutexLock lock(&dot_mu_);
+  if (next_counter_ > lease_end_) {
+    const uint64_t new_end = next_counter_ + options_.dot_lease_block - 1;
+    WriteBatch batch;
+    batch.Put(ColumnFamily::kMeta, kDotLeaseKey, absl::StrCat(new_end));
+    // Always synced: a lost lease would let a restart reuse dots.
+    RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
+    lease_end_ = new_end;
+  }
+  return Dot{actor_, next_counter_++};
+}
+
+uint64_t EngineReplicaStore::last_issued_counter() const {
+  absl::MutexLock lock(&dot_mu_);
+  return next_counter_ - 1;
+}
+
+}  // namespace quorumkv

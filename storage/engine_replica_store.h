@@ -1,0 +1,82 @@
+// The ReplicaStore of a node, on any Engine: objects in the data column
+// family, encoded as ObjectProto; the actor id and the dot lease in meta.
+//
+// Dots: counters are issued from memory and persisted in leased blocks. The
+// meta key "dot_lease" holds L, the highest counter that may have been
+// issued; it is written (always synced) before any counter above it is
+// handed out. On open the counter restarts at L + 1, so a crash at any
+// moment can skip counters but never reuse one.
+//
+// Actor: "<node id>.<epoch>", with a random 32-bit epoch chosen when the
+// node first opens an empty data directory. A wiped disk thus rejoins as a
+// new actor and cannot re-issue the dots of its previous life. Without
+// sync_writes, a crash may also lose acknowledged object writes while the
+// (always synced) actor and lease survive; the next write of that actor on
+// such a key would claim the lost dot as seen and make merges drop the
+// copies other replicas hold. So without sync_writes, every open that does
+// not follow CloseCleanly moves to the actor's next generation
+// ("n1.5f3a9c2e.1", ".2", ...).
+#ifndef QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
+#define QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "replication/replica_store.h"
+#include "storage/engine.h"
+
+namespace quorumkv {
+
+struct ReplicaStoreOptions {
+  std::string node_id;
+  bool sync_writes = true;  // fsync object writes before acking
+  uint64_t dot_lease_block = 10'000;
+  // Source of a new data directory's epoch; default: std::random_device.
+  std::function<uint32_t()> new_epoch;
+};
+
+// Thread-safe. Does not own `engine`, which must outlive it.
+class EngineReplicaStore : public ReplicaStore {
+ public:
+  // Reads or creates the actor id and the dot lease. FAILED_PRECONDITION if
+  // the directory belongs to another node id.
+  static absl::StatusOr<std::unique_ptr<EngineReplicaStore>> Open(Engine* engine,
+                                                                  ReplicaStoreOptions options);
+
+  // Records (synced, with every write before it) that the node stopped
+  // cleanly, so the next Open keeps the actor. Call it last: no write may
+  // follow.
+  absl::Status CloseCleanly();
+
+  absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override;
+  absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
+  absl::StatusOr<Dot> IssueDot() override;
+  const std::string& actor() const override { return actor_; }
+
+  // The highest counter this store has handed out (0 if none).
+  uint64_t last_issued_counter() const;
+
+ private:
+  static constexpr size_t kKeyLockStripes = 256;
+
+  EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, std::string actor,
+                     uint64_t lease);
+  absl::Mutex& KeyLock(absl::string_view key);
+
+  Engine* const engine_;
+  const ReplicaStoreOptions options_;
+  const std::string actor_;
+  std::array<absl::Mutex, kKeyLockStripes> key_locks_;
+
+  mutable absl::Mutex dot_mu_;
+  uint64_t next_counter_ ABSL_GUARDED_BY(dot_mu_);
+  uint64_t lease_end_ ABSL_GUARDED_BY(dot_mu_);
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_

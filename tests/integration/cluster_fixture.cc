@@ -1,0 +1,67 @@
+#include "tests/integration/cluster_fixture.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace quorumkv::testing {
+
+void ClusterTest::StartCluster(int nodes, int replicas) {
+  dir_ = std::filesystem::path(::testing::TempDir()) /
+         absl::StrCat("qkv-", ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
+                      getpid());
+  std::filesystem::remove_all(dir_);
+  CommandResult up =
+      Harness({"up", "--nodes", std::to_string(nodes), "--replicas", std::to_string(replicas)});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  std::ifstream in(std::filesystem::path(dir_) / "endpoints");
+  std::getline(in, endpoints_);
+  endpoints_ = std::string(absl::StripAsciiWhitespace(endpoints_));
+  node_endpoints_ = absl::StrSplit(endpoints_, ',');
+  ASSERT_EQ(node_endpoints_.size(), static_cast<size_t>(nodes));
+}
+
+void ClusterTest::TearDown() {
+  if (dir_.empty()) return;
+  CommandResult down = Harness({"down"});
+  EXPECT_EQ(down.exit_code, 0) << down.err;
+  if (!HasFailure()) std::filesystem::remove_all(dir_);
+}
+
+CommandResult ClusterTest::Harness(std::vector<std::string> args) {
+  args.insert(args.begin(), {BinDir() + "/kvharness", "--dir", dir_});
+  return RunCommand(args);
+}
+
+CommandResult ClusterTest::Kvctl(std::vector<std::string> args) {
+  args.insert(args.begin(), {BinDir() + "/kvctl", "--cluster", endpoints_});
+  return RunCommand(args);
+}
+
+CommandResult ClusterTest::KvctlVia(const std::string& node, std::vector<std::string> args) {
+  const int index = std::stoi(node.substr(1)) - 1;
+  args.insert(args.begin(), {BinDir() + "/kvctl", "--cluster", node_endpoints_.at(index)});
+  return RunCommand(args);
+}
+
+nlohmann::json ClusterTest::KvctlJson(std::vector<std::string> args) {
+  args.push_back("--json");
+  CommandResult r = Kvctl(args);
+  nlohmann::json parsed = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(parsed.is_discarded()) << "not JSON: " << r.out << r.err;
+  return parsed;
+}
+
+std::vector<std::string> LiveValues(const nlohmann::json& get) {
+  std::vector<std::string> values;
+  if (!get.contains("siblings")) return values;
+  for (const auto& s : get["siblings"]) {
+    if (!s["tombstone"].get<bool>()) values.push_back(s["value"].get<std::string>());
+  }
+  return values;
+}
+
+}  // namespace quorumkv::testing

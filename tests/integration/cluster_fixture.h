@@ -1,0 +1,41 @@
+// A test fixture with a fresh local cluster per test, driven through the
+// kvharness and kvctl binaries exactly as a user would drive them.
+#ifndef QUORUMKV_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_
+#define QUORUMKV_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/integration/command.h"
+
+namespace quorumkv::testing {
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  // Starts `nodes` nodes with replication factor `replicas` in a fresh
+  // directory on free loopback ports.
+  void StartCluster(int nodes = 3, int replicas = 3);
+  void TearDown() override;
+
+  CommandResult Harness(std::vector<std::string> args);
+  // kvctl against every node of the cluster.
+  CommandResult Kvctl(std::vector<std::string> args);
+  // kvctl against one node only (that node coordinates).
+  CommandResult KvctlVia(const std::string& node, std::vector<std::string> args);
+  // kvctl --json; fails the test if the output does not parse.
+  nlohmann::json KvctlJson(std::vector<std::string> args);
+
+  std::string dir_;
+  std::string endpoints_;
+  std::vector<std::string> node_endpoints_;  // index i: node n(i+1)
+};
+
+// The live sibling values of a `kvctl get --json` reply, in sibling order.
+std::vector<std::string> LiveValues(const nlohmann::json& get);
+
+}  // namespace quorumkv::testing
+
+#endif  // QUORUMKV_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_

@@ -1,0 +1,152 @@
+// The behaviours a 3-node cluster (N=3) must show, end to end through
+// kvharness and kvctl.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/cluster_fixture.h"
+
+namespace quorumkv::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+class FoundationTest : public ClusterTest {
+ protected:
+  void SetUp() override { StartCluster(3, 3); }
+};
+
+TEST_F(FoundationTest, PutW2ThenKillOneNodeGetR2StillFindsIt) {
+  ASSERT_EQ(Kvctl({"put", "k", "v1", "--w", "2"}).exit_code, 0);
+  ASSERT_EQ(Harness({"kill", "n3"}).exit_code, 0);
+  nlohmann::json got = KvctlJson({"get", "k", "--r", "2"});
+  EXPECT_TRUE(got["found"].get<bool>());
+  EXPECT_THAT(LiveValues(got), ElementsAre("v1"));
+}
+
+TEST_F(FoundationTest, KillTwoNodesPutW2FailsUnavailableNamingTheQuorum) {
+  ASSERT_EQ(Harness({"kill", "n2"}).exit_code, 0);
+  ASSERT_EQ(Harness({"kill", "n3"}).exit_code, 0);
+  CommandResult put = Kvctl({"put", "k", "v1", "--w", "2"});
+  EXPECT_EQ(put.exit_code, 4) << put.err;
+  EXPECT_THAT(put.err, HasSubstr("quorum not met: got 1 of W=2 acks"));
+  EXPECT_THAT(put.err, HasSubstr("partially applied"));
+}
+
+TEST_F(FoundationTest, TwoPutsWithTheSameContextShowConflictWithBothValues) {
+  ASSERT_EQ(Kvctl({"put", "k", "v0"}).exit_code, 0);
+  const std::string context = KvctlJson({"get", "k"})["context"];
+  ASSERT_EQ(KvctlVia("n1", {"put", "k", "alice", "--context", context}).exit_code, 0);
+  ASSERT_EQ(KvctlVia("n2", {"put", "k", "bob", "--context", context}).exit_code, 0);
+  nlohmann::json got = KvctlJson({"get", "k"});
+  EXPECT_TRUE(got["conflict"].get<bool>());
+  EXPECT_THAT(LiveValues(got), UnorderedElementsAre("alice", "bob"));
+  for (const auto& s : got["siblings"]) {
+    EXPECT_TRUE(s.contains("dot") && s.contains("hlc")) << s.dump();
+  }
+}
+
+TEST_F(FoundationTest, BlindPutOnAnExistingKeyKeepsTheOldValueAsASibling) {
+  ASSERT_EQ(Kvctl({"put", "k", "old"}).exit_code, 0);
+  ASSERT_EQ(Kvctl({"put", "k", "new"}).exit_code, 0);
+  nlohmann::json got = KvctlJson({"get", "k"});
+  EXPECT_TRUE(got["conflict"].get<bool>());
+  EXPECT_THAT(LiveValues(got), UnorderedElementsAre("old", "new"));
+}
+
+TEST_F(FoundationTest, PutWithTheMergedContextResolvesToOneValue) {
+  ASSERT_EQ(Kvctl({"put", "k", "a"}).exit_code, 0);
+  ASSERT_EQ(Kvctl({"put", "k", "b"}).exit_code, 0);
+  const std::string context = KvctlJson({"get", "k"})["context"];
+  ASSERT_EQ(Kvctl({"put", "k", "a+b", "--context", context}).exit_code, 0);
+  nlohmann::json got = KvctlJson({"get", "k", "--r", "3"});
+  EXPECT_FALSE(got["conflict"].get<bool>());
+  EXPECT_THAT(LiveValues(got), ElementsAre("a+b"));
+}
+
+TEST_F(FoundationTest, ValueAckedWithW3SurvivesKill9OfEveryNodeAndRestart) {
+  ASSERT_EQ(Kvctl({"put", "durable", "acked", "--w", "3"}).exit_code, 0);
+  for (const char* node : {"n1", "n2", "n3"}) ASSERT_EQ(Harness({"kill", node}).exit_code, 0);
+  for (const char* node : {"n1", "n2", "n3"}) ASSERT_EQ(Harness({"restart", node}).exit_code, 0);
+  // R=1 through each node alone: every replica kept it.
+  for (const char* node : {"n1", "n2", "n3"}) {
+    CommandResult get = KvctlVia(node, {"get", "durable", "--r", "1", "--json"});
+    ASSERT_EQ(get.exit_code, 0) << get.err;
+    EXPECT_THAT(get.out, HasSubstr("\"value\":\"acked\""));
+  }
+}
+
+TEST_F(FoundationTest, KeyOverTheLimitIsRefusedAndNothingIsWritten) {
+  const std::string long_key(1025, 'k');
+  CommandResult put = Kvctl({"put", long_key, "v"});
+  EXPECT_EQ(put.exit_code, 2);
+  EXPECT_THAT(put.err, HasSubstr("max_key_bytes=1024"));
+  CommandResult get = Kvctl({"get", long_key});
+  EXPECT_EQ(get.exit_code, 2);
+}
+
+TEST_F(FoundationTest, MissingKeyExits3AndDeleteLeavesATombstone) {
+  EXPECT_EQ(Kvctl({"get", "nothing-here"}).exit_code, 3);
+  ASSERT_EQ(Kvctl({"put", "k", "v"}).exit_code, 0);
+  ASSERT_EQ(Kvctl({"delete", "k"}).exit_code, 0);
+  CommandResult get = Kvctl({"get", "k", "--json"});
+  EXPECT_EQ(get.exit_code, 3);
+  nlohmann::json got = nlohmann::json::parse(get.out);
+  EXPECT_FALSE(got["found"].get<bool>());
+  ASSERT_EQ(got["siblings"].size(), 1u);
+  EXPECT_TRUE(got["siblings"][0]["tombstone"].get<bool>());
+}
+
+TEST_F(FoundationTest, WhereAndStatusPrintTheFixedJsonFields) {
+  nlohmann::json where = KvctlJson({"where", "k"});
+  EXPECT_EQ(where["home"].size(), 3u);
+  EXPECT_TRUE(where["fallbacks"].empty());
+  nlohmann::json status = KvctlJson({"status"});
+  ASSERT_EQ(status["nodes"].size(), 3u);
+  for (const auto& n : status["nodes"]) {
+    EXPECT_EQ(n["state"], "up");
+    EXPECT_TRUE(n.contains("address") && n.contains("hints_pending") &&
+                n.contains("oldest_hint_age_ms"));
+  }
+  ASSERT_EQ(Harness({"kill", "n2"}).exit_code, 0);
+  status = KvctlJson({"status"});
+  for (const auto& n : status["nodes"]) EXPECT_EQ(n["state"], n["id"] == "n2" ? "down" : "up");
+}
+
+TEST_F(FoundationTest, SiblingsDemoPasses) {
+  CommandResult demo = Harness({"demo", "siblings"});
+  EXPECT_EQ(demo.exit_code, 0) << demo.out << demo.err;
+  EXPECT_THAT(demo.out, HasSubstr("verdict: the store behaved as expected"));
+}
+
+TEST_F(FoundationTest, ExampleAppMergesConcurrentCartUpdates) {
+  CommandResult app = RunCommand({BinDir() + "/shopping_cart", "--cluster", endpoints_});
+  EXPECT_EQ(app.exit_code, 0) << app.out << app.err;
+  EXPECT_THAT(app.out, HasSubstr("cart: {book,lamp,pen}"));
+}
+
+class ForwardingTest : public ClusterTest {
+ protected:
+  void SetUp() override { StartCluster(4, 3); }
+};
+
+TEST_F(ForwardingTest, PutThroughANodeThatIsNotAHomeReplicaIsCoordinatedByOne) {
+  // Find a key whose home replicas leave out n4.
+  std::string key;
+  for (int i = 0; i < 100 && key.empty(); ++i) {
+    nlohmann::json where = KvctlJson({"where", "key" + std::to_string(i)});
+    bool n4_home = false;
+    for (const auto& h : where["home"]) n4_home |= h == "n4";
+    if (!n4_home) key = "key" + std::to_string(i);
+  }
+  ASSERT_FALSE(key.empty());
+  CommandResult put = KvctlVia("n4", {"put", key, "v", "--json"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  nlohmann::json reply = nlohmann::json::parse(put.out);
+  EXPECT_NE(reply["quorum"]["coordinator"], "n4");
+  EXPECT_THAT(LiveValues(KvctlJson({"get", key})), ElementsAre("v"));
+}
+
+}  // namespace
+}  // namespace quorumkv::testing

@@ -1,0 +1,156 @@
+// A cluster of ReplicaNodes for unit tests: each node on its own
+// EngineReplicaStore over a MemEngine, with its own ManualClock, talking
+// through a FakeNetwork the test drives by hand.
+#ifndef QUORUMKV_TESTS_UNIT_REPLICATION_TEST_CLUSTER_H_
+#define QUORUMKV_TESTS_UNIT_REPLICATION_TEST_CLUSTER_H_
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "replication/cluster_config.h"
+#include "replication/replica_node.h"
+#include "storage/engine_replica_store.h"
+#include "storage/mem_engine.h"
+#include "tests/unit/replication/fake_network.h"
+#include "tests/unit/replication/object_printers.h"
+
+namespace quorumkv::test_support {
+
+template <typename Response>
+struct Outcome {
+  bool done = false;
+  absl::Status status;
+  Response response;
+};
+using PutOutcome = Outcome<pb::PutResponse>;
+using GetOutcome = Outcome<pb::GetResponse>;
+
+inline pb::PutRequest PutRequest(const std::string& key, const std::string& value,
+                                 const std::string& context = "", uint32_t w = 0) {
+  pb::PutRequest request;
+  request.set_key(key);
+  request.set_value(value);
+  request.set_context(context);
+  request.set_w(w);
+  return request;
+}
+
+inline pb::PutRequest DeleteRequest(const std::string& key, const std::string& context) {
+  pb::PutRequest request = PutRequest(key, "", context);
+  request.set_tombstone(true);
+  return request;
+}
+
+// Live values, sorted, with each tombstone shown as "<deleted>".
+inline std::vector<std::string> Values(const pb::GetResponse& response) {
+  std::vector<std::string> values;
+  for (const pb::Sibling& s : response.siblings()) {
+    values.push_back(s.tombstone() ? "<deleted>" : s.value());
+  }
+  std::sort(values.begin(), values.end());
+  return values;
+}
+
+class TestCluster {
+ public:
+  // Nodes n1..n<count>; `extra_config` is appended to the cluster textproto.
+  explicit TestCluster(int count, const std::string& extra_config = "") {
+    std::string text;
+    for (int i = 1; i <= count; ++i) {
+      absl::StrAppend(&text, "nodes { id: \"n", i, "\" address: \"n", i, ":1\" } ");
+    }
+    absl::StatusOr<pb::ClusterConfig> config = ParseClusterConfig(text + extra_config);
+    EXPECT_TRUE(config.ok()) << config.status();
+    for (int i = 1; i <= count; ++i) Add(absl::StrCat("n", i), *config);
+  }
+
+  ReplicaNode& node(const std::string& id) { return *nodes_.at(id).node; }
+  EngineReplicaStore& store(const std::string& id) { return *nodes_.at(id).store; }
+  ManualClock& clock(const std::string& id) { return nodes_.at(id).clock; }
+  FakeNetwork& net() { return net_; }
+  std::vector<std::string> ids() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, node] : nodes_) ids.push_back(id);
+    return ids;
+  }
+
+  // What `id` stores for `key` (nullopt if nothing).
+  std::optional<Object> Stored(const std::string& id, const std::string& key) {
+    absl::StatusOr<std::optional<Object>> object = store(id).Read(key);
+    EXPECT_TRUE(object.ok()) << object.status();
+    return object.ok() ? *object : std::nullopt;
+  }
+
+  std::shared_ptr<PutOutcome> StartPut(const std::string& at, const pb::PutRequest& request) {
+    auto out = std::make_shared<PutOutcome>();
+    node(at).Put(request, Deadline(at), [out](absl::Status status, pb::PutResponse response) {
+      EXPECT_FALSE(out->done) << "done ran twice";
+      *out = PutOutcome{true, std::move(status), std::move(response)};
+    });
+    return out;
+  }
+  std::shared_ptr<GetOutcome> StartGet(const std::string& at, const std::string& key,
+                                       uint32_t r = 0) {
+    pb::GetRequest request;
+    request.set_key(key);
+    request.set_r(r);
+    auto out = std::make_shared<GetOutcome>();
+    node(at).Get(request, Deadline(at), [out](absl::Status status, pb::GetResponse response) {
+      EXPECT_FALSE(out->done) << "done ran twice";
+      *out = GetOutcome{true, std::move(status), std::move(response)};
+    });
+    return out;
+  }
+
+  // Runs a request and delivers every message it causes.
+  PutOutcome Put(const std::string& at, const pb::PutRequest& request) {
+    std::shared_ptr<PutOutcome> out = StartPut(at, request);
+    net_.DeliverAll();
+    EXPECT_TRUE(out->done);
+    return *out;
+  }
+  GetOutcome Get(const std::string& at, const std::string& key, uint32_t r = 0) {
+    std::shared_ptr<GetOutcome> out = StartGet(at, key, r);
+    net_.DeliverAll();
+    EXPECT_TRUE(out->done);
+    return *out;
+  }
+
+ private:
+  struct Node {
+    MemEngine engine;
+    ManualClock clock;
+    std::unique_ptr<EngineReplicaStore> store;
+    std::unique_ptr<ReplicaNode> node;
+  };
+
+  void Add(const std::string& id, const pb::ClusterConfig& config) {
+    Node& n = nodes_[id];
+    absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store = EngineReplicaStore::Open(
+        &n.engine, ReplicaStoreOptions{.node_id = id, .new_epoch = [] { return 1u; }});
+    ASSERT_TRUE(store.ok()) << store.status();
+    n.store = *std::move(store);
+    absl::StatusOr<std::unique_ptr<ReplicaNode>> node =
+        ReplicaNode::Create(ReplicaNodeOptions{.self = id, .config = config}, n.store.get(),
+                            net_.TransportFor(id), &n.clock);
+    ASSERT_TRUE(node.ok()) << node.status();
+    n.node = *std::move(node);
+    net_.Register(id, n.node.get());
+  }
+
+  absl::Time Deadline(const std::string& at) { return clock(at).Now() + absl::Seconds(10); }
+
+  FakeNetwork net_;  // outlives the nodes, whose callbacks it may hold
+  std::map<std::string, Node> nodes_;
+};
+
+}  // namespace quorumkv::test_support
+
+#endif  // QUORUMKV_TESTS_UNIT_REPLICATION_TEST_CLUSTER_H_

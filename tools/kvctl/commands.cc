@@ -1,0 +1,178 @@
+#include "tools/kvctl/commands.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "replication/ring.h"
+#include "tools/common/output.h"
+
+namespace quorumkv::kvctl {
+namespace {
+
+absl::StatusOr<std::unique_ptr<KvClient>> Connect(const Global& global) {
+  return KvClient::Connect(KvClientOptions{.endpoints = global.endpoints,
+                                           .timeout = absl::Milliseconds(global.timeout_ms)});
+}
+
+// Prints a failure (stderr; also JSON on stdout with --json) and returns its exit code.
+int Fail(const Global& global, absl::string_view key, const absl::Status& status) {
+  std::fprintf(stderr, "kvctl: %s: %s\n", absl::StatusCodeToString(status.code()).c_str(),
+               std::string(status.message()).c_str());
+  if (global.json) std::cout << ErrorJson(key, status).dump() << std::endl;
+  return ExitCodeFor(status);
+}
+
+absl::StatusOr<std::string> DecodeContextFlag(const std::string& b64) {
+  std::string bytes;
+  if (!absl::Base64Unescape(b64, &bytes)) {
+    return absl::InvalidArgumentError("--context is not base64 (pass the context kvctl printed)");
+  }
+  return bytes;
+}
+
+void PrintPut(const Global& global, const v1::PutResponse& r, absl::string_view verb) {
+  if (global.json) {
+    std::cout << PutJson(r).dump() << std::endl;
+    return;
+  }
+  std::cout << verb << ": dot " << DotString(r.dot()) << "\n"
+            << "context: " << absl::Base64Escape(r.context()) << "\n"
+            << "quorum: " << QuorumText(r.quorum(), "W") << std::endl;
+}
+
+void PrintGetText(const v1::GetResponse& r) {
+  std::vector<const v1::Sibling*> live;
+  for (const v1::Sibling& s : r.siblings()) {
+    if (!s.tombstone()) live.push_back(&s);
+  }
+  if (live.size() == 1) {
+    std::cout << "value: " << PrintableBytes(live[0]->value()) << "\n";
+  } else {
+    std::cout << "conflict: " << live.size()
+              << " siblings (put a resolved value with this context to replace them)\n";
+  }
+  if (live.size() > 1 || live.size() < static_cast<size_t>(r.siblings_size())) {
+    int i = 0;
+    for (const v1::Sibling& s : r.siblings()) {
+      std::cout << absl::StrFormat("  [%d] %s  dot %s  at %s\n", ++i,
+                                   s.tombstone() ? "(tombstone)" : PrintableBytes(s.value()),
+                                   DotString(s.dot()), HlcString(s.hlc()));
+    }
+  }
+  std::cout << "context: " << absl::Base64Escape(r.context()) << "\n"
+            << "quorum: " << QuorumText(r.quorum(), "R") << std::endl;
+}
+
+}  // namespace
+
+int Put(const Global& global, const PutArgs& args) {
+  absl::StatusOr<std::string> context = DecodeContextFlag(args.context_b64);
+  if (!context.ok()) return Fail(global, args.key, context.status());
+  absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
+  if (!client.ok()) return Fail(global, args.key, client.status());
+  absl::StatusOr<v1::PutResponse> r = (*client)->Put(
+      args.key, args.value, WriteOptions{.w = args.w, .strict = args.strict, .context = *context});
+  if (!r.ok()) return Fail(global, args.key, r.status());
+  PrintPut(global, *r, "ok");
+  return kExitOk;
+}
+
+int Get(const Global& global, const GetArgs& args) {
+  absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
+  if (!client.ok()) return Fail(global, args.key, client.status());
+  absl::StatusOr<v1::GetResponse> r =
+      (*client)->Get(args.key, ReadOptions{.r = args.r, .strict = args.strict});
+  if (!r.ok()) return Fail(global, args.key, r.status());
+  if (global.json) {
+    std::cout << GetJson(*r).dump() << std::endl;
+  } else if (r->found()) {
+    PrintGetText(*r);
+  }
+  if (r->found()) return kExitOk;
+  if (!global.json) {
+    std::fprintf(stderr, "kvctl: not found: %s%s (%s)\n", PrintableBytes(args.key).c_str(),
+                 r->siblings().empty() ? "" : " is deleted (only tombstones remain)",
+                 QuorumText(r->quorum(), "R").c_str());
+  }
+  return kExitNotFound;
+}
+
+int Delete(const Global& global, const DeleteArgs& args) {
+  absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
+  if (!client.ok()) return Fail(global, args.key, client.status());
+  std::string context;
+  if (args.context_b64) {
+    absl::StatusOr<std::string> decoded = DecodeContextFlag(*args.context_b64);
+    if (!decoded.ok()) return Fail(global, args.key, decoded.status());
+    context = *decoded;
+  } else if (!args.blind) {
+    // Delete what a read sees now; values written concurrently survive.
+    absl::StatusOr<v1::GetResponse> read =
+        (*client)->Get(args.key, ReadOptions{.strict = args.strict});
+    if (!read.ok()) return Fail(global, args.key, read.status());
+    context = read->context();
+  }
+  absl::StatusOr<v1::PutResponse> r = (*client)->Delete(
+      args.key, WriteOptions{.w = args.w, .strict = args.strict, .context = context});
+  if (!r.ok()) return Fail(global, args.key, r.status());
+  PrintPut(global, *r, "deleted");
+  return kExitOk;
+}
+
+int Status(const Global& global) {
+  absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
+  if (!client.ok()) return Fail(global, "", client.status());
+  absl::StatusOr<v1::StatusResponse> r = (*client)->Status();
+  if (!r.ok()) return Fail(global, "", r.status());
+  if (global.json) {
+    std::cout << StatusJson(*r).dump() << std::endl;
+    return kExitOk;
+  }
+  std::cout << absl::StrFormat("cluster: %d nodes, N=%d, %d partitions (as seen by %s)\n",
+                               r->nodes_size(), r->replication_factor(), r->partitions(),
+                               r->reporter());
+  std::cout << absl::StrFormat("%-8s %-22s %-8s %-6s %-12s %s\n", "NODE", "ADDRESS", "STATE",
+                               "HINTS", "OLDEST HINT", "PARTITIONS");
+  for (const v1::NodeStatus& n : r->nodes()) {
+    const std::string oldest =
+        n.has_oldest_hint_age_ms() ? absl::StrCat(n.oldest_hint_age_ms(), " ms") : "-";
+    std::cout << absl::StrFormat("%-8s %-22s %-8s %-6d %-12s %d\n", n.id(), n.address(), n.state(),
+                                 n.hints_pending(), oldest, n.partitions());
+  }
+  return kExitOk;
+}
+
+int Where(const Global& global, const std::string& key) {
+  absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
+  if (!client.ok()) return Fail(global, key, client.status());
+  absl::StatusOr<v1::RingResponse> ring_info = (*client)->Ring();
+  if (!ring_info.ok()) return Fail(global, key, ring_info.status());
+  std::vector<std::string> ids;
+  for (const v1::NodeAddress& n : ring_info->nodes()) ids.push_back(n.id());
+  absl::StatusOr<Ring> ring =
+      Ring::Create(ids, ring_info->vnodes_per_node(), ring_info->replication_factor());
+  if (!ring.ok()) return Fail(global, key, ring.status());
+  const PreferenceList& list = ring->ForKey(key);
+  if (global.json) {
+    nlohmann::json out = nlohmann::json::object();
+    SetBytes(out, "key", key);
+    out["home"] = list.home;
+    out["fallbacks"] = list.fallbacks;
+    out["partition"] = ring->PartitionOf(key);
+    std::cout << out.dump() << std::endl;
+    return kExitOk;
+  }
+  std::cout << "key " << PrintableBytes(key) << ": partition " << ring->PartitionOf(key) << " of "
+            << ring->partition_count() << "\n"
+            << "home:      " << absl::StrJoin(list.home, " ") << "\n"
+            << "fallbacks: "
+            << (list.fallbacks.empty() ? "(none)" : absl::StrJoin(list.fallbacks, " "))
+            << std::endl;
+  return kExitOk;
+}
+
+}  // namespace quorumkv::kvctl

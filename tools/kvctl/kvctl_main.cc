@@ -1,0 +1,136 @@
+// kvctl: the command line of quorumkv. See `kvctl --help`.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "tools/common/output.h"
+#include "tools/kvctl/commands.h"
+
+namespace {
+
+using namespace quorumkv;  // NOLINT: a main file.
+
+constexpr char kDescription[] =
+    "kvctl: talk to a quorumkv cluster.\n"
+    "Exit codes: 0 ok, 1 other error, 2 usage or invalid input (nothing written), 3 not found,\n"
+    "4 unavailable (quorum not met; a write may be partially applied), 5 deadline exceeded\n"
+    "(outcome unknown), 6 session guarantee not satisfiable.";
+
+// The endpoints: --cluster, else $KVCTL_CLUSTER, else the endpoints file of a
+// kvharness cluster in the current directory.
+std::string DefaultCluster() {
+  std::ifstream in(".kvharness/endpoints");
+  std::string line;
+  if (in && std::getline(in, line)) return line;
+  return "";
+}
+
+absl::StatusOr<std::string> ReadValueFile(const std::string& path) {
+  std::stringstream buffer;
+  if (path == "-") {
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read --value-file ", path));
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{kDescription, "kvctl"};
+  app.require_subcommand(1, 1);
+  app.fallthrough();
+  std::string cluster;
+  kvctl::Global global;
+  app.add_option("--cluster", cluster,
+                 "HOST:PORT[,HOST:PORT...] of any nodes (default: $KVCTL_CLUSTER, else "
+                 ".kvharness/endpoints)")
+      ->envname("KVCTL_CLUSTER");
+  app.add_flag("--json", global.json, "print one JSON object");
+  app.add_option("--timeout-ms", global.timeout_ms, "deadline of each request")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
+      ->capture_default_str();
+
+  kvctl::PutArgs put;
+  std::string value_file;
+  CLI::App* put_cmd = app.add_subcommand(
+      "put",
+      "write a value; without --context it is a blind write, kept as a sibling of any "
+      "value already there");
+  put_cmd->add_option("key", put.key, "key (1..1024 bytes)")->required();
+  auto* value_opt = put_cmd->add_option("value", put.value, "value");
+  auto* file_opt =
+      put_cmd->add_option("--value-file", value_file, "read the value from a file (- for stdin)");
+  value_opt->excludes(file_opt);
+  put_cmd->add_option("--w", put.w, "write quorum W (1..N; default: the cluster's)");
+  put_cmd->add_flag("--strict", put.strict, "home replicas only (no sloppy quorum)");
+  put_cmd->add_option("--context", put.context_b64,
+                      "context from an earlier get: replaces what it covers");
+
+  kvctl::GetArgs get;
+  CLI::App* get_cmd = app.add_subcommand("get", "read a key: every sibling, and its context");
+  get_cmd->add_option("key", get.key, "key")->required();
+  get_cmd->add_option("--r", get.r, "read quorum R (1..N; default: the cluster's)");
+  get_cmd->add_flag("--strict", get.strict, "home replicas only (no sloppy quorum)");
+
+  kvctl::DeleteArgs del;
+  std::string del_context;
+  CLI::App* del_cmd = app.add_subcommand(
+      "delete",
+      "write a tombstone; without --context, first reads the key and deletes what "
+      "that read saw (values written concurrently survive)");
+  del_cmd->add_option("key", del.key, "key")->required();
+  del_cmd->add_option("--w", del.w, "write quorum W (1..N; default: the cluster's)");
+  del_cmd->add_flag("--strict", del.strict, "home replicas only (no sloppy quorum)");
+  auto* ctx_opt =
+      del_cmd->add_option("--context", del_context, "delete only what this context covers");
+  auto* blind_opt = del_cmd->add_flag(
+      "--blind", del.blind, "no read, no context: a tombstone concurrent with every value");
+  ctx_opt->excludes(blind_opt);
+
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "nodes and their state (up, suspect, slow, down)");
+  std::string where_key;
+  CLI::App* where_cmd =
+      app.add_subcommand("where", "a key's preference list: home replicas, then fallbacks");
+  where_cmd->add_option("key", where_key, "key")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  if (cluster.empty()) cluster = DefaultCluster();
+  global.endpoints = SplitEndpoints(cluster);
+  if (global.endpoints.empty()) {
+    std::cerr << "kvctl: no cluster given: pass --cluster HOST:PORT or set KVCTL_CLUSTER\n";
+    return kExitUsage;
+  }
+  if (put_cmd->parsed()) {
+    if (!file_opt->empty()) {
+      absl::StatusOr<std::string> value = ReadValueFile(value_file);
+      if (!value.ok()) {
+        std::cerr << "kvctl: " << value.status().message() << "\n";
+        return kExitUsage;
+      }
+      put.value = *std::move(value);
+    } else if (value_opt->empty()) {
+      std::cerr << "kvctl: put needs a VALUE or --value-file\n";
+      return kExitUsage;
+    }
+    return kvctl::Put(global, put);
+  }
+  if (get_cmd->parsed()) return kvctl::Get(global, get);
+  if (del_cmd->parsed()) {
+    if (!ctx_opt->empty()) del.context_b64 = del_context;
+    return kvctl::Delete(global, del);
+  }
+  if (status_cmd->parsed()) return kvctl::Status(global);
+  if (where_cmd->parsed()) return kvctl::Where(global, where_key);
+  return kExitUsage;
+}

@@ -1,0 +1,286 @@
+#include "tools/kvharness/local_cluster.h"
+
+#include <arpa/inet.h>
+#include <google/protobuf/text_format.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "proto/health.grpc.pb.h"
+#include "replication/cluster_config.h"
+#include "replication/status_macros.h"
+#include "tools/kvharness/process.h"
+
+namespace quorumkv {
+namespace fs = std::filesystem;
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << contents;
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsServing(const std::string& address, absl::Duration timeout) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response);
+  return status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
+absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
+  // Hold every socket open until all are bound, so the ports are distinct.
+  std::vector<int> sockets, ports;
+  absl::Status status;
+  for (int i = 0; i < count && status.ok(); ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      status = absl::InternalError(absl::StrCat("cannot pick a free port: ", strerror(errno)));
+    } else {
+      ports.push_back(ntohs(addr.sin_port));
+    }
+    if (fd >= 0) sockets.push_back(fd);
+  }
+  for (int fd : sockets) close(fd);
+  if (!status.ok()) return status;
+  return ports;
+}
+
+LocalCluster::LocalCluster(std::string dir, std::string kvnode)
+    : dir_(std::move(dir)), kvnode_(std::move(kvnode)) {}
+
+std::string LocalCluster::Path(const std::string& relative) const {
+  return (fs::path(dir_) / relative).string();
+}
+
+std::string LocalCluster::PidFile(const std::string& node) const {
+  return Path(absl::StrCat("pids/", node, ".pid"));
+}
+
+absl::StatusOr<v1::ClusterConfig> LocalCluster::Config() const {
+  absl::StatusOr<std::string> text = ReadFile(Path("cluster.textproto"));
+  if (!text.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no cluster in ", dir_, " (start one with kvharness up)"));
+  }
+  return ParseClusterConfig(*text);
+}
+
+absl::StatusOr<std::string> LocalCluster::Endpoints() const {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(Path("endpoints")));
+  return std::string(absl::StripAsciiWhitespace(text));
+}
+
+absl::StatusOr<std::string> LocalCluster::EndpointOf(const std::string& node) const {
+  ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
+  const v1::NodeConfig* n = FindNode(config, node);
+  if (n == nullptr) return absl::InvalidArgumentError(absl::StrCat("no node ", node));
+  return n->address();
+}
+
+std::optional<pid_t> LocalCluster::RunningPid(const std::string& node) const {
+  absl::StatusOr<std::string> text = ReadFile(PidFile(node));
+  int pid = 0;
+  if (!text.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &pid) || pid <= 0) {
+    return std::nullopt;
+  }
+  ReapIfChild(pid);
+  // A recycled pid is not our node.
+  if (StateOf(pid) == PidState::kGone || fs::path(CommandOf(pid)).filename() != "kvnode") {
+    return std::nullopt;
+  }
+  return pid;
+}
+
+absl::Status LocalCluster::CheckKnown(const std::string& node) const {
+  ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
+  if (FindNode(config, node) == nullptr) {
+    std::vector<std::string> ids;
+    for (const auto& n : config.nodes()) ids.push_back(n.id());
+    return absl::InvalidArgumentError(
+        absl::StrCat("no node ", node, " in ", dir_, " (nodes: ", absl::StrJoin(ids, ", "), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_timeout) {
+  if (options.nodes < 1 || options.nodes > 64) {
+    return absl::InvalidArgumentError(absl::StrCat("--nodes ", options.nodes, " is not in 1..64"));
+  }
+  if (options.replicas < 1 || options.replicas > options.nodes) {
+    return absl::InvalidArgumentError(absl::StrCat("--replicas ", options.replicas,
+                                                   " is not in 1..", options.nodes, " (--nodes)"));
+  }
+  if (absl::StatusOr<v1::ClusterConfig> old = Config(); old.ok()) {
+    for (const auto& n : old->nodes()) {
+      if (RunningPid(n.id())) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("a cluster is running in ", dir_, " (kvharness down first)"));
+      }
+    }
+  }
+  std::vector<int> ports;
+  if (options.base_port > 0) {
+    for (int i = 0; i < options.nodes; ++i) ports.push_back(options.base_port + i);
+  } else {
+    ASSIGN_OR_RETURN(ports, PickFreePorts(options.nodes));
+  }
+  std::error_code ec;
+  for (const char* sub : {"nodes", "pids", "logs"}) fs::remove_all(Path(sub), ec);
+  for (const char* sub : {"nodes", "pids", "logs"}) fs::create_directories(Path(sub), ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir_, ": ", ec.message()));
+
+  v1::ClusterConfig config;
+  std::vector<std::string> endpoints;
+  for (int i = 0; i < options.nodes; ++i) {
+    v1::NodeConfig* n = config.add_nodes();
+    n->set_id(absl::StrCat("n", i + 1));
+    n->set_address(absl::StrCat("127.0.0.1:", ports[i]));
+    endpoints.push_back(n->address());
+  }
+  config.set_replication_factor(options.replicas);
+  config.set_default_r(options.replicas / 2 + 1);
+  config.set_default_w(options.replicas / 2 + 1);
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(config, &text);
+  RETURN_IF_ERROR(WriteFile(Path("cluster.textproto"), text));
+  RETURN_IF_ERROR(WriteFile(Path("endpoints"), absl::StrJoin(endpoints, ",") + "\n"));
+
+  for (const auto& n : config.nodes()) RETURN_IF_ERROR(Start(n.id()));
+  const absl::Time deadline = absl::Now() + ready_timeout;
+  for (const auto& n : config.nodes()) RETURN_IF_ERROR(WaitReady(n.id(), deadline));
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::Start(const std::string& node) {
+  const std::vector<std::string> argv = {
+      kvnode_, "--config",   Path("cluster.textproto"),         "--id",
+      node,    "--data-dir", Path(absl::StrCat("nodes/", node))};
+  ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, Path(absl::StrCat("logs/", node, ".log"))));
+  return WriteFile(PidFile(node), absl::StrCat(pid, "\n"));
+}
+
+absl::Status LocalCluster::WaitReady(const std::string& node, absl::Time deadline) {
+  ASSIGN_OR_RETURN(std::string address, EndpointOf(node));
+  for (;;) {
+    if (!RunningPid(node)) {
+      return absl::InternalError(
+          absl::StrCat("node ", node, " exited while starting; its log:\n",
+                       TailOfFile(Path(absl::StrCat("logs/", node, ".log")), 10)));
+    }
+    if (IsServing(address, absl::Milliseconds(200))) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("node ", node, " not ready in time"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+absl::Status LocalCluster::Stop(const std::string& node, absl::Duration grace) {
+  std::optional<pid_t> pid = RunningPid(node);
+  if (pid) {
+    kill(*pid, SIGCONT);  // a paused node cannot handle SIGTERM
+    kill(*pid, SIGTERM);
+    if (!WaitGone(*pid, absl::Now() + grace)) {
+      kill(*pid, SIGKILL);
+      WaitGone(*pid, absl::Now() + absl::Seconds(10));
+    }
+  }
+  std::error_code ec;
+  fs::remove(PidFile(node), ec);
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::Down(absl::Duration grace) {
+  ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
+  for (const auto& n : config.nodes()) RETURN_IF_ERROR(Stop(n.id(), grace));
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::Signal(const std::string& node, int signal) {
+  RETURN_IF_ERROR(CheckKnown(node));
+  std::optional<pid_t> pid = RunningPid(node);
+  if (!pid) return absl::FailedPreconditionError(absl::StrCat("node ", node, " is not running"));
+  if (kill(*pid, signal) != 0) {
+    return absl::InternalError(absl::StrCat("kill ", *pid, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::Kill(const std::string& node) {
+  std::optional<pid_t> pid = RunningPid(node);
+  RETURN_IF_ERROR(Signal(node, SIGKILL));
+  if (!WaitGone(*pid, absl::Now() + absl::Seconds(10))) {
+    return absl::InternalError(absl::StrCat("node ", node, " survived SIGKILL"));
+  }
+  std::error_code ec;
+  fs::remove(PidFile(node), ec);
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::Pause(const std::string& node) { return Signal(node, SIGSTOP); }
+absl::Status LocalCluster::Resume(const std::string& node) { return Signal(node, SIGCONT); }
+
+absl::Status LocalCluster::Restart(const std::string& node, absl::Duration ready_timeout) {
+  RETURN_IF_ERROR(CheckKnown(node));
+  RETURN_IF_ERROR(Stop(node, absl::Seconds(10)));
+  RETURN_IF_ERROR(Start(node));
+  return WaitReady(node, absl::Now() + ready_timeout);
+}
+
+absl::StatusOr<std::vector<NodeState>> LocalCluster::Status() {
+  ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
+  std::vector<NodeState> states;
+  for (const auto& n : config.nodes()) {
+    NodeState s{.id = n.id(), .address = n.address()};
+    if (std::optional<pid_t> pid = RunningPid(n.id())) {
+      s.pid = *pid;
+      s.process =
+          StateOf(*pid) == PidState::kStopped ? ProcessState::kPaused : ProcessState::kRunning;
+      s.ready =
+          s.process == ProcessState::kRunning && IsServing(n.address(), absl::Milliseconds(500));
+    }
+    states.push_back(s);
+  }
+  return states;
+}
+
+}  // namespace quorumkv
