@@ -1,0 +1,206 @@
+#include "tests/sim/checker.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace quorumkv::sim {
+namespace {
+
+constexpr size_t kExcerptLines = 24;
+
+// The dot a write got: the coordinator's reply says which was acked; the
+// recorder knows the dots of writes whose reply never came.
+std::optional<Dot> DotOf(const CheckInput& in, const Op& op) {
+  if (op.dot) return op.dot;
+  auto it = in.recorder->dot_of_op.find(op.id);
+  if (it != in.recorder->dot_of_op.end()) return it->second;
+  return std::nullopt;
+}
+
+bool Applied(const CheckInput& in, const Op& op) {
+  std::optional<Dot> dot = DotOf(in, op);
+  return dot && in.recorder->stored.count(*dot) > 0;
+}
+
+bool HasSibling(const Object& object, const Dot& dot) {
+  return std::any_of(object.siblings.begin(), object.siblings.end(),
+                     [&](const Sibling& s) { return s.dot == dot; });
+}
+
+Object MergedFinal(const FinalKeyState& state) {
+  Object merged;
+  for (const Object& o : state.replicas) merged = Sync(merged, o);
+  return merged;
+}
+
+std::string ObjectText(const Object& o) {
+  std::string text = absl::StrCat("ctx", VersionVectorToString(o.context), " [");
+  for (const Sibling& s : o.siblings) {
+    absl::StrAppend(&text, s.tombstone ? "<tombstone>" : absl::StrCat("\"", s.value, "\""), "@",
+                    DotToString(s.dot), " ");
+  }
+  return absl::StrCat(text, "]");
+}
+
+// The operations on `key` that `keep` selects, and the faults in
+// [from_ms, to_ms]: the short history a reader needs to see what went wrong.
+std::vector<std::string> Excerpt(const CheckInput& in, const std::string& key, double from_ms,
+                                 double to_ms, const std::function<bool(const Op&)>& keep,
+                                 const Object& final_state) {
+  std::vector<std::pair<double, std::string>> lines;
+  for (const Op& op : in.history->ops) {
+    if (op.key == key && keep(op)) lines.emplace_back(op.invoke_ms, DescribeOp(op));
+  }
+  for (const FaultEvent& f : in.history->faults) {
+    if (f.at_ms >= from_ms && f.at_ms <= to_ms) {
+      lines.emplace_back(f.at_ms, absl::StrFormat("   fault @%.1fms: %s", f.at_ms, f.what));
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (const auto& [at, line] : lines) {
+    if (out.size() == kExcerptLines) {
+      out.push_back(absl::StrCat("... (", lines.size() - kExcerptLines, " more)"));
+      break;
+    }
+    out.push_back(line);
+  }
+  out.push_back(absl::StrCat("final state of ", key, ": ", ObjectText(final_state)));
+  return out;
+}
+
+// For a write gone missing: it, and the writes after it that reached a
+// replica (the only ones that could have replaced it).
+std::vector<std::string> LostWriteExcerpt(const CheckInput& in, const Op& w,
+                                          const Object& final_state) {
+  return Excerpt(
+      in, w.key, w.invoke_ms, std::numeric_limits<double>::infinity(),
+      [&](const Op& op) {
+        return op.id == w.id || (op.is_write() && op.complete_ms >= w.invoke_ms && Applied(in, op));
+      },
+      final_state);
+}
+
+void CheckWritesSurvive(const CheckInput& in, std::vector<Violation>& out) {
+  for (const Op& w : in.history->ops) {
+    if (!w.is_write()) continue;
+    const bool acked = w.outcome == Outcome::kOk;
+    auto final_it = in.finals.find(w.key);
+    if (final_it == in.finals.end()) continue;
+    const Object final_state = MergedFinal(final_it->second);
+    if (!Applied(in, w)) {
+      if (acked) {
+        out.push_back({1, absl::StrCat("write #", w.id, " was acknowledged but never stored"),
+                       LostWriteExcerpt(in, w, final_state)});
+      }
+      continue;
+    }
+    const Dot dot = *DotOf(in, w);
+    if (HasSibling(final_state, dot)) continue;
+    const bool superseded =
+        std::any_of(in.history->ops.begin(), in.history->ops.end(), [&](const Op& later) {
+          return later.is_write() && later.key == w.key && later.id != w.id &&
+                 later.context.Covers(dot) && Applied(in, later);
+        });
+    if (superseded && final_state.context.Covers(dot)) continue;
+    out.push_back(
+        {acked ? 1 : 2,
+         absl::StrCat(acked ? "acknowledged" : "concurrent", " write #", w.id, " (dot ",
+                      DotToString(dot), ") is gone and no write that read it replaced it"),
+         LostWriteExcerpt(in, w, final_state)});
+  }
+}
+
+// The dual of the above: a sibling some applied write has read and
+// replaced must not come back once the replicas have converged.
+void CheckNoResurrection(const CheckInput& in, std::vector<Violation>& out) {
+  for (const auto& [key, state] : in.finals) {
+    const Object final_state = MergedFinal(state);
+    for (const Sibling& s : final_state.siblings) {
+      for (const Op& w : in.history->ops) {
+        if (!w.is_write() || w.key != key || !w.context.Covers(s.dot) || !Applied(in, w)) continue;
+        out.push_back({6,
+                       absl::StrCat("sibling ", DotToString(s.dot), " of ", key,
+                                    " is back although write #", w.id, " replaced it"),
+                       LostWriteExcerpt(in, w, final_state)});
+        break;
+      }
+    }
+  }
+}
+
+void CheckStrictReads(const CheckInput& in, std::vector<Violation>& out) {
+  for (const Op& g : in.history->ops) {
+    if (g.type != OpType::kGet || g.outcome != Outcome::kOk) continue;
+    for (const Op& w : in.history->ops) {
+      if (!w.is_write() || w.key != g.key || w.outcome != Outcome::kOk) continue;
+      if (w.complete_ms >= g.invoke_ms || w.quorum + g.quorum <= in.replication) continue;
+      std::optional<Dot> dot = DotOf(in, w);
+      if (!dot || g.read_context.Covers(*dot)) continue;
+      out.push_back(
+          {3,
+           absl::StrCat("get #", g.id, " (R=", g.quorum, ") missed write #", w.id, " (W=", w.quorum,
+                        ", dot ", DotToString(*dot), ") acknowledged before it began"),
+           Excerpt(
+               in, g.key, w.invoke_ms, g.complete_ms,
+               [&](const Op& op) {
+                 return op.id == w.id || op.id == g.id ||
+                        (op.is_write() && op.invoke_ms <= g.complete_ms &&
+                         op.complete_ms >= w.invoke_ms);
+               },
+               MergedFinal(in.finals.at(g.key)))});
+    }
+  }
+}
+
+void CheckConvergence(const CheckInput& in, std::vector<Violation>& out) {
+  for (const auto& [key, state] : in.finals) {
+    for (size_t i = 1; i < state.replicas.size(); ++i) {
+      if (state.replicas[i] == state.replicas[0]) continue;
+      out.push_back({5,
+                     absl::StrCat("replicas of ", key, " differ after heal and repair: ",
+                                  state.home[0], " has ", ObjectText(state.replicas[0]), ", ",
+                                  state.home[i], " has ", ObjectText(state.replicas[i])),
+                     {}});
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+const char* InvariantName(int invariant) {
+  switch (invariant) {
+    case 1:
+      return "no acknowledged write is lost";
+    case 2:
+      return "concurrent writes are never silently dropped";
+    case 3:
+      return "a read with R+W>N sees every write acknowledged before it began";
+    case 4:
+      return "dot counters never go backwards";
+    case 5:
+      return "replicas converge once the network heals";
+    case 6:
+      return "a replaced sibling never comes back";
+  }
+  return "?";
+}
+
+std::vector<Violation> CheckInvariants(const CheckInput& in) {
+  std::vector<Violation> out;
+  CheckWritesSurvive(in, out);
+  CheckNoResurrection(in, out);
+  CheckStrictReads(in, out);
+  for (const std::string& v : in.recorder->dot_violations) out.push_back({4, v, {}});
+  CheckConvergence(in, out);
+  return out;
+}
+
+}  // namespace quorumkv::sim

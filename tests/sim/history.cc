@@ -1,0 +1,60 @@
+#include "tests/sim/history.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace quorumkv::sim {
+namespace {
+
+const char* TypeName(OpType t) {
+  switch (t) {
+    case OpType::kPut:
+      return "put";
+    case OpType::kDelete:
+      return "delete";
+    case OpType::kGet:
+      return "get";
+  }
+  return "?";
+}
+
+std::string OutcomeText(const Op& op) {
+  switch (op.outcome) {
+    case Outcome::kPending:
+      return "pending";
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kFail:
+      return absl::StrCat("fail (", op.error, ")");
+    case Outcome::kUnknown:
+      return absl::StrCat("unknown (", op.error, ")");
+  }
+  return "?";
+}
+
+std::string SiblingsText(const std::vector<Sibling>& siblings) {
+  return absl::StrJoin(siblings, ", ", [](std::string* out, const Sibling& s) {
+    absl::StrAppend(out, s.tombstone ? "<tombstone>" : absl::StrCat("\"", s.value, "\""), "@",
+                    DotToString(s.dot));
+  });
+}
+
+}  // namespace
+
+std::string DescribeOp(const Op& op) {
+  std::string text = absl::StrFormat("#%d c%d %s %s", op.id, op.client, TypeName(op.type), op.key);
+  if (op.type == OpType::kPut) absl::StrAppend(&text, "=\"", op.value, "\"");
+  if (op.is_write()) absl::StrAppend(&text, " ctx", VersionVectorToString(op.context));
+  absl::StrAppend(&text, op.is_write() ? " W=" : " R=", op.quorum, " via ", op.coordinator,
+                  absl::StrFormat(" @%.1f..%.1fms -> ", op.invoke_ms, op.complete_ms),
+                  OutcomeText(op));
+  if (op.dot) absl::StrAppend(&text, " dot ", DotToString(*op.dot));
+  if (op.type == OpType::kGet && op.outcome == Outcome::kOk) {
+    absl::StrAppend(&text, " [", SiblingsText(op.siblings), "] ctx",
+                    VersionVectorToString(op.read_context));
+  }
+  return text;
+}
+
+}  // namespace quorumkv::sim

@@ -1,0 +1,54 @@
+// The history of a simulated run: every client operation with its times and
+// outcome, and every fault the nemesis injected.
+#ifndef QUORUMKV_TESTS_SIM_HISTORY_H_
+#define QUORUMKV_TESTS_SIM_HISTORY_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replication/object.h"
+
+namespace quorumkv::sim {
+
+enum class OpType { kPut, kDelete, kGet };
+enum class Outcome { kPending, kOk, kFail, kUnknown };
+
+struct Op {
+  int id = 0;
+  int client = 0;
+  OpType type = OpType::kGet;
+  std::string key;
+  std::string value;        // unique per put
+  VersionVector context;    // what the client sent with a put or delete
+  uint32_t quorum = 0;      // R or W
+  std::string coordinator;  // the node the client sent it to
+  double invoke_ms = 0;
+  double complete_ms = 0;
+  Outcome outcome = Outcome::kPending;
+  std::string error;
+  std::optional<Dot> dot;  // a write's dot, when the coordinator said
+  // A successful get's answer.
+  std::vector<Sibling> siblings;
+  VersionVector read_context;
+
+  bool is_write() const { return type != OpType::kGet; }
+};
+
+struct FaultEvent {
+  double at_ms = 0;
+  std::string what;
+};
+
+struct History {
+  std::vector<Op> ops;  // indexed by Op::id
+  std::vector<FaultEvent> faults;
+};
+
+// One line per operation, e.g.
+// "#12 c2 put k1=\"c2-7\" ctx{..} W=2 via n3 @10.2..12.9ms -> ok dot n1.x:4".
+std::string DescribeOp(const Op& op);
+
+}  // namespace quorumkv::sim
+
+#endif  // QUORUMKV_TESTS_SIM_HISTORY_H_

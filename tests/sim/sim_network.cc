@@ -1,0 +1,147 @@
+#include "tests/sim/sim_network.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tests/sim/sim_node.h"
+
+namespace quorumkv::sim {
+namespace {
+
+// Runs a call's callback at most once, and only if the caller is still the
+// incarnation that made the call.
+template <typename Response>
+struct PendingCall {
+  SimNode* caller;
+  uint64_t incarnation;
+  Transport::Callback<Response> done;
+
+  void Finish(absl::StatusOr<Response> result) {
+    if (!done || caller->incarnation() != incarnation) {
+      done = nullptr;
+      return;
+    }
+    Transport::Callback<Response> run = std::move(done);
+    done = nullptr;
+    run(std::move(result));
+  }
+};
+
+}  // namespace
+
+void SimNetwork::Attach(SimNode* node) { nodes_[node->id()] = node; }
+
+SimNode* SimNetwork::Find(const std::string& id) const {
+  auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : it->second;
+}
+
+void SimNetwork::Block(const std::string& from, const std::string& to) {
+  blocked_.emplace(from, to);
+}
+
+void SimNetwork::HealAll() { blocked_.clear(); }
+
+void SimNetwork::RegisterForward(const pb::PutRequest& request, int op_id) {
+  forwarded_ops_[request.SerializeAsString()] = op_id;
+}
+
+int SimNetwork::ForwardedOp(const pb::PutRequest& request) const {
+  auto it = forwarded_ops_.find(request.SerializeAsString());
+  return it == forwarded_ops_.end() ? -1 : it->second;
+}
+
+bool SimNetwork::Blocked(const std::string& from, const std::string& to) const {
+  return blocked_.count({from, to}) > 0;
+}
+
+std::string SimNetwork::DescribeBlocks() const {
+  std::vector<std::string> links;
+  for (const auto& [from, to] : blocked_) links.push_back(absl::StrCat(from, "->", to));
+  return links.empty() ? "none" : absl::StrJoin(links, " ");
+}
+
+absl::Duration SimNetwork::Delay(const std::string& from, const std::string& to) {
+  if (from == to) return absl::Microseconds(10);
+  return world_->UniformDuration(faults_.min_delay, faults_.max_delay);
+}
+
+bool SimNetwork::Lost(const std::string& from, const std::string& to) {
+  if (from == to) return false;
+  return Blocked(from, to) || world_->Chance(faults_.drop);
+}
+
+template <typename Response>
+void SimNetwork::Call(
+    const std::string& from, const std::string& to, absl::Time deadline, bool idempotent,
+    std::function<void(SimNode&, std::function<void(absl::StatusOr<Response>)>)> handle,
+    Transport::Callback<Response> done) {
+  SimNode* caller = Find(from);
+  auto pending = std::make_shared<PendingCall<Response>>(
+      PendingCall<Response>{caller, caller->incarnation(), std::move(done)});
+  world_->After(std::max(deadline - world_->now(), absl::ZeroDuration()), [pending] {
+    pending->Finish(absl::DeadlineExceededError("no answer before the deadline"));
+  });
+  SimNode* target = Find(to);
+  if (target == nullptr || !target->up()) {
+    // A dead process refuses connections at once.
+    world_->After(Delay(from, to), [pending] {
+      pending->Finish(absl::UnavailableError("unreachable (connection refused)"));
+    });
+    return;
+  }
+  const uint64_t target_life = target->incarnation();
+  const int copies = (idempotent && from != to && world_->Chance(faults_.duplicate)) ? 2 : 1;
+  for (int copy = 0; copy < copies; ++copy) {
+    if (Lost(from, to)) continue;
+    world_->After(Delay(from, to), [this, pending, target, target_life, handle, from, to] {
+      // A message to a former life of the target died with its connection.
+      if (!target->up() || target->incarnation() != target_life) return;
+      handle(*target, [this, pending, from, to](absl::StatusOr<Response> reply) {
+        if (Lost(to, from)) return;
+        world_->After(Delay(to, from), [pending, reply = std::move(reply)]() mutable {
+          pending->Finish(std::move(reply));
+        });
+      });
+    });
+  }
+}
+
+void SimTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
+                        absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
+  network_->Call<pb::ReplicaReadResponse>(
+      self_, to, deadline, /*idempotent=*/true,
+      [request](SimNode& target, auto reply) { reply(target.replica().HandleRead(request)); },
+      std::move(done));
+}
+
+void SimTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,
+                         absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) {
+  network_->Call<pb::ReplicaWriteResponse>(
+      self_, to, deadline, /*idempotent=*/true,
+      [request](SimNode& target, auto reply) { reply(target.replica().HandleWrite(request)); },
+      std::move(done));
+}
+
+void SimTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
+                                 absl::Time deadline, Callback<pb::CoordinatePutResponse> done) {
+  network_->Call<pb::CoordinatePutResponse>(
+      self_, to, deadline, /*idempotent=*/false,
+      [this, request, deadline](SimNode& target, auto reply) {
+        Recorder* recorder = network_->recorder();
+        if (recorder != nullptr) recorder->current_op = network_->ForwardedOp(request.put());
+        target.replica().HandleCoordinatePut(
+            request, deadline, [reply](pb::CoordinatePutResponse r) { reply(std::move(r)); });
+        if (recorder != nullptr) recorder->current_op = -1;
+      },
+      std::move(done));
+}
+
+void SimTransport::Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
+                        Callback<pb::PingResponse> done) {
+  network_->Call<pb::PingResponse>(
+      self_, to, deadline, /*idempotent=*/true,
+      [request](SimNode& target, auto reply) { reply(target.replica().HandlePing(request)); },
+      std::move(done));
+}
+
+}  // namespace quorumkv::sim
