@@ -17,6 +17,13 @@ struct CallState {
   Transport::Callback<Response> done;
 };
 
+// True when a call failed before any connection to the peer existed: the
+// request was not sent.
+bool NeverConnected(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+         status.error_message().find("failed to connect") != std::string::npos;
+}
+
 // gRPC's connection errors run to several lines of resolver detail; a
 // quorum error lists one per replica, so keep them short.
 absl::Status FromTransportStatus(const grpc::Status& status) {
@@ -63,16 +70,17 @@ GrpcTransport::~GrpcTransport() {
   mu_.Await(absl::Condition(&drained));
 }
 
-v1::ReplicaService::Stub* GrpcTransport::StubFor(const std::string& to) {
+GrpcTransport::Peer* GrpcTransport::PeerFor(const std::string& to) {
   absl::MutexLock lock(&mu_);
-  auto it = stubs_.find(to);
-  if (it != stubs_.end()) return it->second.get();
+  auto it = peers_.find(to);
+  if (it != peers_.end()) return &it->second;
   if (FindNode(config_, to) == nullptr) return nullptr;
-  auto channel =
+  Peer peer;
+  peer.channel =
       grpc::CreateCustomChannel(PeerAddress(config_, self_, to), grpc::InsecureChannelCredentials(),
                                 QuorumkvChannelArguments(2 * config_.max_object_bytes()));
-  auto stub = v1::ReplicaService::NewStub(channel);
-  return stubs_.emplace(to, std::move(stub)).first->second.get();
+  peer.stub = v1::ReplicaService::NewStub(peer.channel);
+  return &peers_.emplace(to, std::move(peer)).first->second;
 }
 
 bool GrpcTransport::CallStarted(grpc::ClientContext* context) {
@@ -89,32 +97,51 @@ void GrpcTransport::CallFinished(grpc::ClientContext* context) {
 
 template <typename Request, typename Response, typename Invoke>
 void GrpcTransport::Call(const std::string& to, const Request& request, absl::Time deadline,
-                         Callback<Response> done, Invoke invoke) {
-  v1::ReplicaService::Stub* stub = StubFor(to);
-  if (stub == nullptr) {
+                         Callback<Response> done, Invoke invoke, Attempt attempt) {
+  Peer* peer = PeerFor(to);
+  if (peer == nullptr) {
     done(absl::InvalidArgumentError(absl::StrCat("unknown node ", to)));
     return;
   }
   auto* call = new CallState<Request, Response>{};
   call->request = request;
   call->done = std::move(done);
-  call->context.set_deadline(ToGrpcDeadline(clock_, deadline));
+  // A reconnect attempt waits (briefly) for the connection instead of
+  // failing on the channel's stale state.
+  const absl::Time attempt_deadline = attempt == Attempt::kReconnect
+                                          ? std::min(deadline, clock_->Now() + kReconnectWait)
+                                          : deadline;
+  call->context.set_deadline(ToGrpcDeadline(clock_, attempt_deadline));
+  call->context.set_wait_for_ready(attempt == Attempt::kReconnect);
   if (!CallStarted(&call->context)) {
     Callback<Response> refused = std::move(call->done);
     delete call;
     refused(absl::UnavailableError("node is shutting down"));
     return;
   }
-  invoke(stub->async(), &call->context, &call->request, &call->response,
-         [this, call](grpc::Status status) {
+  invoke(peer->stub->async(), &call->context, &call->request, &call->response,
+         [this, call, peer, to, deadline, attempt_deadline, invoke, attempt](grpc::Status status) {
+           CallFinished(&call->context);
+           // A channel still backing off from an earlier failure fails
+           // calls without trying to connect, so a node that came back
+           // would look dead until the backoff ends. The request never
+           // left this node: an idempotent call tries once more.
+           if (attempt == Attempt::kFirstRetryable && NeverConnected(status)) {
+             grpc::experimental::ChannelResetConnectionBackoff(peer->channel.get());
+             Call(to, call->request, deadline, std::move(call->done), invoke, Attempt::kReconnect);
+             delete call;
+             return;
+           }
            absl::StatusOr<Response> result;
            if (status.ok()) {
              result = std::move(call->response);
+           } else if (attempt == Attempt::kReconnect && attempt_deadline < deadline &&
+                      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+             result = absl::UnavailableError("unreachable (no connection)");
            } else {
              result = FromTransportStatus(status);
            }
            Callback<Response> done = std::move(call->done);
-           CallFinished(&call->context);
            delete call;
            done(std::move(result));
          });
@@ -134,9 +161,13 @@ void GrpcTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& 
 
 void GrpcTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
                                   absl::Time deadline, Callback<pb::CoordinatePutResponse> done) {
-  Call(to, request, deadline, std::move(done), [](auto* async, auto&&... args) {
-    async->CoordinatePut(std::forward<decltype(args)>(args)...);
-  });
+  // Not retried here: the forwarding node tries the next home replica.
+  Call(
+      to, request, deadline, std::move(done),
+      [](auto* async, auto&&... args) {
+        async->CoordinatePut(std::forward<decltype(args)>(args)...);
+      },
+      Attempt::kOnly);
 }
 
 void GrpcTransport::Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,

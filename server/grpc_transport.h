@@ -43,10 +43,24 @@ class GrpcTransport : public Transport {
             Callback<pb::PingResponse> done) override;
 
  private:
+  struct Peer {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::ReplicaService::Stub> stub;
+  };
+
+  enum class Attempt {
+    kFirstRetryable,  // may be retried once if it never reached the peer
+    kReconnect,       // that retry: waits up to kReconnectWait for a connection
+    kOnly,            // never retried
+  };
+  static constexpr absl::Duration kReconnectWait = absl::Milliseconds(250);
+
   template <typename Request, typename Response, typename Invoke>
   void Call(const std::string& to, const Request& request, absl::Time deadline,
-            Callback<Response> done, Invoke invoke);
-  v1::ReplicaService::Stub* StubFor(const std::string& to);
+            Callback<Response> done, Invoke invoke, Attempt attempt = Attempt::kFirstRetryable);
+  // The peer's channel and stub, created on first use; nullptr for an
+  // unknown node. Peers are never removed, so the pointer stays valid.
+  Peer* PeerFor(const std::string& to);
   // False once shutting down: the call must not start.
   bool CallStarted(grpc::ClientContext* context);
   void CallFinished(grpc::ClientContext* context);
@@ -55,7 +69,7 @@ class GrpcTransport : public Transport {
   const v1::ClusterConfig config_;
   Clock* const clock_;
   absl::Mutex mu_;
-  std::map<std::string, std::unique_ptr<v1::ReplicaService::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
