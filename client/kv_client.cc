@@ -11,7 +11,8 @@ namespace quorumkv {
 namespace {
 
 constexpr absl::string_view kQuorumInfoUrl = "type.googleapis.com/quorumkv.v1.QuorumInfo";
-// Channel limits: a get may return up to max_object_bytes of siblings.
+// Channel limits: a get may return up to a few times max_object_bytes of
+// siblings.
 constexpr int kMaxMessageBytes = 512 << 20;
 
 absl::Status WithQuorum(const grpc::Status& status) {
@@ -22,10 +23,20 @@ absl::Status WithQuorum(const grpc::Status& status) {
   return result;
 }
 
-// A failure that never reached a coordinator: worth trying another node.
+// A failure of the node or the connection, not a coordinator's outcome
+// (those carry QuorumInfo).
 bool IsUnreachable(const grpc::Status& status) {
   return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
          !QuorumFromGrpcStatus(status).has_value();
+}
+
+// The request provably did not reach a coordinator: no connection, or the
+// node was not ready to take it.
+bool NeverReachedCoordinator(const grpc::Status& status) {
+  const std::string& m = status.error_message();
+  return IsUnreachable(status) && (m.find("failed to connect") != std::string::npos ||
+                                   m.find("Connection refused") != std::string::npos ||
+                                   m.find("node is starting") != std::string::npos);
 }
 
 }  // namespace
@@ -51,7 +62,7 @@ KvClient::KvClient(KvClientOptions options) : options_(std::move(options)) {
 }
 
 template <typename Response, typename Rpc>
-absl::StatusOr<Response> KvClient::CallAnyNode(absl::Duration timeout, Rpc rpc) {
+absl::StatusOr<Response> KvClient::CallAnyNode(absl::Duration timeout, bool idempotent, Rpc rpc) {
   const absl::Time deadline =
       absl::Now() + (timeout > absl::ZeroDuration() ? timeout : options_.timeout);
   std::vector<std::string> unreachable;
@@ -61,7 +72,8 @@ absl::StatusOr<Response> KvClient::CallAnyNode(absl::Duration timeout, Rpc rpc) 
     Response response;
     grpc::Status status = rpc(stubs_[i].get(), &context, &response);
     if (status.ok()) return response;
-    if (!IsUnreachable(status) || absl::Now() >= deadline) return WithQuorum(status);
+    const bool move_on = idempotent ? IsUnreachable(status) : NeverReachedCoordinator(status);
+    if (!move_on || absl::Now() >= deadline) return WithQuorum(status);
     unreachable.push_back(absl::StrCat(options_.endpoints[i], ": ", status.error_message()));
   }
   return absl::UnavailableError(
@@ -73,9 +85,9 @@ absl::StatusOr<v1::GetResponse> KvClient::Get(const std::string& key, const Read
   request.set_key(key);
   request.set_r(options.r);
   request.set_strict(options.strict);
-  return CallAnyNode<v1::GetResponse>(options.timeout, [&](auto* stub, auto* ctx, auto* response) {
-    return stub->Get(ctx, request, response);
-  });
+  return CallAnyNode<v1::GetResponse>(
+      options.timeout, /*idempotent=*/true,
+      [&](auto* stub, auto* ctx, auto* response) { return stub->Get(ctx, request, response); });
 }
 
 absl::StatusOr<v1::PutResponse> KvClient::Put(const std::string& key, const std::string& value,
@@ -86,9 +98,9 @@ absl::StatusOr<v1::PutResponse> KvClient::Put(const std::string& key, const std:
   request.set_context(options.context);
   request.set_w(options.w);
   request.set_strict(options.strict);
-  return CallAnyNode<v1::PutResponse>(options.timeout, [&](auto* stub, auto* ctx, auto* response) {
-    return stub->Put(ctx, request, response);
-  });
+  return CallAnyNode<v1::PutResponse>(
+      options.timeout, /*idempotent=*/false,
+      [&](auto* stub, auto* ctx, auto* response) { return stub->Put(ctx, request, response); });
 }
 
 absl::StatusOr<v1::PutResponse> KvClient::Delete(const std::string& key,
@@ -98,20 +110,26 @@ absl::StatusOr<v1::PutResponse> KvClient::Delete(const std::string& key,
   request.set_context(options.context);
   request.set_w(options.w);
   request.set_strict(options.strict);
-  return CallAnyNode<v1::PutResponse>(options.timeout, [&](auto* stub, auto* ctx, auto* response) {
-    return stub->Delete(ctx, request, response);
-  });
+  if (options.context.empty() && !options.blind) {
+    absl::StatusOr<v1::GetResponse> read =
+        Get(key, ReadOptions{.strict = options.strict, .timeout = options.timeout});
+    if (!read.ok()) return read.status();
+    request.set_context(read->context());
+  }
+  return CallAnyNode<v1::PutResponse>(
+      options.timeout, /*idempotent=*/false,
+      [&](auto* stub, auto* ctx, auto* response) { return stub->Delete(ctx, request, response); });
 }
 
 absl::StatusOr<v1::StatusResponse> KvClient::Status() {
-  return CallAnyNode<v1::StatusResponse>(absl::ZeroDuration(),
+  return CallAnyNode<v1::StatusResponse>(absl::ZeroDuration(), /*idempotent=*/true,
                                          [&](auto* stub, auto* ctx, auto* response) {
                                            return stub->Status(ctx, v1::StatusRequest(), response);
                                          });
 }
 
 absl::StatusOr<v1::RingResponse> KvClient::Ring() {
-  return CallAnyNode<v1::RingResponse>(absl::ZeroDuration(),
+  return CallAnyNode<v1::RingResponse>(absl::ZeroDuration(), /*idempotent=*/true,
                                        [&](auto* stub, auto* ctx, auto* response) {
                                          return stub->Ring(ctx, v1::RingRequest(), response);
                                        });

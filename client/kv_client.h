@@ -42,6 +42,9 @@ struct WriteOptions {
   bool strict = false;
   std::string context;  // from a Get; empty for a blind write
   absl::Duration timeout = absl::ZeroDuration();
+  // Delete only: with no context, write a tombstone that replaces nothing
+  // instead of reading the key first.
+  bool blind = false;
 };
 
 // Thread-safe.
@@ -53,17 +56,27 @@ class KvClient {
   // OK with found() false when R replicas do not have the key (or hold only
   // tombstones).
   absl::StatusOr<v1::GetResponse> Get(const std::string& key, const ReadOptions& options = {});
+  // A put with options.context replaces the siblings that context covers;
+  // without one it is a blind write, kept beside any value already there.
   absl::StatusOr<v1::PutResponse> Put(const std::string& key, const std::string& value,
                                       const WriteOptions& options = {});
+  // Writes a tombstone. With options.context it replaces what that context
+  // covers. Without one it first reads the key (same strictness and
+  // deadline) and deletes what that read saw: values written concurrently
+  // survive as siblings. options.blind skips the read: the tombstone then
+  // replaces nothing and the key stays found.
   absl::StatusOr<v1::PutResponse> Delete(const std::string& key, const WriteOptions& options = {});
   absl::StatusOr<v1::StatusResponse> Status();
   absl::StatusOr<v1::RingResponse> Ring();
 
  private:
   explicit KvClient(KvClientOptions options);
-  // Calls `rpc` on each endpoint in turn until one is reached.
+  // Calls `rpc` on each endpoint in turn until one is reached. Only a
+  // request that provably never reached a coordinator moves on, unless it
+  // is `idempotent`: a write that reached one and lost its answer must not
+  // be applied twice.
   template <typename Response, typename Rpc>
-  absl::StatusOr<Response> CallAnyNode(absl::Duration timeout, Rpc rpc);
+  absl::StatusOr<Response> CallAnyNode(absl::Duration timeout, bool idempotent, Rpc rpc);
 
   const KvClientOptions options_;
   std::vector<std::unique_ptr<v1::KvService::Stub>> stubs_;

@@ -21,7 +21,7 @@ void GetCoordinator::OnDeadline() { tally_.ExpirePending(); }
 
 absl::Status GetCoordinator::outcome() const {
   if (tally_.state() == QuorumState::kMet) return absl::OkStatus();
-  return tally_.QuorumError("replies", "R", "");
+  return tally_.QuorumError(ReplyTally::Kind::kRead, "replies", "R", "");
 }
 
 pb::QuorumInfo GetCoordinator::quorum() const {

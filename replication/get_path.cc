@@ -136,17 +136,20 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
                                            mode, std::move(done));
 
   const absl::Time replica_deadline = ReplicaDeadline(deadline);
-  // Repairs run in the background with a deadline of their own.
+  // Repairs that hold up the reply share its deadline; the others get a
+  // replica timeout of their own.
   const absl::Duration repair_timeout = absl::Milliseconds(config().replica_timeout_ms());
   Transport* transport = transport_;
   Clock* clock = clock_;
   // Sends a step's repairs, then replies if the step says so. Repairs of the
   // local replica go through the transport too, so that no store write runs
   // on a transport callback thread.
-  std::function<void(GetStep)> run = [op, transport, clock, repair_timeout](GetStep step) {
+  std::function<void(GetStep)> run = [op, transport, clock, repair_timeout,
+                                      replica_deadline](GetStep step) {
     const bool blocking = step.repairs_block_reply;
+    const absl::Time repair_deadline = blocking ? replica_deadline : clock->Now() + repair_timeout;
     for (const std::string& target : step.repair_targets) {
-      transport->Write(target, step.repair, clock->Now() + repair_timeout,
+      transport->Write(target, step.repair, repair_deadline,
                        [op, blocking](absl::StatusOr<pb::ReplicaWriteResponse>) {
                          if (!blocking) return;
                          GetStep after = op->OnRepairDone();
@@ -156,14 +159,16 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
     op->Finish(step);
   };
 
-  // The local replica first: it answers in microseconds, and a quorum that
-  // fails on unreachable peers then still reports it.
-  if (ring_.IsHome(request.key(), self())) {
-    run(op->OnReply(self(), store_->Read(request.key()), clock_->Now()));
-  }
+  // `request` belongs to the caller, who may free it as soon as the reply
+  // is sent, which the local read below can trigger: copy what is needed.
   pb::ReplicaReadRequest read;
   read.set_key(request.key());
   read.set_from(self());
+  // The local replica first: it answers in microseconds, and a quorum that
+  // fails on unreachable peers then still reports it.
+  if (ring_.IsHome(read.key(), self())) {
+    run(op->OnReply(self(), store_->Read(read.key()), clock_->Now()));
+  }
   for (const std::string& target : pref.home) {
     if (target == self()) continue;
     transport_->Read(target, read, replica_deadline,

@@ -15,6 +15,11 @@ uint64_t HybridClock::Now() {
 }
 
 void HybridClock::Observe(uint64_t remote) {
+  const int64_t millis = absl::ToUnixMillis(clock_->Now());
+  if (HlcPhysicalMillis(remote) > static_cast<uint64_t>(std::max<int64_t>(millis, 0)) +
+                                      static_cast<uint64_t>(kMaxHlcDriftMillis)) {
+    return;
+  }
   absl::MutexLock lock(&mu_);
   last_ = std::max(last_, remote);
 }

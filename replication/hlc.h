@@ -16,6 +16,7 @@
 namespace quorumkv {
 
 inline constexpr int kHlcLogicalBits = 16;
+inline constexpr int64_t kMaxHlcDriftMillis = 24 * 3600 * 1000;
 
 inline uint64_t HlcPhysicalMillis(uint64_t hlc) { return hlc >> kHlcLogicalBits; }
 inline uint64_t HlcLogical(uint64_t hlc) { return hlc & ((1u << kHlcLogicalBits) - 1); }
@@ -30,7 +31,9 @@ class HybridClock {
 
   // A timestamp greater than every one returned or observed before.
   uint64_t Now();
-  // Moves the clock past a timestamp received from another node.
+  // Moves the clock past a timestamp received from another node, unless it
+  // is more than kMaxHlcDriftMillis ahead of this node's physical clock (a broken
+  // or hostile peer must not drag the clock to its end).
   void Observe(uint64_t remote);
 
  private:

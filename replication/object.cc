@@ -53,6 +53,14 @@ Object ApplyWrite(const Object& local, const VersionVector& context, Sibling sib
   return result;
 }
 
+VersionVector ContextAfterWrite(const VersionVector& read, const VersionVector& before,
+                                const Dot& dot) {
+  if (read.Get(dot.actor) < before.Get(dot.actor)) return read;
+  VersionVector reply = read;
+  reply.Add(dot);
+  return reply;
+}
+
 Object Sync(const Object& a, const Object& b) {
   Object result;
   result.context = a.context;

@@ -63,6 +63,18 @@ Object ApplyWrite(const Object& local, const VersionVector& context, Sibling sib
 // INTERNAL otherwise (a reused dot: the bug behind Riak's KV679).
 absl::Status CheckFreshDot(const Object& local, const VersionVector& context, const Dot& dot);
 
+// The context to hand back to the writer of `dot`, who had read `read`,
+// when the coordinator's replica had context `before` just before the
+// write: what the writer read plus its own write. A version vector entry
+// covers every counter of its actor up to its value, so the new dot may be
+// added only when the writer had seen every earlier event of that actor on
+// the key; else the context would claim events its writer never saw, and a
+// write with it would silently replace them wherever they are still
+// siblings. (Without the dot, a later write with this context keeps this
+// write as a sibling: safe.)
+VersionVector ContextAfterWrite(const VersionVector& read, const VersionVector& before,
+                                const Dot& dot);
+
 // Merges two replica states of one key. Commutative, associative and
 // idempotent, so replicas converge whatever order states arrive in.
 Object Sync(const Object& a, const Object& b);

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "replication/ring.h"
 #include "replication/status_macros.h"
 
 namespace quorumkv {
@@ -105,23 +106,43 @@ absl::StatusOr<Object> FromProto(const pb::ObjectProto& proto) {
   return object;
 }
 
-std::string EncodeContext(const VersionVector& vv) {
-  pb::VersionVectorProto proto;
-  ToProto(vv, &proto);
+std::string EncodeContext(const VersionVector& vv, absl::string_view key) {
+  if (vv.empty()) return std::string();
+  pb::ContextProto proto;
+  ToProto(vv, proto.mutable_seen());
+  proto.set_key_hash(StableHash(key));
   return proto.SerializeAsString();
 }
 
-absl::StatusOr<VersionVector> DecodeContext(absl::string_view bytes) {
+absl::StatusOr<VersionVector> DecodeContext(absl::string_view bytes, absl::string_view key) {
   if (bytes.empty()) return VersionVector();
-  pb::VersionVectorProto proto;
+  pb::ContextProto proto;
   if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError("context is malformed: not a quorumkv context");
   }
-  absl::StatusOr<VersionVector> vv = FromProto(proto);
+  if (proto.key_hash() != StableHash(key)) {
+    return absl::InvalidArgumentError(
+        "context belongs to another key: pass the context a get of this key returned");
+  }
+  absl::StatusOr<VersionVector> vv = FromProto(proto.seen());
   if (!vv.ok()) {
     return WithCode(absl::StatusCode::kInvalidArgument, "context is malformed: ", vv.status());
   }
   return vv;
+}
+
+absl::Status CheckDecodable(const Object& object) {
+  if (object.siblings.size() > kMaxDecodedSiblings) {
+    return absl::FailedPreconditionError(absl::StrCat("object would have ", object.siblings.size(),
+                                                      " siblings (limit ", kMaxDecodedSiblings,
+                                                      "); resolve siblings first"));
+  }
+  if (object.context.size() > kMaxContextEntries) {
+    return absl::FailedPreconditionError(absl::StrCat("object's context would have ",
+                                                      object.context.size(), " actors (limit ",
+                                                      kMaxContextEntries, ")"));
+  }
+  return absl::OkStatus();
 }
 
 std::string EncodeObject(const Object& object) {

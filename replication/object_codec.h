@@ -32,11 +32,17 @@ absl::StatusOr<Dot> FromProto(const pb::Dot& proto);
 absl::StatusOr<VersionVector> FromProto(const pb::VersionVectorProto& proto);
 absl::StatusOr<Object> FromProto(const pb::ObjectProto& proto);
 
-// The opaque context handed to clients: a serialized VersionVectorProto.
-std::string EncodeContext(const VersionVector& vv);
-// Empty bytes decode to the empty context (a blind write).
-// Returns INVALID_ARGUMENT "context is malformed: ..." otherwise.
-absl::StatusOr<VersionVector> DecodeContext(absl::string_view bytes);
+// The opaque context handed to clients: a serialized ContextProto, bound to
+// `key`. The empty vector encodes to empty bytes.
+std::string EncodeContext(const VersionVector& vv, absl::string_view key);
+// Empty bytes decode to the empty context (a blind write). INVALID_ARGUMENT
+// "context is malformed: ..." for bytes that are not a context, and "context
+// belongs to another key" for the context of another key.
+absl::StatusOr<VersionVector> DecodeContext(absl::string_view bytes, absl::string_view key);
+
+// OK iff DecodeObject would accept the encoding of `object`: stores check
+// this before writing, so that a stored object can always be read back.
+absl::Status CheckDecodable(const Object& object);
 
 // Stored form of an object. DecodeObject returns DATA_LOSS on corrupt bytes.
 std::string EncodeObject(const Object& object);

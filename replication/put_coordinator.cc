@@ -40,7 +40,7 @@ absl::Status PutCoordinator::outcome() const {
   for (const std::string& node : plan_.home) {
     if (tally_.succeeded(node)) applied.push_back(node);
   }
-  return tally_.QuorumError("acks", "W",
+  return tally_.QuorumError(ReplyTally::Kind::kWrite, "acks", "W",
                             absl::StrCat("; the write may be partially applied (stored on ",
                                          absl::StrJoin(applied, ","), ")"));
 }

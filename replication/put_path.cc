@@ -11,12 +11,14 @@
 #include "replication/replica_node.h"
 #include "replication/request_validation.h"
 #include "replication/status_macros.h"
+#include "replication/transport.h"
 
 namespace quorumkv {
 
 struct ReplicaNode::LocalWrite {
   Object stored;
   Dot dot;
+  VersionVector before;  // the replica's context just before the write
 };
 
 struct ReplicaNode::ForwardState {
@@ -34,19 +36,20 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-// Adding a sibling past the limit is refused; a write that resolves
-// siblings is always let through.
+// Adding a sibling (a value or a tombstone) past the limit is refused; a
+// write that resolves siblings is always let through.
 absl::Status CheckSiblingLimit(const Object& before, const Object& after, absl::string_view key) {
-  const size_t live = LiveSiblingCount(after);
-  if (live > kMaxSiblings && live > LiveSiblingCount(before)) {
+  const size_t count = after.siblings.size();
+  if (count <= before.siblings.size()) return absl::OkStatus();
+  if (count > kMaxSiblings) {
     return absl::FailedPreconditionError(
-        absl::StrCat("too many siblings, resolve first: the key has ", LiveSiblingCount(before),
-                     " concurrent values (limit ", kMaxSiblings,
+        absl::StrCat("too many siblings, resolve first: the key has ", before.siblings.size(),
+                     " concurrent values and tombstones (limit ", kMaxSiblings,
                      "); write with the context of a get to replace them"));
   }
-  if (live >= kSiblingWarnThreshold && live > LiveSiblingCount(before)) {
+  if (count >= kSiblingWarnThreshold) {
     Log(LogLevel::kWarning,
-        absl::StrCat("key '", key, "' has ", live, " siblings (warning at ", kSiblingWarnThreshold,
+        absl::StrCat("key '", key, "' has ", count, " siblings (warning at ", kSiblingWarnThreshold,
                      ", refused past ", kMaxSiblings, ")"));
   }
   return absl::OkStatus();
@@ -129,7 +132,7 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
   response.mutable_quorum()->set_coordinator(self());
   absl::Status valid = ValidatePutRequest(config(), request);
   if (!valid.ok()) return done(valid, response);
-  absl::StatusOr<VersionVector> context = DecodeContext(request.context());
+  absl::StatusOr<VersionVector> context = DecodeContext(request.context(), request.key());
   if (!context.ok()) return done(context.status(), response);
 
   const PreferenceList& pref = ring_.ForKey(request.key());
@@ -151,13 +154,18 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
   }
 
   const absl::Time start = clock_->Now();
+  if (start >= deadline) {
+    // It waited in a queue past its deadline: better not to start it.
+    return done(
+        absl::DeadlineExceededError("deadline passed before the put started; nothing was written"),
+        response);
+  }
   absl::StatusOr<LocalWrite> local = ApplyLocalWrite(request, *context);
   if (!local.ok()) return done(local.status(), response);
 
   ToProto(local->dot, response.mutable_dot());
-  VersionVector reply_context = *context;
-  reply_context.Add(local->dot);
-  response.set_context(EncodeContext(reply_context));
+  response.set_context(
+      EncodeContext(ContextAfterWrite(*context, local->before, local->dot), request.key()));
 
   auto op = std::make_shared<PutOperation>(PutPlan{.key = request.key(),
                                                    .self = self(),
@@ -186,6 +194,7 @@ absl::StatusOr<ReplicaNode::LocalWrite> ReplicaNode::ApplyLocalWrite(const pb::P
   LocalWrite result;
   auto write = [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
     const Object local = current.value_or(Object());
+    result.before = local.context;
     // Issued under the key's lock: this actor's dots reach its replica of
     // the key in counter order.
     ASSIGN_OR_RETURN(result.dot, store_->IssueDot());
@@ -210,10 +219,10 @@ void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
     pb::PutResponse response;
     response.set_key(state->request.put().key());
     response.mutable_quorum()->set_coordinator(self());
-    return state->done(
-        absl::UnavailableError(absl::StrCat("no home replica of the key could coordinate the put (",
-                                            absl::StrJoin(state->errors, "; "), ")")),
-        response);
+    return state->done(absl::UnavailableError(absl::StrCat(
+                           "no home replica of the key could coordinate the put (",
+                           absl::StrJoin(state->errors, "; "), "); nothing was written")),
+                       response);
   }
   const std::string to = state->candidates[state->next++];
   transport_->CoordinatePut(
@@ -224,17 +233,21 @@ void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
                                      reply->outcome().message());
           return state->done(outcome, std::move(*reply->mutable_response()));
         }
-        if (reply.status().code() == absl::StatusCode::kUnavailable) {
+        // Only a put that never left this node may go to another home
+        // replica: one that arrived would be applied twice.
+        if (IsNotSent(reply.status())) {
           state->errors.push_back(absl::StrCat(to, ": ", reply.status().message()));
           return ForwardPut(state);
         }
         pb::PutResponse response;
         response.set_key(state->request.put().key());
         response.mutable_quorum()->set_coordinator(to);
+        const bool unknown = OutcomeUnknown(reply.status());
         state->done(
-            absl::Status(reply.status().code(),
-                         absl::StrCat("outcome unknown: forwarded to coordinator ", to,
-                                      ", which failed to answer: ", reply.status().message())),
+            absl::Status(
+                unknown ? absl::StatusCode::kDeadlineExceeded : reply.status().code(),
+                absl::StrCat("forwarded to coordinator ", to, ": ", reply.status().message(),
+                             unknown ? " (outcome unknown)" : "")),
             response);
       });
 }

@@ -62,8 +62,18 @@ pb::RingResponse ReplicaNode::RingInfo() const {
   return ring;
 }
 
+absl::Status ReplicaNode::CheckHome(const std::string& key) const {
+  if (ring_.IsHome(key, self())) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(self(), " is not a home replica of the key (do the nodes share one config?)"));
+}
+
 absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
     const pb::ReplicaReadRequest& request) {
+  RETURN_IF_ERROR(ValidateKey(config(), request.key()));
+  // A node that is not home would answer "not found" for a key it never
+  // held, and that answer would count toward R.
+  RETURN_IF_ERROR(CheckHome(request.key()));
   ASSIGN_OR_RETURN(std::optional<Object> object, store_->Read(request.key()));
   pb::ReplicaReadResponse response;
   response.set_found(object.has_value());
@@ -74,10 +84,7 @@ absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
 absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
     const pb::ReplicaWriteRequest& request) {
   RETURN_IF_ERROR(ValidateKey(config(), request.key()));
-  if (!ring_.IsHome(request.key(), self())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(self(), " is not a home replica of the key (do the nodes share one config?)"));
-  }
+  RETURN_IF_ERROR(CheckHome(request.key()));
   ASSIGN_OR_RETURN(Object incoming, FromProto(request.object()));
   for (const Sibling& s : incoming.siblings) hlc_.Observe(s.hlc);
   RETURN_IF_ERROR(MergeIntoReplica(request.key(), incoming));
@@ -86,10 +93,17 @@ absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
 
 absl::Status ReplicaNode::MergeIntoReplica(const std::string& key, const Object& incoming) {
   const MergePolicy policy = PolicyFor(key);
+  const uint64_t limit = kMergedObjectFactor * config().max_object_bytes();
   return store_
       ->Update(key,
                [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
-                 return Sync(policy, current.value_or(Object()), incoming);
+                 Object merged = Sync(policy, current.value_or(Object()), incoming);
+                 if (ValueBytes(merged) > limit) {
+                   return absl::FailedPreconditionError(absl::StrCat(
+                       "merged siblings would hold ", ValueBytes(merged), " bytes, over ",
+                       kMergedObjectFactor, " x max_object_bytes; resolve siblings first"));
+                 }
+                 return merged;
                })
       .status();
 }
@@ -159,10 +173,11 @@ void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
 }
 
 void FillGetResponse(const Object& merged, pb::GetResponse* response) {
+  // The context is bound to response->key(), which callers set first.
   response->set_found(LiveSiblingCount(merged) > 0);
   response->clear_siblings();
   for (const Sibling& s : merged.siblings) ToProto(s, response->add_siblings());
-  response->set_context(merged.context.empty() ? std::string() : EncodeContext(merged.context));
+  response->set_context(EncodeContext(merged.context, response->key()));
 }
 
 }  // namespace quorumkv

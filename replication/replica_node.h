@@ -40,6 +40,10 @@ inline constexpr size_t kSiblingWarnThreshold = 25;
 inline constexpr size_t kMaxSiblings = 100;
 // Time a peer has to answer a status ping.
 inline constexpr absl::Duration kStatusPingTimeout = absl::Milliseconds(500);
+// A replica refuses a merge whose siblings would hold more value bytes than
+// this many times max_object_bytes (coordinators refuse writes past 1x;
+// merges of concurrent writes can exceed it). Messages are sized to fit.
+inline constexpr uint64_t kMergedObjectFactor = 3;
 
 struct ReplicaNodeOptions {
   std::string self;          // this node's id
@@ -95,6 +99,8 @@ class ReplicaNode {
                                              const VersionVector& context);
   void ForwardPut(std::shared_ptr<ForwardState> state);
   absl::Status MergeIntoReplica(const std::string& key, const Object& incoming);
+  // FAILED_PRECONDITION unless this node is a home replica of `key`.
+  absl::Status CheckHome(const std::string& key) const;
   MergePolicy PolicyFor(absl::string_view key) const;
   // The deadline for a replica call of a request due at `deadline`: a bit
   // earlier, so the coordinator can still answer in time, and no later than
@@ -110,6 +116,7 @@ class ReplicaNode {
 };
 
 // Fills found, siblings and context of a get response from a merged object.
+// REQUIRES: response->key() is set (the context is bound to it).
 void FillGetResponse(const Object& merged, pb::GetResponse* response);
 
 }  // namespace quorumkv

@@ -4,13 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "replication/transport.h"
 
 namespace quorumkv {
-namespace {
-
-bool IsTimeout(const absl::Status& s) { return s.code() == absl::StatusCode::kDeadlineExceeded; }
-
-}  // namespace
+namespace {}  // namespace
 
 ReplyTally::ReplyTally(std::vector<std::string> targets, uint32_t required, absl::Time start)
     : targets_(std::move(targets)), required_(required), start_(start) {
@@ -70,7 +67,7 @@ bool ReplyTally::succeeded(const std::string& node) const {
   return a != nullptr && a->ok;
 }
 
-absl::Status ReplyTally::QuorumError(absl::string_view noun, absl::string_view param,
+absl::Status ReplyTally::QuorumError(Kind kind, absl::string_view noun, absl::string_view param,
                                      absl::string_view note) const {
   std::vector<std::string> why;
   bool unknown = false;
@@ -78,9 +75,12 @@ absl::Status ReplyTally::QuorumError(absl::string_view noun, absl::string_view p
     if (a.ok) continue;
     if (!a.done) {
       why.push_back(absl::StrCat(a.node, ": no answer yet"));
-    } else if (IsTimeout(a.status)) {
+    } else if (a.status.code() == absl::StatusCode::kDeadlineExceeded) {
       unknown = true;
       why.push_back(absl::StrCat(a.node, ": no answer in time"));
+    } else if (kind == Kind::kWrite && OutcomeUnknown(a.status)) {
+      unknown = true;
+      why.push_back(absl::StrCat(a.node, ": outcome unknown (", a.status.message(), ")"));
     } else {
       why.push_back(absl::StrCat(a.node, ": ", a.status.message()));
     }

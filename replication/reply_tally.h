@@ -37,12 +37,15 @@ class ReplyTally {
   const std::vector<std::string>& targets() const { return targets_; }
   bool succeeded(const std::string& node) const;
 
-  // The failure of a missed quorum. DEADLINE_EXCEEDED ("outcome unknown")
-  // when some replica timed out, else UNAVAILABLE ("quorum not met: got 1
-  // of W=2 acks"), also when the failures alone made the quorum impossible
-  // before every replica answered. `noun` is "acks" or "replies", `param` "W" or
-  // "R"; `note` is appended (e.g. what may be partially applied).
-  absl::Status QuorumError(absl::string_view noun, absl::string_view param,
+  // The failure of a missed quorum. For a write, DEADLINE_EXCEEDED
+  // ("outcome unknown") when some replica's failure leaves its outcome
+  // unknown (a timeout, a cancelled call, a connection broken mid-call); for
+  // a read, only when some replica timed out. Otherwise UNAVAILABLE ("quorum
+  // not met: got 1 of W=2 acks"), also when definite failures alone made the
+  // quorum impossible before every replica answered. `noun` is "acks" or
+  // "replies", `param` "W" or "R"; `note` is appended.
+  enum class Kind { kRead, kWrite };
+  absl::Status QuorumError(Kind kind, absl::string_view noun, absl::string_view param,
                            absl::string_view note) const;
 
   // Sets required, replied (with latencies) and failed.

@@ -19,10 +19,18 @@ namespace pb = ::quorumkv::v1;
 // thread, possibly before the call returns, and no later than shortly after
 // `deadline`. Callers must not hold locks that the callback takes.
 //
-// Errors mean: UNAVAILABLE, the peer could not be reached (the request may or
-// may not have arrived if the connection broke mid-call); DEADLINE_EXCEEDED,
-// no answer by the deadline (outcome unknown); anything else is the peer's
+// Errors mean: UNAVAILABLE marked NotSent (see below), the request never
+// left this node (no connection, or this node is shutting down);
+// DEADLINE_EXCEEDED, CANCELLED or any other UNAVAILABLE, the request may or
+// may not have been applied (outcome unknown); anything else is the peer's
 // own answer. Implementations are thread-safe.
+// An UNAVAILABLE error for a request that provably never left this node:
+// safe to retry elsewhere, and certainly not applied.
+absl::Status NotSentError(absl::string_view message);
+bool IsNotSent(const absl::Status& status);
+// True when a failed call may nevertheless have been applied by the peer.
+bool OutcomeUnknown(const absl::Status& status);
+
 class Transport {
  public:
   template <typename T>

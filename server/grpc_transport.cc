@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/grpc_status_codec.h"
 #include "replication/cluster_config.h"
+#include "replication/replica_node.h"
 
 namespace quorumkv {
 namespace {
@@ -15,6 +16,7 @@ struct CallState {
   Request request;
   Response response;
   Transport::Callback<Response> done;
+  uint64_t bytes = 0;
 };
 
 // True when a call failed before any connection to the peer existed: the
@@ -24,17 +26,18 @@ bool NeverConnected(const grpc::Status& status) {
          status.error_message().find("failed to connect") != std::string::npos;
 }
 
-// gRPC's connection errors run to several lines of resolver detail; a
-// quorum error lists one per replica, so keep them short.
+// What a failed call means for the caller (see transport.h). gRPC's
+// connection errors run to several lines of resolver detail; a quorum error
+// lists one per replica, so they are kept short.
 absl::Status FromTransportStatus(const grpc::Status& status) {
   if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return FromGrpcStatus(status);
   const std::string& message = status.error_message();
   if (message.find("Connection refused") != std::string::npos) {
-    return absl::UnavailableError("unreachable (connection refused)");
+    return NotSentError("unreachable (connection refused)");
   }
-  if (message.find("failed to connect") != std::string::npos) {
-    return absl::UnavailableError("unreachable");
-  }
+  if (NeverConnected(status)) return NotSentError("unreachable");
+  // The peer answered before its storage was open: nothing was applied.
+  if (message.find("node is starting") != std::string::npos) return NotSentError(message);
   return FromGrpcStatus(status);
 }
 
@@ -48,6 +51,10 @@ grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes) {
   args.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_message_bytes, INT32_MAX)));
   args.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message_bytes, INT32_MAX)));
   return args;
+}
+
+uint64_t MaxMessageBytes(const v1::ClusterConfig& config) {
+  return (kMergedObjectFactor + 1) * config.max_object_bytes() + (1 << 20);
 }
 
 std::chrono::system_clock::time_point ToGrpcDeadline(Clock* clock, absl::Time deadline) {
@@ -66,7 +73,9 @@ GrpcTransport::~GrpcTransport() {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
   for (grpc::ClientContext* context : in_flight_) context->TryCancel();
-  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_.empty(); };
+  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_.empty() && callbacks_running_ == 0;
+  };
   mu_.Await(absl::Condition(&drained));
 }
 
@@ -78,21 +87,34 @@ GrpcTransport::Peer* GrpcTransport::PeerFor(const std::string& to) {
   Peer peer;
   peer.channel =
       grpc::CreateCustomChannel(PeerAddress(config_, self_, to), grpc::InsecureChannelCredentials(),
-                                QuorumkvChannelArguments(2 * config_.max_object_bytes()));
+                                QuorumkvChannelArguments(MaxMessageBytes(config_)));
   peer.stub = v1::ReplicaService::NewStub(peer.channel);
   return &peers_.emplace(to, std::move(peer)).first->second;
 }
 
-bool GrpcTransport::CallStarted(grpc::ClientContext* context) {
+absl::Status GrpcTransport::CallStarted(grpc::ClientContext* context, uint64_t bytes) {
   absl::MutexLock lock(&mu_);
-  if (shutting_down_) return false;
+  if (shutting_down_) return NotSentError("node is shutting down");
+  if (in_flight_bytes_ + bytes > kMaxInFlightBytes && !in_flight_.empty()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("outgoing replica traffic is full: ", in_flight_bytes_,
+                     " bytes in flight (limit ", kMaxInFlightBytes, ")"));
+  }
   in_flight_.insert(context);
-  return true;
+  in_flight_bytes_ += bytes;
+  return absl::OkStatus();
 }
 
-void GrpcTransport::CallFinished(grpc::ClientContext* context) {
+void GrpcTransport::BeginCallback(grpc::ClientContext* context) {
   absl::MutexLock lock(&mu_);
   in_flight_.erase(context);
+  ++callbacks_running_;
+}
+
+void GrpcTransport::EndCallback(uint64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  --callbacks_running_;
+  in_flight_bytes_ -= bytes;
 }
 
 template <typename Request, typename Response, typename Invoke>
@@ -106,6 +128,7 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
   auto* call = new CallState<Request, Response>{};
   call->request = request;
   call->done = std::move(done);
+  call->bytes = request.ByteSizeLong();
   // A reconnect attempt waits (briefly) for the connection instead of
   // failing on the channel's stale state.
   const absl::Time attempt_deadline = attempt == Attempt::kReconnect
@@ -113,15 +136,18 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
                                           : deadline;
   call->context.set_deadline(ToGrpcDeadline(clock_, attempt_deadline));
   call->context.set_wait_for_ready(attempt == Attempt::kReconnect);
-  if (!CallStarted(&call->context)) {
+  if (absl::Status started = CallStarted(&call->context, call->bytes); !started.ok()) {
     Callback<Response> refused = std::move(call->done);
     delete call;
-    refused(absl::UnavailableError("node is shutting down"));
+    refused(started);
     return;
   }
   invoke(peer->stub->async(), &call->context, &call->request, &call->response,
          [this, call, peer, to, deadline, attempt_deadline, invoke, attempt](grpc::Status status) {
-           CallFinished(&call->context);
+           // Counted until the very end, so the destructor cannot return
+           // while this callback (or the retry it starts) still runs.
+           BeginCallback(&call->context);
+           const uint64_t bytes = call->bytes;
            // A channel still backing off from an earlier failure fails
            // calls without trying to connect, so a node that came back
            // would look dead until the backoff ends. The request never
@@ -129,21 +155,23 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
            if (attempt == Attempt::kFirstRetryable && NeverConnected(status)) {
              grpc::experimental::ChannelResetConnectionBackoff(peer->channel.get());
              Call(to, call->request, deadline, std::move(call->done), invoke, Attempt::kReconnect);
-             delete call;
-             return;
-           }
-           absl::StatusOr<Response> result;
-           if (status.ok()) {
-             result = std::move(call->response);
-           } else if (attempt == Attempt::kReconnect && attempt_deadline < deadline &&
-                      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-             result = absl::UnavailableError("unreachable (no connection)");
            } else {
-             result = FromTransportStatus(status);
+             absl::StatusOr<Response> result;
+             if (status.ok()) {
+               result = std::move(call->response);
+             } else if (attempt == Attempt::kReconnect && attempt_deadline < deadline &&
+                        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+                        peer->channel->GetState(false) != GRPC_CHANNEL_READY) {
+               // The short wait for a connection ran out with none made.
+               result = NotSentError("unreachable (no connection)");
+             } else {
+               result = FromTransportStatus(status);
+             }
+             Callback<Response> finished = std::move(call->done);
+             finished(std::move(result));
            }
-           Callback<Response> done = std::move(call->done);
            delete call;
-           done(std::move(result));
+           EndCallback(bytes);
          });
 }
 

@@ -22,15 +22,22 @@ namespace quorumkv {
 // (a restarted node is reachable within about a second) and message sizes
 // that fit the largest object the config allows.
 grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes);
+// The largest message a node sends or accepts: a merged object may hold up
+// to kMergedObjectFactor x max_object_bytes of values, plus overhead.
+uint64_t MaxMessageBytes(const v1::ClusterConfig& config);
 
 // Thread-safe. Channels are created on first use and kept.
 class GrpcTransport : public Transport {
  public:
+  // Bytes of requests in flight to all peers together; past it, calls fail
+  // at once with RESOURCE_EXHAUSTED instead of queueing without bound.
+  static constexpr uint64_t kMaxInFlightBytes = 512ull << 20;
+
   // `clock` (not owned) is the node's clock: deadlines are given on it and
   // turned into real time for gRPC, so an injected clock skew does not
   // shorten or stretch calls.
   GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock);
-  // Cancels the calls in flight and waits for their callbacks.
+  // Cancels the calls in flight and waits until every callback has returned.
   ~GrpcTransport() override;
 
   void Read(const std::string& to, const pb::ReplicaReadRequest& request, absl::Time deadline,
@@ -47,7 +54,6 @@ class GrpcTransport : public Transport {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<v1::ReplicaService::Stub> stub;
   };
-
   enum class Attempt {
     kFirstRetryable,  // may be retried once if it never reached the peer
     kReconnect,       // that retry: waits up to kReconnectWait for a connection
@@ -61,9 +67,14 @@ class GrpcTransport : public Transport {
   // The peer's channel and stub, created on first use; nullptr for an
   // unknown node. Peers are never removed, so the pointer stays valid.
   Peer* PeerFor(const std::string& to);
-  // False once shutting down: the call must not start.
-  bool CallStarted(grpc::ClientContext* context);
-  void CallFinished(grpc::ClientContext* context);
+  // Registers a call about to start. Fails (NotSent) when shutting down,
+  // RESOURCE_EXHAUSTED past kMaxInFlightBytes.
+  absl::Status CallStarted(grpc::ClientContext* context, uint64_t bytes);
+  // The first thing a call's callback does: its context can no longer be
+  // cancelled, and the destructor waits for EndCallback.
+  void BeginCallback(grpc::ClientContext* context);
+  // The last thing a call's callback does: the destructor may return after.
+  void EndCallback(uint64_t bytes);
 
   const std::string self_;
   const v1::ClusterConfig config_;
@@ -71,6 +82,8 @@ class GrpcTransport : public Transport {
   absl::Mutex mu_;
   std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
+  uint64_t in_flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int callbacks_running_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

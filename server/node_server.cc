@@ -59,7 +59,7 @@ absl::Status NodeServer::Listen() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
-  const uint64_t max_message = 2 * options_.config.max_object_bytes();
+  const uint64_t max_message = MaxMessageBytes(options_.config);
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
   builder.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
   builder.RegisterService(&kv_service_);
@@ -102,9 +102,10 @@ void NodeServer::Shutdown(absl::Duration grace) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
-  client_pool_.Stop();
-  replica_pool_.Stop();
-  // In this order: no callback can reach a destroyed node, store or engine.
+  // In this order: no task or callback can reach a destroyed node, store
+  // or engine. Tasks still queued run to the end first.
+  client_pool_.StopAndJoin();
+  replica_pool_.StopAndJoin();
   transport_.reset();
   context_.node.store(nullptr);
   node_.reset();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "proto/grpc_status_codec.h"
 #include "server/grpc_transport.h"
 
@@ -34,10 +35,45 @@ Reactor* Dispatch(grpc::CallbackServerContext* ctx, WorkerPool* pool,
   return reactor;
 }
 
+// One admitted client request. It counts toward kMaxClientRequestsInFlight
+// until its last copy, held by the reply callback, is destroyed.
+class Admission {
+ public:
+  static std::shared_ptr<Admission> TryAdmit(std::atomic<int>* in_flight) {
+    if (in_flight->fetch_add(1) >= kMaxClientRequestsInFlight) {
+      in_flight->fetch_sub(1);
+      return nullptr;
+    }
+    return std::shared_ptr<Admission>(new Admission(in_flight));
+  }
+  ~Admission() { in_flight_->fetch_sub(1); }
+
+ private:
+  explicit Admission(std::atomic<int>* in_flight) : in_flight_(in_flight) {}
+  std::atomic<int>* const in_flight_;
+};
+
+using Admitted = std::shared_ptr<Admission>;
+
+// Admits a client request and runs `work` on the client pool; sheds it with
+// RESOURCE_EXHAUSTED when too many are in flight or the queue is full.
+Reactor* DispatchClient(grpc::CallbackServerContext* ctx, ServiceContext* context,
+                        std::function<void(Reactor*, Admitted)> work) {
+  Admitted admitted = Admission::TryAdmit(&context->client_requests);
+  if (admitted == nullptr) {
+    return FinishNow(ctx, absl::ResourceExhaustedError(
+                              absl::StrCat("overloaded: ", kMaxClientRequestsInFlight,
+                                           " client requests in flight (the limit); retry later")));
+  }
+  return Dispatch(ctx, context->client_pool, [work = std::move(work), admitted](Reactor* reactor) {
+    work(reactor, admitted);
+  });
+}
+
 // A put's reply: the response travels in the body when OK, its quorum
 // metadata in the error details otherwise.
-ReplicaNode::PutDone FinishPut(Reactor* reactor, v1::PutResponse* response) {
-  return [reactor, response](absl::Status status, v1::PutResponse result) {
+ReplicaNode::PutDone FinishPut(Reactor* reactor, v1::PutResponse* response, Admitted admitted) {
+  return [reactor, response, admitted](absl::Status status, v1::PutResponse result) {
     *response = std::move(result);
     reactor->Finish(ToGrpcStatus(status, &response->quorum()));
   };
@@ -50,12 +86,16 @@ Reactor* KvServiceImpl::Get(grpc::CallbackServerContext* ctx, const v1::GetReque
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
-  return Dispatch(ctx, context_->client_pool, [=](Reactor* reactor) {
-    node->Get(*request, deadline, [reactor, response](absl::Status status, v1::GetResponse r) {
-      *response = std::move(r);
-      reactor->Finish(ToGrpcStatus(status, &response->quorum()));
-    });
-  });
+  // A copy: the node must not read gRPC's request after the reply is sent.
+  return DispatchClient(
+      ctx, context_,
+      [node, request = *request, response, deadline](Reactor* reactor, Admitted admitted) {
+        node->Get(request, deadline,
+                  [reactor, response, admitted](absl::Status status, v1::GetResponse r) {
+                    *response = std::move(r);
+                    reactor->Finish(ToGrpcStatus(status, &response->quorum()));
+                  });
+      });
 }
 
 Reactor* KvServiceImpl::Put(grpc::CallbackServerContext* ctx, const v1::PutRequest* request,
@@ -79,10 +119,11 @@ Reactor* KvServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx, v1::PutR
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
-  return Dispatch(ctx, context_->client_pool,
-                  [node, request = std::move(request), response, deadline](Reactor* reactor) {
-                    node->Put(request, deadline, FinishPut(reactor, response));
-                  });
+  return DispatchClient(ctx, context_,
+                        [node, request = std::move(request), response, deadline](
+                            Reactor* reactor, Admitted admitted) {
+                          node->Put(request, deadline, FinishPut(reactor, response, admitted));
+                        });
 }
 
 Reactor* KvServiceImpl::Ring(grpc::CallbackServerContext* ctx, const v1::RingRequest*,
@@ -135,12 +176,15 @@ Reactor* ReplicaServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx,
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
-  return Dispatch(ctx, context_->client_pool, [=](Reactor* reactor) {
-    node->HandleCoordinatePut(*request, deadline, [reactor, response](v1::CoordinatePutResponse r) {
-      *response = std::move(r);
-      reactor->Finish(grpc::Status::OK);
-    });
-  });
+  return DispatchClient(
+      ctx, context_,
+      [node, request = *request, response, deadline](Reactor* reactor, Admitted admitted) {
+        node->HandleCoordinatePut(request, deadline,
+                                  [reactor, response, admitted](v1::CoordinatePutResponse r) {
+                                    *response = std::move(r);
+                                    reactor->Finish(grpc::Status::OK);
+                                  });
+      });
 }
 
 Reactor* ReplicaServiceImpl::Ping(grpc::CallbackServerContext* ctx, const v1::PingRequest* request,

@@ -17,13 +17,18 @@ namespace quorumkv {
 // Longest a request may run when its client set no deadline.
 inline constexpr absl::Duration kDefaultRequestTimeout = absl::Seconds(30);
 
+// Client requests a node coordinates at once, queued or waiting for
+// replicas; past it, new ones are shed with RESOURCE_EXHAUSTED.
+inline constexpr int kMaxClientRequestsInFlight = 4096;
+
 // What the services run on. The node pointer is published once storage is
 // open; the pools and clock outlive the services.
 struct ServiceContext {
   std::atomic<ReplicaNode*> node{nullptr};
   Clock* clock = nullptr;
-  WorkerPool* client_pool = nullptr;   // client requests and forwarded puts
-  WorkerPool* replica_pool = nullptr;  // reads and writes from other nodes
+  WorkerPool* client_pool = nullptr;    // client requests and forwarded puts
+  WorkerPool* replica_pool = nullptr;   // reads and writes from other nodes
+  std::atomic<int> client_requests{0};  // admitted, not yet answered
 };
 
 class KvServiceImpl final : public v1::KvService::CallbackService {

@@ -9,9 +9,13 @@ WorkerPool::WorkerPool(std::string name, int threads, size_t max_queued)
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { StopAndJoin(); }
+
+void WorkerPool::StopAndJoin() {
   Stop();
-  for (std::thread& t : threads_) t.join();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 absl::Status WorkerPool::Submit(std::function<void()> task) {

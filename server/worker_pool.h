@@ -1,7 +1,7 @@
 // A fixed set of threads draining a bounded queue: one bulkhead of kvnode.
-// Client requests, replica traffic and background work each get their own
-// pool, so one kind of load cannot starve the others, and a full queue
-// sheds load (RESOURCE_EXHAUSTED) instead of growing without limit.
+// Client requests and replica traffic each get their own pool, so one kind
+// of load cannot starve the other, and a full queue sheds load
+// (RESOURCE_EXHAUSTED) instead of growing without limit.
 #ifndef QUORUMKV_SERVER_WORKER_POOL_H_
 #define QUORUMKV_SERVER_WORKER_POOL_H_
 
@@ -21,7 +21,7 @@ namespace quorumkv {
 class WorkerPool {
  public:
   WorkerPool(std::string name, int threads, size_t max_queued);
-  // Runs what is queued, then joins the threads.
+  // StopAndJoin().
   ~WorkerPool();
 
   // Queues `task`. RESOURCE_EXHAUSTED, without queuing, when max_queued
@@ -29,6 +29,9 @@ class WorkerPool {
   absl::Status Submit(std::function<void()> task);
   // Stops accepting tasks; those queued still run.
   void Stop();
+  // Stop(), then waits until every queued and running task is done.
+  // Idempotent; not to be called from a task of this pool.
+  void StopAndJoin();
   size_t queued() const;
 
  private:

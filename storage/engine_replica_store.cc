@@ -17,16 +17,11 @@ namespace {
 constexpr absl::string_view kActorKey = "actor";
 constexpr absl::string_view kDotLeaseKey = "dot_lease";
 constexpr absl::string_view kCleanShutdownKey = "clean_shutdown";
+constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";
 
 uint32_t RandomEpoch() {
   std::random_device rd;
   return static_cast<uint32_t>(rd());
-}
-
-absl::Status StoreActor(Engine* engine, const std::string& actor) {
-  WriteBatch batch;
-  batch.Put(ColumnFamily::kMeta, kActorKey, actor);
-  return engine->Write(batch, WriteOptions{.sync = true});
 }
 
 // "<node>.<8 hex digits of a random epoch>": the actor of a new directory.
@@ -51,29 +46,36 @@ std::string NextGeneration(absl::string_view actor, absl::string_view node_id) {
 }
 
 // The actor of this open: the stored one, unless the directory is new or
-// (without sync_writes) the last run did not close cleanly.
+// the last run wrote without syncing and did not close cleanly (it may have
+// lost writes it acknowledged). Also records whether this run syncs.
 absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptions& options) {
   ASSIGN_OR_RETURN(std::optional<std::string> actor, engine->Get(ColumnFamily::kMeta, kActorKey));
   ASSIGN_OR_RETURN(std::optional<std::string> clean,
                    engine->Get(ColumnFamily::kMeta, kCleanShutdownKey));
-  if (clean) {
-    // Consumed now: a crash of this run must not find it.
-    WriteBatch batch;
-    batch.Delete(ColumnFamily::kMeta, kCleanShutdownKey);
-    RETURN_IF_ERROR(engine->Write(batch, WriteOptions{.sync = true}));
-  }
+  ASSIGN_OR_RETURN(std::optional<std::string> unsynced,
+                   engine->Get(ColumnFamily::kMeta, kUnsyncedRunKey));
   std::string next;
   if (!actor) {
     next = FreshActor(options);
   } else if (!absl::StartsWith(*actor, absl::StrCat(options.node_id, "."))) {
     return absl::FailedPreconditionError(absl::StrCat("data directory belongs to actor ", *actor,
                                                       ", not to node ", options.node_id));
-  } else if (!options.sync_writes && !clean) {
+  } else if (unsynced && !clean) {
     next = NextGeneration(*actor, options.node_id);
   } else {
-    return *actor;
+    next = *actor;
   }
-  RETURN_IF_ERROR(StoreActor(engine, next));
+  // One synced batch: the clean mark is used up (a crash of this run must
+  // not find it), and the next open knows whether this run syncs.
+  WriteBatch batch;
+  batch.Put(ColumnFamily::kMeta, kActorKey, next);
+  batch.Delete(ColumnFamily::kMeta, kCleanShutdownKey);
+  if (options.sync_writes) {
+    batch.Delete(ColumnFamily::kMeta, kUnsyncedRunKey);
+  } else {
+    batch.Put(ColumnFamily::kMeta, kUnsyncedRunKey, "1");
+  }
+  RETURN_IF_ERROR(engine->Write(batch, WriteOptions{.sync = true}));
   return next;
 }
 
@@ -130,6 +132,8 @@ absl::StatusOr<Object> EngineReplicaStore::Update(absl::string_view key, Mutatio
   ASSIGN_OR_RETURN(Object next, mutate(current));
   // Unchanged: what is stored is already as durable as an earlier Update made it.
   if (current && *current == next) return next;
+  // Never store what could not be read back.
+  RETURN_IF_ERROR(CheckDecodable(next));
   WriteBatch batch;
   batch.Put(ColumnFamily::kData, key, EncodeObject(next));
   RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = options_.sync_writes}));

@@ -9,12 +9,12 @@
 //
 // Actor: "<node id>.<epoch>", with a random 32-bit epoch chosen when the
 // node first opens an empty data directory. A wiped disk thus rejoins as a
-// new actor and cannot re-issue the dots of its previous life. Without
-// sync_writes, a crash may also lose acknowledged object writes while the
-// (always synced) actor and lease survive; the next write of that actor on
-// such a key would claim the lost dot as seen and make merges drop the
-// copies other replicas hold. So without sync_writes, every open that does
-// not follow CloseCleanly moves to the actor's next generation
+// new actor and cannot re-issue the dots of its previous life. A run
+// without sync_writes may lose acknowledged object writes in a crash while
+// the (always synced) actor and lease survive; the next write of that actor
+// on such a key would claim the lost dot as seen and make merges drop the
+// copies other replicas hold. So an open that follows such a run, unless it
+// ended with CloseCleanly, moves to the actor's next generation
 // ("n1.5f3a9c2e.1", ".2", ...).
 #ifndef QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
 #define QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_

@@ -27,6 +27,16 @@ bool Applied(const CheckInput& in, const Op& op) {
   return dot && in.recorder->stored.count(*dot) > 0;
 }
 
+// True when `later` replaced the write `earlier_id` (dot `dot`): its client
+// had truly seen that write, its context covers it, and it reached a
+// replica. A context that covers a write its client never saw is a bug (the
+// checkers report the loss); a write its client saw but whose context does
+// not cover it stays a sibling.
+bool Replaced(const CheckInput& in, const Op& later, int earlier_id, const Dot& dot) {
+  return later.is_write() && later.observed.count(earlier_id) > 0 && later.context.Covers(dot) &&
+         Applied(in, later);
+}
+
 bool HasSibling(const Object& object, const Dot& dot) {
   return std::any_of(object.siblings.begin(), object.siblings.end(),
                      [&](const Sibling& s) { return s.dot == dot; });
@@ -103,11 +113,9 @@ void CheckWritesSurvive(const CheckInput& in, std::vector<Violation>& out) {
     }
     const Dot dot = *DotOf(in, w);
     if (HasSibling(final_state, dot)) continue;
-    const bool superseded =
-        std::any_of(in.history->ops.begin(), in.history->ops.end(), [&](const Op& later) {
-          return later.is_write() && later.key == w.key && later.id != w.id &&
-                 later.context.Covers(dot) && Applied(in, later);
-        });
+    const bool superseded = std::any_of(
+        in.history->ops.begin(), in.history->ops.end(),
+        [&](const Op& later) { return later.key == w.key && Replaced(in, later, w.id, dot); });
     if (superseded && final_state.context.Covers(dot)) continue;
     out.push_back(
         {acked ? 1 : 2,
@@ -123,8 +131,10 @@ void CheckNoResurrection(const CheckInput& in, std::vector<Violation>& out) {
   for (const auto& [key, state] : in.finals) {
     const Object final_state = MergedFinal(state);
     for (const Sibling& s : final_state.siblings) {
+      auto seen = in.recorder->op_of_dot.find(s.dot);
+      if (seen == in.recorder->op_of_dot.end()) continue;
       for (const Op& w : in.history->ops) {
-        if (!w.is_write() || w.key != key || !w.context.Covers(s.dot) || !Applied(in, w)) continue;
+        if (w.key != key || !Replaced(in, w, seen->second, s.dot)) continue;
         out.push_back({6,
                        absl::StrCat("sibling ", DotToString(s.dot), " of ", key,
                                     " is back although write #", w.id, " replaced it"),
@@ -142,7 +152,7 @@ void CheckStrictReads(const CheckInput& in, std::vector<Violation>& out) {
       if (!w.is_write() || w.key != g.key || w.outcome != Outcome::kOk) continue;
       if (w.complete_ms >= g.invoke_ms || w.quorum + g.quorum <= in.replication) continue;
       std::optional<Dot> dot = DotOf(in, w);
-      if (!dot || g.read_context.Covers(*dot)) continue;
+      if (!dot || g.observed.count(w.id) > 0) continue;
       out.push_back(
           {3,
            absl::StrCat("get #", g.id, " (R=", g.quorum, ") missed write #", w.id, " (W=", w.quorum,

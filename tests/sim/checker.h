@@ -2,14 +2,17 @@
 // the recorder saw, and the replicas' final states after heal and repair:
 //
 //   1. no acknowledged write is lost: it survives as a sibling, or a write
-//      that read it (its context covers the dot) replaced it;
+//      whose client had truly seen it (Op::observed) replaced it;
 //   2. concurrent writes are never silently dropped: the same, for every
 //      write that reached any replica, acknowledged or not;
-//   3. a read whose R + the write's W > N sees every write acknowledged
-//      before the read began (its context covers the write's dot);
+//   3. a read whose R + the write's W > N shows every write acknowledged
+//      before the read began (as a sibling, or seen by one it returned);
 //   4. dot counters never go backwards, even across crashes;
 //   5. the home replicas of every key converge to identical states;
-//   6. a sibling replaced by a write that read it never comes back.
+//   6. a sibling replaced by a write that saw it never comes back.
+//
+// "Seen" is tracked by the simulator from what clients were actually shown,
+// not from version vectors, so a context that claims too much is caught.
 #ifndef QUORUMKV_TESTS_SIM_CHECKER_H_
 #define QUORUMKV_TESTS_SIM_CHECKER_H_
 

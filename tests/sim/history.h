@@ -4,6 +4,7 @@
 #define QUORUMKV_TESTS_SIM_HISTORY_H_
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct Op {
   Outcome outcome = Outcome::kPending;
   std::string error;
   std::optional<Dot> dot;  // a write's dot, when the coordinator said
+  // The writes this operation's client had truly seen of the key: for a
+  // write, when it was issued; for a get, what its answer showed (each
+  // returned sibling and everything its writer had seen). Kept apart from
+  // the version vectors, so the checkers can catch a context that claims
+  // more than its client saw.
+  std::set<int> observed;
   // A successful get's answer.
   std::vector<Sibling> siblings;
   VersionVector read_context;

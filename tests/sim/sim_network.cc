@@ -41,15 +41,6 @@ void SimNetwork::Block(const std::string& from, const std::string& to) {
 
 void SimNetwork::HealAll() { blocked_.clear(); }
 
-void SimNetwork::RegisterForward(const pb::PutRequest& request, int op_id) {
-  forwarded_ops_[request.SerializeAsString()] = op_id;
-}
-
-int SimNetwork::ForwardedOp(const pb::PutRequest& request) const {
-  auto it = forwarded_ops_.find(request.SerializeAsString());
-  return it == forwarded_ops_.end() ? -1 : it->second;
-}
-
 bool SimNetwork::Blocked(const std::string& from, const std::string& to) const {
   return blocked_.count({from, to}) > 0;
 }
@@ -84,9 +75,8 @@ void SimNetwork::Call(
   SimNode* target = Find(to);
   if (target == nullptr || !target->up()) {
     // A dead process refuses connections at once.
-    world_->After(Delay(from, to), [pending] {
-      pending->Finish(absl::UnavailableError("unreachable (connection refused)"));
-    });
+    world_->After(Delay(from, to),
+                  [pending] { pending->Finish(NotSentError("unreachable (connection refused)")); });
     return;
   }
   const uint64_t target_life = target->incarnation();
@@ -124,16 +114,25 @@ void SimTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& r
 
 void SimTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
                                  absl::Time deadline, Callback<pb::CoordinatePutResponse> done) {
+  // A forwarded put issues its dot at the home replica that coordinates it.
+  // The simulated operation it belongs to travels with the message, and is
+  // current again while the forwarder handles the answer (it may forward to
+  // the next home replica), so the recorder can attribute the dot.
+  Recorder* recorder = network_->recorder();
+  const int op = recorder != nullptr ? recorder->current_op : -1;
   network_->Call<pb::CoordinatePutResponse>(
       self_, to, deadline, /*idempotent=*/false,
-      [this, request, deadline](SimNode& target, auto reply) {
-        Recorder* recorder = network_->recorder();
-        if (recorder != nullptr) recorder->current_op = network_->ForwardedOp(request.put());
+      [recorder, op, request, deadline](SimNode& target, auto reply) {
+        if (recorder != nullptr) recorder->current_op = op;
         target.replica().HandleCoordinatePut(
             request, deadline, [reply](pb::CoordinatePutResponse r) { reply(std::move(r)); });
         if (recorder != nullptr) recorder->current_op = -1;
       },
-      std::move(done));
+      [recorder, op, done = std::move(done)](absl::StatusOr<pb::CoordinatePutResponse> reply) {
+        if (recorder != nullptr) recorder->current_op = op;
+        done(std::move(reply));
+        if (recorder != nullptr) recorder->current_op = -1;
+      });
 }
 
 void SimTransport::Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,

@@ -56,11 +56,9 @@ class SimNetwork {
 
   SimWorld* world() { return world_; }
 
-  // Forwarded puts issue their dot at the home replica that coordinates
-  // them; these let the recorder attribute that dot to the client's op.
+  // The recorder, which transports tell which simulated operation a
+  // forwarded put belongs to.
   void SetRecorder(Recorder* recorder) { recorder_ = recorder; }
-  void RegisterForward(const pb::PutRequest& request, int op_id);
-  int ForwardedOp(const pb::PutRequest& request) const;
   Recorder* recorder() { return recorder_; }
 
  private:
@@ -72,7 +70,6 @@ class SimNetwork {
   std::set<std::pair<std::string, std::string>> blocked_;
   LinkFaults faults_;
   Recorder* recorder_ = nullptr;
-  std::map<std::string, int> forwarded_ops_;  // serialized PutRequest -> op id
 };
 
 // The Transport of one simulated node.

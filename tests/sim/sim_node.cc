@@ -12,7 +12,10 @@ void Recorder::DotIssued(const Dot& dot) {
         absl::StrCat("actor ", dot.actor, " issued counter ", dot.counter, " after ", last));
   }
   last = std::max(last, dot.counter);
-  if (current_op >= 0) dot_of_op[current_op] = dot;
+  if (current_op >= 0) {
+    dot_of_op[current_op] = dot;
+    op_of_dot[dot] = current_op;
+  }
 }
 
 void Recorder::Stored(const Object& object) {

@@ -25,6 +25,7 @@ namespace quorumkv::sim {
 struct Recorder {
   int current_op = -1;  // the operation whose synchronous call is running
   std::map<int, Dot> dot_of_op;
+  std::map<Dot, int> op_of_dot;
   std::set<Dot> stored;                          // dots that reached a replica
   std::map<std::string, uint64_t> last_counter;  // per actor
   std::vector<std::string> dot_violations;       // invariant 4

@@ -80,7 +80,16 @@ class Simulation {
   std::vector<std::unique_ptr<SimNode>> nodes_;
   History history_;
   std::vector<int> ops_left_;
-  std::vector<std::map<std::string, VersionVector>> last_read_;  // per client, per key
+  // What each client knows of each key: the context it would write with,
+  // and the writes it has truly seen.
+  struct Knowledge {
+    VersionVector context;
+    std::set<int> observed;
+  };
+  std::vector<std::map<std::string, Knowledge>> known_;  // per client, per key
+  // The writes a reader of `siblings` has seen: each one and all its writer
+  // had seen.
+  std::set<int> Observed(const std::vector<Sibling>& siblings) const;
   std::set<std::string> keys_used_;
   int clients_running_ = 0;
   bool quiet_ = false;  // no more faults
@@ -115,8 +124,11 @@ void Simulation::ClientStep(int client) {
   op.coordinator = RandomNode();
   if (op.type == OpType::kPut) op.value = absl::StrCat("c", client, "-", op.id);
   if (op.is_write() && world_.Chance(0.75)) {
-    auto it = last_read_[client].find(op.key);
-    if (it != last_read_[client].end()) op.context = it->second;
+    auto it = known_[client].find(op.key);
+    if (it != known_[client].end()) {
+      op.context = it->second.context;
+      op.observed = it->second.observed;
+    }
   }
   op.invoke_ms = world_.ElapsedMs();
   history_.ops.push_back(op);
@@ -161,8 +173,9 @@ void Simulation::Issue(Op& op) {
                                                             .tombstone = sib.tombstone(),
                                                             .value = sib.value()});
                             }
-                            op.read_context = *DecodeContext(r.context());
-                            last_read_[op.client][op.key] = op.read_context;
+                            op.read_context = *DecodeContext(r.context(), op.key);
+                            op.observed = Observed(op.siblings);
+                            known_[op.client][op.key] = Knowledge{op.read_context, op.observed};
                           }
                           Complete(id, status_outcome(s), std::string(s.message()));
                         });
@@ -172,17 +185,36 @@ void Simulation::Issue(Op& op) {
     request.set_value(op.value);
     request.set_tombstone(op.type == OpType::kDelete);
     request.set_w(op.quorum);
-    request.set_context(op.context.empty() ? "" : EncodeContext(op.context));
-    network_.RegisterForward(request, id);
+    request.set_context(EncodeContext(op.context, op.key));
     node->replica().Put(request, deadline,
                         [this, id, status_outcome](absl::Status s, pb::PutResponse r) {
                           Op& op = history_.ops[id];
                           if (op.outcome != Outcome::kPending) return;
                           if (r.has_dot()) op.dot = *FromProto(r.dot());
+                          // Like a client doing read-modify-write, the next
+                          // write may build on the context this put returned.
+                          if (s.ok()) {
+                            std::set<int> seen = op.observed;
+                            seen.insert(op.id);
+                            known_[op.client][op.key] =
+                                Knowledge{*DecodeContext(r.context(), op.key), std::move(seen)};
+                          }
                           Complete(id, status_outcome(s), std::string(s.message()));
                         });
   }
   recorder_.current_op = -1;
+}
+
+std::set<int> Simulation::Observed(const std::vector<Sibling>& siblings) const {
+  std::set<int> seen;
+  for (const Sibling& s : siblings) {
+    auto it = recorder_.op_of_dot.find(s.dot);
+    if (it == recorder_.op_of_dot.end()) continue;
+    seen.insert(it->second);
+    const std::set<int>& before = history_.ops[it->second].observed;
+    seen.insert(before.begin(), before.end());
+  }
+  return seen;
 }
 
 void Simulation::Complete(int op_id, Outcome outcome, std::string error) {
@@ -291,7 +323,7 @@ RunResult Simulation::Run() {
   world_.Trace(absl::StrCat("seed ", options_.seed, ": ", DescribeScenario(scenario_)));
   StartCluster();
   ops_left_.assign(scenario_.clients, scenario_.ops_per_client);
-  last_read_.resize(scenario_.clients);
+  known_.resize(scenario_.clients);
   clients_running_ = scenario_.clients;
   for (int c = 0; c < scenario_.clients; ++c) ClientStep(c);
   world_.After(scenario_.nemesis_interval, [this] { NemesisStep(); });

@@ -100,7 +100,9 @@ nlohmann::json GetJson(const v1::GetResponse& r) {
   for (const v1::Sibling& s : r.siblings()) {
     nlohmann::json sibling = {{"tombstone", s.tombstone()},
                               {"dot", DotString(s.dot())},
-                              {"hlc", s.hlc()},
+                              // A string: HLC values pass 2^53, where JSON
+                              // numbers lose digits in most parsers.
+                              {"hlc", std::to_string(s.hlc())},
                               {"time", HlcString(s.hlc())}};
     SetBytes(sibling, "value", s.value());
     siblings.push_back(sibling);

@@ -109,15 +109,11 @@ int Delete(const Global& global, const DeleteArgs& args) {
     absl::StatusOr<std::string> decoded = DecodeContextFlag(*args.context_b64);
     if (!decoded.ok()) return Fail(global, args.key, decoded.status());
     context = *decoded;
-  } else if (!args.blind) {
-    // Delete what a read sees now; values written concurrently survive.
-    absl::StatusOr<v1::GetResponse> read =
-        (*client)->Get(args.key, ReadOptions{.strict = args.strict});
-    if (!read.ok()) return Fail(global, args.key, read.status());
-    context = read->context();
   }
+  // Without a context the client reads first and deletes what it saw.
   absl::StatusOr<v1::PutResponse> r = (*client)->Delete(
-      args.key, WriteOptions{.w = args.w, .strict = args.strict, .context = context});
+      args.key,
+      WriteOptions{.w = args.w, .strict = args.strict, .context = context, .blind = args.blind});
   if (!r.ok()) return Fail(global, args.key, r.status());
   PrintPut(global, *r, "deleted");
   return kExitOk;

@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
   auto* file_opt =
       put_cmd->add_option("--value-file", value_file, "read the value from a file (- for stdin)");
   value_opt->excludes(file_opt);
-  put_cmd->add_option("--w", put.w, "write quorum W (1..N; default: the cluster's)");
+  put_cmd->add_option("--w", put.w, "write quorum W (1..N; default: the cluster's)")
+      ->check(CLI::Range(1u, 64u));
   put_cmd->add_flag("--strict", put.strict, "home replicas only (no sloppy quorum)");
   put_cmd->add_option("--context", put.context_b64,
                       "context from an earlier get: replaces what it covers");
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
   kvctl::GetArgs get;
   CLI::App* get_cmd = app.add_subcommand("get", "read a key: every sibling, and its context");
   get_cmd->add_option("key", get.key, "key")->required();
-  get_cmd->add_option("--r", get.r, "read quorum R (1..N; default: the cluster's)");
+  get_cmd->add_option("--r", get.r, "read quorum R (1..N; default: the cluster's)")
+      ->check(CLI::Range(1u, 64u));
   get_cmd->add_flag("--strict", get.strict, "home replicas only (no sloppy quorum)");
 
   kvctl::DeleteArgs del;
@@ -85,7 +87,8 @@ int main(int argc, char** argv) {
       "write a tombstone; without --context, first reads the key and deletes what "
       "that read saw (values written concurrently survive)");
   del_cmd->add_option("key", del.key, "key")->required();
-  del_cmd->add_option("--w", del.w, "write quorum W (1..N; default: the cluster's)");
+  del_cmd->add_option("--w", del.w, "write quorum W (1..N; default: the cluster's)")
+      ->check(CLI::Range(1u, 64u));
   del_cmd->add_flag("--strict", del.strict, "home replicas only (no sloppy quorum)");
   auto* ctx_opt =
       del_cmd->add_option("--context", del_context, "delete only what this context covers");

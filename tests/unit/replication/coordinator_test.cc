@@ -8,6 +8,7 @@
 
 #include "replication/get_coordinator.h"
 #include "replication/put_coordinator.h"
+#include "replication/transport.h"
 #include "tests/unit/replication/object_printers.h"
 
 namespace quorumkv {
@@ -77,7 +78,7 @@ TEST(PutCoordinatorTest, WOfThreeWithOneDefiniteFailureIsUnavailable) {
   PutCoordinator put = MakePut(3);
   put.OnReply("n2", absl::OkStatus(), kLater);
   EXPECT_FALSE(put.decided());
-  put.OnReply("n3", absl::UnavailableError("connection refused"), kLater);
+  put.OnReply("n3", NotSentError("connection refused"), kLater);
   ASSERT_TRUE(put.decided());
   EXPECT_EQ(put.outcome().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(put.outcome().message()), HasSubstr("quorum not met: got 2 of W=3 acks"));
@@ -88,7 +89,7 @@ TEST(PutCoordinatorTest, WOfThreeWithOneDefiniteFailureIsUnavailable) {
 
 TEST(PutCoordinatorTest, FailuresThatMakeTheQuorumImpossibleDecideBeforeAllAnswer) {
   PutCoordinator put = MakePut(3);
-  put.OnReply("n2", absl::UnavailableError("down"), kLater);
+  put.OnReply("n2", NotSentError("down"), kLater);
   ASSERT_TRUE(put.decided());
   EXPECT_EQ(put.outcome().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(put.outcome().message()), HasSubstr("got 1 of W=3 acks"));
@@ -124,7 +125,7 @@ TEST(PutCoordinatorTest, DuplicateRepliesAreIgnored) {
   put.OnReply("n2", absl::OkStatus(), kLater);
   put.OnReply("n2", absl::OkStatus(), kLater);
   EXPECT_FALSE(put.decided());
-  put.OnReply("n2", absl::UnavailableError("late duplicate"), kLater);
+  put.OnReply("n2", NotSentError("late duplicate"), kLater);
   EXPECT_FALSE(put.decided());
   EXPECT_EQ(put.quorum().failed_size(), 0);
 }
@@ -134,14 +135,14 @@ TEST(PutCoordinatorTest, RepliesFromUnknownNodesAndSelfAreIgnored) {
   put.OnReply("n9", absl::OkStatus(), kLater);
   put.OnReply("n1", absl::OkStatus(), kLater);
   EXPECT_FALSE(put.decided());
-  put.OnReply("n9", absl::UnavailableError("x"), kLater);
-  put.OnReply("n1", absl::UnavailableError("x"), kLater);
+  put.OnReply("n9", NotSentError("x"), kLater);
+  put.OnReply("n1", NotSentError("x"), kLater);
   EXPECT_FALSE(put.decided());
 }
 
 TEST(PutCoordinatorTest, QuorumListsRepliedAndFailedNodes) {
   PutCoordinator put = MakePut(2);
-  put.OnReply("n3", absl::UnavailableError("down"), kLater);
+  put.OnReply("n3", NotSentError("down"), kLater);
   put.OnReply("n2", absl::OkStatus(), kLater);
   const pb::QuorumInfo info = put.quorum();
   EXPECT_EQ(info.coordinator(), "n1");
@@ -218,9 +219,9 @@ TEST(GetCoordinatorTest, LastWriterWinsPlanKeepsOneSibling) {
 TEST(GetCoordinatorTest, TooManyFailuresAreUnavailableNamingR) {
   GetCoordinator get = MakeGet(2);
   get.OnReply("n1", std::optional<Object>(), kStart);
-  get.OnReply("n2", absl::UnavailableError("down"), kLater);
+  get.OnReply("n2", NotSentError("down"), kLater);
   EXPECT_FALSE(get.decided());
-  get.OnReply("n3", absl::UnavailableError("down"), kLater);
+  get.OnReply("n3", NotSentError("down"), kLater);
   ASSERT_TRUE(get.decided());
   EXPECT_EQ(get.outcome().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(get.outcome().message()),
@@ -248,7 +249,7 @@ TEST(GetCoordinatorTest, DuplicateAndUnknownRepliesAreIgnored) {
 TEST(GetCoordinatorTest, QuorumListsRepliedFailedRequiredNAndOverlap) {
   GetCoordinator get = MakeGet(2);
   get.OnReply("n2", std::optional<Object>(), kLater);
-  get.OnReply("n3", absl::UnavailableError("down"), kLater);
+  get.OnReply("n3", NotSentError("down"), kLater);
   get.OnReply("n1", std::optional<Object>(), kLater);
   const pb::QuorumInfo info = get.quorum();
   EXPECT_EQ(info.coordinator(), "n1");

@@ -145,7 +145,7 @@ class FakeNetwork {
       case Health::kUp:
         return call.deliver();
       case Health::kDown:
-        return call.fail(absl::UnavailableError(absl::StrCat(call.to, " is down")));
+        return call.fail(NotSentError(absl::StrCat(call.to, " is down")));
       case Health::kHung:
         return call.fail(absl::DeadlineExceededError(absl::StrCat(call.to, " did not answer")));
     }

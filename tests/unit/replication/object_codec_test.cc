@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "replication/ring.h"
 #include "tests/unit/replication/object_printers.h"
 
 namespace quorumkv {
@@ -29,18 +30,22 @@ Object ThreeSiblings() {
   return object;
 }
 
-std::string ContextBytes(const std::vector<std::pair<std::string, uint64_t>>& entries) {
-  pb::VersionVectorProto proto;
+constexpr char kKey[] = "k";
+
+std::string ContextBytes(const std::vector<std::pair<std::string, uint64_t>>& entries,
+                         absl::string_view key = kKey) {
+  pb::ContextProto proto;
   for (const auto& [actor, counter] : entries) {
-    pb::VersionVectorEntry* e = proto.add_entries();
+    pb::VersionVectorEntry* e = proto.mutable_seen()->add_entries();
     e->set_actor(actor);
     e->set_counter(counter);
   }
+  proto.set_key_hash(StableHash(key));
   return proto.SerializeAsString();
 }
 
 void ExpectMalformedContext(const std::string& bytes) {
-  const absl::StatusOr<VersionVector> vv = DecodeContext(bytes);
+  const absl::StatusOr<VersionVector> vv = DecodeContext(bytes, kKey);
   EXPECT_EQ(vv.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(vv.status().message()), StartsWith("context is malformed"));
 }
@@ -73,18 +78,25 @@ TEST(ObjectCodecTest, ObjectRoundTripsThroughProto) {
 
 TEST(ObjectCodecTest, ContextRoundTrips) {
   const VersionVector vv = Vv({{"a.1", 1}, {"b.2", 18'446'744'073'709'551'615ull}});
-  const absl::StatusOr<VersionVector> decoded = DecodeContext(EncodeContext(vv));
+  const absl::StatusOr<VersionVector> decoded = DecodeContext(EncodeContext(vv, kKey), kKey);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(*decoded, vv);
 }
 
 TEST(ObjectCodecTest, EmptyContextBytesDecodeToTheEmptyVector) {
-  const absl::StatusOr<VersionVector> decoded = DecodeContext("");
+  const absl::StatusOr<VersionVector> decoded = DecodeContext("", kKey);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_TRUE(decoded->empty());
 }
 
-TEST(ObjectCodecTest, EmptyVectorEncodesToEmptyBytes) { EXPECT_EQ(EncodeContext({}), ""); }
+TEST(ObjectCodecTest, EmptyVectorEncodesToEmptyBytes) { EXPECT_EQ(EncodeContext({}, kKey), ""); }
+
+TEST(DecodeContextTest, RejectsTheContextOfAnotherKey) {
+  const absl::StatusOr<VersionVector> vv =
+      DecodeContext(EncodeContext(Vv({{"a.1", 1}}), "other-key"), kKey);
+  EXPECT_EQ(vv.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(vv.status().message()), StartsWith("context belongs to another key"));
+}
 
 TEST(DecodeContextTest, RejectsBytesThatDoNotParse) {
   ExpectMalformedContext("\xff\xff\xff\xff");
@@ -107,7 +119,7 @@ TEST(DecodeContextTest, RejectsAnEmptyActor) { ExpectMalformedContext(ContextByt
 
 TEST(DecodeContextTest, RejectsAnOverlongActor) {
   ExpectMalformedContext(ContextBytes({{std::string(kMaxActorBytes + 1, 'a'), 1}}));
-  EXPECT_TRUE(DecodeContext(ContextBytes({{std::string(kMaxActorBytes, 'a'), 1}})).ok());
+  EXPECT_TRUE(DecodeContext(ContextBytes({{std::string(kMaxActorBytes, 'a'), 1}}), kKey).ok());
 }
 
 std::vector<std::pair<std::string, uint64_t>> SortedEntries(size_t count) {
@@ -122,7 +134,7 @@ TEST(DecodeContextTest, RejectsTooManyEntries) {
 
 TEST(DecodeContextTest, AcceptsTheMaximumNumberOfEntries) {
   const absl::StatusOr<VersionVector> vv =
-      DecodeContext(ContextBytes(SortedEntries(kMaxContextEntries)));
+      DecodeContext(ContextBytes(SortedEntries(kMaxContextEntries)), kKey);
   ASSERT_TRUE(vv.ok()) << vv.status();
   EXPECT_EQ(vv->size(), kMaxContextEntries);
 }

@@ -272,5 +272,61 @@ TEST(ReplicaNodeTest, GetIsUnavailableWhenFewerThanRReplicasAnswer) {
   EXPECT_THAT(std::string(get.status.message()), StartsWith("quorum not met: got 1 of R=2"));
 }
 
+// Alice's and Bob's blind puts both go through n1, so their dots share an
+// actor. Bob's reply context must not cover Alice's dot: a put with it would
+// silently replace a value Bob never saw.
+TEST(ReplicaNodeTest, PutReplyContextNeverCoversAValueItsWriterDidNotSee) {
+  TestCluster cluster(3);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "alice")).status.ok());
+  const auto bob = cluster.Put("n1", PutRequest("k", "bob"));
+  ASSERT_TRUE(bob.status.ok());
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "bob2", bob.response.context())).status.ok());
+  EXPECT_THAT(Values(cluster.Get("n2", "k", 3).response), ::testing::Contains("alice"));
+}
+
+TEST(ReplicaNodeTest, PutReplyContextCoversTheWriteAfterAFullRead) {
+  TestCluster cluster(3);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "v1")).status.ok());
+  const std::string read = cluster.Get("n1", "k", 3).response.context();
+  const auto put = cluster.Put("n1", PutRequest("k", "v2", read));
+  ASSERT_TRUE(put.status.ok());
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "v3", put.response.context())).status.ok());
+  EXPECT_THAT(Values(cluster.Get("n2", "k", 3).response), ElementsAre("v3"));
+}
+
+TEST(ReplicaNodeTest, TombstonesCountTowardTheSiblingLimit) {
+  TestCluster cluster(3);
+  for (size_t i = 0; i < kMaxSiblings; ++i) {
+    ASSERT_TRUE(cluster.Put("n1", DeleteRequest("k", "")).status.ok()) << i;
+  }
+  const auto refused = cluster.Put("n1", DeleteRequest("k", ""));
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status.message()), HasSubstr("too many siblings"));
+}
+
+TEST(ReplicaNodeTest, AContextOfAnotherKeyIsInvalidArgument) {
+  TestCluster cluster(3);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("a", "v")).status.ok());
+  const std::string context_of_a = cluster.Get("n1", "a").response.context();
+  const auto put = cluster.Put("n1", PutRequest("b", "v", context_of_a));
+  EXPECT_EQ(put.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(put.status.message()), HasSubstr("another key"));
+  EXPECT_FALSE(cluster.Stored("n1", "b").has_value());
+}
+
+TEST(ReplicaNodeTest, ANodeThatIsNotHomeRefusesToAnswerForAKey) {
+  TestCluster cluster(4);
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = absl::StrCat("key", i);
+    if (cluster.node("n4").ring().IsHome(key, "n4")) continue;
+    pb::ReplicaReadRequest read;
+    read.set_key(key);
+    EXPECT_EQ(cluster.node("n4").HandleRead(read).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    return;
+  }
+  FAIL() << "no key without n4 among its home replicas";
+}
+
 }  // namespace
 }  // namespace quorumkv

@@ -13,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "replication/object_codec.h"
 #include "storage/fault_injection_engine.h"
 #include "storage/mem_engine.h"
 #include "storage/rocksdb_engine.h"
@@ -202,6 +203,31 @@ TEST(EngineReplicaStoreTest, WithSyncWritesACrashKeepsTheActor) {
   const std::string actor = OpenStore(&engine, Options("n1"))->actor();
   engine.SimulatePowerLoss();
   EXPECT_EQ(OpenStore(&engine, Options("n1"))->actor(), actor);
+}
+
+TEST(EngineReplicaStoreTest, TurningSyncOnAfterAnUnsyncedCrashStillMovesToANewGeneration) {
+  MemEngine engine;
+  ReplicaStoreOptions unsynced = Options("n1");
+  unsynced.sync_writes = false;
+  const std::string actor = OpenStore(&engine, unsynced)->actor();
+  engine.SimulatePowerLoss();
+  EXPECT_NE(OpenStore(&engine, Options("n1"))->actor(), actor)
+      << "the crashed run did not sync: it may have lost acknowledged writes";
+}
+
+TEST(EngineReplicaStoreTest, AnObjectThatCouldNotBeReadBackIsNeverStored) {
+  MemEngine engine;
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  Object huge;
+  for (uint64_t i = 1; i <= kMaxDecodedSiblings + 1; ++i) {
+    huge.context.Add(Dot{"a.1", i});
+    huge.siblings.push_back(Sibling{.dot = Dot{"a.1", i}, .tombstone = true});
+  }
+  const absl::StatusOr<Object> stored = store->Update(
+      "k", [&](const std::optional<Object>&) -> absl::StatusOr<Object> { return huge; });
+  EXPECT_EQ(stored.status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->Read("k").ok());
+  EXPECT_FALSE(store->Read("k")->has_value());
 }
 
 TEST(EngineReplicaStoreTest, FailedLeaseWriteIssuesNoDotAndLaterDotsContinue) {
