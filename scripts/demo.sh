@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+scripts/build.sh kvnode kvctl kvharness shopping_cart
 bin=build/bin
 "$bin/kvharness" down >/dev/null 2>&1 || true
 "$bin/kvharness" up --nodes 3 --replicas 3

@@ -1,5 +1,6 @@
 #include "tools/kvharness/demos.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -135,12 +136,16 @@ int SiblingsDemo(LocalCluster& cluster) {
   n.Expect(got.ok() && LiveValues(*got).size() == 1,
            absl::StrCat("get R=3: ", got.status().ToString()));
   if (got.ok()) {
-    n.Saw(absl::StrCat(
-        Values(*got), " from ", Replied(got->quorum()), "; read-repaired: ",
-        got->quorum().repaired().empty() ? "none" : absl::StrJoin(got->quorum().repaired(), ", ")));
-    n.Why(absl::StrCat(victim,
-                       " missed the writes while it was down; the read found it behind"
-                       " and wrote the merged object back to it"));
+    const auto& repaired = got->quorum().repaired();
+    n.Saw(absl::StrCat(Values(*got), " from ", Replied(got->quorum()), "; read-repaired: ",
+                       repaired.empty() ? "none" : absl::StrJoin(repaired, ", ")));
+    if (std::find(repaired.begin(), repaired.end(), victim) != repaired.end()) {
+      n.Why(absl::StrCat(victim, " missed the writes while it was down; the read found it behind"
+                         " and wrote the merged object back to it"));
+    } else {
+      n.Why(absl::StrCat(victim, " had caught up already: a write still on its way to it when it"
+                         " came back reached it"));
+    }
   }
   return n.Verdict();
 }
