@@ -29,6 +29,17 @@ void FillDefaults(pb::ClusterConfig& c) {
   if (c.max_object_bytes() == 0) c.set_max_object_bytes(kDefaultMaxObjectBytes);
   if (!c.has_sync_writes()) c.set_sync_writes(true);
   if (c.replica_timeout_ms() == 0) c.set_replica_timeout_ms(kDefaultReplicaTimeoutMs);
+  if (c.ping_interval_ms() == 0) c.set_ping_interval_ms(kDefaultPingIntervalMs);
+  if (c.suspect_after_ms() == 0) c.set_suspect_after_ms(kDefaultSuspectAfterMs);
+  if (c.down_after_ms() == 0) c.set_down_after_ms(kDefaultDownAfterMs);
+  if (c.max_hint_bytes_per_target() == 0) {
+    c.set_max_hint_bytes_per_target(kDefaultMaxHintBytesPerTarget);
+  }
+  if (c.max_hints_per_target() == 0) c.set_max_hints_per_target(kDefaultMaxHintsPerTarget);
+  if (c.max_hint_age_ms() == 0) c.set_max_hint_age_ms(kDefaultMaxHintAgeMs);
+  if (c.handoff_bytes_per_second() == 0) {
+    c.set_handoff_bytes_per_second(kDefaultHandoffBytesPerSecond);
+  }
 }
 
 absl::Status ValidateNodes(const pb::ClusterConfig& c) {
@@ -82,6 +93,11 @@ absl::Status ValidateLimits(const pb::ClusterConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat("max_object_bytes ", c.max_object_bytes(),
                                                    " is not in max_value_bytes..",
                                                    kHardMaxObjectBytes));
+  }
+  if (!(c.ping_interval_ms() < c.suspect_after_ms() && c.suspect_after_ms() < c.down_after_ms())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "failure detection needs ping_interval_ms < suspect_after_ms < down_after_ms (got ",
+        c.ping_interval_ms(), ", ", c.suspect_after_ms(), ", ", c.down_after_ms(), ")"));
   }
   return absl::OkStatus();
 }

@@ -25,6 +25,13 @@ inline constexpr uint64_t kDefaultMaxObjectBytes = 64 << 20;
 inline constexpr uint64_t kHardMaxObjectBytes = 256 << 20;
 inline constexpr uint32_t kDefaultReplicaTimeoutMs = 2000;
 inline constexpr size_t kMaxNodes = 256;
+inline constexpr uint32_t kDefaultPingIntervalMs = 100;
+inline constexpr uint32_t kDefaultSuspectAfterMs = 500;
+inline constexpr uint32_t kDefaultDownAfterMs = 2000;
+inline constexpr uint64_t kDefaultMaxHintBytesPerTarget = 256ull << 20;
+inline constexpr uint64_t kDefaultMaxHintsPerTarget = 1'000'000;
+inline constexpr uint64_t kDefaultMaxHintAgeMs = 3ull * 3600 * 1000;
+inline constexpr uint64_t kDefaultHandoffBytesPerSecond = 16ull << 20;
 
 // Parses a cluster.textproto, fills defaults and validates it.
 // INVALID_ARGUMENT naming the field on any problem.

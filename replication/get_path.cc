@@ -1,5 +1,6 @@
-// ReplicaNode's get path: fan-out reads, the reply after R answers, and read
-// repair of the replicas that lacked something of the merge.
+// ReplicaNode's get path: fan-out reads (fallbacks standing in for
+// unhealthy home replicas in a sloppy get), the reply after R answers, and
+// read repair of the home replicas that lacked something of the merge.
 #include <map>
 
 #include "absl/synchronization/mutex.h"
@@ -11,8 +12,18 @@
 namespace quorumkv {
 namespace {
 
-// The work one reply leaves for the driver to do outside the lock.
+absl::StatusOr<std::optional<Object>> ToReply(
+    const absl::StatusOr<pb::ReplicaReadResponse>& reply) {
+  if (!reply.ok()) return reply.status();
+  if (!reply->found()) return std::optional<Object>();
+  absl::StatusOr<Object> object = FromProto(reply->object());
+  if (!object.ok()) return object.status();
+  return std::optional<Object>(std::move(*object));
+}
+
+// What one reply leaves to do outside the lock.
 struct GetStep {
+  std::optional<SlotSend> read;  // a fallback to ask in place of a failed home
   std::vector<std::string> repair_targets;
   pb::ReplicaWriteRequest repair;
   bool repairs_block_reply = false;  // the reply waits for these repairs
@@ -21,17 +32,57 @@ struct GetStep {
   pb::GetResponse response;
 };
 
-// Owns a GetCoordinator; decides when to reply and whom to repair.
-class GetOperation {
- public:
-  GetOperation(GetPlan plan, pb::ReadRepairMode mode, ReplicaNode::GetDone done)
-      : key_(plan.key), coordinator_(std::move(plan)), mode_(mode), done_(std::move(done)) {}
+struct GetIo {
+  Transport* transport;
+  Clock* clock;
+  absl::Time replica_deadline;
+  // Repairs that do not hold up the reply get a replica timeout of their own.
+  absl::Duration repair_timeout;
+};
 
-  GetStep OnReply(const std::string& from, const absl::StatusOr<std::optional<Object>>& reply,
-                  absl::Time now) {
+// Owns a GetCoordinator: sends the reads, decides when to reply and whom
+// to repair. Replies may arrive on any thread.
+class GetOperation : public std::enable_shared_from_this<GetOperation> {
+ public:
+  GetOperation(GetPlan plan, pb::ReadRepairMode mode, ReplicaNode::GetDone done, GetIo io)
+      : key_(plan.key),
+        self_(plan.self),
+        coordinator_(std::move(plan)),
+        mode_(mode),
+        done_(std::move(done)),
+        io_(io) {}
+
+  // Reads the replicas; `local` answers for this node's own replica, if it
+  // is a home replica (nullopt otherwise).
+  void Start(std::optional<absl::StatusOr<std::optional<Object>>> local) {
+    std::vector<SlotSend> sends;
+    {
+      absl::MutexLock lock(&mu_);
+      sends = coordinator_.Start();
+    }
+    // The local replica first: it answers in microseconds, and a quorum
+    // that fails on unreachable peers then still reports it.
+    if (local) Run(OnReply(self_, *local));
+    for (const SlotSend& send : sends) Read(send);
+  }
+
+ private:
+  void Read(const SlotSend& send) {
+    pb::ReplicaReadRequest request;
+    request.set_key(key_);
+    request.set_from(self_);
+    request.set_hinted_for(send.hinted_for);
+    auto self = shared_from_this();
+    io_.transport->Read(send.to, request, io_.replica_deadline,
+                        [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
+                          self->Run(self->OnReply(to, ToReply(reply)));
+                        });
+  }
+
+  GetStep OnReply(const std::string& from, const absl::StatusOr<std::optional<Object>>& reply) {
     absl::MutexLock lock(&mu_);
-    coordinator_.OnReply(from, reply, now);
     GetStep step;
+    step.read = coordinator_.OnReply(from, reply, io_.clock->Now());
     if (!decided_ && coordinator_.decided()) {
       Decide(step);
     } else if (decided_ && coordinator_.all_answered() && mode_ != pb::READ_REPAIR_OFF &&
@@ -39,6 +90,24 @@ class GetOperation {
       AddRepairs(step);  // late replies may have shown more stale replicas
     }
     return step;
+  }
+
+  // Sends a step's read and repairs, then replies if the step says so.
+  // Repairs of the local replica go through the transport too, so that no
+  // store write runs on a transport callback thread.
+  void Run(GetStep step) {
+    if (step.read) Read(*step.read);
+    const bool blocking = step.repairs_block_reply;
+    const absl::Time repair_deadline =
+        blocking ? io_.replica_deadline : io_.clock->Now() + io_.repair_timeout;
+    auto self = shared_from_this();
+    for (const std::string& target : step.repair_targets) {
+      io_.transport->Write(target, step.repair, repair_deadline,
+                           [self, blocking](absl::StatusOr<pb::ReplicaWriteResponse>) {
+                             if (blocking) self->Run(self->OnRepairDone());
+                           });
+    }
+    if (step.finish) done_(step.status, std::move(step.response));
   }
 
   // A blocking repair finished; returns the step that replies once all did.
@@ -49,11 +118,6 @@ class GetOperation {
     return step;
   }
 
-  void Finish(GetStep& step) {
-    if (step.finish) done_(step.status, std::move(step.response));
-  }
-
- private:
   void Decide(GetStep& step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     decided_ = true;
     status_ = coordinator_.outcome();
@@ -63,8 +127,9 @@ class GetOperation {
     FillGetResponse(coordinator_.merged(), &response_);
     if (mode_ == pb::READ_REPAIR_OFF) return TakeReply(step);
     AddRepairs(step);
-    for (const std::string& node : step.repair_targets)
+    for (const std::string& node : step.repair_targets) {
       response_.mutable_quorum()->add_repaired(node);
+    }
     if (mode_ == pb::READ_REPAIR_BLOCKING && !step.repair_targets.empty()) {
       blocking_repairs_ = step.repair_targets.size();
       step.repairs_block_reply = true;
@@ -73,7 +138,7 @@ class GetOperation {
     TakeReply(step);
   }
 
-  // Targets every stale replica not yet sent the current merge.
+  // Targets every stale home replica not yet sent the current merge.
   void AddRepairs(GetStep& step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const Object& merged = coordinator_.merged();
     for (const std::string& node : coordinator_.StaleReplicas()) {
@@ -84,6 +149,7 @@ class GetOperation {
     }
     if (step.repair_targets.empty()) return;
     step.repair.set_key(key_);
+    step.repair.set_from(self_);
     ToProto(merged, step.repair.mutable_object());
   }
 
@@ -94,6 +160,7 @@ class GetOperation {
   }
 
   const std::string key_;
+  const std::string self_;
   absl::Mutex mu_;
   GetCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   const pb::ReadRepairMode mode_;
@@ -102,17 +169,9 @@ class GetOperation {
   pb::GetResponse response_ ABSL_GUARDED_BY(mu_);
   size_t blocking_repairs_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Object> repaired_with_ ABSL_GUARDED_BY(mu_);
-  ReplicaNode::GetDone done_;  // called once, by the step that has finish set
+  const ReplicaNode::GetDone done_;  // called once, by the step that has finish set
+  const GetIo io_;
 };
-
-absl::StatusOr<std::optional<Object>> ToReply(
-    const absl::StatusOr<pb::ReplicaReadResponse>& reply) {
-  if (!reply.ok()) return reply.status();
-  if (!reply->found()) return std::optional<Object>();
-  absl::StatusOr<Object> object = FromProto(reply->object());
-  if (!object.ok()) return object.status();
-  return std::optional<Object>(std::move(*object));
-}
 
 }  // namespace
 
@@ -125,57 +184,26 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
     return done(valid, response);
   }
   const PreferenceList& pref = ring_.ForKey(request.key());
-  const pb::ReadRepairMode mode = config().read_repair();
-  auto op = std::make_shared<GetOperation>(GetPlan{.key = request.key(),
-                                                   .self = self(),
-                                                   .home = pref.home,
-                                                   .r = EffectiveR(config(), request),
-                                                   .default_w = config().default_w(),
-                                                   .policy = PolicyFor(request.key()),
-                                                   .start = clock_->Now()},
-                                           mode, std::move(done));
-
-  const absl::Time replica_deadline = ReplicaDeadline(deadline);
-  // Repairs that hold up the reply share its deadline; the others get a
-  // replica timeout of their own.
-  const absl::Duration repair_timeout = absl::Milliseconds(config().replica_timeout_ms());
-  Transport* transport = transport_;
-  Clock* clock = clock_;
-  // Sends a step's repairs, then replies if the step says so. Repairs of the
-  // local replica go through the transport too, so that no store write runs
-  // on a transport callback thread.
-  std::function<void(GetStep)> run = [op, transport, clock, repair_timeout,
-                                      replica_deadline](GetStep step) {
-    const bool blocking = step.repairs_block_reply;
-    const absl::Time repair_deadline = blocking ? replica_deadline : clock->Now() + repair_timeout;
-    for (const std::string& target : step.repair_targets) {
-      transport->Write(target, step.repair, repair_deadline,
-                       [op, blocking](absl::StatusOr<pb::ReplicaWriteResponse>) {
-                         if (!blocking) return;
-                         GetStep after = op->OnRepairDone();
-                         op->Finish(after);
-                       });
-    }
-    op->Finish(step);
-  };
-
+  auto op = std::make_shared<GetOperation>(
+      GetPlan{.key = request.key(),
+              .self = self(),
+              .pref = pref,
+              .r = EffectiveR(config(), request),
+              .default_w = config().default_w(),
+              .policy = PolicyFor(request.key()),
+              .sloppy = !request.strict(),
+              .healthy = HealthyFn(),
+              .start = clock_->Now()},
+      config().read_repair(), std::move(done),
+      GetIo{.transport = &transport_,
+            .clock = clock_,
+            .replica_deadline = ReplicaDeadline(deadline),
+            .repair_timeout = absl::Milliseconds(config().replica_timeout_ms())});
   // `request` belongs to the caller, who may free it as soon as the reply
-  // is sent, which the local read below can trigger: copy what is needed.
-  pb::ReplicaReadRequest read;
-  read.set_key(request.key());
-  read.set_from(self());
-  // The local replica first: it answers in microseconds, and a quorum that
-  // fails on unreachable peers then still reports it.
-  if (ring_.IsHome(read.key(), self())) {
-    run(op->OnReply(self(), store_->Read(read.key()), clock_->Now()));
-  }
-  for (const std::string& target : pref.home) {
-    if (target == self()) continue;
-    transport_->Read(target, read, replica_deadline,
-                     [op, target, clock, run](absl::StatusOr<pb::ReplicaReadResponse> reply) {
-                       run(op->OnReply(target, ToReply(reply), clock->Now()));
-                     });
-  }
+  // is sent, which Start can trigger: nothing below touches it.
+  std::optional<absl::StatusOr<std::optional<Object>>> local;
+  if (ring_.IsHome(request.key(), self())) local = store_->Read(request.key());
+  op->Start(std::move(local));
 }
 
 }  // namespace quorumkv

@@ -2,13 +2,16 @@
 //
 // The coordinating home replica has already applied the write to its own
 // replica (durably: that is its ack) when the coordinator is built. The
-// coordinator then asks the other home replicas to merge the new object,
-// and is fed their replies and, if the driver has a timer, the deadline. It
-// decides as soon as W acks are in (success) or can no longer come
-// (UNAVAILABLE, or DEADLINE_EXCEEDED when a replica's outcome is unknown).
+// coordinator then asks the other home replicas to merge the new object —
+// in a sloppy put, a healthy fallback stands in for a home replica that is
+// unhealthy or fails, storing a hint — and is fed their replies and, if the
+// driver has a timer, the deadline. It decides as soon as W slots acked
+// (success) or can no longer (UNAVAILABLE, or DEADLINE_EXCEEDED when a
+// replica's outcome is unknown).
 #ifndef QUORUMKV_REPLICATION_PUT_COORDINATOR_H_
 #define QUORUMKV_REPLICATION_PUT_COORDINATOR_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,17 +19,19 @@
 #include "absl/time/time.h"
 #include "proto/replica.pb.h"
 #include "replication/object.h"
-#include "replication/reply_tally.h"
+#include "replication/quorum_slots.h"
 
 namespace quorumkv {
 
 struct PutPlan {
   std::string key;
-  std::string self;               // the coordinator: a home replica
-  std::vector<std::string> home;  // the key's N home replicas
+  std::string self;     // the coordinator: a home replica
+  PreferenceList pref;  // the key's home replicas and fallbacks
   uint32_t w = 0;
   uint32_t default_r = 0;  // for the strict-overlap flag of the reply
-  Object stored;           // the coordinator's new state of the key
+  bool sloppy = false;
+  QuorumSlots::Healthy healthy = [](const std::string&) { return true; };
+  Object stored;  // the coordinator's new state of the key
   absl::Time start;
 };
 
@@ -35,16 +40,18 @@ class PutCoordinator {
  public:
   explicit PutCoordinator(PutPlan plan);
 
-  // Home replicas to send request() to: all but the coordinator.
-  std::vector<std::string> Targets() const;
+  // The writes to send: request() to each, with hinted_for set as given.
+  std::vector<SlotSend> Start();
   const pb::ReplicaWriteRequest& request() const { return request_; }
 
-  // Replies from unknown or already-answered replicas are ignored.
-  void OnReply(const std::string& from, const absl::Status& status, absl::Time now);
+  // Replies from nodes no slot waits on are ignored. May return a write to
+  // send to a fallback standing in for a failed home replica.
+  std::optional<SlotSend> OnReply(const std::string& from, const absl::Status& status,
+                                  absl::Time now);
   // The deadline passed: replicas that have not answered count as unknown.
   void OnDeadline();
 
-  bool decided() const { return tally_.state() != QuorumState::kPending; }
+  bool decided() const { return slots_.state() != QuorumState::kPending; }
   // REQUIRES: decided().
   absl::Status outcome() const;
   pb::QuorumInfo quorum() const;
@@ -52,7 +59,7 @@ class PutCoordinator {
  private:
   PutPlan plan_;
   pb::ReplicaWriteRequest request_;
-  ReplyTally tally_;
+  QuorumSlots slots_;
 };
 
 }  // namespace quorumkv

@@ -65,24 +65,49 @@ absl::Status CheckObjectSize(const Object& after, uint64_t limit) {
   return absl::OkStatus();
 }
 
-// Runs `done` once the coordinator decides; owns the coordinator.
-class PutOperation {
+// Owns a put's coordinator; sends its writes and runs `done` once it
+// decides. Replies and replacements may arrive on any thread.
+class PutOperation : public std::enable_shared_from_this<PutOperation> {
  public:
-  PutOperation(PutPlan plan, pb::PutResponse response, ReplicaNode::PutDone done)
-      : coordinator_(std::move(plan)), response_(std::move(response)), done_(std::move(done)) {}
+  PutOperation(PutPlan plan, pb::PutResponse response, ReplicaNode::PutDone done,
+               Transport* transport, Clock* clock, absl::Time replica_deadline)
+      : coordinator_(std::move(plan)),
+        response_(std::move(response)),
+        done_(std::move(done)),
+        transport_(transport),
+        clock_(clock),
+        replica_deadline_(replica_deadline) {}
 
-  std::vector<std::string> Targets() {
-    absl::MutexLock lock(&mu_);
-    return coordinator_.Targets();
-  }
-  pb::ReplicaWriteRequest Request() {
-    absl::MutexLock lock(&mu_);
-    return coordinator_.request();
+  void Start() {
+    std::vector<SlotSend> sends;
+    {
+      absl::MutexLock lock(&mu_);
+      sends = coordinator_.Start();
+    }
+    for (const SlotSend& send : sends) Send(send);
+    MaybeFinish();
   }
 
-  void OnReply(const std::string& from, const absl::Status& status, absl::Time now) {
-    absl::MutexLock lock(&mu_);
-    coordinator_.OnReply(from, status, now);
+ private:
+  void Send(const SlotSend& send) {
+    pb::ReplicaWriteRequest request;
+    {
+      absl::MutexLock lock(&mu_);
+      request = coordinator_.request();
+    }
+    request.set_hinted_for(send.hinted_for);
+    auto self = shared_from_this();
+    transport_->Write(send.to, request, replica_deadline_,
+                      [self, to = send.to](absl::StatusOr<pb::ReplicaWriteResponse> reply) {
+                        std::optional<SlotSend> next;
+                        {
+                          absl::MutexLock lock(&self->mu_);
+                          next =
+                              self->coordinator_.OnReply(to, reply.status(), self->clock_->Now());
+                        }
+                        if (next) self->Send(*next);
+                        self->MaybeFinish();
+                      });
   }
 
   // Calls `done` if the outcome is decided and it has not been called yet.
@@ -100,11 +125,13 @@ class PutOperation {
     done(status, response_);
   }
 
- private:
   absl::Mutex mu_;
   PutCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   pb::PutResponse response_;  // written once, under mu_, before done_ is taken
   ReplicaNode::PutDone done_ ABSL_GUARDED_BY(mu_);
+  Transport* const transport_;
+  Clock* const clock_;
+  const absl::Time replica_deadline_;
 };
 
 }  // namespace
@@ -146,7 +173,7 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
     auto state = std::make_shared<ForwardState>();
     *state->request.mutable_put() = request;
     state->request.set_from(self());
-    state->candidates = pref.home;
+    state->candidates = ForwardCandidates(pref.home);
     // The home replica coordinates until then; this node answers after.
     state->call_deadline = ReplicaDeadline(deadline);
     state->done = std::move(done);
@@ -169,23 +196,16 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
 
   auto op = std::make_shared<PutOperation>(PutPlan{.key = request.key(),
                                                    .self = self(),
-                                                   .home = pref.home,
+                                                   .pref = pref,
                                                    .w = EffectiveW(config(), request),
                                                    .default_r = config().default_r(),
+                                                   .sloppy = !request.strict(),
+                                                   .healthy = HealthyFn(),
                                                    .stored = std::move(local->stored),
                                                    .start = start},
-                                           std::move(response), std::move(done));
-  const absl::Time replica_deadline = ReplicaDeadline(deadline);
-  const pb::ReplicaWriteRequest write = op->Request();
-  Clock* clock = clock_;
-  for (const std::string& target : op->Targets()) {
-    transport_->Write(target, write, replica_deadline,
-                      [op, target, clock](absl::StatusOr<pb::ReplicaWriteResponse> reply) {
-                        op->OnReply(target, reply.status(), clock->Now());
-                        op->MaybeFinish();
-                      });
-  }
-  op->MaybeFinish();
+                                           std::move(response), std::move(done), &transport_,
+                                           clock_, ReplicaDeadline(deadline));
+  op->Start();
 }
 
 absl::StatusOr<ReplicaNode::LocalWrite> ReplicaNode::ApplyLocalWrite(const pb::PutRequest& request,
@@ -225,7 +245,7 @@ void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
                        response);
   }
   const std::string to = state->candidates[state->next++];
-  transport_->CoordinatePut(
+  transport_.CoordinatePut(
       to, state->request, state->call_deadline,
       [this, state, to](absl::StatusOr<pb::CoordinatePutResponse> reply) {
         if (reply.ok()) {

@@ -3,13 +3,40 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "replication/cluster_config.h"
 #include "replication/object_codec.h"
-#include "replication/request_validation.h"
 #include "replication/status_macros.h"
 
 namespace quorumkv {
+namespace {
+
+std::vector<std::string> Peers(const pb::ClusterConfig& config, const std::string& self) {
+  std::vector<std::string> peers;
+  for (const pb::NodeConfig& n : config.nodes()) {
+    if (n.id() != self) peers.push_back(n.id());
+  }
+  return peers;
+}
+
+FailureDetectorOptions DetectorOptions(const pb::ClusterConfig& config) {
+  FailureDetectorOptions options;
+  options.ping_interval = absl::Milliseconds(config.ping_interval_ms());
+  options.ping_timeout = std::min(absl::Milliseconds(config.suspect_after_ms()),
+                                  3 * absl::Milliseconds(config.ping_interval_ms()));
+  options.suspect_after = absl::Milliseconds(config.suspect_after_ms());
+  options.down_after = absl::Milliseconds(config.down_after_ms());
+  return options;
+}
+
+HandoffOptions HandoffOptionsFor(const pb::ClusterConfig& config) {
+  HandoffOptions options;
+  options.bytes_per_second = config.handoff_bytes_per_second();
+  options.max_hint_age = absl::Milliseconds(config.max_hint_age_ms());
+  options.push_timeout = absl::Milliseconds(config.replica_timeout_ms());
+  return options;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ReplicaNode>> ReplicaNode::Create(ReplicaNodeOptions options,
                                                                  ReplicaStore* store,
@@ -32,9 +59,15 @@ ReplicaNode::ReplicaNode(ReplicaNodeOptions options, Ring ring, ReplicaStore* st
     : options_(std::move(options)),
       ring_(std::move(ring)),
       store_(store),
-      transport_(transport),
       clock_(clock),
-      hlc_(clock) {}
+      hlc_(clock),
+      detector_(Peers(options_.config, options_.self), DetectorOptions(options_.config),
+                clock->Now()),
+      transport_(transport, &detector_, clock),
+      handoff_(
+          options_.self, store, &transport_, &detector_,
+          [this](const std::string& key) { return ring_.PartitionOf(key); },
+          HandoffOptionsFor(options_.config)) {}
 
 absl::Time ReplicaNode::ReplicaDeadline(absl::Time deadline) {
   const absl::Time now = clock_->Now();
@@ -46,6 +79,23 @@ absl::Time ReplicaNode::ReplicaDeadline(absl::Time deadline) {
 MergePolicy ReplicaNode::PolicyFor(absl::string_view key) const {
   return ConflictPolicyFor(config(), key) == pb::CONFLICT_LWW ? MergePolicy::kLastWriterWins
                                                               : MergePolicy::kSiblings;
+}
+
+QuorumSlots::Healthy ReplicaNode::HealthyFn() const {
+  const FailureDetector* detector = &detector_;
+  Clock* clock = clock_;
+  const std::string self = options_.self;
+  return [detector, clock, self](const std::string& node) {
+    return node == self || detector->Healthy(node, clock->Now());
+  };
+}
+
+std::vector<std::string> ReplicaNode::ForwardCandidates(
+    const std::vector<std::string>& home) const {
+  std::vector<std::string> candidates = home;
+  const QuorumSlots::Healthy healthy = HealthyFn();
+  std::stable_partition(candidates.begin(), candidates.end(), healthy);
+  return candidates;
 }
 
 pb::RingResponse ReplicaNode::RingInfo() const {
@@ -62,114 +112,16 @@ pb::RingResponse ReplicaNode::RingInfo() const {
   return ring;
 }
 
-absl::Status ReplicaNode::CheckHome(const std::string& key) const {
-  if (ring_.IsHome(key, self())) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat(self(), " is not a home replica of the key (do the nodes share one config?)"));
-}
-
-absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
-    const pb::ReplicaReadRequest& request) {
-  RETURN_IF_ERROR(ValidateKey(config(), request.key()));
-  // A node that is not home would answer "not found" for a key it never
-  // held, and that answer would count toward R.
-  RETURN_IF_ERROR(CheckHome(request.key()));
-  ASSIGN_OR_RETURN(std::optional<Object> object, store_->Read(request.key()));
-  pb::ReplicaReadResponse response;
-  response.set_found(object.has_value());
-  if (object) ToProto(*object, response.mutable_object());
-  return response;
-}
-
-absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
-    const pb::ReplicaWriteRequest& request) {
-  RETURN_IF_ERROR(ValidateKey(config(), request.key()));
-  RETURN_IF_ERROR(CheckHome(request.key()));
-  ASSIGN_OR_RETURN(Object incoming, FromProto(request.object()));
-  for (const Sibling& s : incoming.siblings) hlc_.Observe(s.hlc);
-  RETURN_IF_ERROR(MergeIntoReplica(request.key(), incoming));
-  return pb::ReplicaWriteResponse();
-}
-
-absl::Status ReplicaNode::MergeIntoReplica(const std::string& key, const Object& incoming) {
-  const MergePolicy policy = PolicyFor(key);
-  const uint64_t limit = kMergedObjectFactor * config().max_object_bytes();
-  return store_
-      ->Update(key,
-               [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
-                 Object merged = Sync(policy, current.value_or(Object()), incoming);
-                 if (ValueBytes(merged) > limit) {
-                   return absl::FailedPreconditionError(absl::StrCat(
-                       "merged siblings would hold ", ValueBytes(merged), " bytes, over ",
-                       kMergedObjectFactor, " x max_object_bytes; resolve siblings first"));
-                 }
-                 return merged;
-               })
-      .status();
-}
-
-pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest&) {
-  pb::PingResponse response;
-  response.set_node(self());
-  response.set_hlc(hlc_.Now());
-  return response;
-}
-
-namespace {
-
-// Collects the answers of a status round; reports when the last one is in.
-struct StatusRound {
-  absl::Mutex mu;
-  pb::StatusResponse response ABSL_GUARDED_BY(mu);
-  size_t pending ABSL_GUARDED_BY(mu) = 0;
-  std::function<void(pb::StatusResponse)> done;
-
-  void Answer(size_t index, bool up) {
-    pb::StatusResponse finished;
-    {
-      absl::MutexLock lock(&mu);
-      response.mutable_nodes(static_cast<int>(index))->set_state(up ? "up" : "down");
-      if (--pending > 0) return;
-      finished = response;
-    }
-    done(std::move(finished));
-  }
-};
-
-}  // namespace
-
-void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
-  auto round = std::make_shared<StatusRound>();
-  round->done = std::move(done);
-  std::vector<std::string> peers;
-  {
-    absl::MutexLock lock(&round->mu);
-    round->response.set_reporter(self());
-    round->response.set_replication_factor(config().replication_factor());
-    round->response.set_partitions(ring_.partition_count());
-    for (const pb::NodeConfig& n : config().nodes()) {
-      pb::NodeStatus* s = round->response.add_nodes();
-      s->set_id(n.id());
-      s->set_address(n.address());
-      s->set_state("up");
-      for (uint32_t p = 0; p < ring_.partition_count(); ++p) {
-        if (ring_.Owner(p) == n.id()) s->set_partitions(s->partitions() + 1);
-      }
-      peers.push_back(n.id());
-    }
-    round->pending = peers.size();
-  }
-  const absl::Time deadline = clock_->Now() + kStatusPingTimeout;
+void ReplicaNode::Tick() {
+  const absl::Time now = clock_->Now();
   pb::PingRequest ping;
   ping.set_from(self());
-  for (size_t i = 0; i < peers.size(); ++i) {
-    if (peers[i] == self()) {
-      round->Answer(i, true);
-      continue;
-    }
-    transport_->Ping(peers[i], ping, deadline,
-                     [round, i](absl::StatusOr<pb::PingResponse> r) { round->Answer(i, r.ok()); });
+  // The detector learns from the answer (or its absence) on its own.
+  for (const std::string& peer : detector_.PingsDue(now)) {
+    transport_.Ping(peer, ping, now + detector_.options().ping_timeout,
+                    [](absl::StatusOr<pb::PingResponse>) {});
   }
+  handoff_.Tick(now);
 }
 
 void FillGetResponse(const Object& merged, pb::GetResponse* response) {

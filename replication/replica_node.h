@@ -6,11 +6,17 @@
 // The path of a put: validate (nothing written on error) -> if this node is
 // not a home replica of the key, forward to one -> issue a dot and apply the
 // write to the local replica in one atomic, durable step -> send the new
-// object to the other home replicas, which merge it -> reply after W acks.
+// object to the other home replicas, which merge it (in a sloppy put, a
+// healthy fallback stands in for an unhealthy or failing home and keeps a
+// hint) -> reply after W acks.
 //
-// The path of a get: ask every home replica (the local one directly) ->
-// merge the replies -> reply after R answered -> repair the replicas whose
+// The path of a get: ask every home replica (the local one directly; in a
+// sloppy get, fallbacks with hints stand in for unhealthy ones) -> merge
+// the replies -> reply after R answered -> repair the home replicas whose
 // state lacked something of the merge.
+//
+// In the background (Tick): ping peers for the failure detector, and hand
+// hints back to home replicas that are up again.
 #ifndef QUORUMKV_REPLICATION_REPLICA_NODE_H_
 #define QUORUMKV_REPLICATION_REPLICA_NODE_H_
 
@@ -24,8 +30,12 @@
 #include "proto/kv.pb.h"
 #include "proto/replica.pb.h"
 #include "replication/clock.h"
+#include "replication/failure_detector.h"
+#include "replication/handoff.h"
+#include "replication/health_tracking_transport.h"
 #include "replication/hlc.h"
 #include "replication/object.h"
+#include "replication/quorum_slots.h"
 #include "replication/replica_store.h"
 #include "replication/ring.h"
 #include "replication/transport.h"
@@ -69,9 +79,14 @@ class ReplicaNode {
   // Coordinates a client get. Same threading as Put. A key that R replicas
   // do not have is OK with found=false.
   void Get(const pb::GetRequest& request, absl::Time deadline, GetDone done);
-  // Pings every peer and reports each node's state.
+  // Reports each node's state as this node's failure detector sees it, and
+  // the hints every node holds for it (asked with a ping).
   void Status(std::function<void(pb::StatusResponse)> done);
   pb::RingResponse RingInfo() const;
+
+  // Background work, to be called every few tens of milliseconds from a
+  // thread that may block: pings peers that are due, hands hints back.
+  void Tick();
 
   // Replica protocol. Synchronous; may block on the store.
   absl::StatusOr<pb::ReplicaReadResponse> HandleRead(const pb::ReplicaReadRequest& request);
@@ -85,6 +100,8 @@ class ReplicaNode {
   const std::string& self() const { return options_.self; }
   const Ring& ring() const { return ring_; }
   const pb::ClusterConfig& config() const { return options_.config; }
+  const FailureDetector& failure_detector() const { return detector_; }
+  HandoffStats handoff_stats() const { return handoff_.stats(); }
 
  private:
   struct LocalWrite;
@@ -99,6 +116,12 @@ class ReplicaNode {
                                              const VersionVector& context);
   void ForwardPut(std::shared_ptr<ForwardState> state);
   absl::Status MergeIntoReplica(const std::string& key, const Object& incoming);
+  absl::Status MergeIntoHint(const std::string& home, const std::string& key,
+                             const Object& incoming);
+  // The peer may take requests: the failure detector calls it up.
+  QuorumSlots::Healthy HealthyFn() const;
+  // The home replicas a forwarded put tries, healthy ones first.
+  std::vector<std::string> ForwardCandidates(const std::vector<std::string>& home) const;
   // FAILED_PRECONDITION unless this node is a home replica of `key`.
   absl::Status CheckHome(const std::string& key) const;
   MergePolicy PolicyFor(absl::string_view key) const;
@@ -110,9 +133,12 @@ class ReplicaNode {
   const ReplicaNodeOptions options_;
   const Ring ring_;
   ReplicaStore* const store_;
-  Transport* const transport_;
   Clock* const clock_;
   HybridClock hlc_;
+  FailureDetector detector_;
+  // Every call goes through it, so that every answer informs the detector.
+  HealthTrackingTransport transport_;
+  HandoffManager handoff_;
 };
 
 // Fills found, siblings and context of a get response from a merged object.

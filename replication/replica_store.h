@@ -1,17 +1,43 @@
-// A node's replicas: the versioned objects it holds and the counter its
-// dots come from. storage/ implements it on an Engine (RocksDB or memory).
+// A node's replicas: the versioned objects it holds, the hints it keeps for
+// other nodes (sloppy quorum), and the counter its dots come from. storage/
+// implements it on an Engine (RocksDB or memory).
 #ifndef QUORUMKV_REPLICATION_REPLICA_STORE_H_
 #define QUORUMKV_REPLICATION_REPLICA_STORE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "replication/object.h"
 
 namespace quorumkv {
+
+// A hint: an object this node keeps for `home`, a home replica of `key`
+// that could not take a write.
+struct HintInfo {
+  std::string home;
+  std::string key;
+  uint64_t bytes = 0;  // encoded size
+  absl::Time created;  // when its first write arrived
+};
+
+struct HintSummary {
+  std::string home;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  absl::Time oldest = absl::InfiniteFuture();
+};
+
+// Limits on the hints kept for one home node.
+struct HintLimits {
+  uint64_t max_bytes = 256ull << 20;
+  uint64_t max_count = 1'000'000;
+};
 
 // Implementations are thread-safe. Calls may block on disk.
 class ReplicaStore {
@@ -39,6 +65,31 @@ class ReplicaStore {
   // This node's actor id, "<node id>.<epoch>"; a new epoch when the node
   // starts on an empty data directory.
   virtual const std::string& actor() const = 0;
+
+  // Hints. Like Update, for the hint this node keeps for `home` and `key`:
+  // atomic per (home, key), durable when it returns, `now` stamped as the
+  // creation time of a new hint. RESOURCE_EXHAUSTED, writing nothing, when a
+  // new hint would take `home` past `limits`.
+  virtual absl::StatusOr<Object> UpdateHint(absl::string_view home, absl::string_view key,
+                                            const HintLimits& limits, absl::Time now,
+                                            Mutation mutate) = 0;
+  virtual absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
+                                                         absl::string_view key) = 0;
+  // Deletes the hint if it still equals `delivered` (else a newer write
+  // merged into it since: it stays for the next handoff). True if deleted.
+  virtual absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
+                                                     const Object& delivered) = 0;
+  // Deletes the hint whatever it holds (an expired hint).
+  virtual absl::Status DropHint(absl::string_view home, absl::string_view key) = 0;
+  // Up to `limit` hints for `home`, oldest first. Served from memory.
+  virtual std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) = 0;
+  // Per home node with hints. Served from memory.
+  virtual std::vector<HintSummary> SummarizeHints() = 0;
+
+  // Records that the replicas of ring partition `partition` may disagree in
+  // a way only anti-entropy can fix (a hint was dropped). Durable.
+  virtual absl::Status MarkPartitionForRepair(uint32_t partition) = 0;
+  virtual absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() = 0;
 };
 
 }  // namespace quorumkv

@@ -150,9 +150,13 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
            const uint64_t bytes = call->bytes;
            // A channel still backing off from an earlier failure fails
            // calls without trying to connect, so a node that came back
-           // would look dead until the backoff ends. The request never
-           // left this node: an idempotent call tries once more.
-           if (attempt == Attempt::kFirstRetryable && NeverConnected(status)) {
+           // would look dead until the backoff ends; a connection the peer
+           // dropped (it restarted, or just died) fails the call in flight.
+           // Either way an idempotent call tries once more, on a fresh
+           // connection, which also tells a dead peer (refused) from a
+           // restarted one.
+           if (attempt == Attempt::kFirstRetryable &&
+               status.error_code() == grpc::StatusCode::UNAVAILABLE) {
              grpc::experimental::ChannelResetConnectionBackoff(peer->channel.get());
              Call(to, call->request, deadline, std::move(call->done), invoke, Attempt::kReconnect);
            } else {

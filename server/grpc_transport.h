@@ -55,7 +55,7 @@ class GrpcTransport : public Transport {
     std::unique_ptr<v1::ReplicaService::Stub> stub;
   };
   enum class Attempt {
-    kFirstRetryable,  // may be retried once if it never reached the peer
+    kFirstRetryable,  // idempotent: retried once after UNAVAILABLE
     kReconnect,       // that retry: waits up to kReconnectWait for a connection
     kOnly,            // never retried
   };

@@ -51,6 +51,7 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
     return opened;
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->ticker_ = std::thread([s = server.get()] { s->RunTicks(); });
   return server;
 }
 
@@ -95,9 +96,24 @@ absl::Status NodeServer::OpenStorage() {
   return absl::OkStatus();
 }
 
+void NodeServer::RunTicks() {
+  absl::MutexLock lock(&tick_mu_);
+  auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_) { return !ticking_; };
+  while (!tick_mu_.AwaitWithTimeout(absl::Condition(&stopped), kTickInterval)) {
+    tick_mu_.Unlock();
+    node_->Tick();
+    tick_mu_.Lock();
+  }
+}
+
 void NodeServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  {
+    absl::MutexLock lock(&tick_mu_);
+    ticking_ = false;
+  }
+  if (ticker_.joinable()) ticker_.join();
   if (server_) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -71,6 +72,14 @@ class NodeServer {
   std::unique_ptr<GrpcTransport> transport_;
   std::unique_ptr<ReplicaNode> node_;
   bool shut_down_ = false;
+
+  // The background bulkhead: one thread running ReplicaNode::Tick (pings,
+  // hinted handoff) every kTickInterval until Shutdown.
+  static constexpr absl::Duration kTickInterval = absl::Milliseconds(20);
+  void RunTicks();
+  absl::Mutex tick_mu_;
+  bool ticking_ ABSL_GUARDED_BY(tick_mu_) = true;
+  std::thread ticker_;
 };
 
 }  // namespace quorumkv

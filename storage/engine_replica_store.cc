@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "replication/object_codec.h"
 #include "replication/ring.h"
 #include "replication/status_macros.h"
@@ -18,6 +19,7 @@ constexpr absl::string_view kActorKey = "actor";
 constexpr absl::string_view kDotLeaseKey = "dot_lease";
 constexpr absl::string_view kCleanShutdownKey = "clean_shutdown";
 constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";
+constexpr absl::string_view kRepairPrefix = "repair/";
 
 uint32_t RandomEpoch() {
   std::random_device rd;
@@ -97,15 +99,18 @@ absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
   if (options.dot_lease_block == 0) return absl::InvalidArgumentError("dot_lease_block is 0");
   ASSIGN_OR_RETURN(std::string actor, ActorForOpen(engine, options));
   ASSIGN_OR_RETURN(uint64_t lease, ReadLease(engine));
-  return std::unique_ptr<EngineReplicaStore>(
-      new EngineReplicaStore(engine, std::move(options), std::move(actor), lease));
+  ASSIGN_OR_RETURN(std::unique_ptr<HintStore> hints, HintStore::Open(engine, options.sync_writes));
+  return std::unique_ptr<EngineReplicaStore>(new EngineReplicaStore(
+      engine, std::move(options), std::move(actor), lease, std::move(hints)));
 }
 
 EngineReplicaStore::EngineReplicaStore(Engine* engine, ReplicaStoreOptions options,
-                                       std::string actor, uint64_t lease)
+                                       std::string actor, uint64_t lease,
+                                       std::unique_ptr<HintStore> hints)
     : engine_(engine),
       options_(std::move(options)),
       actor_(std::move(actor)),
+      hints_(std::move(hints)),
       next_counter_(lease + 1),
       lease_end_(lease) {}
 
@@ -151,6 +156,26 @@ absl::StatusOr<Dot> EngineReplicaStore::IssueDot() {
     lease_end_ = new_end;
   }
   return Dot{actor_, next_counter_++};
+}
+
+absl::Status EngineReplicaStore::MarkPartitionForRepair(uint32_t partition) {
+  WriteBatch batch;
+  batch.Put(ColumnFamily::kMeta, absl::StrFormat("%s%08u", kRepairPrefix, partition), "1");
+  return engine_->Write(batch, WriteOptions{.sync = true});
+}
+
+absl::StatusOr<std::vector<uint32_t>> EngineReplicaStore::PartitionsMarkedForRepair() {
+  std::vector<uint32_t> partitions;
+  const std::string end = absl::StrCat(kRepairPrefix, "~");
+  RETURN_IF_ERROR(engine_->Scan(ColumnFamily::kMeta, kRepairPrefix, end,
+                                [&](absl::string_view key, absl::string_view) {
+                                  uint32_t p = 0;
+                                  if (absl::SimpleAtoi(key.substr(kRepairPrefix.size()), &p)) {
+                                    partitions.push_back(p);
+                                  }
+                                  return true;
+                                }));
+  return partitions;
 }
 
 uint64_t EngineReplicaStore::last_issued_counter() const {

@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "replication/replica_store.h"
 #include "storage/engine.h"
+#include "storage/hint_store.h"
 
 namespace quorumkv {
 
@@ -57,20 +58,44 @@ class EngineReplicaStore : public ReplicaStore {
   absl::StatusOr<Dot> IssueDot() override;
   const std::string& actor() const override { return actor_; }
 
+  absl::StatusOr<Object> UpdateHint(absl::string_view home, absl::string_view key,
+                                    const HintLimits& limits, absl::Time now,
+                                    Mutation mutate) override {
+    return hints_->Update(home, key, limits, now, mutate);
+  }
+  absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
+                                                 absl::string_view key) override {
+    return hints_->Read(home, key);
+  }
+  absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
+                                             const Object& delivered) override {
+    return hints_->DeleteIfUnchanged(home, key, delivered);
+  }
+  absl::Status DropHint(absl::string_view home, absl::string_view key) override {
+    return hints_->Drop(home, key);
+  }
+  std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) override {
+    return hints_->List(home, limit);
+  }
+  std::vector<HintSummary> SummarizeHints() override { return hints_->Summarize(); }
+  absl::Status MarkPartitionForRepair(uint32_t partition) override;
+  absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override;
+
   // The highest counter this store has handed out (0 if none).
   uint64_t last_issued_counter() const;
 
  private:
   static constexpr size_t kKeyLockStripes = 256;
 
-  EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, std::string actor,
-                     uint64_t lease);
+  EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, std::string actor, uint64_t lease,
+                     std::unique_ptr<HintStore> hints);
   absl::Mutex& KeyLock(absl::string_view key);
 
   Engine* const engine_;
   const ReplicaStoreOptions options_;
   const std::string actor_;
   std::array<absl::Mutex, kKeyLockStripes> key_locks_;
+  const std::unique_ptr<HintStore> hints_;
 
   mutable absl::Mutex dot_mu_;
   uint64_t next_counter_ ABSL_GUARDED_BY(dot_mu_);

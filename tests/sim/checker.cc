@@ -151,6 +151,8 @@ void CheckStrictReads(const CheckInput& in, std::vector<Violation>& out) {
     for (const Op& w : in.history->ops) {
       if (!w.is_write() || w.key != g.key || w.outcome != Outcome::kOk) continue;
       if (w.complete_ms >= g.invoke_ms || w.quorum + g.quorum <= in.replication) continue;
+      // Fallbacks break the overlap argument (that is what sloppy means).
+      if (w.used_fallbacks || g.used_fallbacks) continue;
       std::optional<Dot> dot = DotOf(in, w);
       if (!dot || g.observed.count(w.id) > 0) continue;
       out.push_back(
@@ -165,6 +167,23 @@ void CheckStrictReads(const CheckInput& in, std::vector<Violation>& out) {
                          op.complete_ms >= w.invoke_ms);
                },
                MergedFinal(in.finals.at(g.key)))});
+    }
+  }
+}
+
+void CheckDurability(const CheckInput& in, std::vector<Violation>& out) {
+  for (const Op& w : in.history->ops) {
+    if (!w.is_write() || w.outcome != Outcome::kOk || w.durable_copies < 0) continue;
+    if (static_cast<uint32_t>(w.durable_copies) < w.quorum) {
+      out.push_back({7,
+                     absl::StrCat("write #", w.id, " was acknowledged with W=", w.quorum,
+                                  " but only ", w.durable_copies, " nodes held it"),
+                     {DescribeOp(w)}});
+    } else if (w.healed_copies >= 0 && static_cast<uint32_t>(w.healed_copies) < w.quorum) {
+      out.push_back({7,
+                     absl::StrCat("write #", w.id, " (W=", w.quorum, ") was held by only ",
+                                  w.healed_copies, " nodes after heal and handoff"),
+                     {DescribeOp(w)}});
     }
   }
 }
@@ -199,6 +218,10 @@ const char* InvariantName(int invariant) {
       return "replicas converge once the network heals";
     case 6:
       return "a replaced sibling never comes back";
+    case 7:
+      return "an acknowledged write is durable on W nodes, home or hinted fallback";
+    case 8:
+      return "after heal, every hint is delivered or accounted for";
   }
   return "?";
 }
@@ -210,6 +233,10 @@ std::vector<Violation> CheckInvariants(const CheckInput& in) {
   CheckStrictReads(in, out);
   for (const std::string& v : in.recorder->dot_violations) out.push_back({4, v, {}});
   CheckConvergence(in, out);
+  CheckDurability(in, out);
+  if (in.hints_expired == 0) {
+    for (const std::string& leftover : in.leftover_hints) out.push_back({8, leftover, {}});
+  }
   return out;
 }
 

@@ -9,7 +9,11 @@
 //      before the read began (as a sibling, or seen by one it returned);
 //   4. dot counters never go backwards, even across crashes;
 //   5. the home replicas of every key converge to identical states;
-//   6. a sibling replaced by a write that saw it never comes back.
+//   6. a sibling replaced by a write that saw it never comes back;
+//   7. an acknowledged write is durable on at least W nodes when acked,
+//      each a home replica or a fallback keeping a hint;
+//   8. after heal, every hint is delivered or accounted for (expired and
+//      counted).
 //
 // "Seen" is tracked by the simulator from what clients were actually shown,
 // not from version vectors, so a context that claims too much is caught.
@@ -44,6 +48,8 @@ struct CheckInput {
   const Recorder* recorder;
   uint32_t replication = 0;
   std::map<std::string, FinalKeyState> finals;  // by key
+  std::vector<std::string> leftover_hints;      // hints still held after heal
+  uint64_t hints_expired = 0;                   // dropped for age and counted
 };
 
 std::vector<Violation> CheckInvariants(const CheckInput& input);

@@ -46,10 +46,12 @@ std::string DescribeOp(const Op& op) {
   std::string text = absl::StrFormat("#%d c%d %s %s", op.id, op.client, TypeName(op.type), op.key);
   if (op.type == OpType::kPut) absl::StrAppend(&text, "=\"", op.value, "\"");
   if (op.is_write()) absl::StrAppend(&text, " ctx", VersionVectorToString(op.context));
-  absl::StrAppend(&text, op.is_write() ? " W=" : " R=", op.quorum, " via ", op.coordinator,
+  absl::StrAppend(&text, op.is_write() ? " W=" : " R=", op.quorum, op.strict ? " strict" : "",
+                  " via ", op.coordinator,
                   absl::StrFormat(" @%.1f..%.1fms -> ", op.invoke_ms, op.complete_ms),
                   OutcomeText(op));
   if (op.dot) absl::StrAppend(&text, " dot ", DotToString(*op.dot));
+  if (op.used_fallbacks) absl::StrAppend(&text, " (fallbacks answered)");
   if (op.type == OpType::kGet && op.outcome == Outcome::kOk) {
     absl::StrAppend(&text, " [", SiblingsText(op.siblings), "] ctx",
                     VersionVectorToString(op.read_context));

@@ -20,10 +20,14 @@ struct Op {
   int client = 0;
   OpType type = OpType::kGet;
   std::string key;
-  std::string value;        // unique per put
-  VersionVector context;    // what the client sent with a put or delete
-  uint32_t quorum = 0;      // R or W
-  std::string coordinator;  // the node the client sent it to
+  std::string value;            // unique per put
+  VersionVector context;        // what the client sent with a put or delete
+  uint32_t quorum = 0;          // R or W
+  bool strict = false;          // no fallbacks allowed
+  bool used_fallbacks = false;  // fallbacks answered in place of home replicas
+  int durable_copies = -1;      // an acked write: nodes holding it when acked
+  int healed_copies = -1;       // ... and after heal and handoff, before repair
+  std::string coordinator;      // the node the client sent it to
   double invoke_ms = 0;
   double complete_ms = 0;
   Outcome outcome = Outcome::kPending;

@@ -1,7 +1,9 @@
 #include "tests/sim/sim_node.h"
 
 #include "absl/strings/str_cat.h"
+#include "replication/object_codec.h"
 #include "replication/status_macros.h"
+#include "storage/hint_store.h"
 
 namespace quorumkv::sim {
 
@@ -33,6 +35,14 @@ absl::StatusOr<Object> RecordingStore::Update(absl::string_view key, Mutation mu
   return stored;
 }
 
+absl::StatusOr<Object> RecordingStore::UpdateHint(absl::string_view home, absl::string_view key,
+                                                  const HintLimits& limits, absl::Time now,
+                                                  Mutation mutate) {
+  ASSIGN_OR_RETURN(Object stored, base_->UpdateHint(home, key, limits, now, mutate));
+  recorder_->Stored(stored);
+  return stored;
+}
+
 absl::StatusOr<Dot> RecordingStore::IssueDot() {
   ASSIGN_OR_RETURN(Dot dot, base_->IssueDot());
   recorder_->DotIssued(dot);
@@ -59,6 +69,16 @@ void SimNode::Start() {
   node_ = *ReplicaNode::Create(ReplicaNodeOptions{.self = options_.id, .config = options_.config},
                                store_.get(), &transport_, world_->clock());
   world_->Trace(absl::StrCat(id(), " started (actor ", store_->actor(), ")"));
+  ScheduleTick();
+}
+
+void SimNode::ScheduleTick() {
+  const uint64_t life = incarnation_;
+  world_->After(kTickInterval, [this, life] {
+    if (!up() || incarnation_ != life) return;
+    node_->Tick();
+    ScheduleTick();
+  });
 }
 
 void SimNode::Crash() {
@@ -72,10 +92,44 @@ void SimNode::Crash() {
 }
 
 absl::StatusOr<std::optional<Object>> SimNode::ReadStored(const std::string& key) {
-  if (store_) return store_->Read(key);
-  // Down: read the disk through a temporary store.
-  ASSIGN_OR_RETURN(auto store, EngineReplicaStore::Open(&engine_, {.node_id = options_.id}));
-  return store->Read(key);
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_.Get(ColumnFamily::kData, key));
+  if (!bytes) return std::optional<Object>();
+  ASSIGN_OR_RETURN(Object object, DecodeObject(*bytes));
+  return std::optional<Object>(std::move(object));
+}
+
+absl::StatusOr<std::map<std::string, Object>> SimNode::ReadHints(const std::string& key) {
+  std::map<std::string, Object> hints;
+  absl::Status bad;
+  RETURN_IF_ERROR(engine_.Scan(
+      ColumnFamily::kHints, "", "", [&](absl::string_view hint_key, absl::string_view value) {
+        std::string home, hinted_key;
+        pb::HintProto proto;
+        if (!SplitHintKey(hint_key, &home, &hinted_key) ||
+            !proto.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          bad = absl::DataLossError("bad hint");
+          return false;
+        }
+        if (hinted_key != key) return true;
+        absl::StatusOr<Object> object = FromProto(proto.object());
+        if (!object.ok()) {
+          bad = object.status();
+          return false;
+        }
+        hints[home] = *std::move(object);
+        return true;
+      }));
+  RETURN_IF_ERROR(bad);
+  return hints;
+}
+
+size_t SimNode::HintCount() {
+  size_t count = 0;
+  (void)engine_.Scan(ColumnFamily::kHints, "", "", [&](absl::string_view, absl::string_view) {
+    ++count;
+    return true;
+  });
+  return count;
 }
 
 }  // namespace quorumkv::sim

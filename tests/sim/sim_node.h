@@ -49,6 +49,31 @@ class RecordingStore : public ReplicaStore {
   absl::StatusOr<Dot> IssueDot() override;
   const std::string& actor() const override { return base_->actor(); }
 
+  absl::StatusOr<Object> UpdateHint(absl::string_view home, absl::string_view key,
+                                    const HintLimits& limits, absl::Time now,
+                                    Mutation mutate) override;
+  absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
+                                                 absl::string_view key) override {
+    return base_->ReadHint(home, key);
+  }
+  absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
+                                             const Object& delivered) override {
+    return base_->DeleteHintIfUnchanged(home, key, delivered);
+  }
+  absl::Status DropHint(absl::string_view home, absl::string_view key) override {
+    return base_->DropHint(home, key);
+  }
+  std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) override {
+    return base_->ListHints(home, limit);
+  }
+  std::vector<HintSummary> SummarizeHints() override { return base_->SummarizeHints(); }
+  absl::Status MarkPartitionForRepair(uint32_t partition) override {
+    return base_->MarkPartitionForRepair(partition);
+  }
+  absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override {
+    return base_->PartitionsMarkedForRepair();
+  }
+
  private:
   ReplicaStore* const base_;
   Recorder* const recorder_;
@@ -79,10 +104,20 @@ class SimNode {
   uint64_t incarnation() const { return incarnation_; }
   // REQUIRES: up().
   ReplicaNode& replica() { return *node_; }
-  // Reads the stored object directly (for checkers), up or not.
+  // What the node's disk holds, read directly from its engine, up or not
+  // (for checkers): its replica of `key`, and the hints of `key` it keeps,
+  // by home node.
   absl::StatusOr<std::optional<Object>> ReadStored(const std::string& key);
+  absl::StatusOr<std::map<std::string, Object>> ReadHints(const std::string& key);
+  // How many hints the node's disk holds.
+  size_t HintCount();
 
  private:
+  // Runs the node's background work (pings, handoff) every kTickInterval
+  // of simulated time while this incarnation lives.
+  static constexpr absl::Duration kTickInterval = absl::Milliseconds(20);
+  void ScheduleTick();
+
   const SimNodeOptions options_;
   SimWorld* const world_;
   Recorder* const recorder_;

@@ -90,6 +90,8 @@ class Simulation {
   // The writes a reader of `siblings` has seen: each one and all its writer
   // had seen.
   std::set<int> Observed(const std::vector<Sibling>& siblings) const;
+  // Nodes whose disk holds `dot` of `key`: in their replica or in a hint.
+  int DurableCopies(const std::string& key, const Dot& dot);
   std::set<std::string> keys_used_;
   int clients_running_ = 0;
   bool quiet_ = false;  // no more faults
@@ -122,6 +124,7 @@ void Simulation::ClientStep(int client) {
   op.type = roll < 45 ? OpType::kPut : roll < 55 ? OpType::kDelete : OpType::kGet;
   op.quorum = static_cast<uint32_t>(world_.Uniform(1, scenario_.replication));
   op.coordinator = RandomNode();
+  op.strict = world_.Chance(0.3);
   if (op.type == OpType::kPut) op.value = absl::StrCat("c", client, "-", op.id);
   if (op.is_write() && world_.Chance(0.75)) {
     auto it = known_[client].find(op.key);
@@ -162,10 +165,12 @@ void Simulation::Issue(Op& op) {
     pb::GetRequest request;
     request.set_key(op.key);
     request.set_r(op.quorum);
+    request.set_strict(op.strict);
     node->replica().Get(request, deadline,
                         [this, id, status_outcome](absl::Status s, pb::GetResponse r) {
                           Op& op = history_.ops[id];
                           if (op.outcome != Outcome::kPending) return;
+                          op.used_fallbacks = r.quorum().fallbacks_size() > 0;
                           if (s.ok()) {
                             for (const pb::Sibling& sib : r.siblings()) {
                               op.siblings.push_back(Sibling{.dot = *FromProto(sib.dot()),
@@ -185,12 +190,15 @@ void Simulation::Issue(Op& op) {
     request.set_value(op.value);
     request.set_tombstone(op.type == OpType::kDelete);
     request.set_w(op.quorum);
+    request.set_strict(op.strict);
     request.set_context(EncodeContext(op.context, op.key));
     node->replica().Put(request, deadline,
                         [this, id, status_outcome](absl::Status s, pb::PutResponse r) {
                           Op& op = history_.ops[id];
                           if (op.outcome != Outcome::kPending) return;
                           if (r.has_dot()) op.dot = *FromProto(r.dot());
+                          op.used_fallbacks = r.quorum().fallbacks_size() > 0;
+                          if (s.ok() && op.dot) op.durable_copies = DurableCopies(op.key, *op.dot);
                           // Like a client doing read-modify-write, the next
                           // write may build on the context this put returned.
                           if (s.ok()) {
@@ -203,6 +211,20 @@ void Simulation::Issue(Op& op) {
                         });
   }
   recorder_.current_op = -1;
+}
+
+int Simulation::DurableCopies(const std::string& key, const Dot& dot) {
+  int copies = 0;
+  for (const auto& node : nodes_) {
+    absl::StatusOr<std::optional<Object>> replica = node->ReadStored(key);
+    bool holds = replica.ok() && replica->has_value() && (*replica)->context.Covers(dot);
+    absl::StatusOr<std::map<std::string, Object>> hints = node->ReadHints(key);
+    if (hints.ok()) {
+      for (const auto& [home, hint] : *hints) holds = holds || hint.context.Covers(dot);
+    }
+    copies += holds ? 1 : 0;
+  }
+  return copies;
 }
 
 std::set<int> Simulation::Observed(const std::vector<Sibling>& siblings) const {
@@ -285,11 +307,19 @@ void Simulation::HealAndRepair() {
   network_.HealAll();
   for (const auto& n : nodes_) n->Start();
   Fault("final heal: every link restored, every node restarted");
+  // Time for the failure detectors to see every node up and for hinted
+  // handoff to deliver every hint.
   world_.RunUntil(world_.now() + kSettleTime);
-  // A read of every key at R=N repairs every home replica that lacks
-  // something (the only repair the store has before anti-entropy).
+  // Handoff moves a copy from a fallback to its home, never drops one: every
+  // acknowledged write still has its W copies (before reads repair more).
+  for (Op& op : history_.ops) {
+    if (op.durable_copies >= 0 && op.dot) op.healed_copies = DurableCopies(op.key, *op.dot);
+  }
+  // A strict read of every key at R=N repairs every home replica that lacks
+  // something (the only repair besides handoff before anti-entropy).
   pb::GetRequest request;
   request.set_r(scenario_.replication);
+  request.set_strict(true);
   for (const std::string& key : keys_used_) {
     request.set_key(key);
     nodes_[0]->replica().Get(request, world_.now() + kClientTimeout,
@@ -302,6 +332,15 @@ CheckInput Simulation::Finals() {
   CheckInput in{.history = &history_,
                 .recorder = &recorder_,
                 .replication = static_cast<uint32_t>(scenario_.replication)};
+  for (const auto& node : nodes_) {
+    if (size_t hints = node->HintCount(); hints > 0) {
+      in.leftover_hints.push_back(absl::StrCat(node->id(), " still holds ", hints, " hints"));
+    }
+  }
+  in.hints_expired = 0;
+  for (const auto& node : nodes_) {
+    if (node->up()) in.hints_expired += node->replica().handoff_stats().expired;
+  }
   const Ring& ring = nodes_[0]->replica().ring();
   for (const std::string& key : keys_used_) {
     FinalKeyState& state = in.finals[key];
@@ -338,8 +377,13 @@ RunResult Simulation::Run() {
   result.scenario = scenario_;
   result.violations = CheckInvariants(in);
   result.ops = static_cast<int>(history_.ops.size());
-  for (const Op& op : history_.ops)
-    result.acked_writes += op.is_write() && op.outcome == Outcome::kOk;
+  for (const Op& op : history_.ops) {
+    const bool acked = op.is_write() && op.outcome == Outcome::kOk;
+    result.acked_writes += acked;
+    result.sloppy_writes += acked && op.used_fallbacks;
+  }
+  for (const auto& node : nodes_)
+    result.hints_delivered += node->replica().handoff_stats().delivered;
   result.faults = static_cast<int>(history_.faults.size());
   result.trace = world_.trace_lines();
   current_world = nullptr;

@@ -44,6 +44,8 @@ struct RunResult {
   uint64_t events = 0;
   int ops = 0;
   int acked_writes = 0;
+  int sloppy_writes = 0;  // acked with fallbacks standing in
+  uint64_t hints_delivered = 0;
   int faults = 0;
 };
 

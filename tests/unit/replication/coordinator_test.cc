@@ -21,7 +21,6 @@ using ::testing::StartsWith;
 
 const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
 const absl::Time kLater = kStart + absl::Milliseconds(3);
-const std::vector<std::string> kHome = {"n1", "n2", "n3"};
 
 Object OneValue(const std::string& actor, uint64_t counter, const std::string& value) {
   Object object;
@@ -30,19 +29,36 @@ Object OneValue(const std::string& actor, uint64_t counter, const std::string& v
   return object;
 }
 
-PutCoordinator MakePut(uint32_t w) {
-  return PutCoordinator(PutPlan{.key = "k",
-                                .self = "n1",
-                                .home = kHome,
-                                .w = w,
-                                .default_r = 2,
-                                .stored = OneValue("n1.1", 1, "v"),
-                                .start = kStart});
+const PreferenceList kPref = {.home = {"n1", "n2", "n3"}, .fallbacks = {"n4", "n5"}};
+
+PutPlan MakePutPlan(uint32_t w) {
+  return PutPlan{.key = "k",
+                 .self = "n1",
+                 .pref = kPref,
+                 .w = w,
+                 .default_r = 2,
+                 .stored = OneValue("n1.1", 1, "v"),
+                 .start = kStart};
+}
+
+// A started put coordinator; its first sends go to `sends` if given.
+PutCoordinator MakePut(uint32_t w, std::vector<SlotSend>* sends = nullptr) {
+  PutCoordinator put(MakePutPlan(w));
+  std::vector<SlotSend> first = put.Start();
+  if (sends != nullptr) *sends = std::move(first);
+  return put;
 }
 
 GetCoordinator MakeGet(uint32_t r) {
   return GetCoordinator(
-      GetPlan{.key = "k", .self = "n1", .home = kHome, .r = r, .default_w = 2, .start = kStart});
+      GetPlan{.key = "k", .self = "n1", .pref = kPref, .r = r, .default_w = 2, .start = kStart});
+}
+
+std::vector<std::string> SendsTo(const std::vector<SlotSend>& sends) {
+  std::vector<std::string> to;
+  for (const SlotSend& s : sends)
+    to.push_back(s.hinted_for.empty() ? s.to : s.to + "->" + s.hinted_for);
+  return to;
 }
 
 std::vector<std::string> Replied(const pb::QuorumInfo& info) {
@@ -52,8 +68,9 @@ std::vector<std::string> Replied(const pb::QuorumInfo& info) {
 }
 
 TEST(PutCoordinatorTest, TargetsAreTheOtherHomeReplicasWithTheStoredObject) {
-  const PutCoordinator put = MakePut(2);
-  EXPECT_THAT(put.Targets(), ElementsAre("n2", "n3"));
+  std::vector<SlotSend> sends;
+  const PutCoordinator put = MakePut(2, &sends);
+  EXPECT_THAT(SendsTo(sends), ElementsAre("n2", "n3"));
   EXPECT_EQ(put.request().key(), "k");
   EXPECT_EQ(put.request().from(), "n1");
   ASSERT_EQ(put.request().object().siblings_size(), 1);
@@ -159,8 +176,8 @@ TEST(PutCoordinatorTest, StrictOverlapIsFalseWhenRPlusWIsAtMostN) {
   EXPECT_FALSE(info.strict_overlap());
 }
 
-TEST(GetCoordinatorTest, TargetsAreAllHomeReplicas) {
-  EXPECT_THAT(MakeGet(2).Targets(), ElementsAre("n1", "n2", "n3"));
+TEST(GetCoordinatorTest, StartReadsTheOtherHomeReplicas) {
+  EXPECT_THAT(SendsTo(MakeGet(2).Start()), ElementsAre("n2", "n3"));
 }
 
 TEST(GetCoordinatorTest, TwoNotFoundRepliesMeetROfTwoWithAnEmptyMerge) {
@@ -206,7 +223,7 @@ TEST(GetCoordinatorTest, ConcurrentRepliesMergeAsSiblings) {
 TEST(GetCoordinatorTest, LastWriterWinsPlanKeepsOneSibling) {
   GetCoordinator get(GetPlan{.key = "k",
                              .self = "n1",
-                             .home = kHome,
+                             .pref = kPref,
                              .r = 2,
                              .policy = MergePolicy::kLastWriterWins,
                              .start = kStart});
@@ -259,6 +276,92 @@ TEST(GetCoordinatorTest, QuorumListsRepliedFailedRequiredNAndOverlap) {
   EXPECT_EQ(info.n(), 3u);
   EXPECT_TRUE(info.strict_overlap());
   EXPECT_FALSE(MakeGet(1).quorum().strict_overlap());  // R=1 + default W=2 = 3
+}
+
+// Sloppy quorum: fallbacks stand in for unhealthy or failing home replicas.
+
+QuorumSlots::Healthy AllBut(const std::string& sick) {
+  return [sick](const std::string& node) { return node != sick; };
+}
+
+TEST(SloppyPutTest, AnUnhealthyHomeIsReplacedByTheNextHealthyFallbackBeforeTrying) {
+  PutPlan plan = MakePutPlan(3);
+  plan.sloppy = true;
+  plan.healthy = AllBut("n3");
+  PutCoordinator put(plan);
+  EXPECT_THAT(SendsTo(put.Start()), ElementsAre("n2", "n4->n3"));
+}
+
+TEST(SloppyPutTest, AFailedHomeIsReplacedAndTheFallbacksAckCountsTowardW) {
+  PutPlan plan = MakePutPlan(3);
+  plan.sloppy = true;
+  PutCoordinator put(plan);
+  put.Start();
+  const std::optional<SlotSend> replacement =
+      put.OnReply("n2", NotSentError("unreachable (connection refused)"), kLater);
+  ASSERT_TRUE(replacement.has_value());
+  EXPECT_EQ(replacement->to, "n4");
+  EXPECT_EQ(replacement->hinted_for, "n2");
+  put.OnReply("n3", absl::OkStatus(), kLater);
+  EXPECT_FALSE(put.decided());
+  put.OnReply("n4", absl::OkStatus(), kLater);
+  ASSERT_TRUE(put.decided());
+  EXPECT_TRUE(put.outcome().ok());
+  const pb::QuorumInfo info = put.quorum();
+  EXPECT_THAT(info.fallbacks(), ElementsAre("n4"));
+  EXPECT_TRUE(info.sloppy());
+  EXPECT_THAT(info.failed(), ElementsAre("n2"));
+}
+
+TEST(SloppyPutTest, TwoHomesReplacedLeaveOnlyTheCoordinatorForTheOverlap) {
+  PutPlan plan = MakePutPlan(3);
+  plan.sloppy = true;
+  plan.healthy = [](const std::string& node) { return node != "n2" && node != "n3"; };
+  PutCoordinator put(plan);
+  EXPECT_THAT(SendsTo(put.Start()), ElementsAre("n4->n2", "n5->n3"));
+  put.OnReply("n4", absl::OkStatus(), kLater);
+  put.OnReply("n5", absl::OkStatus(), kLater);
+  ASSERT_TRUE(put.decided() && put.outcome().ok());
+  EXPECT_FALSE(put.quorum().strict_overlap()) << "one home ack + R=2 does not exceed N=3";
+}
+
+TEST(SloppyPutTest, StrictPutNeverUsesAFallback) {
+  PutCoordinator put = MakePut(3);  // strict: sloppy is false by default
+  EXPECT_FALSE(put.OnReply("n2", NotSentError("down"), kLater).has_value());
+  ASSERT_TRUE(put.decided());
+  EXPECT_EQ(put.outcome().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(put.quorum().fallbacks(), IsEmpty());
+}
+
+TEST(SloppyPutTest, WithNoHealthyFallbackLeftTheSlotFails) {
+  PutPlan plan = MakePutPlan(3);
+  plan.sloppy = true;
+  plan.healthy = [](const std::string& node) { return node == "n1" || node == "n2"; };
+  PutCoordinator put(plan);
+  EXPECT_THAT(SendsTo(put.Start()), ElementsAre("n2", "n3"));
+  EXPECT_FALSE(put.OnReply("n3", NotSentError("down"), kLater).has_value());
+  ASSERT_TRUE(put.decided());
+  EXPECT_EQ(put.outcome().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(SloppyGetTest, AFallbacksHintCountsTowardRButIsNeverRepaired) {
+  GetCoordinator get(GetPlan{.key = "k",
+                             .self = "n1",
+                             .pref = kPref,
+                             .r = 2,
+                             .default_w = 2,
+                             .sloppy = true,
+                             .healthy = AllBut("n2"),
+                             .start = kStart});
+  EXPECT_THAT(SendsTo(get.Start()), ElementsAre("n4->n2", "n3"));
+  get.OnReply("n4", std::optional<Object>(OneValue("n1.1", 1, "v")), kLater);
+  get.OnReply("n1", std::optional<Object>(), kLater);
+  ASSERT_TRUE(get.decided());
+  EXPECT_TRUE(get.outcome().ok());
+  ASSERT_EQ(get.merged().siblings.size(), 1u);
+  EXPECT_THAT(get.StaleReplicas(), ElementsAre("n1"));
+  EXPECT_THAT(get.quorum().fallbacks(), ElementsAre("n4"));
+  EXPECT_FALSE(get.quorum().strict_overlap());
 }
 
 }  // namespace

@@ -1,0 +1,129 @@
+#include "replication/handoff.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "replication/logging.h"
+#include "replication/object_codec.h"
+
+namespace quorumkv {
+
+HandoffManager::HandoffManager(std::string self, ReplicaStore* store, Transport* transport,
+                               const FailureDetector* detector,
+                               std::function<uint32_t(const std::string&)> partition_of,
+                               HandoffOptions options)
+    : self_(std::move(self)),
+      store_(store),
+      transport_(transport),
+      detector_(detector),
+      partition_of_(std::move(partition_of)),
+      options_(options) {}
+
+HandoffStats HandoffManager::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void HandoffManager::Tick(absl::Time now) {
+  ExpireOld(now);
+  SettleDeliveries();
+  for (const HintSummary& summary : store_->SummarizeHints()) {
+    if (detector_->StateOf(summary.home, now) == PeerState::kUp) Push(summary.home, now);
+  }
+}
+
+void HandoffManager::ExpireOld(absl::Time now) {
+  for (const HintSummary& summary : store_->SummarizeHints()) {
+    if (now - summary.oldest <= options_.max_hint_age) continue;
+    for (const HintInfo& hint : store_->ListHints(summary.home, 1024)) {
+      if (now - hint.created <= options_.max_hint_age) break;
+      absl::Status repair = store_->MarkPartitionForRepair(partition_of_(hint.key));
+      absl::Status dropped = repair.ok() ? store_->DropHint(hint.home, hint.key) : repair;
+      if (!dropped.ok()) {
+        Log(LogLevel::kError, absl::StrCat("cannot drop an expired hint: ", dropped.message()));
+        return;
+      }
+      Log(LogLevel::kWarning,
+          absl::StrCat("dropped a hint for ", hint.home, " older than max_hint_age; partition ",
+                       partition_of_(hint.key), " marked for anti-entropy"));
+      absl::MutexLock lock(&mu_);
+      ++stats_.expired;
+    }
+  }
+}
+
+void HandoffManager::SettleDeliveries() {
+  std::deque<Delivery> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    finished.swap(finished_);
+  }
+  for (Delivery& d : finished) {
+    bool deleted = false;
+    if (d.ok) {
+      absl::StatusOr<bool> result = store_->DeleteHintIfUnchanged(d.home, d.key, d.object);
+      deleted = result.ok() && *result;
+      if (!result.ok()) {
+        Log(LogLevel::kError,
+            absl::StrCat("cannot delete a delivered hint: ", result.status().message()));
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    in_flight_[d.home].erase(d.key);
+    if (deleted) {
+      ++stats_.delivered;
+      stats_.delivered_bytes += d.bytes;
+    } else if (!d.ok) {
+      ++stats_.failed_pushes;
+    }
+  }
+}
+
+bool HandoffManager::TakeTokens(uint64_t bytes, absl::Time now) {
+  const double rate = static_cast<double>(options_.bytes_per_second);
+  if (last_refill_ == absl::InfinitePast()) last_refill_ = now;
+  tokens_ = std::min(rate, tokens_ + rate * absl::ToDoubleSeconds(now - last_refill_));
+  last_refill_ = now;
+  // A hint larger than the bucket goes once the bucket is full.
+  const double cost = std::min(static_cast<double>(bytes), rate);
+  if (tokens_ < cost) return false;
+  tokens_ -= cost;
+  return true;
+}
+
+void HandoffManager::Push(const std::string& home, absl::Time now) {
+  size_t room;
+  std::set<std::string> busy;
+  {
+    absl::MutexLock lock(&mu_);
+    busy = in_flight_[home];
+    room = options_.max_in_flight - std::min(options_.max_in_flight, busy.size());
+  }
+  if (room == 0) return;
+  for (const HintInfo& hint : store_->ListHints(home, busy.size() + room)) {
+    if (room == 0) break;
+    if (busy.count(hint.key) > 0) continue;
+    if (!TakeTokens(hint.bytes, now)) return;
+    absl::StatusOr<std::optional<Object>> object = store_->ReadHint(home, hint.key);
+    if (!object.ok() || !object->has_value()) continue;
+    pb::ReplicaWriteRequest request;
+    request.set_key(hint.key);
+    request.set_from(self_);
+    ToProto(**object, request.mutable_object());
+    {
+      absl::MutexLock lock(&mu_);
+      in_flight_[home].insert(hint.key);
+    }
+    --room;
+    Delivery delivery{home, hint.key, **object, hint.bytes, false};
+    transport_->Write(home, request, now + options_.push_timeout,
+                      [this, delivery = std::move(delivery)](
+                          absl::StatusOr<pb::ReplicaWriteResponse> reply) mutable {
+                        delivery.ok = reply.ok();
+                        absl::MutexLock lock(&mu_);
+                        finished_.push_back(std::move(delivery));
+                      });
+  }
+}
+
+}  // namespace quorumkv

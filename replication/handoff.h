@@ -1,0 +1,92 @@
+// Hinted handoff: a fallback hands the hints it keeps back to their home
+// replicas once those are healthy again.
+//
+// Each Tick (the node calls it every few tens of milliseconds) it
+//   - drops hints older than max_hint_age: counted, and their partition
+//     marked for anti-entropy, never silently forgotten — a late hint must
+//     not be delivered after tombstones it carries may have been purged;
+//   - deletes the hints whose delivery was acknowledged since the last tick,
+//     if they are unchanged (a hint merged with a newer write since stays
+//     for the next round);
+//   - pushes further hints to every home the failure detector calls up:
+//     a plain replica write, which the home merges (never overwrites), at
+//     most max_in_flight per home at once and handoff_bytes_per_second in
+//     all (a token bucket).
+// Store work happens in Tick only, never on a transport callback thread.
+#ifndef QUORUMKV_REPLICATION_HANDOFF_H_
+#define QUORUMKV_REPLICATION_HANDOFF_H_
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "replication/failure_detector.h"
+#include "replication/replica_store.h"
+#include "replication/transport.h"
+
+namespace quorumkv {
+
+struct HandoffOptions {
+  uint64_t bytes_per_second = 16ull << 20;
+  size_t max_in_flight = 32;  // per home node
+  absl::Duration max_hint_age = absl::Hours(3);
+  absl::Duration push_timeout = absl::Seconds(2);
+};
+
+struct HandoffStats {
+  uint64_t delivered = 0;  // hints acked by their home and deleted
+  uint64_t delivered_bytes = 0;
+  uint64_t expired = 0;  // dropped for age, partition marked for repair
+  uint64_t failed_pushes = 0;
+};
+
+// Thread-safe; Tick must not run concurrently with itself. Does not own
+// its arguments.
+class HandoffManager {
+ public:
+  HandoffManager(std::string self, ReplicaStore* store, Transport* transport,
+                 const FailureDetector* detector,
+                 std::function<uint32_t(const std::string& key)> partition_of,
+                 HandoffOptions options);
+
+  void Tick(absl::Time now);
+  HandoffStats stats() const;
+
+ private:
+  struct Delivery {
+    std::string home;
+    std::string key;
+    Object object;
+    uint64_t bytes = 0;
+    bool ok = false;
+  };
+  void ExpireOld(absl::Time now);
+  void SettleDeliveries();
+  void Push(const std::string& home, absl::Time now);
+  bool TakeTokens(uint64_t bytes, absl::Time now);
+
+  const std::string self_;
+  ReplicaStore* const store_;
+  Transport* const transport_;
+  const FailureDetector* const detector_;
+  const std::function<uint32_t(const std::string&)> partition_of_;
+  const HandoffOptions options_;
+
+  double tokens_ = 0;
+  absl::Time last_refill_ = absl::InfinitePast();
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::set<std::string>> in_flight_ ABSL_GUARDED_BY(mu_);  // home -> keys
+  std::deque<Delivery> finished_ ABSL_GUARDED_BY(mu_);
+  HandoffStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_REPLICATION_HANDOFF_H_

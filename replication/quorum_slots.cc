@@ -1,0 +1,174 @@
+#include "replication/quorum_slots.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "replication/transport.h"
+
+namespace quorumkv {
+
+QuorumSlots::QuorumSlots(const PreferenceList& pref, uint32_t required, bool sloppy,
+                         Healthy healthy, absl::Time start)
+    : pref_(pref),
+      required_(required),
+      sloppy_(sloppy),
+      healthy_(std::move(healthy)),
+      start_(start) {
+  for (const std::string& home : pref_.home) {
+    slots_.push_back(Slot{.home = home, .node = home});
+    used_.insert(home);
+  }
+}
+
+std::optional<std::string> QuorumSlots::NextFallback() {
+  for (const std::string& f : pref_.fallbacks) {
+    if (used_.count(f) == 0 && healthy_(f)) return f;
+  }
+  return std::nullopt;
+}
+
+std::vector<SlotSend> QuorumSlots::Start(const std::string& local) {
+  std::vector<SlotSend> sends;
+  for (Slot& slot : slots_) {
+    if (slot.home == local) continue;
+    if (sloppy_ && !healthy_(slot.home)) {
+      // Routed around before trying: down, suspect or slow. Without a
+      // healthy fallback the home is tried anyway.
+      if (std::optional<std::string> f = NextFallback()) {
+        slot.node = *f;
+        used_.insert(*f);
+        sends.push_back(SlotSend{*f, slot.home});
+        continue;
+      }
+    }
+    sends.push_back(SlotSend{slot.home, ""});
+  }
+  return sends;
+}
+
+QuorumSlots::Slot* QuorumSlots::SlotWaitingOn(const std::string& node) {
+  for (Slot& slot : slots_) {
+    if (slot.node == node && slot.state == State::kPending) return &slot;
+  }
+  return nullptr;
+}
+
+std::optional<SlotSend> QuorumSlots::OnReply(const std::string& from, const absl::Status& status,
+                                             absl::Time now) {
+  Slot* slot = SlotWaitingOn(from);
+  if (slot == nullptr) return std::nullopt;
+  if (status.ok()) {
+    slot->state = State::kOk;
+    slot->latency = std::max(now - start_, absl::ZeroDuration());
+    answered_order_.push_back(from);
+    return std::nullopt;
+  }
+  slot->failures.push_back(Failure{from, status});
+  if (sloppy_) {
+    if (std::optional<std::string> f = NextFallback()) {
+      slot->node = *f;
+      used_.insert(*f);
+      return SlotSend{*f, slot->home};
+    }
+  }
+  slot->state = State::kFailed;
+  return std::nullopt;
+}
+
+void QuorumSlots::ExpirePending() {
+  for (Slot& slot : slots_) {
+    if (slot.state != State::kPending) continue;
+    slot.failures.push_back(
+        Failure{slot.node, absl::DeadlineExceededError("no answer before the deadline")});
+    slot.state = State::kFailed;
+  }
+}
+
+uint32_t QuorumSlots::successes() const {
+  return static_cast<uint32_t>(std::count_if(slots_.begin(), slots_.end(),
+                                             [](const Slot& s) { return s.state == State::kOk; }));
+}
+
+uint32_t QuorumSlots::home_successes() const {
+  return static_cast<uint32_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) {
+    return s.state == State::kOk && s.node == s.home;
+  }));
+}
+
+QuorumState QuorumSlots::state() const {
+  const uint32_t failed = static_cast<uint32_t>(std::count_if(
+      slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::kFailed; }));
+  return EvaluateQuorum(successes(), failed, static_cast<uint32_t>(slots_.size()), required_);
+}
+
+bool QuorumSlots::all_answered() const {
+  return std::none_of(slots_.begin(), slots_.end(),
+                      [](const Slot& s) { return s.state == State::kPending; });
+}
+
+bool QuorumSlots::Answered(const std::string& node, std::string* home) const {
+  for (const Slot& slot : slots_) {
+    if (slot.node == node && slot.state == State::kOk) {
+      if (home != nullptr) *home = slot.home;
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::Status QuorumSlots::QuorumError(Kind kind, absl::string_view noun, absl::string_view param,
+                                      absl::string_view note) const {
+  std::vector<std::string> why;
+  bool unknown = false;
+  for (const Slot& slot : slots_) {
+    for (const Failure& f : slot.failures) {
+      const std::string who =
+          f.node == slot.home ? f.node : absl::StrCat(f.node, " (for ", slot.home, ")");
+      if (f.status.code() == absl::StatusCode::kDeadlineExceeded) {
+        unknown = true;
+        why.push_back(absl::StrCat(who, ": no answer in time"));
+      } else if (kind == Kind::kWrite && OutcomeUnknown(f.status)) {
+        unknown = true;
+        why.push_back(absl::StrCat(who, ": outcome unknown (", f.status.message(), ")"));
+      } else {
+        why.push_back(absl::StrCat(who, ": ", f.status.message()));
+      }
+    }
+    if (slot.state == State::kPending) why.push_back(absl::StrCat(slot.node, ": no answer yet"));
+  }
+  const std::string summary = absl::StrCat("got ", successes(), " of ", param, "=", required_, " ",
+                                           noun, " (", absl::StrJoin(why, "; "), ")");
+  if (unknown) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("deadline exceeded, outcome unknown: ", summary, note));
+  }
+  return absl::UnavailableError(absl::StrCat("quorum not met: ", summary, note));
+}
+
+void QuorumSlots::FillQuorumInfo(pb::QuorumInfo* info) const {
+  info->set_required(required_);
+  info->set_n(static_cast<uint32_t>(slots_.size()));
+  info->set_sloppy(sloppy_);
+  info->clear_replied();
+  info->clear_failed();
+  info->clear_fallbacks();
+  for (const std::string& node : answered_order_) {
+    for (const Slot& slot : slots_) {
+      if (slot.node != node || slot.state != State::kOk) continue;
+      pb::ReplicaAnswer* r = info->add_replied();
+      r->set_node(node);
+      r->set_latency_us(static_cast<uint64_t>(absl::ToInt64Microseconds(slot.latency)));
+      if (node != slot.home) {
+        r->set_fallback(true);
+        r->set_hinted_for(slot.home);
+        info->add_fallbacks(node);
+      }
+    }
+  }
+  for (const Slot& slot : slots_) {
+    for (const Failure& f : slot.failures) info->add_failed(f.node);
+  }
+}
+
+}  // namespace quorumkv

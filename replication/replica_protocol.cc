@@ -1,0 +1,114 @@
+// ReplicaNode's side of the replica protocol: reads and merges asked by a
+// coordinator, for a key this node is home for or holds a hint of.
+#include "absl/strings/str_cat.h"
+#include "replication/object_codec.h"
+#include "replication/replica_node.h"
+#include "replication/request_validation.h"
+#include "replication/status_macros.h"
+
+namespace quorumkv {
+namespace {
+
+// A fallback keeps hints only for keys whose home replicas it stands in for.
+absl::Status CheckHintFor(const Ring& ring, const std::string& self, const std::string& home,
+                          const std::string& key) {
+  if (ring.IsHome(key, home) && !ring.IsHome(key, self)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(self, " cannot keep a hint of this key for ",
+                                                    home, " (do the nodes share one config?)"));
+}
+
+// The merge a replica or a hint applies: Sync under the key's policy,
+// refused past kMergedObjectFactor x max_object_bytes.
+absl::StatusOr<Object> MergeBounded(MergePolicy policy, const std::optional<Object>& current,
+                                    const Object& incoming, uint64_t limit) {
+  Object merged = Sync(policy, current.value_or(Object()), incoming);
+  if (ValueBytes(merged) > limit) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("merged siblings would hold ", ValueBytes(merged), " bytes, over ",
+                     kMergedObjectFactor, " x max_object_bytes; resolve siblings first"));
+  }
+  return merged;
+}
+
+}  // namespace
+
+absl::Status ReplicaNode::CheckHome(const std::string& key) const {
+  if (ring_.IsHome(key, self())) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(self(), " is not a home replica of the key (do the nodes share one config?)"));
+}
+
+absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
+    const pb::ReplicaReadRequest& request) {
+  RETURN_IF_ERROR(ValidateKey(config(), request.key()));
+  std::optional<Object> object;
+  if (request.hinted_for().empty()) {
+    // A node that is not home would answer "not found" for a key it never
+    // held, and that answer would count toward R.
+    RETURN_IF_ERROR(CheckHome(request.key()));
+    ASSIGN_OR_RETURN(object, store_->Read(request.key()));
+  } else {
+    RETURN_IF_ERROR(CheckHintFor(ring_, self(), request.hinted_for(), request.key()));
+    ASSIGN_OR_RETURN(object, store_->ReadHint(request.hinted_for(), request.key()));
+  }
+  pb::ReplicaReadResponse response;
+  response.set_found(object.has_value());
+  if (object) ToProto(*object, response.mutable_object());
+  return response;
+}
+
+absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
+    const pb::ReplicaWriteRequest& request) {
+  RETURN_IF_ERROR(ValidateKey(config(), request.key()));
+  ASSIGN_OR_RETURN(Object incoming, FromProto(request.object()));
+  for (const Sibling& s : incoming.siblings) hlc_.Observe(s.hlc);
+  if (request.hinted_for().empty()) {
+    RETURN_IF_ERROR(CheckHome(request.key()));
+    RETURN_IF_ERROR(MergeIntoReplica(request.key(), incoming));
+  } else {
+    RETURN_IF_ERROR(CheckHintFor(ring_, self(), request.hinted_for(), request.key()));
+    RETURN_IF_ERROR(MergeIntoHint(request.hinted_for(), request.key(), incoming));
+  }
+  return pb::ReplicaWriteResponse();
+}
+
+absl::Status ReplicaNode::MergeIntoReplica(const std::string& key, const Object& incoming) {
+  const uint64_t limit = kMergedObjectFactor * config().max_object_bytes();
+  const MergePolicy policy = PolicyFor(key);
+  return store_
+      ->Update(key,
+               [&](const std::optional<Object>& current) {
+                 return MergeBounded(policy, current, incoming, limit);
+               })
+      .status();
+}
+
+absl::Status ReplicaNode::MergeIntoHint(const std::string& home, const std::string& key,
+                                        const Object& incoming) {
+  const uint64_t limit = kMergedObjectFactor * config().max_object_bytes();
+  const MergePolicy policy = PolicyFor(key);
+  const HintLimits limits{.max_bytes = config().max_hint_bytes_per_target(),
+                          .max_count = config().max_hints_per_target()};
+  return store_
+      ->UpdateHint(home, key, limits, clock_->Now(),
+                   [&](const std::optional<Object>& current) {
+                     return MergeBounded(policy, current, incoming, limit);
+                   })
+      .status();
+}
+
+pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest&) {
+  pb::PingResponse response;
+  response.set_node(self());
+  response.set_hlc(hlc_.Now());
+  for (const HintSummary& s : store_->SummarizeHints()) {
+    pb::HintSummaryProto* h = response.add_hints();
+    h->set_home(s.home);
+    h->set_count(s.count);
+    h->set_bytes(s.bytes);
+    h->set_oldest_created_unix_ms(absl::ToUnixMillis(s.oldest));
+  }
+  return response;
+}
+
+}  // namespace quorumkv

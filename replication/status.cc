@@ -1,0 +1,118 @@
+// ReplicaNode::Status: each node's state as this node's failure detector
+// sees it, and the hints the cluster holds for each node.
+#include <map>
+#include <set>
+
+#include "absl/synchronization/mutex.h"
+#include "replication/replica_node.h"
+#include "replication/transport.h"
+
+namespace quorumkv {
+namespace {
+
+struct HintTotals {
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  absl::Time oldest = absl::InfiniteFuture();
+};
+
+// What a status round gathered: hints per home node, and the peers the
+// round's own ping found nothing listening at.
+struct RoundResult {
+  std::map<std::string, HintTotals> hints;
+  std::set<std::string> unreachable;
+};
+
+// Gathers the answers of a status round; reports after the last.
+class StatusRound {
+ public:
+  StatusRound(size_t pending, std::function<void(RoundResult)> done)
+      : pending_(pending), done_(std::move(done)) {}
+
+  void AddHints(const std::string& home, uint64_t count, uint64_t bytes, absl::Time oldest) {
+    absl::MutexLock lock(&mu_);
+    HintTotals& t = result_.hints[home];
+    t.count += count;
+    t.bytes += bytes;
+    t.oldest = std::min(t.oldest, oldest);
+  }
+  void Unreachable(const std::string& node) {
+    absl::MutexLock lock(&mu_);
+    result_.unreachable.insert(node);
+  }
+  // One more node answered (or failed to).
+  void Arrived() {
+    RoundResult result;
+    {
+      absl::MutexLock lock(&mu_);
+      if (--pending_ > 0) return;
+      result = std::move(result_);
+    }
+    done_(std::move(result));
+  }
+
+ private:
+  absl::Mutex mu_;
+  size_t pending_ ABSL_GUARDED_BY(mu_);
+  RoundResult result_ ABSL_GUARDED_BY(mu_);
+  const std::function<void(RoundResult)> done_;
+};
+
+}  // namespace
+
+void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
+  std::vector<std::string> peers;
+  for (const pb::NodeConfig& n : config().nodes()) {
+    if (n.id() != self()) peers.push_back(n.id());
+  }
+  auto report = [this, done = std::move(done)](RoundResult round) {
+    const absl::Time now = clock_->Now();
+    pb::StatusResponse response;
+    response.set_reporter(self());
+    response.set_replication_factor(config().replication_factor());
+    response.set_partitions(ring_.partition_count());
+    for (const pb::NodeConfig& n : config().nodes()) {
+      pb::NodeStatus* s = response.add_nodes();
+      s->set_id(n.id());
+      s->set_address(n.address());
+      // The detector's view, unless this very round found the node gone.
+      const char* state = n.id() == self() ? "up"
+                          : round.unreachable.count(n.id()) > 0
+                              ? "down"
+                              : PeerStateName(detector_.StateOf(n.id(), now));
+      s->set_state(state);
+      for (uint32_t p = 0; p < ring_.partition_count(); ++p) {
+        if (ring_.Owner(p) == n.id()) s->set_partitions(s->partitions() + 1);
+      }
+      auto it = round.hints.find(n.id());
+      if (it == round.hints.end() || it->second.count == 0) continue;
+      s->set_hints_pending(it->second.count);
+      s->set_hint_bytes(it->second.bytes);
+      s->set_oldest_hint_age_ms(absl::ToInt64Milliseconds(now - it->second.oldest));
+    }
+    done(std::move(response));
+  };
+  auto round = std::make_shared<StatusRound>(peers.size() + 1, std::move(report));
+  for (const HintSummary& h : store_->SummarizeHints()) {
+    round->AddHints(h.home, h.count, h.bytes, h.oldest);
+  }
+  round->Arrived();
+  pb::PingRequest ping;
+  ping.set_from(self());
+  const absl::Time deadline = clock_->Now() + kStatusPingTimeout;
+  for (const std::string& peer : peers) {
+    transport_.Ping(peer, ping, deadline, [round, peer](absl::StatusOr<pb::PingResponse> reply) {
+      if (reply.ok()) {
+        for (const pb::HintSummaryProto& h : reply->hints()) {
+          round->AddHints(h.home(), h.count(), h.bytes(),
+                          absl::FromUnixMillis(h.oldest_created_unix_ms()));
+        }
+      } else if (IsNotSent(reply.status())) {
+        round->Unreachable(peer);
+      }
+      round->Arrived();
+    });
+  }
+}
+
+}  // namespace quorumkv

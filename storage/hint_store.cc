@@ -1,0 +1,206 @@
+#include "storage/hint_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "proto/replica.pb.h"
+#include "replication/object_codec.h"
+#include "replication/ring.h"
+#include "replication/status_macros.h"
+
+namespace quorumkv {
+namespace {
+
+absl::StatusOr<std::pair<Object, absl::Time>> DecodeHint(absl::string_view bytes) {
+  pb::HintProto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError("stored hint does not parse");
+  }
+  absl::StatusOr<Object> object = FromProto(proto.object());
+  if (!object.ok()) {
+    return absl::DataLossError(absl::StrCat("stored hint is corrupt: ", object.status().message()));
+  }
+  return std::make_pair(*std::move(object), absl::FromUnixMillis(proto.created_unix_ms()));
+}
+
+std::string EncodeHint(const Object& object, absl::Time created) {
+  pb::HintProto proto;
+  ToProto(object, proto.mutable_object());
+  proto.set_created_unix_ms(absl::ToUnixMillis(created));
+  return proto.SerializeAsString();
+}
+
+}  // namespace
+
+std::string HintKey(absl::string_view home, absl::string_view key) {
+  return absl::StrCat(home, absl::string_view("\0", 1), key);
+}
+
+bool SplitHintKey(absl::string_view hint_key, std::string* home, std::string* key) {
+  const size_t zero = hint_key.find('\0');
+  if (zero == absl::string_view::npos) return false;
+  *home = std::string(hint_key.substr(0, zero));
+  *key = std::string(hint_key.substr(zero + 1));
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<HintStore>> HintStore::Open(Engine* engine, bool sync_writes) {
+  std::unique_ptr<HintStore> store(new HintStore(engine, sync_writes));
+  absl::Status bad;
+  RETURN_IF_ERROR(engine->Scan(
+      ColumnFamily::kHints, "", "", [&](absl::string_view hint_key, absl::string_view value) {
+        std::string home, key;
+        absl::StatusOr<std::pair<Object, absl::Time>> hint = DecodeHint(value);
+        if (!SplitHintKey(hint_key, &home, &key) || !hint.ok()) {
+          bad = absl::DataLossError("a stored hint is corrupt");
+          return false;
+        }
+        store->Index(home, key, hint->second, value.size());
+        return true;
+      }));
+  RETURN_IF_ERROR(bad);
+  return store;
+}
+
+absl::Mutex& HintStore::LockFor(const std::string& hint_key) {
+  return locks_[StableHash(hint_key) % kLockStripes];
+}
+
+absl::StatusOr<std::optional<HintStore::Stored>> HintStore::Load(const std::string& hint_key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(ColumnFamily::kHints, hint_key));
+  if (!bytes) return std::optional<Stored>();
+  ASSIGN_OR_RETURN(auto hint, DecodeHint(*bytes));
+  return std::optional<Stored>(Stored{std::move(hint.first), hint.second, bytes->size()});
+}
+
+void HintStore::Index(const std::string& home, const std::string& key, absl::Time created,
+                      uint64_t bytes) {
+  absl::MutexLock lock(&index_mu_);
+  HomeIndex& index = index_[home];
+  auto [it, inserted] = index.by_key.try_emplace(key, created, bytes);
+  if (!inserted) {
+    index.bytes -= it->second.second;
+    index.by_age.erase({it->second.first, key});
+    it->second = {created, bytes};
+  }
+  index.bytes += bytes;
+  index.by_age.insert({created, key});
+}
+
+void HintStore::Unindex(const std::string& home, const std::string& key) {
+  absl::MutexLock lock(&index_mu_);
+  auto home_it = index_.find(home);
+  if (home_it == index_.end()) return;
+  HomeIndex& index = home_it->second;
+  auto it = index.by_key.find(key);
+  if (it == index.by_key.end()) return;
+  index.bytes -= it->second.second;
+  index.by_age.erase({it->second.first, key});
+  index.by_key.erase(it);
+  if (index.by_key.empty()) index_.erase(home_it);
+}
+
+absl::Status HintStore::CheckLimits(const std::string& home, const std::string& key, uint64_t bytes,
+                                    const HintLimits& limits) {
+  absl::MutexLock lock(&index_mu_);
+  auto home_it = index_.find(home);
+  uint64_t count = 0, total = 0, old_bytes = 0;
+  bool exists = false;
+  if (home_it != index_.end()) {
+    count = home_it->second.by_key.size();
+    total = home_it->second.bytes;
+    auto it = home_it->second.by_key.find(key);
+    exists = it != home_it->second.by_key.end();
+    if (exists) old_bytes = it->second.second;
+  }
+  if (!exists && count + 1 > limits.max_count) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("hints for ", home, " are full: ", count, " hints (max_hints_per_target)"));
+  }
+  if (total - old_bytes + bytes > limits.max_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("hints for ", home, " are full: ", total, " bytes, a hint of ", bytes,
+                     " would pass max_hint_bytes_per_target=", limits.max_bytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Object> HintStore::Update(absl::string_view home, absl::string_view key,
+                                         const HintLimits& limits, absl::Time now,
+                                         ReplicaStore::Mutation mutate) {
+  const std::string hint_key = HintKey(home, key);
+  absl::MutexLock lock(&LockFor(hint_key));
+  ASSIGN_OR_RETURN(std::optional<Stored> current, Load(hint_key));
+  std::optional<Object> current_object;
+  if (current) current_object = current->object;
+  ASSIGN_OR_RETURN(Object next, mutate(current_object));
+  if (current && current->object == next) return next;
+  RETURN_IF_ERROR(CheckDecodable(next));
+  const absl::Time created = current ? current->created : now;
+  const std::string bytes = EncodeHint(next, created);
+  RETURN_IF_ERROR(CheckLimits(std::string(home), std::string(key), bytes.size(), limits));
+  WriteBatch batch;
+  batch.Put(ColumnFamily::kHints, hint_key, bytes);
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = sync_writes_}));
+  Index(std::string(home), std::string(key), created, bytes.size());
+  return next;
+}
+
+absl::StatusOr<std::optional<Object>> HintStore::Read(absl::string_view home,
+                                                      absl::string_view key) {
+  ASSIGN_OR_RETURN(std::optional<Stored> stored, Load(HintKey(home, key)));
+  if (!stored) return std::optional<Object>();
+  return std::optional<Object>(std::move(stored->object));
+}
+
+absl::Status HintStore::Erase(absl::string_view home, absl::string_view key) {
+  WriteBatch batch;
+  batch.Delete(ColumnFamily::kHints, HintKey(home, key));
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = sync_writes_}));
+  Unindex(std::string(home), std::string(key));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> HintStore::DeleteIfUnchanged(absl::string_view home, absl::string_view key,
+                                                  const Object& delivered) {
+  const std::string hint_key = HintKey(home, key);
+  absl::MutexLock lock(&LockFor(hint_key));
+  ASSIGN_OR_RETURN(std::optional<Stored> current, Load(hint_key));
+  if (!current || !(current->object == delivered)) return false;
+  RETURN_IF_ERROR(Erase(home, key));
+  return true;
+}
+
+absl::Status HintStore::Drop(absl::string_view home, absl::string_view key) {
+  const std::string hint_key = HintKey(home, key);
+  absl::MutexLock lock(&LockFor(hint_key));
+  return Erase(home, key);
+}
+
+std::vector<HintInfo> HintStore::List(absl::string_view home, size_t limit) {
+  absl::MutexLock lock(&index_mu_);
+  std::vector<HintInfo> hints;
+  auto it = index_.find(std::string(home));
+  if (it == index_.end()) return hints;
+  for (const auto& [created, key] : it->second.by_age) {
+    if (hints.size() == limit) break;
+    hints.push_back(HintInfo{.home = std::string(home),
+                             .key = key,
+                             .bytes = it->second.by_key.at(key).second,
+                             .created = created});
+  }
+  return hints;
+}
+
+std::vector<HintSummary> HintStore::Summarize() {
+  absl::MutexLock lock(&index_mu_);
+  std::vector<HintSummary> summary;
+  for (const auto& [home, index] : index_) {
+    summary.push_back(HintSummary{
+        .home = home,
+        .count = index.by_key.size(),
+        .bytes = index.bytes,
+        .oldest = index.by_age.empty() ? absl::InfiniteFuture() : index.by_age.begin()->first});
+  }
+  return summary;
+}
+
+}  // namespace quorumkv

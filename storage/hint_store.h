@@ -1,0 +1,79 @@
+// The hint store: objects a node keeps, as a fallback of sloppy quorum, for
+// home replicas that could not take a write — in their own column family,
+// keyed by "<home node>\0<key>", each with the time its first write came.
+//
+// An index of every hint (per home: by key and by age, with byte totals)
+// is kept in memory and rebuilt by a scan when the store opens, so limits,
+// status and handoff never scan the disk. Durability is that of the engine
+// writes (synced when sync_writes), like replicas.
+#ifndef QUORUMKV_STORAGE_HINT_STORE_H_
+#define QUORUMKV_STORAGE_HINT_STORE_H_
+
+#include <array>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "replication/replica_store.h"
+#include "storage/engine.h"
+
+namespace quorumkv {
+
+// Thread-safe. Does not own `engine`.
+class HintStore {
+ public:
+  // Scans the hints column family to build the index. DATA_LOSS if a hint
+  // does not decode.
+  static absl::StatusOr<std::unique_ptr<HintStore>> Open(Engine* engine, bool sync_writes);
+
+  absl::StatusOr<Object> Update(absl::string_view home, absl::string_view key,
+                                const HintLimits& limits, absl::Time now,
+                                ReplicaStore::Mutation mutate);
+  absl::StatusOr<std::optional<Object>> Read(absl::string_view home, absl::string_view key);
+  absl::StatusOr<bool> DeleteIfUnchanged(absl::string_view home, absl::string_view key,
+                                         const Object& delivered);
+  absl::Status Drop(absl::string_view home, absl::string_view key);
+  std::vector<HintInfo> List(absl::string_view home, size_t limit);
+  std::vector<HintSummary> Summarize();
+
+ private:
+  struct Stored {
+    Object object;
+    absl::Time created;
+    uint64_t bytes = 0;
+  };
+  struct HomeIndex {
+    std::map<std::string, std::pair<absl::Time, uint64_t>> by_key;  // created, bytes
+    std::set<std::pair<absl::Time, std::string>> by_age;
+    uint64_t bytes = 0;
+  };
+  static constexpr size_t kLockStripes = 64;
+
+  HintStore(Engine* engine, bool sync_writes) : engine_(engine), sync_writes_(sync_writes) {}
+  absl::Mutex& LockFor(const std::string& hint_key);
+  absl::StatusOr<std::optional<Stored>> Load(const std::string& hint_key);
+  absl::Status Erase(absl::string_view home, absl::string_view key);
+  void Index(const std::string& home, const std::string& key, absl::Time created, uint64_t bytes);
+  void Unindex(const std::string& home, const std::string& key);
+  absl::Status CheckLimits(const std::string& home, const std::string& key, uint64_t bytes,
+                           const HintLimits& limits);
+
+  Engine* const engine_;
+  const bool sync_writes_;
+  std::array<absl::Mutex, kLockStripes> locks_;
+  absl::Mutex index_mu_;
+  std::map<std::string, HomeIndex> index_ ABSL_GUARDED_BY(index_mu_);
+};
+
+// "<home>\0<key>" and back.
+std::string HintKey(absl::string_view home, absl::string_view key);
+bool SplitHintKey(absl::string_view hint_key, std::string* home, std::string* key);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_STORAGE_HINT_STORE_H_
