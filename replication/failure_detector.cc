@@ -57,14 +57,17 @@ std::vector<std::string> FailureDetector::PingsDue(absl::Time now) {
   return due;
 }
 
-void FailureDetector::OnAnswer(const std::string& peer_id, absl::Duration latency,
-                               absl::Time now) {
+void FailureDetector::OnAnswer(const std::string& peer_id, absl::Duration latency, absl::Time now) {
   absl::MutexLock lock(&mu_);
   auto it = peers_.find(peer_id);
   if (it == peers_.end()) return;
   Peer& peer = it->second;
+  // An answer that ends a silence (a pause, a partition) took as long as
+  // the silence: a failure's measure, not a latency to learn from.
+  const PeerState before = StateLocked(peer, now);
   peer.last_answer = std::max(peer.last_answer, now);
   peer.refused = false;
+  if (before == PeerState::kSuspect || before == PeerState::kDown) return;
   peer.recent.push_back(latency);
   if (peer.recent.size() > options_.recent_window) {
     // The oldest recent sample becomes baseline, unless the peer is slow:
@@ -88,7 +91,8 @@ void FailureDetector::OnNoAnswer(const std::string& peer_id, const absl::Status&
 }
 
 void FailureDetector::UpdateSlow(Peer& peer) const {
-  if (peer.recent.size() < options_.min_samples || peer.baseline.size() < options_.min_samples) {
+  if (peer.recent.size() < options_.min_recent_samples ||
+      peer.baseline.size() < options_.min_baseline_samples) {
     peer.slow = false;
     return;
   }
@@ -117,7 +121,9 @@ PeerHealth FailureDetector::HealthOf(const std::string& peer_id, absl::Time now)
   const Peer& peer = it->second;
   return PeerHealth{.state = StateLocked(peer, now),
                     .recent_median = Median(peer.recent),
-                    .baseline_p99 = P99(peer.baseline),
+                    .baseline_p99 = peer.baseline.size() < options_.min_baseline_samples
+                                        ? absl::ZeroDuration()
+                                        : P99(peer.baseline),
                     .last_answer = peer.last_answer};
 }
 

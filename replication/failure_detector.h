@@ -34,8 +34,10 @@ struct FailureDetectorOptions {
   absl::Duration down_after = absl::Seconds(2);
   size_t recent_window = 32;
   size_t baseline_window = 128;
-  // Samples each window needs before "slow" can be declared.
-  size_t min_samples = 16;
+  // Samples the recent window needs before "slow" can be declared, and the
+  // baseline (a p99 of few samples is their maximum: one hiccup would set it).
+  size_t min_recent_samples = 16;
+  size_t min_baseline_samples = 64;
   double slow_factor = 1.5;
   absl::Duration min_slow_latency = absl::Milliseconds(5);
 };
@@ -47,15 +49,14 @@ const char* PeerStateName(PeerState state);  // "up", "suspect", "slow", "down"
 struct PeerHealth {
   PeerState state = PeerState::kUp;
   absl::Duration recent_median;  // zero until samples exist
-  absl::Duration baseline_p99;
+  absl::Duration baseline_p99;   // zero until the baseline can judge slowness
   absl::Time last_answer;
 };
 
 // Thread-safe.
 class FailureDetector {
  public:
-  FailureDetector(std::vector<std::string> peers, FailureDetectorOptions options,
-                  absl::Time now);
+  FailureDetector(std::vector<std::string> peers, FailureDetectorOptions options, absl::Time now);
 
   // Peers to ping now; each is marked as pinged at `now`.
   std::vector<std::string> PingsDue(absl::Time now);

@@ -47,6 +47,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
   GetOperation(GetPlan plan, pb::ReadRepairMode mode, ReplicaNode::GetDone done, GetIo io)
       : key_(plan.key),
         self_(plan.self),
+        may_fall_back_(plan.sloppy && !plan.pref.fallbacks.empty()),
         coordinator_(std::move(plan)),
         mode_(mode),
         done_(std::move(done)),
@@ -73,7 +74,9 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
     request.set_from(self_);
     request.set_hinted_for(send.hinted_for);
     auto self = shared_from_this();
-    io_.transport->Read(send.to, request, io_.replica_deadline,
+    const absl::Time deadline =
+        AttemptDeadline(send, may_fall_back_, io_.clock->Now(), io_.replica_deadline);
+    io_.transport->Read(send.to, request, deadline,
                         [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
                           self->Run(self->OnReply(to, ToReply(reply)));
                         });
@@ -161,6 +164,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
 
   const std::string key_;
   const std::string self_;
+  const bool may_fall_back_;
   absl::Mutex mu_;
   GetCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   const pb::ReadRepairMode mode_;

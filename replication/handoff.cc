@@ -81,7 +81,10 @@ void HandoffManager::SettleDeliveries() {
 
 bool HandoffManager::TakeTokens(uint64_t bytes, absl::Time now) {
   const double rate = static_cast<double>(options_.bytes_per_second);
-  if (last_refill_ == absl::InfinitePast()) last_refill_ = now;
+  if (last_refill_ == absl::InfinitePast()) {  // the bucket starts full: one second's worth
+    last_refill_ = now;
+    tokens_ = rate;
+  }
   tokens_ = std::min(rate, tokens_ + rate * absl::ToDoubleSeconds(now - last_refill_));
   last_refill_ = now;
   // A hint larger than the bucket goes once the bucket is full.

@@ -34,7 +34,7 @@ namespace quorumkv {
 
 struct HandoffOptions {
   uint64_t bytes_per_second = 16ull << 20;
-  size_t max_in_flight = 32;  // per home node
+  size_t max_in_flight = 256;  // per home node
   absl::Duration max_hint_age = absl::Hours(3);
   absl::Duration push_timeout = absl::Seconds(2);
 };

@@ -71,7 +71,8 @@ class PutOperation : public std::enable_shared_from_this<PutOperation> {
  public:
   PutOperation(PutPlan plan, pb::PutResponse response, ReplicaNode::PutDone done,
                Transport* transport, Clock* clock, absl::Time replica_deadline)
-      : coordinator_(std::move(plan)),
+      : may_fall_back_(plan.sloppy && !plan.pref.fallbacks.empty()),
+        coordinator_(std::move(plan)),
         response_(std::move(response)),
         done_(std::move(done)),
         transport_(transport),
@@ -97,7 +98,9 @@ class PutOperation : public std::enable_shared_from_this<PutOperation> {
     }
     request.set_hinted_for(send.hinted_for);
     auto self = shared_from_this();
-    transport_->Write(send.to, request, replica_deadline_,
+    const absl::Time deadline =
+        AttemptDeadline(send, may_fall_back_, clock_->Now(), replica_deadline_);
+    transport_->Write(send.to, request, deadline,
                       [self, to = send.to](absl::StatusOr<pb::ReplicaWriteResponse> reply) {
                         std::optional<SlotSend> next;
                         {
@@ -125,6 +128,7 @@ class PutOperation : public std::enable_shared_from_this<PutOperation> {
     done(status, response_);
   }
 
+  const bool may_fall_back_;
   absl::Mutex mu_;
   PutCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   pb::PutResponse response_;  // written once, under mu_, before done_ is taken

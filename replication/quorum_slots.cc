@@ -8,6 +8,12 @@
 
 namespace quorumkv {
 
+absl::Time AttemptDeadline(const SlotSend& send, bool may_fall_back, absl::Time now,
+                           absl::Time deadline) {
+  if (!may_fall_back || !send.hinted_for.empty() || deadline <= now) return deadline;
+  return now + (deadline - now) / 2;
+}
+
 QuorumSlots::QuorumSlots(const PreferenceList& pref, uint32_t required, bool sloppy,
                          Healthy healthy, absl::Time start)
     : pref_(pref),

@@ -31,6 +31,14 @@ struct SlotSend {
   std::string hinted_for;  // empty when `to` is the home replica itself
 };
 
+// The deadline for one send of a request whose replicas must answer by
+// `deadline`. When the slot may still move to a fallback (`may_fall_back`: a
+// sloppy request with fallbacks) and the send goes to a home replica, it gets
+// half the time left, so that a home replica that hangs still leaves a
+// fallback time to stand in. Everything else gets all of it.
+absl::Time AttemptDeadline(const SlotSend& send, bool may_fall_back, absl::Time now,
+                           absl::Time deadline);
+
 // A value type; not thread-safe.
 class QuorumSlots {
  public:

@@ -21,8 +21,9 @@ std::vector<std::string> Peers(const pb::ClusterConfig& config, const std::strin
 FailureDetectorOptions DetectorOptions(const pb::ClusterConfig& config) {
   FailureDetectorOptions options;
   options.ping_interval = absl::Milliseconds(config.ping_interval_ms());
-  options.ping_timeout = std::min(absl::Milliseconds(config.suspect_after_ms()),
-                                  3 * absl::Milliseconds(config.ping_interval_ms()));
+  // A ping may take until the peer would be suspect anyway: slower answers
+  // still count as answers (and make the peer slow, not silent).
+  options.ping_timeout = absl::Milliseconds(config.suspect_after_ms());
   options.suspect_after = absl::Milliseconds(config.suspect_after_ms());
   options.down_after = absl::Milliseconds(config.down_after_ms());
   return options;

@@ -81,6 +81,11 @@ void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
                               ? "down"
                               : PeerStateName(detector_.StateOf(n.id(), now));
       s->set_state(state);
+      if (n.id() != self()) {
+        const PeerHealth health = detector_.HealthOf(n.id(), now);
+        s->set_recent_median_ms(absl::ToDoubleMilliseconds(health.recent_median));
+        s->set_baseline_p99_ms(absl::ToDoubleMilliseconds(health.baseline_p99));
+      }
       for (uint32_t p = 0; p < ring_.partition_count(); ++p) {
         if (ring_.Owner(p) == n.id()) s->set_partitions(s->partitions() + 1);
       }

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--replica-threads", options.replica_threads, "threads serving other nodes")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  app.add_flag("--allow-fault-injection", options.allow_fault_injection,
+               "accept AdminService.SetFaults (link delays), as kvharness does");
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<quorumkv::v1::ClusterConfig> config = quorumkv::LoadClusterConfigFile(config_path);

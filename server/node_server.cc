@@ -34,6 +34,8 @@ NodeServer::NodeServer(NodeServerOptions options)
   context_.clock = &clock_;
   context_.client_pool = &client_pool_;
   context_.replica_pool = &replica_pool_;
+  context_.delays = &delays_;
+  context_.allow_fault_injection = options_.allow_fault_injection;
 }
 
 absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions options) {
@@ -65,6 +67,7 @@ absl::Status NodeServer::Listen() {
   builder.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
   builder.RegisterService(&kv_service_);
   builder.RegisterService(&replica_service_);
+  builder.RegisterService(&admin_service_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(

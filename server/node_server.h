@@ -32,7 +32,8 @@ struct NodeServerOptions {
   absl::Duration clock_skew;   // added to the system clock (fault injection)
   int client_threads = 16;
   int replica_threads = 16;
-  size_t max_queued_requests = 1024;  // per pool; beyond it, RESOURCE_EXHAUSTED
+  size_t max_queued_requests = 1024;   // per pool; beyond it, RESOURCE_EXHAUSTED
+  bool allow_fault_injection = false;  // AdminService.SetFaults (for the harness)
 };
 
 // Reads and validates a cluster.textproto file.
@@ -62,9 +63,11 @@ class NodeServer {
   SystemClock clock_;
   WorkerPool client_pool_;
   WorkerPool replica_pool_;
+  DelayQueue delays_{100'000};
   ServiceContext context_;
   KvServiceImpl kv_service_{&context_};
   ReplicaServiceImpl replica_service_{&context_};
+  AdminServiceImpl admin_service_{&context_};
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<RocksDbEngine> engine_;

@@ -27,10 +27,23 @@ absl::Time RequestDeadline(grpc::CallbackServerContext* ctx, Clock* clock) {
 
 // Runs `work` on `pool`, which finishes the reactor; sheds the call with
 // RESOURCE_EXHAUSTED if the pool's queue is full.
-Reactor* Dispatch(grpc::CallbackServerContext* ctx, WorkerPool* pool,
-                  std::function<void(Reactor*)> work) {
-  Reactor* reactor = ctx->DefaultReactor();
+void Submit(WorkerPool* pool, Reactor* reactor, std::function<void(Reactor*)> work) {
   absl::Status queued = pool->Submit([reactor, work = std::move(work)] { work(reactor); });
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+}
+
+// Starts `start` with the call's reactor, after the delay injected on the
+// link from `from` to this node, if any.
+Reactor* AfterLinkDelay(grpc::CallbackServerContext* ctx, ServiceContext* context,
+                        const std::string& from, std::function<void(Reactor*)> start) {
+  Reactor* reactor = ctx->DefaultReactor();
+  const absl::Duration delay = context->link_faults.DelayFrom(from);
+  if (delay <= absl::ZeroDuration()) {
+    start(reactor);
+    return reactor;
+  }
+  absl::Status queued =
+      context->delays->RunAfter(delay, [reactor, start = std::move(start)] { start(reactor); });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }
@@ -57,17 +70,17 @@ using Admitted = std::shared_ptr<Admission>;
 
 // Admits a client request and runs `work` on the client pool; sheds it with
 // RESOURCE_EXHAUSTED when too many are in flight or the queue is full.
-Reactor* DispatchClient(grpc::CallbackServerContext* ctx, ServiceContext* context,
-                        std::function<void(Reactor*, Admitted)> work) {
+void AdmitAndSubmit(ServiceContext* context, Reactor* reactor,
+                    std::function<void(Reactor*, Admitted)> work) {
   Admitted admitted = Admission::TryAdmit(&context->client_requests);
   if (admitted == nullptr) {
-    return FinishNow(ctx, absl::ResourceExhaustedError(
-                              absl::StrCat("overloaded: ", kMaxClientRequestsInFlight,
-                                           " client requests in flight (the limit); retry later")));
+    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
+        absl::StrCat("overloaded: ", kMaxClientRequestsInFlight,
+                     " client requests in flight (the limit); retry later"))));
+    return;
   }
-  return Dispatch(ctx, context->client_pool, [work = std::move(work), admitted](Reactor* reactor) {
-    work(reactor, admitted);
-  });
+  Submit(context->client_pool, reactor,
+         [work = std::move(work), admitted](Reactor* r) { work(r, admitted); });
 }
 
 // A put's reply: the response travels in the body when OK, its quorum
@@ -81,21 +94,36 @@ ReplicaNode::PutDone FinishPut(Reactor* reactor, v1::PutResponse* response, Admi
 
 }  // namespace
 
+void LinkFaults::Replace(std::map<std::string, absl::Duration> delays) {
+  absl::MutexLock lock(&mu_);
+  delays_ = std::move(delays);
+}
+
+absl::Duration LinkFaults::DelayFrom(const std::string& from) const {
+  absl::MutexLock lock(&mu_);
+  if (delays_.empty() || from.empty()) return absl::ZeroDuration();
+  auto it = delays_.find(from);
+  if (it != delays_.end()) return it->second;
+  it = delays_.find("*");
+  return it == delays_.end() ? absl::ZeroDuration() : it->second;
+}
+
 Reactor* KvServiceImpl::Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* request,
                             v1::GetResponse* response) {
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
+  Reactor* reactor = ctx->DefaultReactor();
   // A copy: the node must not read gRPC's request after the reply is sent.
-  return DispatchClient(
-      ctx, context_,
-      [node, request = *request, response, deadline](Reactor* reactor, Admitted admitted) {
-        node->Get(request, deadline,
-                  [reactor, response, admitted](absl::Status status, v1::GetResponse r) {
-                    *response = std::move(r);
-                    reactor->Finish(ToGrpcStatus(status, &response->quorum()));
-                  });
-      });
+  AdmitAndSubmit(context_, reactor,
+                 [node, request = *request, response, deadline](Reactor* r, Admitted admitted) {
+                   node->Get(request, deadline,
+                             [r, response, admitted](absl::Status status, v1::GetResponse got) {
+                               *response = std::move(got);
+                               r->Finish(ToGrpcStatus(status, &response->quorum()));
+                             });
+                 });
+  return reactor;
 }
 
 Reactor* KvServiceImpl::Put(grpc::CallbackServerContext* ctx, const v1::PutRequest* request,
@@ -119,11 +147,13 @@ Reactor* KvServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx, v1::PutR
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
-  return DispatchClient(ctx, context_,
-                        [node, request = std::move(request), response, deadline](
-                            Reactor* reactor, Admitted admitted) {
-                          node->Put(request, deadline, FinishPut(reactor, response, admitted));
-                        });
+  Reactor* reactor = ctx->DefaultReactor();
+  AdmitAndSubmit(
+      context_, reactor,
+      [node, request = std::move(request), response, deadline](Reactor* r, Admitted admitted) {
+        node->Put(request, deadline, FinishPut(r, response, admitted));
+      });
+  return reactor;
 }
 
 Reactor* KvServiceImpl::Ring(grpc::CallbackServerContext* ctx, const v1::RingRequest*,
@@ -151,10 +181,13 @@ Reactor* ReplicaServiceImpl::Read(grpc::CallbackServerContext* ctx,
                                   v1::ReplicaReadResponse* response) {
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
-  return Dispatch(ctx, context_->replica_pool, [=](Reactor* reactor) {
-    absl::StatusOr<v1::ReplicaReadResponse> result = node->HandleRead(*request);
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+  WorkerPool* pool = context_->replica_pool;
+  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
+    Submit(pool, reactor, [=](Reactor* r) {
+      absl::StatusOr<v1::ReplicaReadResponse> result = node->HandleRead(*request);
+      if (result.ok()) *response = std::move(*result);
+      r->Finish(ToGrpcStatus(result.status()));
+    });
   });
 }
 
@@ -163,10 +196,13 @@ Reactor* ReplicaServiceImpl::Write(grpc::CallbackServerContext* ctx,
                                    v1::ReplicaWriteResponse* response) {
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
-  return Dispatch(ctx, context_->replica_pool, [=](Reactor* reactor) {
-    absl::StatusOr<v1::ReplicaWriteResponse> result = node->HandleWrite(*request);
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+  WorkerPool* pool = context_->replica_pool;
+  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
+    Submit(pool, reactor, [=](Reactor* r) {
+      absl::StatusOr<v1::ReplicaWriteResponse> result = node->HandleWrite(*request);
+      if (result.ok()) *response = std::move(*result);
+      r->Finish(ToGrpcStatus(result.status()));
+    });
   });
 }
 
@@ -176,22 +212,41 @@ Reactor* ReplicaServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx,
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
-  return DispatchClient(
-      ctx, context_,
-      [node, request = *request, response, deadline](Reactor* reactor, Admitted admitted) {
-        node->HandleCoordinatePut(request, deadline,
-                                  [reactor, response, admitted](v1::CoordinatePutResponse r) {
-                                    *response = std::move(r);
-                                    reactor->Finish(grpc::Status::OK);
-                                  });
-      });
+  ServiceContext* context = context_;
+  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
+    AdmitAndSubmit(context, reactor,
+                   [node, request = *request, response, deadline](Reactor* r, Admitted admitted) {
+                     node->HandleCoordinatePut(
+                         request, deadline, [r, response, admitted](v1::CoordinatePutResponse c) {
+                           *response = std::move(c);
+                           r->Finish(grpc::Status::OK);
+                         });
+                   });
+  });
 }
 
 Reactor* ReplicaServiceImpl::Ping(grpc::CallbackServerContext* ctx, const v1::PingRequest* request,
                                   v1::PingResponse* response) {
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
-  *response = node->HandlePing(*request);
+  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
+    *response = node->HandlePing(*request);
+    reactor->Finish(grpc::Status::OK);
+  });
+}
+
+Reactor* AdminServiceImpl::SetFaults(grpc::CallbackServerContext* ctx,
+                                     const v1::SetFaultsRequest* request, v1::SetFaultsResponse*) {
+  if (!context_->allow_fault_injection) {
+    return FinishNow(ctx, absl::PermissionDeniedError(
+                              "fault injection is not enabled on this node (start kvnode with "
+                              "--allow-fault-injection)"));
+  }
+  std::map<std::string, absl::Duration> delays;
+  for (const v1::LinkDelay& d : request->delays()) {
+    if (d.delay_ms() > 0) delays[d.from()] = absl::Milliseconds(d.delay_ms());
+  }
+  context_->link_faults.Replace(std::move(delays));
   return FinishNow(ctx, absl::OkStatus());
 }
 

@@ -1,34 +1,55 @@
-// The gRPC services of kvnode: the client API (KvService) and the replica
-// protocol (ReplicaService). Both hand work to a WorkerPool so that no
-// reactor ever blocks, and answer UNAVAILABLE until the node is ready.
+// The gRPC services of kvnode: the client API (KvService), the replica
+// protocol (ReplicaService) and fault injection (AdminService). The first
+// two hand work to a WorkerPool so that no reactor ever blocks, and answer
+// UNAVAILABLE until the node is ready.
 #ifndef QUORUMKV_SERVER_SERVICES_H_
 #define QUORUMKV_SERVER_SERVICES_H_
 
 #include <atomic>
+#include <map>
+#include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/admin.grpc.pb.h"
 #include "proto/kv.grpc.pb.h"
 #include "proto/replica.grpc.pb.h"
 #include "replication/clock.h"
 #include "replication/replica_node.h"
+#include "server/delay_queue.h"
 #include "server/worker_pool.h"
 
 namespace quorumkv {
 
 // Longest a request may run when its client set no deadline.
 inline constexpr absl::Duration kDefaultRequestTimeout = absl::Seconds(30);
-
 // Client requests a node coordinates at once, queued or waiting for
 // replicas; past it, new ones are shed with RESOURCE_EXHAUSTED.
 inline constexpr int kMaxClientRequestsInFlight = 4096;
 
+// Latency injected on links into this node, by source node ("*": all).
+// Thread-safe.
+class LinkFaults {
+ public:
+  void Replace(std::map<std::string, absl::Duration> delays);
+  absl::Duration DelayFrom(const std::string& from) const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, absl::Duration> delays_ ABSL_GUARDED_BY(mu_);
+};
+
 // What the services run on. The node pointer is published once storage is
-// open; the pools and clock outlive the services.
+// open; everything else outlives the services.
 struct ServiceContext {
   std::atomic<ReplicaNode*> node{nullptr};
   Clock* clock = nullptr;
   WorkerPool* client_pool = nullptr;    // client requests and forwarded puts
   WorkerPool* replica_pool = nullptr;   // reads and writes from other nodes
   std::atomic<int> client_requests{0};  // admitted, not yet answered
+  LinkFaults link_faults;
+  DelayQueue* delays = nullptr;  // runs requests a link delay holds back
+  bool allow_fault_injection = false;
 };
 
 class KvServiceImpl final : public v1::KvService::CallbackService {
@@ -69,6 +90,19 @@ class ReplicaServiceImpl final : public v1::ReplicaService::CallbackService {
                                           v1::CoordinatePutResponse* response) override;
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* ctx, const v1::PingRequest* request,
                                  v1::PingResponse* response) override;
+
+ private:
+  ServiceContext* const context_;
+};
+
+class AdminServiceImpl final : public v1::AdminService::CallbackService {
+ public:
+  explicit AdminServiceImpl(ServiceContext* context) : context_(context) {}
+
+  // PERMISSION_DENIED unless the node allows fault injection.
+  grpc::ServerUnaryReactor* SetFaults(grpc::CallbackServerContext* ctx,
+                                      const v1::SetFaultsRequest* request,
+                                      v1::SetFaultsResponse* response) override;
 
  private:
   ServiceContext* const context_;

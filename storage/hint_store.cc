@@ -74,6 +74,11 @@ absl::StatusOr<std::optional<HintStore::Stored>> HintStore::Load(const std::stri
 void HintStore::Index(const std::string& home, const std::string& key, absl::Time created,
                       uint64_t bytes) {
   absl::MutexLock lock(&index_mu_);
+  IndexLocked(home, key, created, bytes);
+}
+
+void HintStore::IndexLocked(const std::string& home, const std::string& key, absl::Time created,
+                            uint64_t bytes) {
   HomeIndex& index = index_[home];
   auto [it, inserted] = index.by_key.try_emplace(key, created, bytes);
   if (!inserted) {
@@ -98,29 +103,42 @@ void HintStore::Unindex(const std::string& home, const std::string& key) {
   if (index.by_key.empty()) index_.erase(home_it);
 }
 
-absl::Status HintStore::CheckLimits(const std::string& home, const std::string& key, uint64_t bytes,
-                                    const HintLimits& limits) {
+absl::StatusOr<std::optional<HintStore::Indexed>> HintStore::Reserve(const std::string& home,
+                                                                     const std::string& key,
+                                                                     absl::Time created,
+                                                                     uint64_t bytes,
+                                                                     const HintLimits& limits) {
   absl::MutexLock lock(&index_mu_);
   auto home_it = index_.find(home);
-  uint64_t count = 0, total = 0, old_bytes = 0;
-  bool exists = false;
+  uint64_t count = 0, total = 0;
+  std::optional<Indexed> previous;
   if (home_it != index_.end()) {
     count = home_it->second.by_key.size();
     total = home_it->second.bytes;
     auto it = home_it->second.by_key.find(key);
-    exists = it != home_it->second.by_key.end();
-    if (exists) old_bytes = it->second.second;
+    if (it != home_it->second.by_key.end()) previous = it->second;
   }
-  if (!exists && count + 1 > limits.max_count) {
+  if (!previous && count + 1 > limits.max_count) {
     return absl::ResourceExhaustedError(
         absl::StrCat("hints for ", home, " are full: ", count, " hints (max_hints_per_target)"));
   }
+  const uint64_t old_bytes = previous ? previous->second : 0;
   if (total - old_bytes + bytes > limits.max_bytes) {
     return absl::ResourceExhaustedError(
         absl::StrCat("hints for ", home, " are full: ", total, " bytes, a hint of ", bytes,
                      " would pass max_hint_bytes_per_target=", limits.max_bytes));
   }
-  return absl::OkStatus();
+  IndexLocked(home, key, created, bytes);
+  return previous;
+}
+
+void HintStore::Unreserve(const std::string& home, const std::string& key,
+                          const std::optional<Indexed>& previous) {
+  if (previous) {
+    Index(home, key, previous->first, previous->second);
+  } else {
+    Unindex(home, key);
+  }
 }
 
 absl::StatusOr<Object> HintStore::Update(absl::string_view home, absl::string_view key,
@@ -134,13 +152,23 @@ absl::StatusOr<Object> HintStore::Update(absl::string_view home, absl::string_vi
   ASSIGN_OR_RETURN(Object next, mutate(current_object));
   if (current && current->object == next) return next;
   RETURN_IF_ERROR(CheckDecodable(next));
-  const absl::Time created = current ? current->created : now;
+  // Stored to the millisecond; the index keeps what a reopen would read.
+  const absl::Time created =
+      current ? current->created : absl::FromUnixMillis(absl::ToUnixMillis(now));
   const std::string bytes = EncodeHint(next, created);
-  RETURN_IF_ERROR(CheckLimits(std::string(home), std::string(key), bytes.size(), limits));
+  // The index takes the hint before the write so that two new hints under
+  // different stripes cannot both pass max_count; a failed write gives the
+  // reservation back.
+  const std::string home_name(home), key_name(key);
+  ASSIGN_OR_RETURN(std::optional<Indexed> previous,
+                   Reserve(home_name, key_name, created, bytes.size(), limits));
   WriteBatch batch;
   batch.Put(ColumnFamily::kHints, hint_key, bytes);
-  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = sync_writes_}));
-  Index(std::string(home), std::string(key), created, bytes.size());
+  if (absl::Status written = engine_->Write(batch, WriteOptions{.sync = sync_writes_});
+      !written.ok()) {
+    Unreserve(home_name, key_name, previous);
+    return written;
+  }
   return next;
 }
 
@@ -154,7 +182,10 @@ absl::StatusOr<std::optional<Object>> HintStore::Read(absl::string_view home,
 absl::Status HintStore::Erase(absl::string_view home, absl::string_view key) {
   WriteBatch batch;
   batch.Delete(ColumnFamily::kHints, HintKey(home, key));
-  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = sync_writes_}));
+  // Not synced: a hint a crash brings back is delivered again, and merging
+  // it twice changes nothing. (A synced delete per delivered hint would cap
+  // handoff at the disk's fsync rate.)
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = false}));
   Unindex(std::string(home), std::string(key));
   return absl::OkStatus();
 }

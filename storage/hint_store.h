@@ -47,8 +47,9 @@ class HintStore {
     absl::Time created;
     uint64_t bytes = 0;
   };
+  using Indexed = std::pair<absl::Time, uint64_t>;  // created, bytes
   struct HomeIndex {
-    std::map<std::string, std::pair<absl::Time, uint64_t>> by_key;  // created, bytes
+    std::map<std::string, Indexed> by_key;
     std::set<std::pair<absl::Time, std::string>> by_age;
     uint64_t bytes = 0;
   };
@@ -59,9 +60,16 @@ class HintStore {
   absl::StatusOr<std::optional<Stored>> Load(const std::string& hint_key);
   absl::Status Erase(absl::string_view home, absl::string_view key);
   void Index(const std::string& home, const std::string& key, absl::Time created, uint64_t bytes);
+  void IndexLocked(const std::string& home, const std::string& key, absl::Time created,
+                   uint64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   void Unindex(const std::string& home, const std::string& key);
-  absl::Status CheckLimits(const std::string& home, const std::string& key, uint64_t bytes,
-                           const HintLimits& limits);
+  // Checks `limits` and indexes the hint in one step; returns what the index
+  // held for the key before, for Unreserve.
+  absl::StatusOr<std::optional<Indexed>> Reserve(const std::string& home, const std::string& key,
+                                                 absl::Time created, uint64_t bytes,
+                                                 const HintLimits& limits);
+  void Unreserve(const std::string& home, const std::string& key,
+                 const std::optional<Indexed>& previous);
 
   Engine* const engine_;
   const bool sync_writes_;

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   for (std::thread& t : threads) t.join();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
 
-  uint64_t failed = 0, ops = 0, events = 0, faults = 0, sloppy = 0, handed_off = 0;
+  uint64_t failed = 0, ops = 0, events = 0, faults = 0, sloppy = 0, handed_off = 0,
+           handoff_crashes = 0;
   for (const RunResult& r : results) {
     for (const std::string& line : r.trace) std::printf("%s\n", line.c_str());
     ops += r.ops;
@@ -77,18 +78,20 @@ int main(int argc, char** argv) {
     faults += r.faults;
     sloppy += r.sloppy_writes;
     handed_off += r.hints_delivered;
+    handoff_crashes += r.crashes_during_handoff;
     if (r.violations.empty()) continue;
     ++failed;
     PrintFailure(r);
   }
   std::printf(
       "kvsim: %llu passed, %llu failed (seeds %llu..%llu; %llu ops, %llu sloppy writes, %llu "
-      "hints handed off, %llu faults, %llu events; %.1f s, %.0f seeds/s on %u threads)\n",
+      "hints handed off, %llu crashes during handoff, %llu faults, %llu events; %.1f s, %.0f "
+      "seeds/s on %u threads)\n",
       static_cast<unsigned long long>(seeds - failed), static_cast<unsigned long long>(failed),
       static_cast<unsigned long long>(first_seed),
       static_cast<unsigned long long>(first_seed + seeds - 1), static_cast<unsigned long long>(ops),
       static_cast<unsigned long long>(sloppy), static_cast<unsigned long long>(handed_off),
-      static_cast<unsigned long long>(faults), static_cast<unsigned long long>(events), seconds,
-      seeds / std::max(seconds, 1e-9), jobs);
+      static_cast<unsigned long long>(handoff_crashes), static_cast<unsigned long long>(faults),
+      static_cast<unsigned long long>(events), seconds, seeds / std::max(seconds, 1e-9), jobs);
   return failed == 0 ? 0 : 1;
 }

@@ -67,6 +67,8 @@ class Simulation {
   void Complete(int op_id, Outcome outcome, std::string error);
   void NemesisStep();
   void Fault(const std::string& what);
+  void HandoffPhase();
+  void CrashDuringHandoff(const std::string& home);
   void HealAndRepair();
   CheckInput Finals();
   std::string RandomNode() { return absl::StrCat("n", world_.Uniform(1, scenario_.nodes)); }
@@ -94,6 +96,7 @@ class Simulation {
   int DurableCopies(const std::string& key, const Dot& dot);
   std::set<std::string> keys_used_;
   int clients_running_ = 0;
+  int crashes_during_handoff_ = 0;
   bool quiet_ = false;  // no more faults
 };
 
@@ -247,6 +250,7 @@ void Simulation::Complete(int op_id, Outcome outcome, std::string error) {
   op.complete_ms = world_.ElapsedMs();
   world_.Trace(absl::StrCat("complete ", DescribeOp(op)));
   const int client = op.client;
+  if (client >= scenario_.clients) return;  // the handoff phase's writer
   world_.After(world_.UniformDuration(absl::ZeroDuration(), absl::Milliseconds(50)),
                [this, client] { ClientStep(client); });
 }
@@ -299,6 +303,75 @@ void Simulation::NemesisStep() {
   const absl::Duration next =
       world_.UniformDuration(absl::ZeroDuration(), 2 * scenario_.nemesis_interval);
   world_.After(next, [this] { NemesisStep(); });
+}
+
+// With fallbacks to stand in (more nodes than N): heal, crash one node, let
+// the failure detectors call it down, write every key at W=N sloppy so that
+// fallbacks keep hints for it, then bring it back and crash a hint holder
+// part way through the handoff.
+void Simulation::HandoffPhase() {
+  if (scenario_.nodes <= scenario_.replication) return;
+  quiet_ = true;
+  network_.HealAll();
+  for (const auto& n : nodes_) n->Start();
+  world_.RunUntil(world_.now() + absl::Seconds(1));
+  SimNode* home = network_.Find(RandomNode());
+  home->Crash();
+  Fault(absl::StrCat("crash ", home->id(), " before the handoff writes"));
+  world_.RunUntil(world_.now() + absl::Milliseconds(2500));
+  const int client = scenario_.clients;  // a client of its own
+  known_.resize(client + 1);
+  // At least 8 keys, so that the crashed node is almost surely a home of some.
+  for (int k = 1; k <= std::max(scenario_.keys, 8); ++k) {
+    Op op;
+    op.id = static_cast<int>(history_.ops.size());
+    op.client = client;
+    op.key = absl::StrCat("k", k);
+    keys_used_.insert(op.key);
+    op.type = OpType::kPut;
+    op.quorum = static_cast<uint32_t>(scenario_.replication);
+    do {
+      op.coordinator = RandomNode();
+    } while (op.coordinator == home->id());
+    op.value = absl::StrCat("handoff-", op.id);
+    op.invoke_ms = world_.ElapsedMs();
+    history_.ops.push_back(op);
+    Issue(history_.ops.back());
+  }
+  world_.RunUntil(world_.now() + kClientTimeout + absl::Milliseconds(10));
+  home->Start();
+  Fault(absl::StrCat("restart ", home->id()));
+  CrashDuringHandoff(home->id());
+}
+
+// Once a fallback's failure detector sees `home` up again, it starts handing
+// hints off. A node that still holds hints crashes part way through and
+// comes back: what it had not handed off yet must still reach its homes.
+void Simulation::CrashDuringHandoff(const std::string& home) {
+  auto handing_off = [&](SimNode& n) {
+    return n.up() && n.HintCount() > 0 &&
+           n.replica().failure_detector().Healthy(home, world_.now());
+  };
+  const absl::Time give_up = world_.now() + absl::Seconds(1);
+  while (world_.now() < give_up && std::none_of(nodes_.begin(), nodes_.end(),
+                                                [&](const auto& n) { return handing_off(*n); })) {
+    world_.RunUntil(world_.now() + absl::Milliseconds(5));
+  }
+  // Handoff ticks every 20 ms; crash somewhere in its first rounds.
+  world_.RunUntil(world_.now() +
+                  world_.UniformDuration(absl::ZeroDuration(), absl::Milliseconds(60)));
+  std::vector<SimNode*> holders;
+  for (const auto& n : nodes_) {
+    if (n->up() && n->HintCount() > 0) holders.push_back(n.get());
+  }
+  if (holders.empty()) return;
+  SimNode* node = holders[world_.Uniform(0, holders.size() - 1)];
+  Fault(absl::StrCat("crash ", node->id(), " during handoff (", node->HintCount(), " hints left)"));
+  node->Crash();
+  ++crashes_during_handoff_;
+  world_.RunUntil(world_.now() + world_.UniformDuration(absl::ZeroDuration(), absl::Seconds(1)));
+  node->Start();
+  Fault(absl::StrCat("restart ", node->id()));
 }
 
 void Simulation::HealAndRepair() {
@@ -371,6 +444,7 @@ RunResult Simulation::Run() {
   while (clients_running_ > 0 && world_.now() < limit) {
     result.events += world_.RunUntil(world_.now() + absl::Milliseconds(100));
   }
+  HandoffPhase();
   HealAndRepair();
   CheckInput in = Finals();
   result.seed = options_.seed;
@@ -384,6 +458,7 @@ RunResult Simulation::Run() {
   }
   for (const auto& node : nodes_)
     result.hints_delivered += node->replica().handoff_stats().delivered;
+  result.crashes_during_handoff = crashes_during_handoff_;
   result.faults = static_cast<int>(history_.faults.size());
   result.trace = world_.trace_lines();
   current_world = nullptr;

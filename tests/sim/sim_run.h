@@ -46,6 +46,7 @@ struct RunResult {
   int acked_writes = 0;
   int sloppy_writes = 0;  // acked with fallbacks standing in
   uint64_t hints_delivered = 0;
+  int crashes_during_handoff = 0;  // a node crashed while it still held hints
   int faults = 0;
 };
 

@@ -77,9 +77,11 @@ std::string HlcString(uint64_t hlc) {
 nlohmann::json QuorumJson(const v1::QuorumInfo& q) {
   nlohmann::json replied = nlohmann::json::array();
   nlohmann::json latency = nlohmann::json::object();
+  nlohmann::json hinted_for = nlohmann::json::object();  // fallback -> home
   for (const v1::ReplicaAnswer& a : q.replied()) {
     replied.push_back(a.node());
     latency[a.node()] = static_cast<double>(a.latency_us()) / 1000.0;
+    if (a.fallback()) hinted_for[a.node()] = a.hinted_for();
   }
   nlohmann::json out = {
       {"coordinator", q.coordinator()},
@@ -90,6 +92,8 @@ nlohmann::json QuorumJson(const v1::QuorumInfo& q) {
       {"strict_overlap", q.strict_overlap()},
       {"required", q.required()},
       {"n", q.n()},
+      {"sloppy", q.sloppy()},
+      {"hinted_for", hinted_for},
       {"latency_ms", latency},
   };
   return out;
@@ -141,7 +145,9 @@ nlohmann::json StatusJson(const v1::StatusResponse& r) {
          {"hint_bytes", n.hint_bytes()},
          {"oldest_hint_age_ms", n.has_oldest_hint_age_ms() ? nlohmann::json(n.oldest_hint_age_ms())
                                                            : nlohmann::json(nullptr)},
-         {"partitions", n.partitions()}});
+         {"partitions", n.partitions()},
+         {"recent_median_ms", n.recent_median_ms()},
+         {"baseline_p99_ms", n.baseline_p99_ms()}});
   }
   return {{"reporter", r.reporter()},
           {"replication_factor", r.replication_factor()},
@@ -161,14 +167,18 @@ nlohmann::json ErrorJson(absl::string_view key, const absl::Status& status) {
 std::string QuorumText(const v1::QuorumInfo& q, absl::string_view param) {
   std::vector<std::string> replied;
   for (const v1::ReplicaAnswer& a : q.replied()) {
-    replied.push_back(absl::StrFormat("%s (%.1f ms)", a.node(), a.latency_us() / 1000.0));
+    replied.push_back(a.fallback()
+                          ? absl::StrFormat("%s for %s, hint (%.1f ms)", a.node(), a.hinted_for(),
+                                            a.latency_us() / 1000.0)
+                          : absl::StrFormat("%s (%.1f ms)", a.node(), a.latency_us() / 1000.0));
   }
   std::string text =
       absl::StrCat(param, "=", q.required(), " of N=", q.n(),
                    " needed; answered: ", replied.empty() ? "none" : absl::StrJoin(replied, ", "));
   if (!q.failed().empty()) absl::StrAppend(&text, "; failed: ", absl::StrJoin(q.failed(), ", "));
   if (!q.fallbacks().empty()) {
-    absl::StrAppend(&text, "; fallbacks: ", absl::StrJoin(q.fallbacks(), ", "));
+    absl::StrAppend(&text, "; sloppy quorum: fallbacks ", absl::StrJoin(q.fallbacks(), ", "),
+                    " hold hints");
   }
   if (!q.repaired().empty()) {
     absl::StrAppend(&text, "; read-repaired: ", absl::StrJoin(q.repaired(), ", "));

@@ -131,14 +131,26 @@ int Status(const Global& global) {
   std::cout << absl::StrFormat("cluster: %d nodes, N=%d, %d partitions (as seen by %s)\n",
                                r->nodes_size(), r->replication_factor(), r->partitions(),
                                r->reporter());
-  std::cout << absl::StrFormat("%-8s %-22s %-8s %-6s %-12s %s\n", "NODE", "ADDRESS", "STATE",
-                               "HINTS", "OLDEST HINT", "PARTITIONS");
+  // HINTS..OLDEST: hints the other nodes hold for this one (it is their
+  // home); LATENCY: the reporter's recent median / baseline p99 to it.
+  std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7s %-10s %-12s %s\n", "NODE", "ADDRESS",
+                               "STATE", "LATENCY ms", "HINTS", "HINT BYTES", "OLDEST HINT",
+                               "PARTITIONS");
   for (const v1::NodeStatus& n : r->nodes()) {
     const std::string oldest =
         n.has_oldest_hint_age_ms() ? absl::StrCat(n.oldest_hint_age_ms(), " ms") : "-";
-    std::cout << absl::StrFormat("%-8s %-22s %-8s %-6d %-12s %d\n", n.id(), n.address(), n.state(),
-                                 n.hints_pending(), oldest, n.partitions());
+    const std::string latency =
+        n.recent_median_ms() > 0
+            ? absl::StrFormat(
+                  "%.1f / %s", n.recent_median_ms(),
+                  n.baseline_p99_ms() > 0 ? absl::StrFormat("%.1f", n.baseline_p99_ms()) : "-")
+            : "-";
+    std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7d %-10d %-12s %d\n", n.id(), n.address(),
+                                 n.state(), latency, n.hints_pending(), n.hint_bytes(), oldest,
+                                 n.partitions());
   }
+  std::cout << "HINTS: held by fallbacks for the node; LATENCY: recent median / baseline p99 "
+               "as the reporter sees it\n";
   return kExitOk;
 }
 

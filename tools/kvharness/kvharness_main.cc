@@ -76,6 +76,15 @@ int main(int argc, char** argv) {
   CLI::App* restart_cmd = node_cmd("restart",
                                    "start a stopped node (stopping it first if it "
                                    "runs) and wait until it is ready");
+  std::string link;
+  int64_t delay_ms = 0;
+  CLI::App* delay_cmd = app.add_subcommand(
+      "delay",
+      "make the link SRC->DST slow: DST holds requests from SRC (a node, or * for "
+      "every node) for MS before handling them; 0 removes it (client links: not yet)");
+  delay_cmd->add_option("link", link, "SRC->DST, e.g. n1->n2 or '*->n2'")->required();
+  delay_cmd->add_option("ms", delay_ms, "milliseconds")->required()->check(CLI::Range(0, 600000));
+  CLI::App* heal_cmd = app.add_subcommand("heal", "remove every injected fault");
   std::string demo;
   CLI::App* demo_cmd = app.add_subcommand(
       "demo", absl::StrCat("run a narrated consistency demo against the cluster: ",
@@ -106,5 +115,15 @@ int main(int argc, char** argv) {
   if (resume_cmd->parsed()) return Report(cluster.Resume(node));
   if (restart_cmd->parsed()) return Report(cluster.Restart(node));
   if (demo_cmd->parsed()) return RunDemo(demo, cluster);
+  if (delay_cmd->parsed()) {
+    const size_t arrow = link.find("->");
+    if (arrow == std::string::npos) {
+      std::fprintf(stderr, "kvharness: link '%s' is not SRC->DST\n", link.c_str());
+      return 2;
+    }
+    return Report(
+        cluster.Delay(link.substr(0, arrow), link.substr(arrow + 2), absl::Milliseconds(delay_ms)));
+  }
+  if (heal_cmd->parsed()) return Report(cluster.Heal());
   return 2;
 }

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "proto/admin.grpc.pb.h"
 #include "proto/health.grpc.pb.h"
 #include "replication/cluster_config.h"
 #include "replication/status_macros.h"
@@ -164,8 +165,8 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
     ASSIGN_OR_RETURN(ports, PickFreePorts(options.nodes));
   }
   std::error_code ec;
-  for (const char* sub : {"nodes", "pids", "logs"}) fs::remove_all(Path(sub), ec);
-  for (const char* sub : {"nodes", "pids", "logs"}) fs::create_directories(Path(sub), ec);
+  for (const char* sub : {"nodes", "pids", "logs", "faults"}) fs::remove_all(Path(sub), ec);
+  for (const char* sub : {"nodes", "pids", "logs", "faults"}) fs::create_directories(Path(sub), ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir_, ": ", ec.message()));
 
   v1::ClusterConfig config;
@@ -192,8 +193,8 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
 
 absl::Status LocalCluster::Start(const std::string& node) {
   const std::vector<std::string> argv = {
-      kvnode_, "--config",   Path("cluster.textproto"),         "--id",
-      node,    "--data-dir", Path(absl::StrCat("nodes/", node))};
+      kvnode_, "--config",   Path("cluster.textproto"),          "--id",
+      node,    "--data-dir", Path(absl::StrCat("nodes/", node)), "--allow-fault-injection"};
   ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, Path(absl::StrCat("logs/", node, ".log"))));
   return WriteFile(PidFile(node), absl::StrCat(pid, "\n"));
 }
@@ -263,7 +264,62 @@ absl::Status LocalCluster::Restart(const std::string& node, absl::Duration ready
   RETURN_IF_ERROR(CheckKnown(node));
   RETURN_IF_ERROR(Stop(node, absl::Seconds(10)));
   RETURN_IF_ERROR(Start(node));
-  return WaitReady(node, absl::Now() + ready_timeout);
+  RETURN_IF_ERROR(WaitReady(node, absl::Now() + ready_timeout));
+  return ApplyFaults(node);
+}
+
+absl::Status LocalCluster::ApplyFaults(const std::string& node) {
+  v1::SetFaultsRequest faults;
+  absl::StatusOr<std::string> text = ReadFile(Path(absl::StrCat("faults/", node, ".textproto")));
+  if (text.ok() && !google::protobuf::TextFormat::ParseFromString(*text, &faults)) {
+    return absl::DataLossError(absl::StrCat("faults of ", node, " do not parse"));
+  }
+  ASSIGN_OR_RETURN(std::string address, EndpointOf(node));
+  auto stub =
+      v1::AdminService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::SetFaultsResponse response;
+  grpc::Status status = stub->SetFaults(&context, faults, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot set faults on ", node, ": ", status.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::Delay(const std::string& from, const std::string& to,
+                                 absl::Duration delay) {
+  RETURN_IF_ERROR(CheckKnown(to));
+  if (from != "*") RETURN_IF_ERROR(CheckKnown(from));
+  const std::string file = Path(absl::StrCat("faults/", to, ".textproto"));
+  v1::SetFaultsRequest faults;
+  if (absl::StatusOr<std::string> text = ReadFile(file); text.ok()) {
+    google::protobuf::TextFormat::ParseFromString(*text, &faults);
+  }
+  v1::SetFaultsRequest updated;
+  for (const v1::LinkDelay& d : faults.delays()) {
+    if (d.from() != from) *updated.add_delays() = d;
+  }
+  if (delay > absl::ZeroDuration()) {
+    v1::LinkDelay* d = updated.add_delays();
+    d->set_from(from);
+    d->set_delay_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(delay)));
+  }
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(updated, &text);
+  RETURN_IF_ERROR(WriteFile(file, text));
+  return RunningPid(to) ? ApplyFaults(to) : absl::OkStatus();
+}
+
+absl::Status LocalCluster::Heal() {
+  ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
+  for (const auto& n : config.nodes()) {
+    std::error_code ec;
+    fs::remove(Path(absl::StrCat("faults/", n.id(), ".textproto")), ec);
+    if (RunningPid(n.id())) RETURN_IF_ERROR(ApplyFaults(n.id()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<NodeState>> LocalCluster::Status() {

@@ -61,6 +61,13 @@ class LocalCluster {
   // it is ready.
   absl::Status Restart(const std::string& node, absl::Duration ready_timeout = absl::Seconds(60));
 
+  // Requests from `from` (a node id, or "*" for every node) to `to` wait
+  // `delay` before `to` handles them. Zero removes the delay. Kept in
+  // D/faults/<to>.textproto and applied again when `to` restarts.
+  absl::Status Delay(const std::string& from, const std::string& to, absl::Duration delay);
+  // Removes every injected fault.
+  absl::Status Heal();
+
   absl::StatusOr<std::vector<NodeState>> Status();
   // "HOST:PORT,..." as written to D/endpoints.
   absl::StatusOr<std::string> Endpoints() const;
@@ -77,6 +84,7 @@ class LocalCluster {
   absl::Status WaitReady(const std::string& node, absl::Time deadline);
   absl::Status Stop(const std::string& node, absl::Duration grace);
   absl::Status Signal(const std::string& node, int signal);
+  absl::Status ApplyFaults(const std::string& node);
 
   const std::string dir_;
   const std::string kvnode_;
