@@ -4,7 +4,8 @@ namespace quorumkv {
 
 GetCoordinator::GetCoordinator(GetPlan plan)
     : plan_(std::move(plan)),
-      slots_(plan_.pref, plan_.r, plan_.sloppy, plan_.healthy, plan_.start) {}
+      slots_(plan_.pref, plan_.r, plan_.sloppy, plan_.healthy, plan_.start,
+             plan_.read_all ? UINT32_MAX : plan_.r) {}
 
 std::vector<SlotSend> GetCoordinator::Start() { return slots_.Start(plan_.self); }
 

@@ -30,6 +30,8 @@ struct GetPlan {
   uint32_t default_w = 0;  // for the strict-overlap flag of the reply
   MergePolicy policy = MergePolicy::kSiblings;
   bool sloppy = false;
+  // Ask every home replica at once, not R first (config read_all_replicas).
+  bool read_all = true;
   QuorumSlots::Healthy healthy = [](const std::string&) { return true; };
   absl::Time start;
 };

@@ -196,6 +196,7 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
               .default_w = config().default_w(),
               .policy = PolicyFor(request.key()),
               .sloppy = !request.strict(),
+              .read_all = config().read_all_replicas(),
               .healthy = HealthyFn(),
               .start = clock_->Now()},
       config().read_repair(), std::move(done),

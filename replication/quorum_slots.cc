@@ -15,12 +15,13 @@ absl::Time AttemptDeadline(const SlotSend& send, bool may_fall_back, absl::Time 
 }
 
 QuorumSlots::QuorumSlots(const PreferenceList& pref, uint32_t required, bool sloppy,
-                         Healthy healthy, absl::Time start)
+                         Healthy healthy, absl::Time start, uint32_t first_wave)
     : pref_(pref),
       required_(required),
       sloppy_(sloppy),
       healthy_(std::move(healthy)),
-      start_(start) {
+      start_(start),
+      first_wave_(std::max(first_wave, required)) {
   for (const std::string& home : pref_.home) {
     slots_.push_back(Slot{.home = home, .node = home});
     used_.insert(home);
@@ -34,21 +35,38 @@ std::optional<std::string> QuorumSlots::NextFallback() {
   return std::nullopt;
 }
 
-std::vector<SlotSend> QuorumSlots::Start(const std::string& local) {
-  std::vector<SlotSend> sends;
-  for (Slot& slot : slots_) {
-    if (slot.home == local) continue;
-    if (sloppy_ && !healthy_(slot.home)) {
-      // Routed around before trying: down, suspect or slow. Without a
-      // healthy fallback the home is tried anyway.
-      if (std::optional<std::string> f = NextFallback()) {
-        slot.node = *f;
-        used_.insert(*f);
-        sends.push_back(SlotSend{*f, slot.home});
-        continue;
-      }
+SlotSend QuorumSlots::StartSlot(Slot& slot) {
+  slot.state = State::kPending;
+  if (sloppy_ && !healthy_(slot.home)) {
+    // Routed around before trying: down, suspect or slow. Without a
+    // healthy fallback the home is tried anyway.
+    if (std::optional<std::string> f = NextFallback()) {
+      slot.node = *f;
+      used_.insert(*f);
+      return SlotSend{*f, slot.home};
     }
-    sends.push_back(SlotSend{slot.home, ""});
+  }
+  return SlotSend{slot.home, ""};
+}
+
+std::vector<SlotSend> QuorumSlots::Start(const std::string& local) {
+  uint32_t started = 0;
+  for (const Slot& slot : slots_) started += slot.home == local;
+  // Healthy homes first; the slots past the first wave wait as spares.
+  std::vector<Slot*> order;
+  for (Slot& slot : slots_) {
+    if (slot.home != local && healthy_(slot.home)) order.push_back(&slot);
+  }
+  for (Slot& slot : slots_) {
+    if (slot.home != local && !healthy_(slot.home)) order.push_back(&slot);
+  }
+  for (Slot* slot : order) {
+    if (started >= first_wave_) slot->state = State::kSpare;
+    ++started;
+  }
+  std::vector<SlotSend> sends;  // in slot order
+  for (Slot& slot : slots_) {
+    if (slot.home != local && slot.state == State::kPending) sends.push_back(StartSlot(slot));
   }
   return sends;
 }
@@ -71,6 +89,11 @@ std::optional<SlotSend> QuorumSlots::OnReply(const std::string& from, const absl
     return std::nullopt;
   }
   slot->failures.push_back(Failure{from, status});
+  for (Slot& spare : slots_) {
+    if (spare.state != State::kSpare) continue;
+    slot->state = State::kFailed;
+    return StartSlot(spare);
+  }
   if (sloppy_) {
     if (std::optional<std::string> f = NextFallback()) {
       slot->node = *f;

@@ -45,16 +45,19 @@ class QuorumSlots {
   using Healthy = std::function<bool(const std::string& node)>;
   enum class Kind { kRead, kWrite };
 
+  // `first_wave`: how many slots Start sends to (the caller's local slot
+  // counts); the others are spares, sent to only when a slot fails.
   QuorumSlots(const PreferenceList& pref, uint32_t required, bool sloppy, Healthy healthy,
-              absl::Time start);
+              absl::Time start, uint32_t first_wave = UINT32_MAX);
 
   // The sends for every slot, except the slot of `local` (a home replica
   // the caller serves itself and reports through OnReply).
   std::vector<SlotSend> Start(const std::string& local);
 
   // Records an answer from `from`; answers from nodes no slot waits on are
-  // ignored. When a sloppy slot fails and a healthy fallback is left, the
-  // slot moves to it and the send to make is returned.
+  // ignored. When a slot fails and a spare slot is left, the spare is
+  // started; otherwise, when a sloppy slot fails and a healthy fallback is
+  // left, the slot moves to it. Returns the send to make, if any.
   std::optional<SlotSend> OnReply(const std::string& from, const absl::Status& status,
                                   absl::Time now);
   // The deadline passed: slots still waiting count as timed out.
@@ -82,7 +85,7 @@ class QuorumSlots {
   void FillQuorumInfo(pb::QuorumInfo* info) const;
 
  private:
-  enum class State { kPending, kOk, kFailed };
+  enum class State { kSpare, kPending, kOk, kFailed };
   struct Failure {
     std::string node;
     absl::Status status;
@@ -96,12 +99,16 @@ class QuorumSlots {
   };
   Slot* SlotWaitingOn(const std::string& node);
   std::optional<std::string> NextFallback();
+  // Starts `slot`: to its home, or in a sloppy request to a healthy
+  // fallback when the home is not healthy (the home anyway if none is).
+  SlotSend StartSlot(Slot& slot);
 
   const PreferenceList pref_;
   const uint32_t required_;
   const bool sloppy_;
   const Healthy healthy_;
   const absl::Time start_;
+  const uint32_t first_wave_;
   std::vector<Slot> slots_;
   std::set<std::string> used_;  // every node a slot has gone to
   std::vector<std::string> answered_order_;

@@ -67,7 +67,16 @@ absl::Time FromGrpcDeadline(Clock* clock, std::chrono::system_clock::time_point 
 }
 
 GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock)
-    : self_(std::move(self)), config_(std::move(config)), clock_(clock) {}
+    : self_(std::move(self)),
+      config_(std::move(config)),
+      clock_(clock),
+      read_batcher_(self_,
+                    [this](const std::string& to, pb::ReplicaReadBatchRequest request,
+                           absl::Time deadline, Callback<pb::ReplicaReadBatchResponse> done) {
+                      Call(to, request, deadline, std::move(done), [](auto* async, auto&&... args) {
+                        async->ReadBatch(std::forward<decltype(args)>(args)...);
+                      });
+                    }) {}
 
 GrpcTransport::~GrpcTransport() {
   absl::MutexLock lock(&mu_);
@@ -181,8 +190,7 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
 
 void GrpcTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
                          absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
-  Call(to, request, deadline, std::move(done),
-       [](auto* async, auto&&... args) { async->Read(std::forward<decltype(args)>(args)...); });
+  read_batcher_.Read(to, request, deadline, std::move(done));
 }
 
 void GrpcTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,

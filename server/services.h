@@ -82,6 +82,10 @@ class ReplicaServiceImpl final : public v1::ReplicaService::CallbackService {
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* ctx,
                                  const v1::ReplicaReadRequest* request,
                                  v1::ReplicaReadResponse* response) override;
+  // Answers each read as Read would, in order.
+  grpc::ServerUnaryReactor* ReadBatch(grpc::CallbackServerContext* ctx,
+                                      const v1::ReplicaReadBatchRequest* request,
+                                      v1::ReplicaReadBatchResponse* response) override;
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx,
                                   const v1::ReplicaWriteRequest* request,
                                   v1::ReplicaWriteResponse* response) override;

@@ -180,6 +180,8 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
   config.set_replication_factor(options.replicas);
   config.set_default_r(options.replicas / 2 + 1);
   config.set_default_w(options.replicas / 2 + 1);
+  if (!options.sync_writes) config.set_sync_writes(false);
+  if (options.last_writer_wins) config.set_default_conflict(v1::CONFLICT_LWW);
   std::string text;
   google::protobuf::TextFormat::PrintToString(config, &text);
   RETURN_IF_ERROR(WriteFile(Path("cluster.textproto"), text));

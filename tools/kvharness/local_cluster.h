@@ -28,7 +28,9 @@ namespace quorumkv {
 struct UpOptions {
   int nodes = 3;
   int replicas = 3;
-  int base_port = 0;  // 0: free ports chosen by the kernel
+  int base_port = 0;              // 0: free ports chosen by the kernel
+  bool sync_writes = true;        // false: acks before fsync (kvbench --kv-sync off)
+  bool last_writer_wins = false;  // every key's conflict policy is LWW
 };
 
 enum class ProcessState { kStopped, kRunning, kPaused };

@@ -47,6 +47,49 @@ std::optional<std::string> Describe(const std::optional<SlotSend>& send) {
 
 const absl::Status kRefused = NotSentError("unreachable (connection refused)");
 
+// Slots that send to `first_wave` replicas first (the local one counts).
+QuorumSlots MakeWave(uint32_t required, uint32_t first_wave, std::set<std::string> unhealthy = {}) {
+  return QuorumSlots(
+      kPref, required, /*sloppy=*/true,
+      [unhealthy](const std::string& node) { return unhealthy.count(node) == 0; }, kStart,
+      first_wave);
+}
+
+TEST(QuorumSlotsTest, AFirstWaveOfRSendsToRMinusTheLocalOne) {
+  QuorumSlots slots = MakeWave(2, 2);
+  EXPECT_THAT(Describe(slots.Start("n1")), ElementsAre("n2"));
+  EXPECT_FALSE(slots.all_answered());
+  slots.OnReply("n1", absl::OkStatus(), kStart);
+  slots.OnReply("n2", absl::OkStatus(), kStart);
+  EXPECT_EQ(slots.state(), QuorumState::kMet);
+  EXPECT_TRUE(slots.all_answered()) << "a spare never asked is not waited for";
+}
+
+TEST(QuorumSlotsTest, TheFirstWavePrefersHealthyHomes) {
+  QuorumSlots slots = MakeWave(2, 2, {"n2"});
+  EXPECT_THAT(Describe(slots.Start("n1")), ElementsAre("n3"));
+}
+
+TEST(QuorumSlotsTest, AFailedSlotStartsASpareBeforeAnyFallback) {
+  QuorumSlots slots = MakeWave(2, 2);
+  slots.Start("n1");
+  EXPECT_EQ(Describe(slots.OnReply("n2", kRefused, kStart)), "n3");
+  slots.OnReply("n1", absl::OkStatus(), kStart);
+  EXPECT_EQ(slots.state(), QuorumState::kPending);
+  slots.OnReply("n3", absl::OkStatus(), kStart);
+  EXPECT_EQ(slots.state(), QuorumState::kMet);
+  // With no spare left, the next failure goes to a fallback.
+  QuorumSlots other = MakeWave(2, 2);
+  other.Start("n1");
+  other.OnReply("n2", kRefused, kStart);
+  EXPECT_EQ(Describe(other.OnReply("n3", kRefused, kStart)), "n4->n3");
+}
+
+TEST(QuorumSlotsTest, AFirstWaveBelowRequiredIsRaisedToIt) {
+  QuorumSlots slots = MakeWave(3, 1);
+  EXPECT_THAT(Describe(slots.Start("n1")), ElementsAre("n2", "n3"));
+}
+
 TEST(QuorumSlotsTest, StartSendsToEveryHomeButTheLocalOne) {
   QuorumSlots slots = Make(2, /*sloppy=*/false);
   EXPECT_THAT(Describe(slots.Start("n1")), ElementsAre("n2", "n3"));

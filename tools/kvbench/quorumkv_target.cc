@@ -1,0 +1,121 @@
+// The quorumkv target: 3 kvnode processes (kvharness's LocalCluster), N=3,
+// R=2, W=2, through KvClient.
+#include <algorithm>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "client/kv_client.h"
+#include "tools/common/output.h"
+#include "tools/kvbench/targets.h"
+#include "tools/kvharness/local_cluster.h"
+
+namespace quorumkv::bench {
+namespace {
+
+// Keeps the context of its last read of each key (up to kMaxContexts keys)
+// so that, when the cluster keeps siblings, an update replaces what this
+// client saw, as an application doing read-modify-write would.
+class QuorumKvClient : public TargetClient {
+ public:
+  explicit QuorumKvClient(std::shared_ptr<KvClient> client) : client_(std::move(client)) {}
+
+  absl::Status Read(const std::string& key) override {
+    absl::StatusOr<v1::GetResponse> r = client_->Get(key);
+    if (!r.ok()) return r.status();
+    if (contexts_.size() >= kMaxContexts) contexts_.clear();
+    contexts_[key] = r->context();
+    return absl::OkStatus();
+  }
+
+  absl::Status Update(const std::string& key, const std::string& value) override {
+    WriteOptions options;
+    if (auto it = contexts_.find(key); it != contexts_.end()) options.context = it->second;
+    absl::StatusOr<v1::PutResponse> r = client_->Put(key, value, options);
+    if (!r.ok()) return r.status();
+    contexts_[key] = r->context();
+    return absl::OkStatus();
+  }
+
+ private:
+  static constexpr size_t kMaxContexts = 4096;
+  std::shared_ptr<KvClient> client_;  // shared by the workers of one coordinator
+  std::unordered_map<std::string, std::string> contexts_;
+};
+
+class QuorumKvTarget : public Target {
+ public:
+  QuorumKvTarget(const TargetOptions& options, std::string bin_dir)
+      : options_(options), bin_dir_(std::move(bin_dir)) {}
+  ~QuorumKvTarget() override { Stop(); }
+
+  std::string name() const override { return "quorumkv"; }
+  std::string description() const override {
+    return absl::StrCat("3 kvnode, N=3 R=2 W=2, ",
+                        options_.kv_sync ? "fsync before ack" : "no fsync (--kv-sync off)",
+                        options_.kv_lww ? ", last-writer-wins updates" : ", siblings kept");
+  }
+
+  absl::Status Start(const std::string& dir) override {
+    cluster_ = std::make_unique<LocalCluster>(dir, bin_dir_ + "/kvnode");
+    absl::Status up = cluster_->Up(UpOptions{.nodes = 3,
+                                             .replicas = 3,
+                                             .sync_writes = options_.kv_sync,
+                                             .last_writer_wins = options_.kv_lww});
+    if (!up.ok()) return up;
+    absl::StatusOr<std::string> endpoints = cluster_->Endpoints();
+    if (!endpoints.ok()) return endpoints.status();
+    endpoints_ = *endpoints;
+    return absl::OkStatus();
+  }
+
+  // KvClient sends to its first endpoint while it answers: one KvClient
+  // per node, each with the list rotated to start at its node, shared by
+  // the workers in turn (as etcd's target shares one channel per member).
+  absl::StatusOr<std::unique_ptr<TargetClient>> NewClient() override {
+    std::vector<std::string> endpoints = SplitEndpoints(endpoints_);
+    const size_t node = next_++ % endpoints.size();
+    if (shared_.size() < endpoints.size()) shared_.resize(endpoints.size());
+    if (shared_[node] == nullptr) {
+      std::rotate(endpoints.begin(), endpoints.begin() + node, endpoints.end());
+      absl::StatusOr<std::unique_ptr<KvClient>> client =
+          KvClient::Connect(KvClientOptions{.endpoints = std::move(endpoints)});
+      if (!client.ok()) return client.status();
+      shared_[node] = std::move(*client);
+    }
+    return std::unique_ptr<TargetClient>(new QuorumKvClient(shared_[node]));
+  }
+
+  void Stop() override {
+    shared_.clear();
+    if (cluster_ != nullptr) cluster_->Down().IgnoreError();  // best effort at teardown
+    cluster_.reset();
+  }
+
+  std::vector<pid_t> Pids() const override {
+    std::vector<pid_t> pids;
+    if (cluster_ == nullptr) return pids;
+    absl::StatusOr<std::vector<NodeState>> nodes = cluster_->Status();
+    if (!nodes.ok()) return pids;
+    for (const NodeState& n : *nodes) {
+      if (n.pid > 0) pids.push_back(n.pid);
+    }
+    return pids;
+  }
+
+ private:
+  const TargetOptions options_;
+  const std::string bin_dir_;
+  std::unique_ptr<LocalCluster> cluster_;
+  std::string endpoints_;
+  size_t next_ = 0;
+  std::vector<std::shared_ptr<KvClient>> shared_;
+};
+
+}  // namespace
+
+std::unique_ptr<Target> MakeQuorumKvTarget(const TargetOptions& options,
+                                           const std::string& bin_dir) {
+  return std::make_unique<QuorumKvTarget>(options, bin_dir);
+}
+
+}  // namespace quorumkv::bench

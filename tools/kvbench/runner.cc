@@ -1,0 +1,249 @@
+#include "tools/kvbench/runner.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+
+namespace quorumkv::bench {
+
+std::atomic<bool> g_interrupted{false};
+
+void OpStats::Merge(const OpStats& other) {
+  latency.Merge(other.latency);
+  errors += other.errors;
+  if (first_error.empty()) first_error = other.first_error;
+}
+
+double TargetResult::ops_per_second() const {
+  const double seconds = absl::ToDoubleSeconds(elapsed);
+  if (seconds <= 0) return 0;
+  return static_cast<double>(read.latency.count() + update.latency.count()) / seconds;
+}
+
+double TargetResult::server_cpu_us_per_op() const {
+  const uint64_t ops = read.latency.count() + update.latency.count();
+  return ops == 0 ? 0 : server_cpu_seconds * 1e6 / static_cast<double>(ops);
+}
+
+namespace {
+
+double TotalCpuSeconds(const std::vector<pid_t>& pids) {
+  double total = 0;
+  for (pid_t pid : pids) total += CpuSeconds(pid);
+  return total;
+}
+
+// Counters every worker adds to, for the progress line.
+struct Progress {
+  std::atomic<uint64_t> ops{0};
+  std::atomic<uint64_t> errors{0};
+};
+
+// Prints a progress line every second until `done`.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::string label, const Progress* progress, uint64_t total, bool tty)
+      : label_(std::move(label)),
+        progress_(progress),
+        total_(total),
+        tty_(tty),
+        start_(absl::Now()),
+        thread_([this] { Loop(); }) {}
+  ~ProgressPrinter() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (tty_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    uint64_t last_ops = 0;
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) {
+      const uint64_t ops = progress_->ops.load();
+      const double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
+      const std::string of = total_ > 0 ? absl::StrCat("/", total_) : "";
+      std::fprintf(stderr, "%s  %s %5.0f s  %llu%s ops  %llu ops/s  %llu errors%s",
+                   tty_ ? "\r" : "", label_.c_str(), elapsed, static_cast<unsigned long long>(ops),
+                   of.c_str(), static_cast<unsigned long long>(ops - last_ops),
+                   static_cast<unsigned long long>(progress_->errors.load()), tty_ ? "" : "\n");
+      std::fflush(stderr);
+      last_ops = ops;
+    }
+  }
+
+  const std::string label_;
+  const Progress* const progress_;
+  const uint64_t total_;
+  const bool tty_;
+  const absl::Time start_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+std::string ValueOf(uint64_t seed, size_t bytes) {
+  std::string value(bytes, 'x');
+  for (size_t i = 0; i < bytes; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    value[i] = static_cast<char>('a' + (seed >> 59) % 26);
+  }
+  return value;
+}
+
+// Runs `work(worker, client)` on `count` threads, each with a client of
+// its own. The first client that cannot be made fails the whole run.
+template <typename Work>
+absl::Status RunWorkers(Target& target, int count, Work work) {
+  std::vector<std::unique_ptr<TargetClient>> clients;
+  for (int i = 0; i < count; ++i) {
+    absl::StatusOr<std::unique_ptr<TargetClient>> c = target.NewClient();
+    if (!c.ok()) return c.status();
+    clients.push_back(std::move(*c));
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([&, i] { work(i, *clients[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+  return absl::OkStatus();
+}
+
+absl::Status Load(Target& target, const RunOptions& options, TargetResult& result) {
+  Progress progress;
+  std::atomic<uint64_t> next{0};
+  std::mutex mu;
+  absl::Status first_error;
+  const absl::Time start = absl::Now();
+  {
+    ProgressPrinter printer(absl::StrCat(target.name(), " load"), &progress, options.keys,
+                            options.progress_on_tty);
+    absl::Status workers = RunWorkers(target, options.concurrency, [&](int, TargetClient& c) {
+      for (uint64_t i = next++; i < options.keys && !g_interrupted; i = next++) {
+        absl::Status s = c.Update(KeyName(i), ValueOf(i, options.value_bytes));
+        ++progress.ops;
+        if (s.ok()) continue;
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok()) first_error = s;
+        return;
+      }
+    });
+    if (!workers.ok()) return workers;
+  }
+  result.load_time = absl::Now() - start;
+  result.loaded = std::min<uint64_t>(progress.ops.load(), options.keys);
+  if (!first_error.ok()) {
+    return absl::Status(first_error.code(), absl::StrCat("load: ", first_error.message()));
+  }
+  if (g_interrupted) return absl::CancelledError("interrupted");
+  return absl::OkStatus();
+}
+
+void Run(Target& target, const RunOptions& options, TargetResult& result) {
+  Progress progress;
+  std::vector<OpStats> reads(options.concurrency), updates(options.concurrency);
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + options.duration;
+  // Open loop: each worker issues at rate / concurrency, and a latency counts
+  // from when the operation was due, so that a stall is not hidden.
+  const absl::Duration interval =
+      options.rate > 0 ? absl::Seconds(options.concurrency / options.rate) : absl::ZeroDuration();
+  std::atomic<uint64_t> issued{0};
+  {
+    ProgressPrinter printer(absl::StrCat(target.name(), " run "), &progress, options.max_ops,
+                            options.progress_on_tty);
+    absl::Status workers = RunWorkers(target, options.concurrency, [&](int w, TargetClient& c) {
+      KeyChooser keys(options.keys, options.zipfian, options.theta, options.seed * 1000 + w);
+      std::mt19937_64 rng(options.seed * 7919 + w);
+      absl::Time due = start + interval * w / options.concurrency;
+      while (true) {
+        if (g_interrupted) break;
+        if (options.max_ops > 0 && issued++ >= options.max_ops) break;
+        if (options.rate > 0) {
+          due += interval;
+          const absl::Time now = absl::Now();
+          if (due > now) absl::SleepFor(due - now);
+        }
+        const absl::Time began = options.rate > 0 ? due : absl::Now();
+        if (began >= end) break;
+        const std::string key = KeyName(keys.Next());
+        const bool read =
+            std::uniform_real_distribution<double>(0, 1)(rng) < options.workload.read_fraction;
+        const absl::Status s =
+            read ? c.Read(key) : c.Update(key, ValueOf(rng(), options.value_bytes));
+        OpStats& stats = read ? reads[w] : updates[w];
+        ++progress.ops;
+        if (s.ok()) {
+          stats.latency.Record(absl::Now() - began);
+        } else {
+          ++stats.errors;
+          ++progress.errors;
+          if (stats.first_error.empty()) stats.first_error = s.ToString();
+        }
+      }
+    });
+    if (!workers.ok()) {
+      result.status = workers;
+      return;
+    }
+  }
+  result.elapsed = absl::Now() - start;
+  for (int w = 0; w < options.concurrency; ++w) {
+    result.read.Merge(reads[w]);
+    result.update.Merge(updates[w]);
+  }
+}
+
+}  // namespace
+
+TargetResult RunTarget(Target& target, const RunOptions& options, const std::string& dir) {
+  TargetResult result;
+  result.name = target.name();
+  result.description = target.description();
+  std::fprintf(stderr, "kvbench: starting %s (%s)\n", result.name.c_str(),
+               result.description.c_str());
+  result.status = target.Start(dir);
+  if (result.status.ok()) result.status = Load(target, options, result);
+  if (result.status.ok()) {
+    const double cpu_before = TotalCpuSeconds(target.Pids());
+    Run(target, options, result);
+    result.server_cpu_seconds = TotalCpuSeconds(target.Pids()) - cpu_before;
+  }
+  for (pid_t pid : target.Pids()) result.rss_bytes.push_back(RssBytes(pid));
+  target.Stop();
+  return result;
+}
+
+double MeasureFsyncRate(const std::string& dir, absl::Duration duration) {
+  const std::string path = dir + "/fsync-probe";
+  const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+  if (fd < 0) return 0;
+  const std::string block(4096, 'f');
+  uint64_t syncs = 0;
+  const absl::Time start = absl::Now();
+  while (absl::Now() - start < duration) {
+    if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size())) break;
+    if (fdatasync(fd) != 0) break;
+    ++syncs;
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  close(fd);
+  unlink(path.c_str());
+  return seconds > 0 ? static_cast<double>(syncs) / seconds : 0;
+}
+
+}  // namespace quorumkv::bench

@@ -1,0 +1,53 @@
+#include "tools/kvbench/target.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "tools/kvbench/targets.h"
+
+namespace quorumkv::bench {
+
+absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
+                                                   const TargetOptions& options,
+                                                   const std::string& bin_dir) {
+  if (name == "quorumkv") return MakeQuorumKvTarget(options, bin_dir);
+  if (name == "etcd") return MakeEtcdTarget();
+  if (name == "redis") return MakeRedisTarget(options);
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown target '", name, "': choose from quorumkv, etcd, redis"));
+}
+
+uint64_t RssBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) != 0) continue;
+    std::istringstream fields(line.substr(6));
+    uint64_t kib = 0;
+    fields >> kib;
+    return kib * 1024;
+  }
+  return 0;
+}
+
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the command (which may hold spaces): state is field 3,
+  // utime and stime fields 14 and 15.
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace quorumkv::bench

@@ -1,0 +1,62 @@
+// A store kvbench measures: it starts the store's processes on loopback in
+// a directory of its own, hands out clients, and tears everything down.
+#ifndef QUORUMKV_TOOLS_KVBENCH_TARGET_H_
+#define QUORUMKV_TOOLS_KVBENCH_TARGET_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace quorumkv::bench {
+
+// One worker's connection. Not thread-safe: one per worker thread.
+class TargetClient {
+ public:
+  virtual ~TargetClient() = default;
+  // OK with the value (empty if the key has none), or the failure.
+  virtual absl::Status Read(const std::string& key) = 0;
+  // A durable overwrite, as the target's configuration defines durable.
+  virtual absl::Status Update(const std::string& key, const std::string& value) = 0;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual std::string name() const = 0;
+  // What runs, with which durability: one line for the report.
+  virtual std::string description() const = 0;
+  // Starts the store's processes with data under `dir` (created, and
+  // wiped first). Returns once the store takes requests.
+  virtual absl::Status Start(const std::string& dir) = 0;
+  virtual absl::StatusOr<std::unique_ptr<TargetClient>> NewClient() = 0;
+  // Stops every process Start started (also when Start failed half-way).
+  virtual void Stop() = 0;
+  // The store's server processes, for their memory after the run.
+  virtual std::vector<pid_t> Pids() const = 0;
+};
+
+struct TargetOptions {
+  bool kv_sync = true;        // quorumkv: fsync before acking
+  bool kv_lww = true;         // quorumkv: blind updates overwrite (LWW)
+  bool redis_durable = true;  // redis: appendfsync always + WAIT 1
+};
+
+// "quorumkv", "etcd" or "redis"; INVALID_ARGUMENT naming them otherwise.
+// `bin_dir` holds kvnode.
+absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
+                                                   const TargetOptions& options,
+                                                   const std::string& bin_dir);
+
+// Resident memory of a process in bytes (0 if gone).
+uint64_t RssBytes(pid_t pid);
+// CPU time (user + system) a process has used so far, in seconds (0 if gone).
+double CpuSeconds(pid_t pid);
+
+}  // namespace quorumkv::bench
+
+#endif  // QUORUMKV_TOOLS_KVBENCH_TARGET_H_
