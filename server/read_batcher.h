@@ -3,7 +3,9 @@
 // while one is wait and leave together, in one ReadBatch call, as soon as it
 // returns. No read waits on a timer: at low load every read is a call
 // of its own, and under load one call carries many, which is where a call's
-// fixed cost (system calls, wakeups, HTTP/2 framing) went.
+// fixed cost (system calls, wakeups, HTTP/2 framing) went. A peer that
+// hangs holds back the reads queued for it until the call in flight times
+// out; by then the failure detector suspects it and new reads go elsewhere.
 #ifndef QUORUMKV_SERVER_READ_BATCHER_H_
 #define QUORUMKV_SERVER_READ_BATCHER_H_
 
