@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/kv_client.h"
+#include "replication/cluster_config.h"
 #include "replication/ring.h"
 #include "tools/common/output.h"
 #include "tools/kvharness/local_cluster.h"
@@ -57,7 +58,8 @@ int main(int argc, char** argv) {
   const std::string victim = "n2";
   std::vector<std::string> ids;
   for (int i = 1; i <= nodes; ++i) ids.push_back(absl::StrCat("n", i));
-  const Ring ring = *Ring::Create(ids, 64, 3);
+  // The cluster runs with the config's default vnodes and N=3 (Up above).
+  const Ring ring = *Ring::Create(ids, kDefaultVnodesPerNode, 3);
   std::vector<std::string> hinted;
   for (int i = 0; static_cast<int>(hinted.size()) < keys; ++i) {
     const std::string key = absl::StrCat("bench/", i);

@@ -192,4 +192,10 @@ std::vector<std::string> SplitEndpoints(absl::string_view list) {
   return absl::StrSplit(list, ',', absl::SkipWhitespace());
 }
 
+absl::StatusOr<Ring> RingOf(const v1::RingResponse& info) {
+  std::vector<std::string> ids;
+  for (const v1::NodeAddress& n : info.nodes()) ids.push_back(n.id());
+  return Ring::Create(std::move(ids), info.vnodes_per_node(), info.replication_factor());
+}
+
 }  // namespace quorumkv

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/kv.pb.h"
+#include "replication/ring.h"
 
 namespace quorumkv {
 
@@ -50,6 +52,10 @@ std::string QuorumText(const v1::QuorumInfo& quorum, absl::string_view param);
 
 // Splits "a:1,b:2" into endpoints; empty pieces are dropped.
 std::vector<std::string> SplitEndpoints(absl::string_view list);
+
+// The cluster's ring as a node described it (KvClient::Ring), to place keys
+// as the nodes do.
+absl::StatusOr<Ring> RingOf(const v1::RingResponse& info);
 
 }  // namespace quorumkv
 

@@ -159,10 +159,7 @@ int Where(const Global& global, const std::string& key) {
   if (!client.ok()) return Fail(global, key, client.status());
   absl::StatusOr<v1::RingResponse> ring_info = (*client)->Ring();
   if (!ring_info.ok()) return Fail(global, key, ring_info.status());
-  std::vector<std::string> ids;
-  for (const v1::NodeAddress& n : ring_info->nodes()) ids.push_back(n.id());
-  absl::StatusOr<Ring> ring =
-      Ring::Create(ids, ring_info->vnodes_per_node(), ring_info->replication_factor());
+  absl::StatusOr<Ring> ring = RingOf(*ring_info);
   if (!ring.ok()) return Fail(global, key, ring.status());
   const PreferenceList& list = ring->ForKey(key);
   if (global.json) {

@@ -58,10 +58,7 @@ struct Cast {
 absl::StatusOr<Cast> ChooseCast(KvClient& client) {
   absl::StatusOr<v1::RingResponse> info = client.Ring();
   if (!info.ok()) return info.status();
-  std::vector<std::string> ids;
-  for (const v1::NodeAddress& node : info->nodes()) ids.push_back(node.id());
-  absl::StatusOr<Ring> ring =
-      Ring::Create(ids, info->vnodes_per_node(), info->replication_factor());
+  absl::StatusOr<Ring> ring = RingOf(*info);
   if (!ring.ok()) return ring.status();
   Cast cast;
   cast.key = absl::StrCat("demo/cart-", absl::ToUnixMicros(absl::Now()));
