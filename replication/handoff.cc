@@ -25,19 +25,21 @@ HandoffStats HandoffManager::stats() const {
 }
 
 void HandoffManager::Tick(absl::Time now) {
-  ExpireOld(now);
+  const std::vector<HintSummary> summaries = store_->SummarizeHints();
+  ExpireOld(summaries, now);
   SettleDeliveries();
-  for (const HintSummary& summary : store_->SummarizeHints()) {
+  for (const HintSummary& summary : summaries) {
     if (detector_->StateOf(summary.home, now) == PeerState::kUp) Push(summary.home, now);
   }
 }
 
-void HandoffManager::ExpireOld(absl::Time now) {
-  for (const HintSummary& summary : store_->SummarizeHints()) {
+void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now) {
+  for (const HintSummary& summary : summaries) {
     if (now - summary.oldest <= options_.max_hint_age) continue;
     for (const HintInfo& hint : store_->ListHints(summary.home, 1024)) {
       if (now - hint.created <= options_.max_hint_age) break;
-      absl::Status repair = store_->MarkPartitionForRepair(partition_of_(hint.key));
+      const uint32_t partition = partition_of_(hint.key);
+      absl::Status repair = store_->MarkPartitionForRepair(partition);
       absl::Status dropped = repair.ok() ? store_->DropHint(hint.home, hint.key) : repair;
       if (!dropped.ok()) {
         Log(LogLevel::kError, absl::StrCat("cannot drop an expired hint: ", dropped.message()));
@@ -45,7 +47,7 @@ void HandoffManager::ExpireOld(absl::Time now) {
       }
       Log(LogLevel::kWarning,
           absl::StrCat("dropped a hint for ", hint.home, " older than max_hint_age; partition ",
-                       partition_of_(hint.key), " marked for anti-entropy"));
+                       partition, " marked for anti-entropy"));
       absl::MutexLock lock(&mu_);
       ++stats_.expired;
     }

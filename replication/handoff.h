@@ -66,7 +66,8 @@ class HandoffManager {
     uint64_t bytes = 0;
     bool ok = false;
   };
-  void ExpireOld(absl::Time now);
+  // Drops the hints older than max_hint_age of the homes in `summaries`.
+  void ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now);
   void SettleDeliveries();
   void Push(const std::string& home, absl::Time now);
   bool TakeTokens(uint64_t bytes, absl::Time now);
