@@ -34,17 +34,17 @@ struct FakeSender {
     for (const auto& r : sent[i].request.reads()) keys.push_back(r.key());
     return keys;
   }
-  // Answers batch i: each read found, with its key as the value's key.
+  // Answers batch i: every read found.
   void AnswerAll(size_t i) {
     pb::ReplicaReadBatchResponse response;
-    for (const auto& r : sent[i].request.reads()) {
-      pb::ReplicaReadResult* result = response.add_results();
-      result->set_code(0);
-      result->mutable_response()->set_found(true);
-      (void)r;
+    for (int r = 0; r < sent[i].request.reads_size(); ++r) {
+      response.add_results()->mutable_response()->set_found(true);
     }
+    Complete(i, std::move(response));
+  }
+  void Complete(size_t i, absl::StatusOr<pb::ReplicaReadBatchResponse> result) {
     auto done = std::move(sent[i].done);
-    done(std::move(response));
+    done(std::move(result));
   }
 };
 
@@ -87,17 +87,25 @@ TEST(ReadBatcherTest, ReadsWhileOneIsInFlightLeaveTogetherWhenItReturns) {
   EXPECT_THAT(answered, ElementsAre("a", "b", "c", "d"));
 }
 
+// Reads a, b and c from n2 and answers the first call (a alone): b and c
+// then wait in the second call. Each read's status lands in `statuses`.
+void ReadThreeAndAnswerTheFirst(ReadBatcher& batcher, FakeSender& sender,
+                                std::vector<absl::Status>& statuses) {
+  for (const char* key : {"a", "b", "c"}) {
+    batcher.Read("n2", ReadOf(key), kNow, [&statuses](absl::StatusOr<pb::ReplicaReadResponse> r) {
+      statuses.push_back(r.status());
+    });
+  }
+  sender.AnswerAll(0);
+  ASSERT_EQ(sender.sent.size(), 2u);
+}
+
 TEST(ReadBatcherTest, AFailedBatchFailsEveryReadInIt) {
   FakeSender sender;
   ReadBatcher batcher("n1", sender.Fn());
   std::vector<absl::Status> statuses;
-  auto record = [&](absl::StatusOr<pb::ReplicaReadResponse> r) { statuses.push_back(r.status()); };
-  batcher.Read("n2", ReadOf("a"), kNow, record);
-  batcher.Read("n2", ReadOf("b"), kNow, record);
-  batcher.Read("n2", ReadOf("c"), kNow, record);
-  sender.AnswerAll(0);
-  auto done = std::move(sender.sent[1].done);
-  done(absl::UnavailableError("cut"));
+  ReadThreeAndAnswerTheFirst(batcher, sender, statuses);
+  sender.Complete(1, absl::UnavailableError("cut"));
   ASSERT_EQ(statuses.size(), 3u);
   EXPECT_TRUE(statuses[0].ok());
   EXPECT_EQ(statuses[1].code(), absl::StatusCode::kUnavailable);
@@ -108,17 +116,12 @@ TEST(ReadBatcherTest, EachReadGetsItsOwnResultAndAShortAnswerIsAnError) {
   FakeSender sender;
   ReadBatcher batcher("n1", sender.Fn());
   std::vector<absl::Status> statuses;
-  auto record = [&](absl::StatusOr<pb::ReplicaReadResponse> r) { statuses.push_back(r.status()); };
-  batcher.Read("n2", ReadOf("a"), kNow, record);
-  batcher.Read("n2", ReadOf("b"), kNow, record);
-  batcher.Read("n2", ReadOf("c"), kNow, record);
-  sender.AnswerAll(0);
+  ReadThreeAndAnswerTheFirst(batcher, sender, statuses);
   pb::ReplicaReadBatchResponse response;
   pb::ReplicaReadResult* failed = response.add_results();
   failed->set_code(static_cast<int>(absl::StatusCode::kDataLoss));
   failed->set_message("corrupt");
-  auto done = std::move(sender.sent[1].done);
-  done(std::move(response));  // one result for two reads
+  sender.Complete(1, std::move(response));  // one result for two reads
   ASSERT_EQ(statuses.size(), 3u);
   EXPECT_EQ(statuses[1], absl::DataLossError("corrupt"));
   EXPECT_EQ(statuses[2].code(), absl::StatusCode::kInternal);
