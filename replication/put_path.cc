@@ -191,51 +191,58 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
         absl::DeadlineExceededError("deadline passed before the put started; nothing was written"),
         response);
   }
-  absl::StatusOr<LocalWrite> local = ApplyLocalWrite(request, *context);
-  if (!local.ok()) return done(local.status(), response);
-
-  ToProto(local->dot, response.mutable_dot());
-  response.set_context(
-      EncodeContext(ContextAfterWrite(*context, local->before, local->dot), request.key()));
-
-  auto op = std::make_shared<PutOperation>(PutPlan{.key = request.key(),
-                                                   .self = self(),
-                                                   .pref = pref,
-                                                   .w = EffectiveW(config(), request),
-                                                   .default_r = config().default_r(),
-                                                   .sloppy = !request.strict(),
-                                                   .healthy = HealthyFn(),
-                                                   .stored = std::move(local->stored),
-                                                   .start = start},
-                                           std::move(response), std::move(done), &transport_,
-                                           clock_, ReplicaDeadline(deadline));
-  op->Start();
+  ApplyLocalWrite(
+      request, *context,
+      [this, request_key = request.key(), w = EffectiveW(config(), request),
+       sloppy = !request.strict(), context = *context, pref, start, deadline,
+       response = std::move(response),
+       done = std::move(done)](absl::StatusOr<LocalWrite> local) mutable {
+        if (!local.ok()) return done(local.status(), response);
+        ToProto(local->dot, response.mutable_dot());
+        response.set_context(
+            EncodeContext(ContextAfterWrite(context, local->before, local->dot), request_key));
+        auto op = std::make_shared<PutOperation>(PutPlan{.key = request_key,
+                                                         .self = self(),
+                                                         .pref = pref,
+                                                         .w = w,
+                                                         .default_r = config().default_r(),
+                                                         .sloppy = sloppy,
+                                                         .healthy = HealthyFn(),
+                                                         .stored = std::move(local->stored),
+                                                         .start = start},
+                                                 std::move(response), std::move(done), &transport_,
+                                                 clock_, ReplicaDeadline(deadline));
+        op->Start();
+      });
 }
 
-absl::StatusOr<ReplicaNode::LocalWrite> ReplicaNode::ApplyLocalWrite(const pb::PutRequest& request,
-                                                                     const VersionVector& context) {
-  const MergePolicy policy = PolicyFor(request.key());
-  LocalWrite result;
-  auto write = [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+void ReplicaNode::ApplyLocalWrite(const pb::PutRequest& request, const VersionVector& context,
+                                  std::function<void(absl::StatusOr<LocalWrite>)> done) {
+  auto result = std::make_shared<LocalWrite>();
+  auto write = [this, result, policy = PolicyFor(request.key()), context, key = request.key(),
+                value = request.value(), tombstone = request.tombstone()](
+                   const std::optional<Object>& current) -> absl::StatusOr<Object> {
     const Object local = current.value_or(Object());
-    result.before = local.context;
+    result->before = local.context;
     // Issued under the key's lock: this actor's dots reach its replica of
     // the key in counter order.
-    ASSIGN_OR_RETURN(result.dot, store_->IssueDot());
-    RETURN_IF_ERROR(CheckFreshDot(local, context, result.dot));
+    ASSIGN_OR_RETURN(result->dot, store_->IssueDot());
+    RETURN_IF_ERROR(CheckFreshDot(local, context, result->dot));
     // The new write's timestamp follows every write this replica has seen.
     for (const Sibling& s : local.siblings) hlc_.Observe(s.hlc);
-    Object next = ApplyWrite(policy, local, context,
-                             Sibling{.dot = result.dot,
-                                     .hlc = hlc_.Now(),
-                                     .tombstone = request.tombstone(),
-                                     .value = request.value()});
-    RETURN_IF_ERROR(CheckSiblingLimit(local, next, request.key()));
+    Object next = ApplyWrite(
+        policy, local, context,
+        Sibling{.dot = result->dot, .hlc = hlc_.Now(), .tombstone = tombstone, .value = value});
+    RETURN_IF_ERROR(CheckSiblingLimit(local, next, key));
     RETURN_IF_ERROR(CheckObjectSize(next, config().max_object_bytes()));
     return next;
   };
-  ASSIGN_OR_RETURN(result.stored, store_->Update(request.key(), write));
-  return result;
+  write_group_.Submit(request.key(), std::move(write),
+                      [result, done = std::move(done)](absl::StatusOr<Object> stored) {
+                        if (!stored.ok()) return done(stored.status());
+                        result->stored = std::move(*stored);
+                        done(std::move(*result));
+                      });
 }
 
 void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {

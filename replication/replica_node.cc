@@ -68,7 +68,8 @@ ReplicaNode::ReplicaNode(ReplicaNodeOptions options, Ring ring, ReplicaStore* st
       handoff_(
           options_.self, store, &transport_, &detector_,
           [this](const std::string& key) { return ring_.PartitionOf(key); },
-          HandoffOptionsFor(options_.config)) {}
+          HandoffOptionsFor(options_.config)),
+      write_group_(store, options_.run_blocking) {}
 
 absl::Time ReplicaNode::ReplicaDeadline(absl::Time deadline) {
   const absl::Time now = clock_->Now();

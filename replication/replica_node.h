@@ -39,6 +39,7 @@
 #include "replication/replica_store.h"
 #include "replication/ring.h"
 #include "replication/transport.h"
+#include "replication/write_group.h"
 
 namespace quorumkv {
 
@@ -54,10 +55,15 @@ inline constexpr absl::Duration kStatusPingTimeout = absl::Milliseconds(500);
 // this many times max_object_bytes (coordinators refuse writes past 1x;
 // merges of concurrent writes can exceed it). Messages are sized to fit.
 inline constexpr uint64_t kMergedObjectFactor = 3;
+// A replica's answer to a batch of reads holds about this much at most.
+inline constexpr uint64_t kMaxReadBatchReplyBytes = 4 << 20;
 
 struct ReplicaNodeOptions {
   std::string self;          // this node's id
   pb::ClusterConfig config;  // validated (ApplyDefaultsAndValidate)
+  // Where the coordinator's group-committed writes block on disk
+  // (write_group.h). Unset: on the thread of the put that starts a group.
+  WriteGroup::RunBlocking run_blocking;
 };
 
 // Thread-safe. Does not own the store, transport or clock; they must outlive
@@ -71,13 +77,14 @@ class ReplicaNode {
                                                              ReplicaStore* store,
                                                              Transport* transport, Clock* clock);
 
-  // Coordinates a client put, or a delete when request.tombstone(). May
-  // block on the local store, so call it from a thread that may block.
-  // `done` runs exactly once, maybe on another thread; the response carries
-  // the quorum metadata whatever the status.
+  // Coordinates a client put, or a delete when request.tombstone(). Blocks
+  // on the local store only without options.run_blocking (or when it
+  // refuses work). `done` runs exactly once, maybe on another thread; the
+  // response carries the quorum metadata whatever the status.
   void Put(const pb::PutRequest& request, absl::Time deadline, PutDone done);
-  // Coordinates a client get. Same threading as Put. A key that R replicas
-  // do not have is OK with found=false.
+  // Coordinates a client get; reads the local store on the calling thread.
+  // `done` as Put's. A key that R replicas do not have is OK with
+  // found=false.
   void Get(const pb::GetRequest& request, absl::Time deadline, GetDone done);
   // Reports each node's state as this node's failure detector sees it, and
   // the hints every node holds for it (asked with a ping).
@@ -90,7 +97,14 @@ class ReplicaNode {
 
   // Replica protocol. Synchronous; may block on the store.
   absl::StatusOr<pb::ReplicaReadResponse> HandleRead(const pb::ReplicaReadRequest& request);
+  // Each read as HandleRead would, until the reply holds
+  // kMaxReadBatchReplyBytes (or max_object_bytes, if less): the reads
+  // after that are marked not_run, for the sender to ask again.
+  pb::ReplicaReadBatchResponse HandleReadBatch(const pb::ReplicaReadBatchRequest& request);
   absl::StatusOr<pb::ReplicaWriteResponse> HandleWrite(const pb::ReplicaWriteRequest& request);
+  // Each write as HandleWrite would; the merges into this node's replicas
+  // are made durable together, with one synced write (group commit).
+  pb::ReplicaWriteBatchResponse HandleWriteBatch(const pb::ReplicaWriteBatchRequest& request);
   // Coordinates a put forwarded by a node that is not a home replica.
   // Same threading as Put.
   void HandleCoordinatePut(const pb::CoordinatePutRequest& request, absl::Time deadline,
@@ -112,10 +126,18 @@ class ReplicaNode {
 
   void CoordinatePut(const pb::PutRequest& request, absl::Time deadline, bool forwarded,
                      PutDone done);
-  absl::StatusOr<LocalWrite> ApplyLocalWrite(const pb::PutRequest& request,
-                                             const VersionVector& context);
+  // The coordinator's own write of a put, in the next write group; `done`
+  // runs once it is durable (or failed, writing nothing).
+  void ApplyLocalWrite(const pb::PutRequest& request, const VersionVector& context,
+                       std::function<void(absl::StatusOr<LocalWrite>)> done);
   void ForwardPut(std::shared_ptr<ForwardState> state);
-  absl::Status MergeIntoReplica(const std::string& key, const Object& incoming);
+  // The object a replica write carries, once its key, object and target
+  // (home replica, or fallback of the home it names) are checked.
+  absl::StatusOr<Object> CheckWrite(const pb::ReplicaWriteRequest& write);
+  // Merges incoming[i] into this node's replica of request.writes(i).key()
+  // for each i in `which`, in one UpdateBatch; sets (*outcomes)[i].
+  void MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request, const std::vector<int>& which,
+                         const std::vector<Object>& incoming, std::vector<absl::Status>* outcomes);
   absl::Status MergeIntoHint(const std::string& home, const std::string& key,
                              const Object& incoming);
   // The peer may take requests: the failure detector calls it up.
@@ -139,6 +161,8 @@ class ReplicaNode {
   // Every call goes through it, so that every answer informs the detector.
   HealthTrackingTransport transport_;
   HandoffManager handoff_;
+  // The local writes of the puts this node coordinates, group-committed.
+  WriteGroup write_group_;
 };
 
 // Fills found, siblings and context of a get response from a merged object.

@@ -1,5 +1,8 @@
 // ReplicaNode's side of the replica protocol: reads and merges asked by a
 // coordinator, for a key this node is home for or holds a hint of.
+#include <algorithm>
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "replication/object_codec.h"
 #include "replication/replica_node.h"
@@ -57,30 +60,96 @@ absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
   return response;
 }
 
+pb::ReplicaReadBatchResponse ReplicaNode::HandleReadBatch(
+    const pb::ReplicaReadBatchRequest& request) {
+  // A reply holds at most this much before its last read, and one object
+  // of the largest size the config allows fits after it (MaxMessageBytes).
+  const uint64_t budget = std::min(config().max_object_bytes(), kMaxReadBatchReplyBytes);
+  pb::ReplicaReadBatchResponse response;
+  uint64_t bytes = 0;
+  for (const pb::ReplicaReadRequest& read : request.reads()) {
+    pb::ReplicaReadResult* out = response.add_results();
+    if (bytes >= budget) {
+      out->set_not_run(true);
+      continue;
+    }
+    absl::StatusOr<pb::ReplicaReadResponse> result = HandleRead(read);
+    out->set_code(static_cast<int>(result.status().code()));
+    out->set_message(std::string(result.status().message()));
+    if (result.ok()) *out->mutable_response() = std::move(*result);
+    bytes += out->ByteSizeLong();
+  }
+  return response;
+}
+
 absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
     const pb::ReplicaWriteRequest& request) {
-  RETURN_IF_ERROR(ValidateKey(config(), request.key()));
-  ASSIGN_OR_RETURN(Object incoming, FromProto(request.object()));
-  for (const Sibling& s : incoming.siblings) hlc_.Observe(s.hlc);
-  if (request.hinted_for().empty()) {
-    RETURN_IF_ERROR(CheckHome(request.key()));
-    RETURN_IF_ERROR(MergeIntoReplica(request.key(), incoming));
-  } else {
-    RETURN_IF_ERROR(CheckHintFor(ring_, self(), request.hinted_for(), request.key()));
-    RETURN_IF_ERROR(MergeIntoHint(request.hinted_for(), request.key(), incoming));
-  }
+  pb::ReplicaWriteBatchRequest batch;
+  *batch.add_writes() = request;
+  const pb::ReplicaWriteResult result = HandleWriteBatch(batch).results(0);
+  RETURN_IF_ERROR(absl::Status(static_cast<absl::StatusCode>(result.code()), result.message()));
   return pb::ReplicaWriteResponse();
 }
 
-absl::Status ReplicaNode::MergeIntoReplica(const std::string& key, const Object& incoming) {
+pb::ReplicaWriteBatchResponse ReplicaNode::HandleWriteBatch(
+    const pb::ReplicaWriteBatchRequest& request) {
+  const int n = request.writes_size();
+  std::vector<absl::Status> outcomes(n);
+  std::vector<Object> incoming(n);
+  std::vector<int> replica_writes;  // merged into this node's replicas together
+  for (int i = 0; i < n; ++i) {
+    const pb::ReplicaWriteRequest& write = request.writes(i);
+    absl::StatusOr<Object> decoded = CheckWrite(write);
+    if (!decoded.ok()) {
+      outcomes[i] = decoded.status();
+    } else if (write.hinted_for().empty()) {
+      incoming[i] = std::move(*decoded);
+      replica_writes.push_back(i);
+    } else {
+      outcomes[i] = MergeIntoHint(write.hinted_for(), write.key(), *decoded);
+    }
+  }
+  MergeIntoReplicas(request, replica_writes, incoming, &outcomes);
+  pb::ReplicaWriteBatchResponse response;
+  for (const absl::Status& outcome : outcomes) {
+    pb::ReplicaWriteResult* out = response.add_results();
+    out->set_code(static_cast<int>(outcome.code()));
+    out->set_message(std::string(outcome.message()));
+  }
+  return response;
+}
+
+absl::StatusOr<Object> ReplicaNode::CheckWrite(const pb::ReplicaWriteRequest& write) {
+  RETURN_IF_ERROR(ValidateKey(config(), write.key()));
+  ASSIGN_OR_RETURN(Object incoming, FromProto(write.object()));
+  if (write.hinted_for().empty()) {
+    RETURN_IF_ERROR(CheckHome(write.key()));
+  } else {
+    RETURN_IF_ERROR(CheckHintFor(ring_, self(), write.hinted_for(), write.key()));
+  }
+  for (const Sibling& s : incoming.siblings) hlc_.Observe(s.hlc);
+  return incoming;
+}
+
+void ReplicaNode::MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request,
+                                    const std::vector<int>& which,
+                                    const std::vector<Object>& incoming,
+                                    std::vector<absl::Status>* outcomes) {
+  if (which.empty()) return;
   const uint64_t limit = kMergedObjectFactor * config().max_object_bytes();
-  const MergePolicy policy = PolicyFor(key);
-  return store_
-      ->Update(key,
-               [&](const std::optional<Object>& current) {
-                 return MergeBounded(policy, current, incoming, limit);
-               })
-      .status();
+  std::vector<std::function<absl::StatusOr<Object>(const std::optional<Object>&)>> merges;
+  merges.reserve(which.size());  // the updates below refer to them
+  std::vector<ReplicaStore::KeyUpdate> updates;
+  for (int i : which) {
+    const std::string& key = request.writes(i).key();
+    merges.push_back([policy = PolicyFor(key), object = &incoming[i],
+                      limit](const std::optional<Object>& current) {
+      return MergeBounded(policy, current, *object, limit);
+    });
+    updates.push_back(ReplicaStore::KeyUpdate{key, merges.back()});
+  }
+  std::vector<absl::StatusOr<Object>> results = store_->UpdateBatch(updates);
+  for (size_t j = 0; j < which.size(); ++j) (*outcomes)[which[j]] = results[j].status();
 }
 
 absl::Status ReplicaNode::MergeIntoHint(const std::string& home, const std::string& key,

@@ -57,6 +57,24 @@ class ReplicaStore {
   // sync_writes, of the machine). `mutate` may call IssueDot.
   virtual absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) = 0;
 
+  // One key's part of UpdateBatch.
+  struct KeyUpdate {
+    absl::string_view key;
+    Mutation mutate;
+  };
+  // Like Update for each element, in order, made durable together (one
+  // synced write for the batch: group commit). The i-th result is the i-th
+  // update's: a failed mutation writes nothing for its key and does not
+  // stop the others; a failed storage write fails every update it carried.
+  // A key may appear more than once: each update sees the one before.
+  // This default calls Update for each element.
+  virtual std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) {
+    std::vector<absl::StatusOr<Object>> results;
+    results.reserve(updates.size());
+    for (const KeyUpdate& u : updates) results.push_back(Update(u.key, u.mutate));
+    return results;
+  }
+
   // A dot for a new write coordinated by this node. Counters come from one
   // node-wide sequence, persisted in leased blocks, so a dot is never issued
   // twice, even across crashes. Thread-safe.

@@ -76,7 +76,17 @@ GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* 
                       Call(to, request, deadline, std::move(done), [](auto* async, auto&&... args) {
                         async->ReadBatch(std::forward<decltype(args)>(args)...);
                       });
-                    }) {}
+                    }),
+      // A write merges into what the replica holds, so a batch sent twice
+      // changes nothing the first did not: it may be retried.
+      write_batcher_(self_,
+                     [this](const std::string& to, pb::ReplicaWriteBatchRequest request,
+                            absl::Time deadline, Callback<pb::ReplicaWriteBatchResponse> done) {
+                       Call(to, request, deadline, std::move(done),
+                            [](auto* async, auto&&... args) {
+                              async->WriteBatch(std::forward<decltype(args)>(args)...);
+                            });
+                     }) {}
 
 GrpcTransport::~GrpcTransport() {
   absl::MutexLock lock(&mu_);
@@ -190,13 +200,12 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
 
 void GrpcTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
                          absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
-  read_batcher_.Read(to, request, deadline, std::move(done));
+  read_batcher_.Call(to, request, deadline, std::move(done));
 }
 
 void GrpcTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,
                           absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) {
-  Call(to, request, deadline, std::move(done),
-       [](auto* async, auto&&... args) { async->Write(std::forward<decltype(args)>(args)...); });
+  write_batcher_.Call(to, request, deadline, std::move(done));
 }
 
 void GrpcTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,

@@ -15,7 +15,7 @@
 #include "proto/replica.grpc.pb.h"
 #include "replication/clock.h"
 #include "replication/transport.h"
-#include "server/read_batcher.h"
+#include "replication/call_batcher.h"
 
 namespace quorumkv {
 
@@ -27,8 +27,8 @@ grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes);
 // to kMergedObjectFactor x max_object_bytes of values, plus overhead.
 uint64_t MaxMessageBytes(const v1::ClusterConfig& config);
 
-// Thread-safe. Channels are created on first use and kept. Reads to one
-// peer are batched (read_batcher.h).
+// Thread-safe. Channels are created on first use and kept. Reads and
+// writes to one peer are batched (call_batcher.h).
 class GrpcTransport : public Transport {
  public:
   // Bytes of requests in flight to all peers together; past it, calls fail
@@ -87,9 +87,11 @@ class GrpcTransport : public Transport {
   uint64_t in_flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int callbacks_running_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  // Reads go through it (ReadBatch calls); declared last, so it is
-  // destroyed first, after the destructor drained every call.
+  // Reads and writes go through them (ReadBatch and WriteBatch calls);
+  // declared last, so they are destroyed first, after the destructor
+  // drained every call.
   ReadBatcher read_batcher_;
+  WriteBatcher write_batcher_;
 };
 
 // A deadline on `clock` as a real-time point for gRPC, and back.

@@ -39,10 +39,6 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--listen", listen, "address to listen on (default: the node's config address)");
   app.add_option("--clock-skew-ms", skew_ms, "run this node's clock ahead (>0) or behind (<0)");
-  app.add_option("--client-threads", options.client_threads,
-                 "threads serving client puts and deletes (gets run on gRPC's threads)")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
   app.add_option("--replica-threads", options.replica_threads,
                  "threads serving other nodes' writes (reads run on gRPC's threads)")
       ->check(CLI::Range(1, 256))

@@ -29,10 +29,9 @@ absl::StatusOr<v1::ClusterConfig> LoadClusterConfigFile(const std::string& path)
 NodeServer::NodeServer(NodeServerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock_skew),
-      client_pool_("client", options_.client_threads, options_.max_queued_requests),
+      writer_pool_("writer", 1, options_.max_queued_requests),
       replica_pool_("replica", options_.replica_threads, options_.max_queued_requests) {
   context_.clock = &clock_;
-  context_.client_pool = &client_pool_;
   context_.replica_pool = &replica_pool_;
   context_.delays = &delays_;
   context_.allow_fault_injection = options_.allow_fault_injection;
@@ -92,8 +91,14 @@ absl::Status NodeServer::OpenStorage() {
                                ReplicaStoreOptions{.node_id = options_.node_id,
                                                    .sync_writes = options_.config.sync_writes()}));
   transport_ = std::make_unique<GrpcTransport>(options_.node_id, options_.config, &clock_);
+  // Puts run on gRPC's threads up to the local write; the write groups,
+  // which block on fsync, on the writer thread.
+  auto run_blocking = [this](std::function<void()> work) {
+    return writer_pool_.Submit(std::move(work)).ok();
+  };
   ASSIGN_OR_RETURN(node_, ReplicaNode::Create(ReplicaNodeOptions{.self = options_.node_id,
-                                                                 .config = options_.config},
+                                                                 .config = options_.config,
+                                                                 .run_blocking = run_blocking},
                                               store_.get(), transport_.get(), &clock_));
   context_.node.store(node_.get());
   return absl::OkStatus();
@@ -123,7 +128,7 @@ void NodeServer::Shutdown(absl::Duration grace) {
   }
   // In this order: no task or callback can reach a destroyed node, store
   // or engine. Tasks still queued run to the end first.
-  client_pool_.StopAndJoin();
+  writer_pool_.StopAndJoin();
   replica_pool_.StopAndJoin();
   transport_.reset();
   context_.node.store(nullptr);

@@ -30,7 +30,6 @@ struct NodeServerOptions {
   std::string data_dir;        // created if missing
   std::string listen_address;  // default: the node's address in the config
   absl::Duration clock_skew;   // added to the system clock (fault injection)
-  int client_threads = 16;
   int replica_threads = 16;
   size_t max_queued_requests = 1024;   // per pool; beyond it, RESOURCE_EXHAUSTED
   bool allow_fault_injection = false;  // AdminService.SetFaults (for the harness)
@@ -61,7 +60,9 @@ class NodeServer {
 
   const NodeServerOptions options_;
   SystemClock clock_;
-  WorkerPool client_pool_;
+  // Writes the groups of the puts this node coordinates (write_group.h):
+  // one group at a time, so one thread.
+  WorkerPool writer_pool_;
   WorkerPool replica_pool_;
   DelayQueue delays_{100'000};
   ServiceContext context_;

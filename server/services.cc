@@ -80,16 +80,6 @@ Admitted Admit(ServiceContext* context, Reactor* reactor) {
   return admitted;
 }
 
-// Admits a client request and runs `work` on the client pool; sheds it with
-// RESOURCE_EXHAUSTED when too many are in flight or the queue is full.
-void AdmitAndSubmit(ServiceContext* context, Reactor* reactor,
-                    std::function<void(Reactor*, Admitted)> work) {
-  Admitted admitted = Admit(context, reactor);
-  if (admitted == nullptr) return;
-  Submit(context->client_pool, reactor,
-         [work = std::move(work), admitted](Reactor* r) { work(r, admitted); });
-}
-
 // A put's reply: the response travels in the body when OK, its quorum
 // metadata in the error details otherwise.
 ReplicaNode::PutDone FinishPut(Reactor* reactor, v1::PutResponse* response, Admitted admitted) {
@@ -157,11 +147,11 @@ Reactor* KvServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx, v1::PutR
   if (node == nullptr) return FinishNow(ctx, NotReady());
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
   Reactor* reactor = ctx->DefaultReactor();
-  AdmitAndSubmit(
-      context_, reactor,
-      [node, request = std::move(request), response, deadline](Reactor* r, Admitted admitted) {
-        node->Put(request, deadline, FinishPut(r, response, admitted));
-      });
+  Admitted admitted = Admit(context_, reactor);
+  if (admitted == nullptr) return reactor;
+  // On the reactor's thread: the local write waits in a write group, which
+  // blocks on the writer thread (NodeServer), not here.
+  node->Put(request, deadline, FinishPut(reactor, response, admitted));
   return reactor;
 }
 
@@ -204,13 +194,7 @@ Reactor* ReplicaServiceImpl::ReadBatch(grpc::CallbackServerContext* ctx,
   ReplicaNode* node = context_->node.load();
   if (node == nullptr) return FinishNow(ctx, NotReady());
   return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    for (const v1::ReplicaReadRequest& read : request->reads()) {
-      absl::StatusOr<v1::ReplicaReadResponse> result = node->HandleRead(read);
-      v1::ReplicaReadResult* out = response->add_results();
-      out->set_code(static_cast<int>(result.status().code()));
-      out->set_message(std::string(result.status().message()));
-      if (result.ok()) *out->mutable_response() = std::move(*result);
-    }
+    *response = node->HandleReadBatch(*request);
     reactor->Finish(grpc::Status::OK);
   });
 }
@@ -230,6 +214,20 @@ Reactor* ReplicaServiceImpl::Write(grpc::CallbackServerContext* ctx,
   });
 }
 
+Reactor* ReplicaServiceImpl::WriteBatch(grpc::CallbackServerContext* ctx,
+                                        const v1::ReplicaWriteBatchRequest* request,
+                                        v1::ReplicaWriteBatchResponse* response) {
+  ReplicaNode* node = context_->node.load();
+  if (node == nullptr) return FinishNow(ctx, NotReady());
+  WorkerPool* pool = context_->replica_pool;
+  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
+    Submit(pool, reactor, [=](Reactor* r) {
+      *response = node->HandleWriteBatch(*request);
+      r->Finish(grpc::Status::OK);
+    });
+  });
+}
+
 Reactor* ReplicaServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx,
                                            const v1::CoordinatePutRequest* request,
                                            v1::CoordinatePutResponse* response) {
@@ -238,14 +236,14 @@ Reactor* ReplicaServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx,
   const absl::Time deadline = RequestDeadline(ctx, context_->clock);
   ServiceContext* context = context_;
   return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    AdmitAndSubmit(context, reactor,
-                   [node, request = *request, response, deadline](Reactor* r, Admitted admitted) {
-                     node->HandleCoordinatePut(
-                         request, deadline, [r, response, admitted](v1::CoordinatePutResponse c) {
-                           *response = std::move(c);
-                           r->Finish(grpc::Status::OK);
-                         });
-                   });
+    Admitted admitted = Admit(context, reactor);
+    if (admitted == nullptr) return;
+    // On the reactor's thread, as a client put.
+    node->HandleCoordinatePut(*request, deadline,
+                              [reactor, response, admitted](v1::CoordinatePutResponse c) {
+                                *response = std::move(c);
+                                reactor->Finish(grpc::Status::OK);
+                              });
   });
 }
 

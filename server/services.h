@@ -1,7 +1,9 @@
 // The gRPC services of kvnode: the client API (KvService), the replica
 // protocol (ReplicaService) and fault injection (AdminService). The first
-// two hand work to a WorkerPool so that no reactor ever blocks, and answer
-// UNAVAILABLE until the node is ready.
+// two answer UNAVAILABLE until the node is ready. No reactor blocks on
+// disk: gets and replica reads run on gRPC's threads (a lookup in memory or
+// mapped files), puts too up to their write group (which the writer thread
+// writes), and replica writes go to the replica pool.
 #ifndef QUORUMKV_SERVER_SERVICES_H_
 #define QUORUMKV_SERVER_SERVICES_H_
 
@@ -44,8 +46,7 @@ class LinkFaults {
 struct ServiceContext {
   std::atomic<ReplicaNode*> node{nullptr};
   Clock* clock = nullptr;
-  WorkerPool* client_pool = nullptr;    // client requests and forwarded puts
-  WorkerPool* replica_pool = nullptr;   // reads and writes from other nodes
+  WorkerPool* replica_pool = nullptr;   // writes from other nodes
   std::atomic<int> client_requests{0};  // admitted, not yet answered
   LinkFaults link_faults;
   DelayQueue* delays = nullptr;  // runs requests a link delay holds back
@@ -82,13 +83,18 @@ class ReplicaServiceImpl final : public v1::ReplicaService::CallbackService {
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* ctx,
                                  const v1::ReplicaReadRequest* request,
                                  v1::ReplicaReadResponse* response) override;
-  // Answers each read as Read would, in order.
+  // Answers each read as Read would, in order, until the reply is full
+  // (ReplicaNode::HandleReadBatch).
   grpc::ServerUnaryReactor* ReadBatch(grpc::CallbackServerContext* ctx,
                                       const v1::ReplicaReadBatchRequest* request,
                                       v1::ReplicaReadBatchResponse* response) override;
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx,
                                   const v1::ReplicaWriteRequest* request,
                                   v1::ReplicaWriteResponse* response) override;
+  // Applies each write as Write would, durable together with one fsync.
+  grpc::ServerUnaryReactor* WriteBatch(grpc::CallbackServerContext* ctx,
+                                       const v1::ReplicaWriteBatchRequest* request,
+                                       v1::ReplicaWriteBatchResponse* response) override;
   grpc::ServerUnaryReactor* CoordinatePut(grpc::CallbackServerContext* ctx,
                                           const v1::CoordinatePutRequest* request,
                                           v1::CoordinatePutResponse* response) override;

@@ -1,9 +1,11 @@
 #include "storage/engine_replica_store.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <random>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -120,8 +122,8 @@ absl::Status EngineReplicaStore::CloseCleanly() {
   return engine_->Write(batch, WriteOptions{.sync = true});
 }
 
-absl::Mutex& EngineReplicaStore::KeyLock(absl::string_view key) {
-  return key_locks_[StableHash(key) % kKeyLockStripes];
+size_t EngineReplicaStore::StripeOf(absl::string_view key) {
+  return StableHash(key) % kKeyLockStripes;
 }
 
 absl::StatusOr<std::optional<Object>> EngineReplicaStore::Read(absl::string_view key) {
@@ -142,6 +144,56 @@ absl::StatusOr<Object> EngineReplicaStore::Update(absl::string_view key, Mutatio
   WriteBatch batch;
   batch.Put(ColumnFamily::kData, key, EncodeObject(next));
   RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = options_.sync_writes}));
+  return next;
+}
+
+std::vector<absl::StatusOr<Object>> EngineReplicaStore::UpdateBatch(
+    const std::vector<KeyUpdate>& updates) {
+  // Stripes locked in ascending order, as every batch does, and Update
+  // holds one: no two callers wait for each other in a cycle.
+  std::vector<size_t> stripes;
+  for (const KeyUpdate& u : updates) stripes.push_back(StripeOf(u.key));
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t s : stripes) key_locks_[s].Lock();
+
+  std::vector<absl::StatusOr<Object>> results;
+  results.reserve(updates.size());
+  // The keys this batch writes, with their latest state: a later update of
+  // one sees it, and its result rests on the batch's write.
+  absl::flat_hash_map<std::string, Object> staged;
+  std::vector<bool> rests_on_write;
+  WriteBatch batch;
+  for (const KeyUpdate& u : updates) {
+    results.push_back(StageUpdate(u, &staged, &batch));
+    rests_on_write.push_back(results.back().ok() && staged.contains(u.key));
+  }
+  if (!batch.ops().empty()) {
+    absl::Status written = engine_->Write(batch, WriteOptions{.sync = options_.sync_writes});
+    if (!written.ok()) {
+      for (size_t i = 0; i < results.size(); ++i) {
+        if (rests_on_write[i]) results[i] = written;
+      }
+    }
+  }
+  for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) key_locks_[*it].Unlock();
+  return results;
+}
+
+absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
+    const KeyUpdate& update, absl::flat_hash_map<std::string, Object>* staged, WriteBatch* batch) {
+  std::optional<Object> current;
+  auto it = staged->find(update.key);
+  if (it != staged->end()) {
+    current = it->second;
+  } else {
+    ASSIGN_OR_RETURN(current, Read(update.key));
+  }
+  ASSIGN_OR_RETURN(Object next, update.mutate(current));
+  if (current && *current == next) return next;
+  RETURN_IF_ERROR(CheckDecodable(next));
+  batch->Put(ColumnFamily::kData, update.key, EncodeObject(next));
+  (*staged)[update.key] = next;
   return next;
 }
 

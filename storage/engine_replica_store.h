@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "replication/replica_store.h"
 #include "storage/engine.h"
@@ -55,6 +56,9 @@ class EngineReplicaStore : public ReplicaStore {
 
   absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override;
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
+  // Holds the lock of every key in the batch (in a fixed order) until the
+  // batch is written.
+  std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
   absl::StatusOr<Dot> IssueDot() override;
   const std::string& actor() const override { return actor_; }
 
@@ -89,7 +93,14 @@ class EngineReplicaStore : public ReplicaStore {
 
   EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, std::string actor, uint64_t lease,
                      std::unique_ptr<HintStore> hints);
-  absl::Mutex& KeyLock(absl::string_view key);
+  // One update of UpdateBatch, under its key's lock: reads the key (from
+  // `staged` if the batch wrote it already), mutates it and adds the result
+  // to `batch` and `staged` unless it is unchanged.
+  absl::StatusOr<Object> StageUpdate(const KeyUpdate& update,
+                                     absl::flat_hash_map<std::string, Object>* staged,
+                                     WriteBatch* batch);
+  static size_t StripeOf(absl::string_view key);
+  absl::Mutex& KeyLock(absl::string_view key) { return key_locks_[StripeOf(key)]; }
 
   Engine* const engine_;
   const ReplicaStoreOptions options_;

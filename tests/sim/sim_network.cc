@@ -96,20 +96,37 @@ void SimNetwork::Call(
   }
 }
 
+void SimTransport::Restart() {
+  reads_ = std::make_unique<ReadBatcher>(
+      self_, [this](const std::string& to, pb::ReplicaReadBatchRequest request, absl::Time deadline,
+                    Callback<pb::ReplicaReadBatchResponse> done) {
+        network_->Call<pb::ReplicaReadBatchResponse>(
+            self_, to, deadline, /*idempotent=*/true,
+            [request](SimNode& target, auto reply) {
+              reply(target.replica().HandleReadBatch(request));
+            },
+            std::move(done));
+      });
+  writes_ = std::make_unique<WriteBatcher>(
+      self_, [this](const std::string& to, pb::ReplicaWriteBatchRequest request,
+                    absl::Time deadline, Callback<pb::ReplicaWriteBatchResponse> done) {
+        network_->Call<pb::ReplicaWriteBatchResponse>(
+            self_, to, deadline, /*idempotent=*/true,
+            [request](SimNode& target, auto reply) {
+              reply(target.replica().HandleWriteBatch(request));
+            },
+            std::move(done));
+      });
+}
+
 void SimTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
                         absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
-  network_->Call<pb::ReplicaReadResponse>(
-      self_, to, deadline, /*idempotent=*/true,
-      [request](SimNode& target, auto reply) { reply(target.replica().HandleRead(request)); },
-      std::move(done));
+  reads_->Call(to, request, deadline, std::move(done));
 }
 
 void SimTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,
                          absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) {
-  network_->Call<pb::ReplicaWriteResponse>(
-      self_, to, deadline, /*idempotent=*/true,
-      [request](SimNode& target, auto reply) { reply(target.replica().HandleWrite(request)); },
-      std::move(done));
+  writes_->Call(to, request, deadline, std::move(done));
 }
 
 void SimTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "replication/call_batcher.h"
 #include "replication/transport.h"
 #include "tests/sim/sim_world.h"
 
@@ -72,10 +73,17 @@ class SimNetwork {
   Recorder* recorder_ = nullptr;
 };
 
-// The Transport of one simulated node.
+// The Transport of one simulated node. Reads and writes to a peer are
+// batched as kvnode's are (call_batcher.h).
 class SimTransport : public Transport {
  public:
-  SimTransport(std::string self, SimNetwork* network) : self_(std::move(self)), network_(network) {}
+  SimTransport(std::string self, SimNetwork* network) : self_(std::move(self)), network_(network) {
+    Restart();
+  }
+
+  // A new life of the node: the calls of the former one never return, so
+  // the batchers waiting for them start afresh.
+  void Restart();
 
   void Read(const std::string& to, const pb::ReplicaReadRequest& request, absl::Time deadline,
             Callback<pb::ReplicaReadResponse> done) override;
@@ -89,6 +97,8 @@ class SimTransport : public Transport {
  private:
   const std::string self_;
   SimNetwork* const network_;
+  std::unique_ptr<ReadBatcher> reads_;
+  std::unique_ptr<WriteBatcher> writes_;
 };
 
 }  // namespace quorumkv::sim

@@ -24,15 +24,35 @@ void Recorder::Stored(const Object& object) {
   for (const Sibling& s : object.siblings) stored.insert(s.dot);
 }
 
-absl::StatusOr<Object> RecordingStore::Update(absl::string_view key, Mutation mutate) {
-  auto broken = [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+std::function<absl::StatusOr<Object>(const std::optional<Object>&)> RecordingStore::MaybeBroken(
+    Mutation mutate) const {
+  return [this, mutate](const std::optional<Object>& current) -> absl::StatusOr<Object> {
     ASSIGN_OR_RETURN(Object next, mutate(current));
     if (drop_a_sibling_ && next.siblings.size() >= 2) next.siblings.pop_back();
     return next;
   };
-  ASSIGN_OR_RETURN(Object stored, base_->Update(key, broken));
+}
+
+absl::StatusOr<Object> RecordingStore::Update(absl::string_view key, Mutation mutate) {
+  ASSIGN_OR_RETURN(Object stored, base_->Update(key, MaybeBroken(mutate)));
   recorder_->Stored(stored);
   return stored;
+}
+
+std::vector<absl::StatusOr<Object>> RecordingStore::UpdateBatch(
+    const std::vector<KeyUpdate>& updates) {
+  std::vector<std::function<absl::StatusOr<Object>(const std::optional<Object>&)>> mutations;
+  mutations.reserve(updates.size());  // the KeyUpdates below refer to them
+  std::vector<KeyUpdate> wrapped;
+  for (const KeyUpdate& u : updates) {
+    mutations.push_back(MaybeBroken(u.mutate));
+    wrapped.push_back(KeyUpdate{u.key, mutations.back()});
+  }
+  std::vector<absl::StatusOr<Object>> results = base_->UpdateBatch(wrapped);
+  for (const absl::StatusOr<Object>& r : results) {
+    if (r.ok()) recorder_->Stored(*r);
+  }
+  return results;
 }
 
 absl::StatusOr<Object> RecordingStore::UpdateHint(absl::string_view home, absl::string_view key,
@@ -59,6 +79,7 @@ SimNode::~SimNode() = default;
 
 void SimNode::Start() {
   if (up()) return;
+  transport_.Restart();
   ReplicaStoreOptions store_options{
       .node_id = options_.id,
       .sync_writes = options_.sync_writes,

@@ -4,6 +4,7 @@
 #ifndef QUORUMKV_TESTS_SIM_SIM_NODE_H_
 #define QUORUMKV_TESTS_SIM_SIM_NODE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -46,6 +47,7 @@ class RecordingStore : public ReplicaStore {
     return base_->Read(key);
   }
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
+  std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
   absl::StatusOr<Dot> IssueDot() override;
   const std::string& actor() const override { return base_->actor(); }
 
@@ -75,6 +77,10 @@ class RecordingStore : public ReplicaStore {
   }
 
  private:
+  // `mutate`, then (with drop_a_sibling) the deliberate loss of a sibling.
+  std::function<absl::StatusOr<Object>(const std::optional<Object>&)> MaybeBroken(
+      Mutation mutate) const;
+
   ReplicaStore* const base_;
   Recorder* const recorder_;
   const bool drop_a_sibling_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "replication/logging.h"
+#include "replication/object_codec.h"
 #include "tests/unit/replication/test_cluster.h"
 
 namespace quorumkv {
@@ -328,6 +329,63 @@ TEST(ReplicaNodeTest, ANodeThatIsNotHomeRefusesToAnswerForAKey) {
     return;
   }
   FAIL() << "no key without n4 among its home replicas";
+}
+
+// A replica write of `object` (from n1's replica of `key`) to its home replicas.
+pb::ReplicaWriteRequest WriteOf(TestCluster& cluster, const std::string& key) {
+  pb::ReplicaWriteRequest write;
+  write.set_key(key);
+  write.set_from("n1");
+  ToProto(*cluster.Stored("n1", key), write.mutable_object());
+  return write;
+}
+
+TEST(ReplicaNodeTest, AWriteBatchAppliesEachWriteAndAnswersEachInOrder) {
+  TestCluster cluster(3);
+  cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
+  cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("b", "vb", "", 1)).status.ok());
+  pb::ReplicaWriteBatchRequest batch;
+  *batch.add_writes() = WriteOf(cluster, "a");
+  pb::ReplicaWriteRequest bad = WriteOf(cluster, "b");
+  bad.set_key("");
+  *batch.add_writes() = bad;
+  *batch.add_writes() = WriteOf(cluster, "b");
+  const pb::ReplicaWriteBatchResponse reply = cluster.node("n2").HandleWriteBatch(batch);
+  ASSERT_EQ(reply.results_size(), 3);
+  EXPECT_EQ(reply.results(0).code(), 0);
+  EXPECT_EQ(reply.results(1).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(reply.results(2).code(), 0);
+  EXPECT_EQ(cluster.Stored("n2", "a"), cluster.Stored("n1", "a"));
+  EXPECT_EQ(cluster.Stored("n2", "b"), cluster.Stored("n1", "b"));
+}
+
+TEST(ReplicaNodeTest, AReadBatchStopsAtItsReplyBudgetAndMarksTheRestNotRun) {
+  TestCluster cluster(3, "max_value_bytes: 1000 max_object_bytes: 1000");
+  const std::string big(600, 'x');  // two of them pass the budget (1000)
+  for (const char* key : {"a", "b", "c"}) {
+    ASSERT_TRUE(cluster.Put("n1", PutRequest(key, big, "", 3)).status.ok());
+  }
+  pb::ReplicaReadBatchRequest batch;
+  for (const char* key : {"a", "b", "c"}) batch.add_reads()->set_key(key);
+  const pb::ReplicaReadBatchResponse reply = cluster.node("n2").HandleReadBatch(batch);
+  ASSERT_EQ(reply.results_size(), 3);
+  EXPECT_TRUE(reply.results(0).response().found());
+  EXPECT_TRUE(reply.results(1).response().found());
+  EXPECT_FALSE(reply.results(1).not_run());
+  EXPECT_TRUE(reply.results(2).not_run());
+}
+
+TEST(ReplicaNodeTest, ConcurrentPutsAtOneCoordinatorAllSurvive) {
+  TestCluster cluster(3);
+  std::vector<std::shared_ptr<test_support::PutOutcome>> puts;
+  for (int i = 0; i < 5; ++i) {
+    puts.push_back(cluster.StartPut("n1", PutRequest("k", absl::StrCat("v", i), "", 2)));
+  }
+  cluster.net().DeliverAll();
+  for (const auto& put : puts) ASSERT_TRUE(put->done && put->status.ok()) << put->status;
+  EXPECT_EQ(cluster.Stored("n1", "k")->siblings.size(), 5u) << "blind puts are concurrent";
 }
 
 }  // namespace

@@ -323,5 +323,100 @@ TEST(EngineReplicaStoreTest, UpdateIsAtomicPerKeyUnderConcurrentThreads) {
   EXPECT_EQ((*final_state)->siblings.at(0).value, absl::StrCat(kThreads * kIncrements));
 }
 
+// Adds `value` as a sibling of its own actor (a distinct dot per value).
+absl::StatusOr<Object> Append(const std::optional<Object>& current, const std::string& value) {
+  Object next = current.value_or(Object());
+  const Dot dot{value, 1};
+  next.context.Add(dot);
+  next.siblings.push_back(Sibling{.dot = dot, .value = value});
+  return next;
+}
+
+TEST(EngineReplicaStoreTest, UpdateBatchAppliesEachUpdateInOrderAndReturnsEachResult) {
+  MemEngine engine;
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  const absl::Status refused = absl::FailedPreconditionError("refused");
+  auto append = [](std::string value) {
+    return [value](const std::optional<Object>& current) { return Append(current, value); };
+  };
+  auto a1 = append("a1"), b1 = append("b1"), a2 = append("a2");
+  auto refuse = [&](const std::optional<Object>&) { return absl::StatusOr<Object>(refused); };
+  std::vector<absl::StatusOr<Object>> results =
+      store->UpdateBatch({{"a", a1}, {"b", b1}, {"c", refuse}, {"a", a2}});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[2].status(), refused);
+  ASSERT_TRUE(results[3].ok()) << results[3].status();
+  EXPECT_EQ(results[3]->siblings.size(), 2u) << "the second update of a saw the first";
+  EXPECT_EQ(*store->Read("a"), std::optional<Object>(*results[3]));
+  EXPECT_EQ(*store->Read("b"), std::optional<Object>(*results[1]));
+  EXPECT_EQ(*store->Read("c"), std::nullopt);
+}
+
+TEST(EngineReplicaStoreTest, UpdateBatchIsOneWriteThatSurvivesPowerLoss) {
+  MemEngine engine;
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  auto x = [](const std::optional<Object>& c) { return Append(c, "x"); };
+  ASSERT_TRUE(store->UpdateBatch({{"a", x}, {"b", x}})[1].ok());
+  store.reset();
+  engine.SimulatePowerLoss();
+  store = OpenStore(&engine, Options("n1"));
+  EXPECT_TRUE(store->Read("a")->has_value());
+  EXPECT_TRUE(store->Read("b")->has_value());
+}
+
+TEST(EngineReplicaStoreTest, UpdateBatchFailsEveryUpdateItsWriteCarried) {
+  MemEngine base;
+  FaultInjectionEngine engine(&base);
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  auto x = [](const std::optional<Object>& c) { return Append(c, "x"); };
+  ASSERT_TRUE(store->Update("same", x).ok());
+  engine.SetWriteError(absl::ResourceExhaustedError("disk full"));
+  // "same" is unchanged (x is there already): nothing of it rests on the write.
+  auto unchanged = [](const std::optional<Object>& c) { return absl::StatusOr<Object>(*c); };
+  std::vector<absl::StatusOr<Object>> results =
+      store->UpdateBatch({{"a", x}, {"same", unchanged}, {"b", x}});
+  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(results[1].ok());
+  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(*store->Read("a"), std::nullopt);
+}
+
+TEST(EngineReplicaStoreTest, UpdateBatchesAndUpdatesOfSharedKeysDoNotDeadlockOrLoseIncrements) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 100;
+  MemEngine engine;
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  auto increment = [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+    int count = 0;
+    if (current) {
+      EXPECT_TRUE(absl::SimpleAtoi(current->siblings.at(0).value, &count));
+    }
+    return WithValue(store->actor(), absl::StrCat(count + 1));
+  };
+  const std::vector<std::string> keys = {"k0", "k1", "k2", "k3", "k4"};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        // Each thread takes the keys in another order; one thread of two
+        // updates them one at a time.
+        std::vector<ReplicaStore::KeyUpdate> updates;
+        for (size_t k = 0; k < keys.size(); ++k) {
+          updates.push_back({keys[(k + t) % keys.size()], increment});
+        }
+        if (t % 2 == 0) {
+          for (const absl::StatusOr<Object>& r : store->UpdateBatch(updates)) EXPECT_TRUE(r.ok());
+        } else {
+          for (const auto& u : updates) EXPECT_TRUE(store->Update(u.key, u.mutate).ok());
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& key : keys) {
+    EXPECT_EQ((*store->Read(key))->siblings.at(0).value, absl::StrCat(kThreads * kRounds)) << key;
+  }
+}
+
 }  // namespace
 }  // namespace quorumkv

@@ -1,4 +1,4 @@
-#include "server/read_batcher.h"
+#include "replication/call_batcher.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -57,7 +57,7 @@ pb::ReplicaReadRequest ReadOf(const std::string& key) {
 TEST(ReadBatcherTest, AReadGoesAtOnceWhenNothingIsInFlight) {
   FakeSender sender;
   ReadBatcher batcher("n1", sender.Fn());
-  batcher.Read("n2", ReadOf("a"), kNow + absl::Seconds(1), [](auto) {});
+  batcher.Call("n2", ReadOf("a"), kNow + absl::Seconds(1), [](auto) {});
   ASSERT_EQ(sender.sent.size(), 1u);
   EXPECT_EQ(sender.sent[0].to, "n2");
   EXPECT_EQ(sender.sent[0].request.from(), "n1");
@@ -73,10 +73,10 @@ TEST(ReadBatcherTest, ReadsWhileOneIsInFlightLeaveTogetherWhenItReturns) {
       if (r.ok() && r->found()) answered.push_back(key);
     };
   };
-  batcher.Read("n2", ReadOf("a"), kNow + absl::Seconds(1), record("a"));
-  batcher.Read("n2", ReadOf("b"), kNow + absl::Seconds(2), record("b"));
-  batcher.Read("n2", ReadOf("c"), kNow + absl::Milliseconds(1500), record("c"));
-  batcher.Read("n3", ReadOf("d"), kNow + absl::Seconds(1), record("d"));  // another peer
+  batcher.Call("n2", ReadOf("a"), kNow + absl::Seconds(1), record("a"));
+  batcher.Call("n2", ReadOf("b"), kNow + absl::Seconds(2), record("b"));
+  batcher.Call("n2", ReadOf("c"), kNow + absl::Milliseconds(1500), record("c"));
+  batcher.Call("n3", ReadOf("d"), kNow + absl::Seconds(1), record("d"));  // another peer
   ASSERT_EQ(sender.sent.size(), 2u);
   sender.AnswerAll(0);
   ASSERT_EQ(sender.sent.size(), 3u);
@@ -92,7 +92,7 @@ TEST(ReadBatcherTest, ReadsWhileOneIsInFlightLeaveTogetherWhenItReturns) {
 void ReadThreeAndAnswerTheFirst(ReadBatcher& batcher, FakeSender& sender,
                                 std::vector<absl::Status>& statuses) {
   for (const char* key : {"a", "b", "c"}) {
-    batcher.Read("n2", ReadOf(key), kNow, [&statuses](absl::StatusOr<pb::ReplicaReadResponse> r) {
+    batcher.Call("n2", ReadOf(key), kNow, [&statuses](absl::StatusOr<pb::ReplicaReadResponse> r) {
       statuses.push_back(r.status());
     });
   }
@@ -131,7 +131,7 @@ TEST(ReadBatcherTest, ABatchHoldsAtMostkMaxBatchReads) {
   FakeSender sender;
   ReadBatcher batcher("n1", sender.Fn());
   for (size_t i = 0; i <= ReadBatcher::kMaxBatch + 1; ++i) {
-    batcher.Read("n2", ReadOf(std::to_string(i)), kNow, [](auto) {});
+    batcher.Call("n2", ReadOf(std::to_string(i)), kNow, [](auto) {});
   }
   sender.AnswerAll(0);
   ASSERT_EQ(sender.sent.size(), 2u);
@@ -139,6 +139,80 @@ TEST(ReadBatcherTest, ABatchHoldsAtMostkMaxBatchReads) {
   sender.AnswerAll(1);
   ASSERT_EQ(sender.sent.size(), 3u);
   EXPECT_EQ(sender.sent[2].request.reads_size(), 1);
+}
+
+TEST(ReadBatcherTest, ReadsThePeerDidNotRunGoFirstInTheNextBatch) {
+  FakeSender sender;
+  ReadBatcher batcher("n1", sender.Fn());
+  std::vector<std::string> answered;
+  for (const char* key : {"a", "b", "c", "d"}) {
+    batcher.Call("n2", ReadOf(key), kNow, [&answered, key](auto r) {
+      if (r.ok()) answered.push_back(key);
+    });
+  }
+  sender.AnswerAll(0);  // a; b, c and d now go together
+  pb::ReplicaReadBatchResponse partial;
+  partial.add_results()->mutable_response()->set_found(true);
+  partial.add_results()->set_not_run(true);
+  partial.add_results()->set_not_run(true);
+  sender.Complete(1, std::move(partial));
+  ASSERT_EQ(sender.sent.size(), 3u);
+  EXPECT_THAT(sender.Keys(2), ElementsAre("c", "d"));
+  sender.AnswerAll(2);
+  EXPECT_THAT(answered, ElementsAre("a", "b", "c", "d"));
+}
+
+TEST(ReadBatcherTest, APeerThatRunsNoReadOfABatchFailsItsFirstRead) {
+  FakeSender sender;
+  ReadBatcher batcher("n1", sender.Fn());
+  absl::Status status;
+  batcher.Call("n2", ReadOf("a"), kNow, [&status](auto r) { status = r.status(); });
+  pb::ReplicaReadBatchResponse none;
+  none.add_results()->set_not_run(true);
+  sender.Complete(0, std::move(none));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(sender.sent.size(), 1u) << "not sent again";
+}
+
+TEST(ReadBatcherTest, ABatchHoldsAtMostkMaxBatchBytesOfRequests) {
+  FakeSender sender;
+  ReadBatcher batcher("n1", sender.Fn());
+  const std::string big(ReadBatcher::kMaxBatchBytes / 2, 'k');
+  for (int i = 0; i < 4; ++i) batcher.Call("n2", ReadOf(big), kNow, [](auto) {});
+  sender.AnswerAll(0);
+  ASSERT_EQ(sender.sent.size(), 2u);
+  EXPECT_EQ(sender.sent[1].request.reads_size(), 1) << "two halves and framing pass the limit";
+}
+
+TEST(WriteBatcherTest, WritesWhileOneIsInFlightLeaveTogetherAndEachGetsItsResult) {
+  std::vector<pb::ReplicaWriteBatchRequest> sent;
+  std::vector<Transport::Callback<pb::ReplicaWriteBatchResponse>> callbacks;
+  WriteBatcher batcher("n1", [&](const std::string&, pb::ReplicaWriteBatchRequest request,
+                                 absl::Time, auto done) {
+    sent.push_back(std::move(request));
+    callbacks.push_back(std::move(done));
+  });
+  std::vector<absl::Status> statuses;
+  for (const char* key : {"a", "b", "c"}) {
+    pb::ReplicaWriteRequest write;
+    write.set_key(key);
+    batcher.Call("n2", write, kNow, [&statuses](auto r) { statuses.push_back(r.status()); });
+  }
+  ASSERT_EQ(sent.size(), 1u);
+  callbacks[0](pb::ReplicaWriteBatchResponse());  // no result for a: an error
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[1].writes_size(), 2);
+  EXPECT_EQ(sent[1].from(), "n1");
+  pb::ReplicaWriteBatchResponse reply;
+  reply.add_results();
+  pb::ReplicaWriteResult* failed = reply.add_results();
+  failed->set_code(static_cast<int>(absl::StatusCode::kResourceExhausted));
+  failed->set_message("disk full");
+  callbacks[1](std::move(reply));
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_EQ(statuses[0].code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(statuses[1].ok());
+  EXPECT_EQ(statuses[2], absl::ResourceExhaustedError("disk full"));
 }
 
 }  // namespace
