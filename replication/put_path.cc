@@ -192,7 +192,7 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
         response);
   }
   ApplyLocalWrite(
-      request, *context,
+      request, *context, deadline,
       [this, request_key = request.key(), w = EffectiveW(config(), request),
        sloppy = !request.strict(), context = *context, pref, start, deadline,
        response = std::move(response),
@@ -217,11 +217,17 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
 }
 
 void ReplicaNode::ApplyLocalWrite(const pb::PutRequest& request, const VersionVector& context,
+                                  absl::Time deadline,
                                   std::function<void(absl::StatusOr<LocalWrite>)> done) {
   auto result = std::make_shared<LocalWrite>();
   auto write = [this, result, policy = PolicyFor(request.key()), context, key = request.key(),
-                value = request.value(), tombstone = request.tombstone()](
-                   const std::optional<Object>& current) -> absl::StatusOr<Object> {
+                value = request.value(), tombstone = request.tombstone(),
+                deadline](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+    // It waited for its group past its deadline: the client has given up.
+    if (clock_->Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          "deadline passed while the put waited to be written; nothing was written");
+    }
     const Object local = current.value_or(Object());
     result->before = local.context;
     // Issued under the key's lock: this actor's dots reach its replica of

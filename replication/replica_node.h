@@ -127,9 +127,10 @@ class ReplicaNode {
   void CoordinatePut(const pb::PutRequest& request, absl::Time deadline, bool forwarded,
                      PutDone done);
   // The coordinator's own write of a put, in the next write group; `done`
-  // runs once it is durable (or failed, writing nothing).
+  // runs once it is durable (or failed, writing nothing: also when the
+  // group is written after `deadline`).
   void ApplyLocalWrite(const pb::PutRequest& request, const VersionVector& context,
-                       std::function<void(absl::StatusOr<LocalWrite>)> done);
+                       absl::Time deadline, std::function<void(absl::StatusOr<LocalWrite>)> done);
   void ForwardPut(std::shared_ptr<ForwardState> state);
   // The object a replica write carries, once its key, object and target
   // (home replica, or fallback of the home it names) are checked.

@@ -116,4 +116,16 @@ absl::Status RocksDbEngine::Scan(ColumnFamily cf, absl::string_view start, absl:
   return FromRocksDb(it->status(), "scan");
 }
 
+absl::Status RocksDbEngine::FlushAndCompact() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (absl::Status s = FromRocksDb(db_->Flush(flush, handles_), "flush"); !s.ok()) return s;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    absl::Status s = FromRocksDb(
+        db_->CompactRange(rocksdb::CompactRangeOptions(), h, nullptr, nullptr), "compaction");
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace quorumkv

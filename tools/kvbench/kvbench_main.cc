@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
       "without errors, 1 if some operation failed or a target could not run, 2 for bad usage."};
   std::string workload_name = "B", targets = "quorumkv,etcd,redis", distribution = "zipfian";
   std::string dir = "/tmp/kvbench", svg, kv_sync = "on", kv_conflict = "lww", redis_durable = "on";
+  std::string load = "api";
   RunOptions options;
   double duration_s = 30;
   bool json = false;
@@ -81,6 +82,12 @@ int main(int argc, char** argv) {
                  "redis: appendfsync always + WAIT 1 (on) or appendfsync everysec (off)")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--load", load,
+                 "api (every target loads the key space through its client API) or direct "
+                 "(quorumkv writes its stopped nodes' storage directly, as one put of each key "
+                 "would; the others still load through their API)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"api", "direct"}));
   app.add_option("--dir", dir, "working directory (wiped per target)")->capture_default_str();
   app.add_flag("--json", json, "print the results as JSON on stdout");
   app.add_option("--svg", svg, "also write a latency CDF of every target to this SVG file");
@@ -98,6 +105,7 @@ int main(int argc, char** argv) {
   options.zipfian = distribution == "zipfian";
   options.duration = absl::Seconds(duration_s);
   options.progress_on_tty = isatty(fileno(stderr));
+  options.direct_load = load == "direct";
   const TargetOptions target_options{.kv_sync = kv_sync == "on",
                                      .kv_lww = kv_conflict == "lww",
                                      .redis_durable = redis_durable == "on"};

@@ -23,9 +23,10 @@ std::string Latencies(const OpStats& s) {
                          Ms(s.latency.Percentile(0.99)), Ms(s.latency.Percentile(0.999)));
 }
 
-std::string Rss(const TargetResult& r) {
+// "81+79+80": MiB per server process.
+std::string MiBs(const std::vector<uint64_t>& bytes) {
   std::vector<std::string> parts;
-  for (uint64_t b : r.rss_bytes) parts.push_back(absl::StrFormat("%.0f", b / 1048576.0));
+  for (uint64_t b : bytes) parts.push_back(absl::StrFormat("%.0f", b / 1048576.0));
   return parts.empty() ? "-" : absl::StrJoin(parts, "+");
 }
 
@@ -97,12 +98,17 @@ std::string TextReport(const RunOptions& options, const Environment& env,
     }
     absl::StrAppendFormat(&out, "%-9s %9.0f  %-26s %-26s %7d  %-10.0f %s\n", r.name,
                           r.ops_per_second(), Latencies(r.read), Latencies(r.update),
-                          r.read.errors + r.update.errors, r.server_cpu_us_per_op(), Rss(r));
+                          r.read.errors + r.update.errors, r.server_cpu_us_per_op(),
+                          MiBs(r.rss_bytes));
   }
   out += "\n";
   for (const TargetResult& r : results) {
-    absl::StrAppendFormat(&out, "  %-9s %s; loaded %d keys in %.1f s\n", r.name, r.description,
-                          r.loaded, absl::ToDoubleSeconds(r.load_time));
+    absl::StrAppendFormat(&out, "  %-9s %s; loaded %d keys in %.1f s%s\n", r.name, r.description,
+                          r.loaded, absl::ToDoubleSeconds(r.load_time),
+                          r.loaded_directly ? " (written to storage directly)" : "");
+    absl::StrAppendFormat(&out,
+                          "            server RSS after the run: %s MiB, of which anonymous %s\n",
+                          MiBs(r.rss_bytes), MiBs(r.anon_rss_bytes));
     for (const OpStats* s : {&r.read, &r.update}) {
       if (!s->first_error.empty()) {
         absl::StrAppendFormat(&out, "            first error: %s\n", s->first_error);
@@ -154,11 +160,13 @@ nlohmann::json JsonReport(const RunOptions& options, const Environment& env,
     if (!r.status.ok()) t["error"] = r.status.ToString();
     t["loaded"] = r.loaded;
     t["load_s"] = absl::ToDoubleSeconds(r.load_time);
+    t["loaded_directly"] = r.loaded_directly;
     t["elapsed_s"] = absl::ToDoubleSeconds(r.elapsed);
     t["ops_per_second"] = r.ops_per_second();
     t["read"] = OpJson(r.read);
     t["update"] = OpJson(r.update);
     t["rss_bytes"] = r.rss_bytes;
+    t["anon_rss_bytes"] = r.anon_rss_bytes;
     t["server_cpu_seconds"] = r.server_cpu_seconds;
     t["server_cpu_us_per_op"] = r.server_cpu_us_per_op();
     out["targets"].push_back(std::move(t));

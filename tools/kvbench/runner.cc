@@ -123,7 +123,32 @@ absl::Status RunWorkers(Target& target, int count, Work work) {
   return absl::OkStatus();
 }
 
+// Target::LoadDirectly, if the target has it: OK with result.loaded_directly
+// set, or UNIMPLEMENTED.
+absl::Status LoadDirectly(Target& target, const RunOptions& options, TargetResult& result) {
+  Progress progress;
+  const absl::Time start = absl::Now();
+  absl::Status loaded;
+  {
+    // Counts writes to each server: no total to show.
+    ProgressPrinter printer(absl::StrCat(target.name(), " load"), &progress, 0,
+                            options.progress_on_tty);
+    loaded = target.LoadDirectly(
+        options.keys, [&](uint64_t i) { return ValueOf(i, options.value_bytes); }, &progress.ops);
+  }
+  if (absl::IsUnimplemented(loaded)) return loaded;
+  result.load_time = absl::Now() - start;
+  result.loaded_directly = true;
+  if (!loaded.ok()) return absl::Status(loaded.code(), absl::StrCat("load: ", loaded.message()));
+  result.loaded = options.keys;
+  return absl::OkStatus();
+}
+
 absl::Status Load(Target& target, const RunOptions& options, TargetResult& result) {
+  if (options.direct_load) {
+    absl::Status direct = LoadDirectly(target, options, result);
+    if (!absl::IsUnimplemented(direct)) return direct;
+  }
   Progress progress;
   std::atomic<uint64_t> next{0};
   std::mutex mu;
@@ -223,7 +248,10 @@ TargetResult RunTarget(Target& target, const RunOptions& options, const std::str
     Run(target, options, result);
     result.server_cpu_seconds = TotalCpuSeconds(target.Pids()) - cpu_before;
   }
-  for (pid_t pid : target.Pids()) result.rss_bytes.push_back(RssBytes(pid));
+  for (pid_t pid : target.Pids()) {
+    result.rss_bytes.push_back(RssBytes(pid));
+    result.anon_rss_bytes.push_back(AnonRssBytes(pid));
+  }
   target.Stop();
   return result;
 }

@@ -29,6 +29,7 @@ struct RunOptions {
   double rate = 0;       // ops/s over all workers; 0: closed loop
   uint64_t seed = 1;
   bool progress_on_tty = false;  // rewrite one progress line instead of printing lines
+  bool direct_load = false;      // load through Target::LoadDirectly where it has one
 };
 
 struct OpStats {
@@ -43,11 +44,13 @@ struct TargetResult {
   std::string description;
   absl::Status status;  // not OK: the target could not be started or loaded
   uint64_t loaded = 0;
+  bool loaded_directly = false;  // through Target::LoadDirectly
   absl::Duration load_time;
   absl::Duration elapsed;  // of the measured run
   OpStats read, update;
-  std::vector<uint64_t> rss_bytes;  // per server process, after the run
-  double server_cpu_seconds = 0;    // all server processes, during the run
+  std::vector<uint64_t> rss_bytes;       // per server process, after the run
+  std::vector<uint64_t> anon_rss_bytes;  // the anonymous part of each
+  double server_cpu_seconds = 0;         // all server processes, during the run
   double ops_per_second() const;
   // Server CPU per operation in microseconds: the cost of an operation,
   // whatever else shares the machine.

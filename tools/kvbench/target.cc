@@ -6,6 +6,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tools/kvbench/targets.h"
 
@@ -21,18 +22,24 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
       absl::StrCat("unknown target '", name, "': choose from quorumkv, etcd, redis"));
 }
 
-uint64_t RssBytes(pid_t pid) {
+uint64_t StatusBytes(pid_t pid, absl::string_view field) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
-    std::istringstream fields(line.substr(6));
+    if (!absl::StartsWith(line, field) || line.size() <= field.size() ||
+        line[field.size()] != ':') {
+      continue;
+    }
+    std::istringstream fields(line.substr(field.size() + 1));
     uint64_t kib = 0;
     fields >> kib;
     return kib * 1024;
   }
   return 0;
 }
+
+uint64_t RssBytes(pid_t pid) { return StatusBytes(pid, "VmRSS"); }
+uint64_t AnonRssBytes(pid_t pid) { return StatusBytes(pid, "RssAnon"); }
 
 double CpuSeconds(pid_t pid) {
   std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));

@@ -5,12 +5,16 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 
 namespace quorumkv::bench {
 
@@ -34,6 +38,16 @@ class Target {
   // wiped first). Returns once the store takes requests.
   virtual absl::Status Start(const std::string& dir) = 0;
   virtual absl::StatusOr<std::unique_ptr<TargetClient>> NewClient() = 0;
+  // After Start: writes keys KeyName(0..keys-1) with value_of(i) straight
+  // into the store's storage (stopping and restarting its processes),
+  // counting each key written to each server in `*written` (progress).
+  // UNIMPLEMENTED where the store has no such path: kvbench then loads
+  // through the API.
+  virtual absl::Status LoadDirectly(uint64_t /*keys*/,
+                                    const std::function<std::string(uint64_t)>& /*value_of*/,
+                                    std::atomic<uint64_t>* /*written*/) {
+    return absl::UnimplementedError(absl::StrCat(name(), " has no direct load"));
+  }
   // Stops every process Start started (also when Start failed half-way).
   virtual void Stop() = 0;
   // The store's server processes, for their memory after the run.
@@ -54,6 +68,9 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
 
 // Resident memory of a process in bytes (0 if gone).
 uint64_t RssBytes(pid_t pid);
+// The anonymous part of it (heap, stacks): what is not file pages, such as
+// mapped table files, which the kernel can reclaim.
+uint64_t AnonRssBytes(pid_t pid);
 // CPU time (user + system) a process has used so far, in seconds (0 if gone).
 double CpuSeconds(pid_t pid);
 

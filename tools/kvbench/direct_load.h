@@ -1,0 +1,34 @@
+// Loading a large key space into quorumkv without the API: kvbench writes
+// each stopped kvnode's storage directly, as if one put of every key had
+// reached every home replica. At 10M keys the API would take hours here.
+#ifndef QUORUMKV_TOOLS_KVBENCH_DIRECT_LOAD_H_
+#define QUORUMKV_TOOLS_KVBENCH_DIRECT_LOAD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace quorumkv::bench {
+
+// The actor of the loaded writes' dots: not a node's, so no node ever
+// issues one of them.
+inline constexpr char kLoaderActor[] = "kvbench-load";
+
+using ValueOf = std::function<std::string(uint64_t index)>;
+
+// Writes keys KeyName(0..keys-1) with value_of(i) into the storage of node
+// `node_id` at `db_path` (the kvnode must be stopped; it must have run
+// once, so its actor exists). Every replica must get the same object, so
+// every call of one load passes the same `hlc`: one sibling, dot
+// (kLoaderActor, i + 1), timestamp `hlc`. Made durable at the end with one
+// synced write, then flushed to table files and compacted. Adds every key
+// written to `*loaded`.
+absl::Status LoadNodeStorage(const std::string& db_path, const std::string& node_id, uint64_t keys,
+                             const ValueOf& value_of, uint64_t hlc, std::atomic<uint64_t>* loaded);
+
+}  // namespace quorumkv::bench
+
+#endif  // QUORUMKV_TOOLS_KVBENCH_DIRECT_LOAD_H_
