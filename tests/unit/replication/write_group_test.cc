@@ -40,6 +40,13 @@ class CountingEngine : public Engine {
   MemEngine base_;
 };
 
+std::unique_ptr<EngineReplicaStore> OpenStore(Engine* engine) {
+  absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store =
+      EngineReplicaStore::Open(engine, ReplicaStoreOptions{.node_id = "n1"});
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
 WriteGroup::Mutate Put(const std::string& value) {
   return [value](const std::optional<Object>& current) -> absl::StatusOr<Object> {
     Object next = current.value_or(Object());
@@ -51,10 +58,9 @@ WriteGroup::Mutate Put(const std::string& value) {
 
 TEST(WriteGroupTest, WritesSubmittedDuringAGroupGoTogetherInTheNext) {
   CountingEngine engine;
-  absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store =
-      EngineReplicaStore::Open(&engine, ReplicaStoreOptions{.node_id = "n1"});
-  ASSERT_TRUE(store.ok()) << store.status();
-  WriteGroup group(store->get(), nullptr);
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine);
+  ASSERT_NE(store, nullptr);
+  WriteGroup group(store.get(), nullptr);
   std::vector<std::string> done;
   auto record = [&done](std::string name) {
     return [&done, name](absl::StatusOr<Object> stored) {
@@ -71,20 +77,19 @@ TEST(WriteGroupTest, WritesSubmittedDuringAGroupGoTogetherInTheNext) {
   group.Submit("a", first, record("a1"));
   EXPECT_THAT(engine.writes, ElementsAre(1, 2));
   EXPECT_THAT(done, ElementsAre("a1", "b", "a2"));
-  EXPECT_EQ((*(*store)->Read("a"))->siblings.size(), 2u);
+  EXPECT_EQ((*store->Read("a"))->siblings.size(), 2u);
 }
 
 TEST(WriteGroupTest, AFailedMutationFailsOnlyItsOwnWrite) {
   MemEngine engine;
-  absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store =
-      EngineReplicaStore::Open(&engine, ReplicaStoreOptions{.node_id = "n1"});
-  ASSERT_TRUE(store.ok()) << store.status();
-  WriteGroup group(store->get(), nullptr);
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine);
+  ASSERT_NE(store, nullptr);
+  WriteGroup group(store.get(), nullptr);
   std::vector<absl::Status> statuses;
   auto record = [&statuses](absl::StatusOr<Object> stored) { statuses.push_back(stored.status()); };
   WriteGroup::Mutate first = [&](const std::optional<Object>& current) {
-    group.Submit("b", [](const auto&) { return absl::StatusOr<Object>(absl::AbortedError("no")); },
-                 record);
+    group.Submit(
+        "b", [](const auto&) { return absl::StatusOr<Object>(absl::AbortedError("no")); }, record);
     group.Submit("c", Put("c"), record);
     return Put("a")(current);
   };

@@ -299,17 +299,22 @@ TEST(EngineReplicaStoreTest, CorruptStoredObjectIsDataLoss) {
   EXPECT_EQ(store->Read("k").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// A counter kept as the value of one sibling: `current` plus one.
+absl::StatusOr<Object> Increment(const std::string& actor, const std::optional<Object>& current) {
+  int count = 0;
+  if (current && !absl::SimpleAtoi(current->siblings.at(0).value, &count)) {
+    return absl::InternalError("not a counter");
+  }
+  return WithValue(actor, absl::StrCat(count + 1));
+}
+
 TEST(EngineReplicaStoreTest, UpdateIsAtomicPerKeyUnderConcurrentThreads) {
   constexpr int kThreads = 8;
   constexpr int kIncrements = 200;
   MemEngine engine;
   std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  auto increment = [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
-    int count = 0;
-    if (current && !absl::SimpleAtoi(current->siblings.at(0).value, &count)) {
-      return absl::InternalError("not a counter");
-    }
-    return WithValue(store->actor(), absl::StrCat(count + 1));
+  auto increment = [&](const std::optional<Object>& current) {
+    return Increment(store->actor(), current);
   };
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -386,12 +391,8 @@ TEST(EngineReplicaStoreTest, UpdateBatchesAndUpdatesOfSharedKeysDoNotDeadlockOrL
   constexpr int kRounds = 100;
   MemEngine engine;
   std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  auto increment = [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
-    int count = 0;
-    if (current) {
-      EXPECT_TRUE(absl::SimpleAtoi(current->siblings.at(0).value, &count));
-    }
-    return WithValue(store->actor(), absl::StrCat(count + 1));
+  auto increment = [&](const std::optional<Object>& current) {
+    return Increment(store->actor(), current);
   };
   const std::vector<std::string> keys = {"k0", "k1", "k2", "k3", "k4"};
   std::vector<std::thread> threads;
