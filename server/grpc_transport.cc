@@ -70,7 +70,7 @@ GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* 
     : self_(std::move(self)),
       config_(std::move(config)),
       clock_(clock),
-      read_batcher_(self_,
+      read_batcher_(self_, clock_,
                     [this](const std::string& to, pb::ReplicaReadBatchRequest request,
                            absl::Time deadline, Callback<pb::ReplicaReadBatchResponse> done) {
                       Call(to, request, deadline, std::move(done), [](auto* async, auto&&... args) {
@@ -79,7 +79,7 @@ GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* 
                     }),
       // A write merges into what the replica holds, so a batch sent twice
       // changes nothing the first did not: it may be retried.
-      write_batcher_(self_,
+      write_batcher_(self_, clock_,
                      [this](const std::string& to, pb::ReplicaWriteBatchRequest request,
                             absl::Time deadline, Callback<pb::ReplicaWriteBatchResponse> done) {
                        Call(to, request, deadline, std::move(done),

@@ -1,9 +1,10 @@
 // The gRPC services of kvnode: the client API (KvService), the replica
 // protocol (ReplicaService) and fault injection (AdminService). The first
 // two answer UNAVAILABLE until the node is ready. No reactor blocks on
-// disk: gets and replica reads run on gRPC's threads (a lookup in memory or
-// mapped files), puts too up to their write group (which the writer thread
-// writes), and replica writes go to the replica pool.
+// fsync: gets and replica reads run on gRPC's threads (a lookup in memory
+// or mapped files; only a miss past the page cache reads the disk there),
+// puts too up to their write group (which the writer thread writes), and
+// replica writes go to the replica pool.
 #ifndef QUORUMKV_SERVER_SERVICES_H_
 #define QUORUMKV_SERVER_SERVICES_H_
 

@@ -98,8 +98,9 @@ void SimNetwork::Call(
 
 void SimTransport::Restart() {
   reads_ = std::make_unique<ReadBatcher>(
-      self_, [this](const std::string& to, pb::ReplicaReadBatchRequest request, absl::Time deadline,
-                    Callback<pb::ReplicaReadBatchResponse> done) {
+      self_, network_->world()->clock(),
+      [this](const std::string& to, pb::ReplicaReadBatchRequest request, absl::Time deadline,
+             Callback<pb::ReplicaReadBatchResponse> done) {
         network_->Call<pb::ReplicaReadBatchResponse>(
             self_, to, deadline, /*idempotent=*/true,
             [request](SimNode& target, auto reply) {
@@ -108,8 +109,9 @@ void SimTransport::Restart() {
             std::move(done));
       });
   writes_ = std::make_unique<WriteBatcher>(
-      self_, [this](const std::string& to, pb::ReplicaWriteBatchRequest request,
-                    absl::Time deadline, Callback<pb::ReplicaWriteBatchResponse> done) {
+      self_, network_->world()->clock(),
+      [this](const std::string& to, pb::ReplicaWriteBatchRequest request, absl::Time deadline,
+             Callback<pb::ReplicaWriteBatchResponse> done) {
         network_->Call<pb::ReplicaWriteBatchResponse>(
             self_, to, deadline, /*idempotent=*/true,
             [request](SimNode& target, auto reply) {

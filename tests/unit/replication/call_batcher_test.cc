@@ -6,12 +6,20 @@
 #include <optional>
 #include <vector>
 
+#include "replication/clock.h"
+
 namespace quorumkv {
 namespace {
 
 using ::testing::ElementsAre;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
+
+// Before every deadline the tests give, unless a test moves it.
+ManualClock* TestClock() {
+  static ManualClock* clock = new ManualClock(kNow - absl::Hours(1));
+  return clock;
+}
 
 // Records the batches sent; the test completes them.
 struct FakeSender {
@@ -56,7 +64,7 @@ pb::ReplicaReadRequest ReadOf(const std::string& key) {
 
 TEST(ReadBatcherTest, AReadGoesAtOnceWhenNothingIsInFlight) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   batcher.Call("n2", ReadOf("a"), kNow + absl::Seconds(1), [](auto) {});
   ASSERT_EQ(sender.sent.size(), 1u);
   EXPECT_EQ(sender.sent[0].to, "n2");
@@ -66,7 +74,7 @@ TEST(ReadBatcherTest, AReadGoesAtOnceWhenNothingIsInFlight) {
 
 TEST(ReadBatcherTest, ReadsWhileOneIsInFlightLeaveTogetherWhenItReturns) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   std::vector<std::string> answered;
   auto record = [&](std::string key) {
     return [&answered, key](absl::StatusOr<pb::ReplicaReadResponse> r) {
@@ -102,7 +110,7 @@ void ReadThreeAndAnswerTheFirst(ReadBatcher& batcher, FakeSender& sender,
 
 TEST(ReadBatcherTest, AFailedBatchFailsEveryReadInIt) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   std::vector<absl::Status> statuses;
   ReadThreeAndAnswerTheFirst(batcher, sender, statuses);
   sender.Complete(1, absl::UnavailableError("cut"));
@@ -114,7 +122,7 @@ TEST(ReadBatcherTest, AFailedBatchFailsEveryReadInIt) {
 
 TEST(ReadBatcherTest, EachReadGetsItsOwnResultAndAShortAnswerIsAnError) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   std::vector<absl::Status> statuses;
   ReadThreeAndAnswerTheFirst(batcher, sender, statuses);
   pb::ReplicaReadBatchResponse response;
@@ -129,7 +137,7 @@ TEST(ReadBatcherTest, EachReadGetsItsOwnResultAndAShortAnswerIsAnError) {
 
 TEST(ReadBatcherTest, ABatchHoldsAtMostkMaxBatchReads) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   for (size_t i = 0; i <= ReadBatcher::kMaxBatch + 1; ++i) {
     batcher.Call("n2", ReadOf(std::to_string(i)), kNow, [](auto) {});
   }
@@ -143,7 +151,7 @@ TEST(ReadBatcherTest, ABatchHoldsAtMostkMaxBatchReads) {
 
 TEST(ReadBatcherTest, ReadsThePeerDidNotRunGoFirstInTheNextBatch) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   std::vector<std::string> answered;
   for (const char* key : {"a", "b", "c", "d"}) {
     batcher.Call("n2", ReadOf(key), kNow, [&answered, key](auto r) {
@@ -164,7 +172,7 @@ TEST(ReadBatcherTest, ReadsThePeerDidNotRunGoFirstInTheNextBatch) {
 
 TEST(ReadBatcherTest, APeerThatRunsNoReadOfABatchFailsItsFirstRead) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   absl::Status status;
   batcher.Call("n2", ReadOf("a"), kNow, [&status](auto r) { status = r.status(); });
   pb::ReplicaReadBatchResponse none;
@@ -176,7 +184,7 @@ TEST(ReadBatcherTest, APeerThatRunsNoReadOfABatchFailsItsFirstRead) {
 
 TEST(ReadBatcherTest, ABatchHoldsAtMostkMaxBatchBytesOfRequests) {
   FakeSender sender;
-  ReadBatcher batcher("n1", sender.Fn());
+  ReadBatcher batcher("n1", TestClock(), sender.Fn());
   const std::string big(ReadBatcher::kMaxBatchBytes / 2, 'k');
   for (int i = 0; i < 4; ++i) batcher.Call("n2", ReadOf(big), kNow, [](auto) {});
   sender.AnswerAll(0);
@@ -187,11 +195,12 @@ TEST(ReadBatcherTest, ABatchHoldsAtMostkMaxBatchBytesOfRequests) {
 TEST(WriteBatcherTest, WritesWhileOneIsInFlightLeaveTogetherAndEachGetsItsResult) {
   std::vector<pb::ReplicaWriteBatchRequest> sent;
   std::vector<Transport::Callback<pb::ReplicaWriteBatchResponse>> callbacks;
-  WriteBatcher batcher("n1", [&](const std::string&, pb::ReplicaWriteBatchRequest request,
-                                 absl::Time, auto done) {
-    sent.push_back(std::move(request));
-    callbacks.push_back(std::move(done));
-  });
+  WriteBatcher batcher(
+      "n1", TestClock(),
+      [&](const std::string&, pb::ReplicaWriteBatchRequest request, absl::Time, auto done) {
+        sent.push_back(std::move(request));
+        callbacks.push_back(std::move(done));
+      });
   std::vector<absl::Status> statuses;
   for (const char* key : {"a", "b", "c"}) {
     pb::ReplicaWriteRequest write;
@@ -213,6 +222,25 @@ TEST(WriteBatcherTest, WritesWhileOneIsInFlightLeaveTogetherAndEachGetsItsResult
   EXPECT_EQ(statuses[0].code(), absl::StatusCode::kInternal);
   EXPECT_TRUE(statuses[1].ok());
   EXPECT_EQ(statuses[2], absl::ResourceExhaustedError("disk full"));
+}
+
+TEST(ReadBatcherTest, AReadWhoseDeadlinePassedWhileItWaitedFailsWithoutBeingSent) {
+  FakeSender sender;
+  ManualClock clock(kNow);
+  ReadBatcher batcher("n1", &clock, sender.Fn());
+  std::vector<absl::Status> statuses;
+  auto record = [&statuses](auto r) { statuses.push_back(r.status()); };
+  batcher.Call("n2", ReadOf("a"), kNow + absl::Seconds(1), record);
+  batcher.Call("n2", ReadOf("short"), kNow + absl::Milliseconds(10), record);
+  batcher.Call("n2", ReadOf("long"), kNow + absl::Seconds(5), record);
+  clock.Advance(absl::Milliseconds(500));
+  sender.AnswerAll(0);
+  ASSERT_EQ(sender.sent.size(), 2u);
+  EXPECT_THAT(sender.Keys(1), ElementsAre("long"));
+  EXPECT_EQ(sender.sent[1].deadline, kNow + absl::Seconds(5));
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_EQ(statuses[1].code(), absl::StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace
