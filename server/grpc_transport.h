@@ -13,9 +13,9 @@
 #include "absl/synchronization/mutex.h"
 #include "proto/config.pb.h"
 #include "proto/replica.grpc.pb.h"
+#include "replication/call_batcher.h"
 #include "replication/clock.h"
 #include "replication/transport.h"
-#include "replication/call_batcher.h"
 
 namespace quorumkv {
 

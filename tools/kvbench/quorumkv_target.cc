@@ -79,9 +79,9 @@ class QuorumKvTarget : public Target {
     if (!config.ok()) return config.status();
     // Every node gets every key: right only when every node is home to all.
     if (static_cast<int>(config->replication_factor()) != config->nodes_size()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("direct load needs N equal to the node count (N=",
-                       config->replication_factor(), ", ", config->nodes_size(), " nodes)"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "direct load needs N equal to the node count (N=", config->replication_factor(), ", ",
+          config->nodes_size(), " nodes)"));
     }
     if (absl::Status down = cluster_->Down(); !down.ok()) return down;
     // One timestamp for every replica: replicas that differed in it would
