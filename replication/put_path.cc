@@ -149,8 +149,7 @@ void ReplicaNode::HandleCoordinatePut(const pb::CoordinatePutRequest& request, a
   CoordinatePut(request.put(), deadline, /*forwarded=*/true,
                 [done = std::move(done)](absl::Status status, pb::PutResponse response) {
                   pb::CoordinatePutResponse reply;
-                  reply.mutable_outcome()->set_code(static_cast<int>(status.code()));
-                  reply.mutable_outcome()->set_message(std::string(status.message()));
+                  StatusToProto(status, reply.mutable_outcome());
                   *reply.mutable_response() = std::move(response);
                   done(std::move(reply));
                 });
@@ -266,9 +265,8 @@ void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
       to, state->request, state->call_deadline,
       [this, state, to](absl::StatusOr<pb::CoordinatePutResponse> reply) {
         if (reply.ok()) {
-          const absl::Status outcome(static_cast<absl::StatusCode>(reply->outcome().code()),
-                                     reply->outcome().message());
-          return state->done(outcome, std::move(*reply->mutable_response()));
+          return state->done(StatusFromProto(reply->outcome()),
+                             std::move(*reply->mutable_response()));
         }
         // Only a put that never left this node may go to another home
         // replica: one that arrived would be applied twice.

@@ -74,8 +74,7 @@ pb::ReplicaReadBatchResponse ReplicaNode::HandleReadBatch(
       continue;
     }
     absl::StatusOr<pb::ReplicaReadResponse> result = HandleRead(read);
-    out->set_code(static_cast<int>(result.status().code()));
-    out->set_message(std::string(result.status().message()));
+    StatusToProto(result.status(), out);
     if (result.ok()) *out->mutable_response() = std::move(*result);
     bytes += out->ByteSizeLong();
   }
@@ -86,8 +85,7 @@ absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
     const pb::ReplicaWriteRequest& request) {
   pb::ReplicaWriteBatchRequest batch;
   *batch.add_writes() = request;
-  const pb::ReplicaWriteResult result = HandleWriteBatch(batch).results(0);
-  RETURN_IF_ERROR(absl::Status(static_cast<absl::StatusCode>(result.code()), result.message()));
+  RETURN_IF_ERROR(StatusFromProto(HandleWriteBatch(batch).results(0)));
   return pb::ReplicaWriteResponse();
 }
 
@@ -111,11 +109,7 @@ pb::ReplicaWriteBatchResponse ReplicaNode::HandleWriteBatch(
   }
   MergeIntoReplicas(request, replica_writes, incoming, &outcomes);
   pb::ReplicaWriteBatchResponse response;
-  for (const absl::Status& outcome : outcomes) {
-    pb::ReplicaWriteResult* out = response.add_results();
-    out->set_code(static_cast<int>(outcome.code()));
-    out->set_message(std::string(outcome.message()));
-  }
+  for (const absl::Status& outcome : outcomes) StatusToProto(outcome, response.add_results());
   return response;
 }
 

@@ -31,6 +31,19 @@ bool IsNotSent(const absl::Status& status);
 // True when a failed call may nevertheless have been applied by the peer.
 bool OutcomeUnknown(const absl::Status& status);
 
+// A status carried inside a reply, in a message with `code` (an
+// absl::StatusCode) and `message` fields: Outcome, ReplicaReadResult,
+// ReplicaWriteResult.
+template <typename Message>
+void StatusToProto(const absl::Status& status, Message* out) {
+  out->set_code(static_cast<int>(status.code()));
+  out->set_message(std::string(status.message()));
+}
+template <typename Message>
+absl::Status StatusFromProto(const Message& in) {
+  return absl::Status(static_cast<absl::StatusCode>(in.code()), in.message());
+}
+
 class Transport {
  public:
   template <typename T>
