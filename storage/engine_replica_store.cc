@@ -134,17 +134,7 @@ absl::StatusOr<std::optional<Object>> EngineReplicaStore::Read(absl::string_view
 }
 
 absl::StatusOr<Object> EngineReplicaStore::Update(absl::string_view key, Mutation mutate) {
-  absl::MutexLock lock(&KeyLock(key));
-  ASSIGN_OR_RETURN(std::optional<Object> current, Read(key));
-  ASSIGN_OR_RETURN(Object next, mutate(current));
-  // Unchanged: what is stored is already as durable as an earlier Update made it.
-  if (current && *current == next) return next;
-  // Never store what could not be read back.
-  RETURN_IF_ERROR(CheckDecodable(next));
-  WriteBatch batch;
-  batch.Put(ColumnFamily::kData, key, EncodeObject(next));
-  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = options_.sync_writes}));
-  return next;
+  return UpdateBatch({KeyUpdate{key, mutate}})[0];
 }
 
 std::vector<absl::StatusOr<Object>> EngineReplicaStore::UpdateBatch(
@@ -190,7 +180,9 @@ absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
     ASSIGN_OR_RETURN(current, Read(update.key));
   }
   ASSIGN_OR_RETURN(Object next, update.mutate(current));
+  // Unchanged: what is stored is already as durable as an earlier update made it.
   if (current && *current == next) return next;
+  // Never store what could not be read back.
   RETURN_IF_ERROR(CheckDecodable(next));
   batch->Put(ColumnFamily::kData, update.key, EncodeObject(next));
   (*staged)[update.key] = next;

@@ -55,6 +55,7 @@ class EngineReplicaStore : public ReplicaStore {
   absl::Status CloseCleanly();
 
   absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override;
+  // An UpdateBatch of one.
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   // Holds the lock of every key in the batch (in a fixed order) until the
   // batch is written.
@@ -100,7 +101,6 @@ class EngineReplicaStore : public ReplicaStore {
                                      absl::flat_hash_map<std::string, Object>* staged,
                                      WriteBatch* batch);
   static size_t StripeOf(absl::string_view key);
-  absl::Mutex& KeyLock(absl::string_view key) { return key_locks_[StripeOf(key)]; }
 
   Engine* const engine_;
   const ReplicaStoreOptions options_;
