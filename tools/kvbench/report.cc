@@ -109,6 +109,10 @@ std::string TextReport(const RunOptions& options, const Environment& env,
     absl::StrAppendFormat(&out,
                           "            server RSS after the run: %s MiB, of which anonymous %s\n",
                           MiBs(r.rss_bytes), MiBs(r.anon_rss_bytes));
+    absl::StrAppendFormat(&out,
+                          "            CPU per op during the run: servers %.0f us, kvbench's "
+                          "clients %.0f us\n",
+                          r.server_cpu_us_per_op(), r.client_cpu_us_per_op());
     for (const OpStats* s : {&r.read, &r.update}) {
       if (!s->first_error.empty()) {
         absl::StrAppendFormat(&out, "            first error: %s\n", s->first_error);
@@ -169,6 +173,8 @@ nlohmann::json JsonReport(const RunOptions& options, const Environment& env,
     t["anon_rss_bytes"] = r.anon_rss_bytes;
     t["server_cpu_seconds"] = r.server_cpu_seconds;
     t["server_cpu_us_per_op"] = r.server_cpu_us_per_op();
+    t["client_cpu_seconds"] = r.client_cpu_seconds;
+    t["client_cpu_us_per_op"] = r.client_cpu_us_per_op();
     out["targets"].push_back(std::move(t));
   }
   return out;

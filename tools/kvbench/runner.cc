@@ -29,9 +29,13 @@ double TargetResult::ops_per_second() const {
   return static_cast<double>(read.latency.count() + update.latency.count()) / seconds;
 }
 
-double TargetResult::server_cpu_us_per_op() const {
+double TargetResult::server_cpu_us_per_op() const { return MicrosPerOp(server_cpu_seconds); }
+
+double TargetResult::client_cpu_us_per_op() const { return MicrosPerOp(client_cpu_seconds); }
+
+double TargetResult::MicrosPerOp(double seconds) const {
   const uint64_t ops = read.latency.count() + update.latency.count();
-  return ops == 0 ? 0 : server_cpu_seconds * 1e6 / static_cast<double>(ops);
+  return ops == 0 ? 0 : seconds * 1e6 / static_cast<double>(ops);
 }
 
 namespace {
@@ -245,8 +249,10 @@ TargetResult RunTarget(Target& target, const RunOptions& options, const std::str
   if (result.status.ok()) result.status = Load(target, options, result);
   if (result.status.ok()) {
     const double cpu_before = TotalCpuSeconds(target.Pids());
+    const double client_cpu_before = CpuSeconds(getpid());
     Run(target, options, result);
     result.server_cpu_seconds = TotalCpuSeconds(target.Pids()) - cpu_before;
+    result.client_cpu_seconds = CpuSeconds(getpid()) - client_cpu_before;
   }
   for (pid_t pid : target.Pids()) {
     result.rss_bytes.push_back(RssBytes(pid));

@@ -51,10 +51,17 @@ struct TargetResult {
   std::vector<uint64_t> rss_bytes;       // per server process, after the run
   std::vector<uint64_t> anon_rss_bytes;  // the anonymous part of each
   double server_cpu_seconds = 0;         // all server processes, during the run
+  double client_cpu_seconds = 0;         // kvbench itself (its clients), during the run
   double ops_per_second() const;
   // Server CPU per operation in microseconds: the cost of an operation,
   // whatever else shares the machine.
   double server_cpu_us_per_op() const;
+  // kvbench's own CPU per operation: what the clients took of the machine
+  // the servers share with them.
+  double client_cpu_us_per_op() const;
+
+ private:
+  double MicrosPerOp(double cpu_seconds) const;
 };
 
 // Set by SIGINT: workers stop, and targets are torn down.
