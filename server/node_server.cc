@@ -1,7 +1,6 @@
 #include "server/node_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <filesystem>
 #include <fstream>
@@ -51,13 +50,12 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
     server->Shutdown(absl::ZeroDuration());
     return opened;
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->health_service_.SetServing(true);
   server->ticker_ = std::thread([s = server.get()] { s->RunTicks(); });
   return server;
 }
 
 absl::Status NodeServer::Listen() {
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
@@ -67,12 +65,12 @@ absl::Status NodeServer::Listen() {
   builder.RegisterService(&kv_service_);
   builder.RegisterService(&replica_service_);
   builder.RegisterService(&admin_service_);
+  builder.RegisterService(&health_service_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen_address, " (address in use?)"));
   }
-  server_->GetHealthCheckService()->SetServingStatus(false);
   return absl::OkStatus();
 }
 
@@ -123,7 +121,8 @@ void NodeServer::Shutdown(absl::Duration grace) {
   }
   if (ticker_.joinable()) ticker_.join();
   if (server_) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    health_service_.SetServing(false);
+    health_service_.EndWatches();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   // In this order: no task or callback can reach a destroyed node, store

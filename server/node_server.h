@@ -17,6 +17,7 @@
 #include "replication/clock.h"
 #include "replication/replica_node.h"
 #include "server/grpc_transport.h"
+#include "server/health_service.h"
 #include "server/services.h"
 #include "server/worker_pool.h"
 #include "storage/engine_replica_store.h"
@@ -69,6 +70,7 @@ class NodeServer {
   KvServiceImpl kv_service_{&context_};
   ReplicaServiceImpl replica_service_{&context_};
   AdminServiceImpl admin_service_{&context_};
+  HealthServiceImpl health_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<RocksDbEngine> engine_;
