@@ -17,24 +17,8 @@ class HealthWatch final : public grpc::ServerWriteReactor<HealthCheckResponse> {
   bool known() const { return known_; }
 
   // The status when the call started, unless an Update came first.
-  void Begin(HealthServiceImpl::Status status) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (latest_ != HealthCheckResponse::UNKNOWN) return;
-    }
-    Update(status);
-  }
-
-  void Update(HealthServiceImpl::Status status) {
-    {
-      absl::MutexLock lock(&mu_);
-      latest_ = status;
-      if (writing_ || ending_) return;  // OnWriteDone sends the latest
-      writing_ = true;
-      out_.set_status(status);
-    }
-    StartWrite(&out_);
-  }
+  void Begin(HealthServiceImpl::Status status) { Set(status, /*only_if_unset=*/true); }
+  void Update(HealthServiceImpl::Status status) { Set(status, /*only_if_unset=*/false); }
 
   // Finishes the call (OK) once the write in flight, if any, is done.
   void End() {
@@ -92,6 +76,18 @@ class HealthWatch final : public grpc::ServerWriteReactor<HealthCheckResponse> {
   }
 
  private:
+  void Set(HealthServiceImpl::Status status, bool only_if_unset) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (only_if_unset && latest_ != HealthCheckResponse::UNKNOWN) return;
+      latest_ = status;
+      if (writing_ || ending_) return;  // OnWriteDone sends the latest
+      writing_ = true;
+      out_.set_status(status);
+    }
+    StartWrite(&out_);
+  }
+
   HealthServiceImpl* const service_;
   const bool known_;
   absl::Mutex mu_;
