@@ -27,7 +27,7 @@ class HealthServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     service_.EndWatches();
-    server_->Shutdown();
+    if (server_ != nullptr) server_->Shutdown();
   }
   static std::string Address(int port) { return "127.0.0.1:" + std::to_string(port); }
 
