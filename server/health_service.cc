@@ -2,6 +2,10 @@
 
 #include <vector>
 
+#include "proto/admin.grpc.pb.h"
+#include "proto/kv.grpc.pb.h"
+#include "proto/replica.grpc.pb.h"
+
 namespace quorumkv {
 
 using grpc::health::v1::HealthCheckRequest;
@@ -100,21 +104,28 @@ class HealthWatch final : public grpc::ServerWriteReactor<HealthCheckResponse> {
 };
 
 bool HealthServiceImpl::Known(const std::string& service) {
-  return service.empty() || service == "quorumkv.v1.KvService" ||
-         service == "quorumkv.v1.ReplicaService" || service == "quorumkv.v1.AdminService";
+  return service.empty() || service == v1::KvService::service_full_name() ||
+         service == v1::ReplicaService::service_full_name() ||
+         service == v1::AdminService::service_full_name();
+}
+
+std::vector<HealthWatch*> HealthServiceImpl::HoldWatches(bool known_only) {
+  std::vector<HealthWatch*> held;
+  for (HealthWatch* watch : watches_) {
+    if (known_only && !watch->known()) continue;
+    watch->Hold();
+    held.push_back(watch);
+  }
+  return held;
 }
 
 void HealthServiceImpl::SetServing(bool serving) {
+  const Status status = serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
   std::vector<HealthWatch*> watches;
-  Status status;
   {
     absl::MutexLock lock(&mu_);
-    status_ = status = serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
-    for (HealthWatch* watch : watches_) {
-      if (!watch->known()) continue;
-      watch->Hold();
-      watches.push_back(watch);
-    }
+    status_ = status;
+    watches = HoldWatches(/*known_only=*/true);
   }
   for (HealthWatch* watch : watches) {
     watch->Update(status);
@@ -127,10 +138,7 @@ void HealthServiceImpl::EndWatches() {
   {
     absl::MutexLock lock(&mu_);
     ended_ = true;
-    for (HealthWatch* watch : watches_) {
-      watch->Hold();
-      watches.push_back(watch);
-    }
+    watches = HoldWatches(/*known_only=*/false);
   }
   for (HealthWatch* watch : watches) {
     watch->End();

@@ -9,6 +9,7 @@
 #define QUORUMKV_SERVER_HEALTH_SERVICE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -42,6 +43,9 @@ class HealthServiceImpl final : public grpc::health::v1::Health::CallbackService
 
  private:
   static bool Known(const std::string& service);
+  // Holds the watches (those of known services if `known_only`), so that
+  // they can be told something outside mu_; each is to be Released.
+  std::vector<HealthWatch*> HoldWatches(bool known_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   Status status_ ABSL_GUARDED_BY(mu_) = grpc::health::v1::HealthCheckResponse::NOT_SERVING;
