@@ -9,16 +9,19 @@ DelayQueue::DelayQueue(size_t max_pending) : max_pending_(max_pending) {
   thread_ = std::thread([this] { Run(); });
 }
 
-DelayQueue::~DelayQueue() {
+DelayQueue::~DelayQueue() { StopAndRunAll(); }
+
+void DelayQueue::StopAndRunAll() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 absl::Status DelayQueue::RunAfter(absl::Duration delay, std::function<void()> task) {
   absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("node is shutting down");
   if (tasks_.size() >= max_pending_) {
     return absl::ResourceExhaustedError(
         absl::StrCat("too many delayed requests (limit ", max_pending_, ")"));

@@ -19,11 +19,14 @@ namespace quorumkv {
 class DelayQueue {
  public:
   explicit DelayQueue(size_t max_pending);
-  // Runs every pending task at once, then joins the thread.
+  // StopAndRunAll().
   ~DelayQueue();
 
-  // RESOURCE_EXHAUSTED, without queuing, when max_pending tasks wait.
+  // RESOURCE_EXHAUSTED, without queuing, when max_pending tasks wait;
+  // UNAVAILABLE after StopAndRunAll.
   absl::Status RunAfter(absl::Duration delay, std::function<void()> task);
+  // Runs every pending task at once, then joins the thread. Idempotent.
+  void StopAndRunAll();
 
  private:
   void Run();

@@ -10,15 +10,6 @@
 namespace quorumkv {
 namespace {
 
-template <typename Request, typename Response>
-struct CallState {
-  grpc::ClientContext context;
-  Request request;
-  Response response;
-  Transport::Callback<Response> done;
-  uint64_t bytes = 0;
-};
-
 // True when a call failed before any connection to the peer existed: the
 // request was not sent.
 bool NeverConnected(const grpc::Status& status) {
@@ -43,6 +34,41 @@ absl::Status FromTransportStatus(const grpc::Status& status) {
 
 }  // namespace
 
+// One call in flight: what it was asked, and what to do when it ends. Its
+// tag runs on the completion queue once gRPC has the answer.
+template <typename Request, typename Response>
+class GrpcTransport::PendingCall final : public CqTag {
+ public:
+  PendingCall(GrpcTransport* transport, Peer* peer, std::string to, const Request& request,
+              absl::Time deadline, Callback<Response> done, Prepare<Request, Response> prepare,
+              Attempt attempt)
+      : transport(transport),
+        peer(peer),
+        to(std::move(to)),
+        request(request),
+        deadline(deadline),
+        done(std::move(done)),
+        prepare(prepare),
+        attempt(attempt) {}
+
+  void Run(bool) override { transport->Finished(this); }
+
+  GrpcTransport* const transport;
+  Peer* const peer;
+  const std::string to;
+  const Request request;
+  const absl::Time deadline;  // of the request, over every attempt
+  Callback<Response> done;
+  const Prepare<Request, Response> prepare;
+  const Attempt attempt;
+  absl::Time attempt_deadline;
+  uint64_t bytes = 0;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
+  Response response;
+  grpc::Status status;
+};
+
 grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -66,16 +92,17 @@ absl::Time FromGrpcDeadline(Clock* clock, std::chrono::system_clock::time_point 
   return clock->Now() + (absl::FromChrono(deadline) - absl::Now());
 }
 
-GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock)
+GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock,
+                             std::vector<grpc::CompletionQueue*> queues)
     : self_(std::move(self)),
       config_(std::move(config)),
       clock_(clock),
+      queues_(std::move(queues)),
       read_batcher_(self_, clock_,
                     [this](const std::string& to, pb::ReplicaReadBatchRequest request,
                            absl::Time deadline, Callback<pb::ReplicaReadBatchResponse> done) {
-                      Call(to, request, deadline, std::move(done), [](auto* async, auto&&... args) {
-                        async->ReadBatch(std::forward<decltype(args)>(args)...);
-                      });
+                      Call(to, request, deadline, std::move(done),
+                           &v1::ReplicaService::Stub::PrepareAsyncReadBatch);
                     }),
       // A write merges into what the replica holds, so a batch sent twice
       // changes nothing the first did not: it may be retried.
@@ -83,9 +110,7 @@ GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* 
                      [this](const std::string& to, pb::ReplicaWriteBatchRequest request,
                             absl::Time deadline, Callback<pb::ReplicaWriteBatchResponse> done) {
                        Call(to, request, deadline, std::move(done),
-                            [](auto* async, auto&&... args) {
-                              async->WriteBatch(std::forward<decltype(args)>(args)...);
-                            });
+                            &v1::ReplicaService::Stub::PrepareAsyncWriteBatch);
                      }) {}
 
 GrpcTransport::~GrpcTransport() {
@@ -136,24 +161,24 @@ void GrpcTransport::EndCallback(uint64_t bytes) {
   in_flight_bytes_ -= bytes;
 }
 
-template <typename Request, typename Response, typename Invoke>
+template <typename Request, typename Response>
 void GrpcTransport::Call(const std::string& to, const Request& request, absl::Time deadline,
-                         Callback<Response> done, Invoke invoke, Attempt attempt) {
+                         Callback<Response> done, Prepare<Request, Response> prepare,
+                         Attempt attempt) {
   Peer* peer = PeerFor(to);
   if (peer == nullptr) {
     done(absl::InvalidArgumentError(absl::StrCat("unknown node ", to)));
     return;
   }
-  auto* call = new CallState<Request, Response>{};
-  call->request = request;
-  call->done = std::move(done);
+  auto* call = new PendingCall<Request, Response>(this, peer, to, request, deadline,
+                                                  std::move(done), prepare, attempt);
   call->bytes = request.ByteSizeLong();
   // A reconnect attempt waits (briefly) for the connection instead of
   // failing on the channel's stale state.
-  const absl::Time attempt_deadline = attempt == Attempt::kReconnect
-                                          ? std::min(deadline, clock_->Now() + kReconnectWait)
-                                          : deadline;
-  call->context.set_deadline(ToGrpcDeadline(clock_, attempt_deadline));
+  call->attempt_deadline = attempt == Attempt::kReconnect
+                               ? std::min(deadline, clock_->Now() + kReconnectWait)
+                               : deadline;
+  call->context.set_deadline(ToGrpcDeadline(clock_, call->attempt_deadline));
   call->context.set_wait_for_ready(attempt == Attempt::kReconnect);
   if (absl::Status started = CallStarted(&call->context, call->bytes); !started.ok()) {
     Callback<Response> refused = std::move(call->done);
@@ -161,41 +186,47 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
     refused(started);
     return;
   }
-  invoke(peer->stub->async(), &call->context, &call->request, &call->response,
-         [this, call, peer, to, deadline, attempt_deadline, invoke, attempt](grpc::Status status) {
-           // Counted until the very end, so the destructor cannot return
-           // while this callback (or the retry it starts) still runs.
-           BeginCallback(&call->context);
-           const uint64_t bytes = call->bytes;
-           // A channel still backing off from an earlier failure fails
-           // calls without trying to connect, so a node that came back
-           // would look dead until the backoff ends; a connection the peer
-           // dropped (it restarted, or just died) fails the call in flight.
-           // Either way an idempotent call tries once more, on a fresh
-           // connection, which also tells a dead peer (refused) from a
-           // restarted one.
-           if (attempt == Attempt::kFirstRetryable &&
-               status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-             grpc::experimental::ChannelResetConnectionBackoff(peer->channel.get());
-             Call(to, call->request, deadline, std::move(call->done), invoke, Attempt::kReconnect);
-           } else {
-             absl::StatusOr<Response> result;
-             if (status.ok()) {
-               result = std::move(call->response);
-             } else if (attempt == Attempt::kReconnect && attempt_deadline < deadline &&
-                        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-                        peer->channel->GetState(false) != GRPC_CHANNEL_READY) {
-               // The short wait for a connection ran out with none made.
-               result = NotSentError("unreachable (no connection)");
-             } else {
-               result = FromTransportStatus(status);
-             }
-             Callback<Response> finished = std::move(call->done);
-             finished(std::move(result));
-           }
-           delete call;
-           EndCallback(bytes);
-         });
+  grpc::CompletionQueue* queue = queues_[next_queue_.fetch_add(1) % queues_.size()];
+  call->reader = (peer->stub.get()->*prepare)(&call->context, call->request, queue);
+  call->reader->StartCall();
+  call->reader->Finish(&call->response, &call->status, call);
+}
+
+template <typename Request, typename Response>
+void GrpcTransport::Finished(PendingCall<Request, Response>* call) {
+  // Counted until the very end, so the destructor cannot return while this
+  // (or the retry it starts) still runs.
+  BeginCallback(&call->context);
+  const uint64_t bytes = call->bytes;
+  const grpc::Status& status = call->status;
+  // A channel still backing off from an earlier failure fails calls without
+  // trying to connect, so a node that came back would look dead until the
+  // backoff ends; a connection the peer dropped (it restarted, or just
+  // died) fails the call in flight. Either way an idempotent call tries
+  // once more, on a fresh connection, which also tells a dead peer
+  // (refused) from a restarted one.
+  if (call->attempt == Attempt::kFirstRetryable &&
+      status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    grpc::experimental::ChannelResetConnectionBackoff(call->peer->channel.get());
+    Call(call->to, call->request, call->deadline, std::move(call->done), call->prepare,
+         Attempt::kReconnect);
+  } else {
+    absl::StatusOr<Response> result;
+    if (status.ok()) {
+      result = std::move(call->response);
+    } else if (call->attempt == Attempt::kReconnect && call->attempt_deadline < call->deadline &&
+               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+               call->peer->channel->GetState(false) != GRPC_CHANNEL_READY) {
+      // The short wait for a connection ran out with none made.
+      result = NotSentError("unreachable (no connection)");
+    } else {
+      result = FromTransportStatus(status);
+    }
+    Callback<Response> finished = std::move(call->done);
+    finished(std::move(result));
+  }
+  delete call;
+  EndCallback(bytes);
 }
 
 void GrpcTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
@@ -211,18 +242,13 @@ void GrpcTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& 
 void GrpcTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
                                   absl::Time deadline, Callback<pb::CoordinatePutResponse> done) {
   // Not retried here: the forwarding node tries the next home replica.
-  Call(
-      to, request, deadline, std::move(done),
-      [](auto* async, auto&&... args) {
-        async->CoordinatePut(std::forward<decltype(args)>(args)...);
-      },
-      Attempt::kOnly);
+  Call(to, request, deadline, std::move(done), &v1::ReplicaService::Stub::PrepareAsyncCoordinatePut,
+       Attempt::kOnly);
 }
 
 void GrpcTransport::Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
                          Callback<pb::PingResponse> done) {
-  Call(to, request, deadline, std::move(done),
-       [](auto* async, auto&&... args) { async->Ping(std::forward<decltype(args)>(args)...); });
+  Call(to, request, deadline, std::move(done), &v1::ReplicaService::Stub::PrepareAsyncPing);
 }
 
 }  // namespace quorumkv

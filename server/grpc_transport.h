@@ -1,12 +1,15 @@
-// The Transport of kvnode: the replica protocol over gRPC's callback API.
+// The Transport of kvnode: the replica protocol over gRPC, its calls sent on
+// the node's completion queues (completion_queue.h).
 #ifndef QUORUMKV_SERVER_GRPC_TRANSPORT_H_
 #define QUORUMKV_SERVER_GRPC_TRANSPORT_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -16,6 +19,7 @@
 #include "replication/call_batcher.h"
 #include "replication/clock.h"
 #include "replication/transport.h"
+#include "server/completion_queue.h"
 
 namespace quorumkv {
 
@@ -37,8 +41,11 @@ class GrpcTransport : public Transport {
 
   // `clock` (not owned) is the node's clock: deadlines are given on it and
   // turned into real time for gRPC, so an injected clock skew does not
-  // shorten or stretch calls.
-  GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock);
+  // shorten or stretch calls. Calls are sent on `queues` in turn (not
+  // owned; each must run until the transport is destroyed), and their
+  // callbacks run on the queue's thread.
+  GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock,
+                std::vector<grpc::CompletionQueue*> queues);
   // Cancels the calls in flight and waits until every callback has returned.
   ~GrpcTransport() override;
 
@@ -63,9 +70,20 @@ class GrpcTransport : public Transport {
   };
   static constexpr absl::Duration kReconnectWait = absl::Milliseconds(250);
 
-  template <typename Request, typename Response, typename Invoke>
+  // A generated Stub::PrepareAsyncFoo.
+  template <typename Request, typename Response>
+  using Prepare = std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (
+      v1::ReplicaService::Stub::*)(grpc::ClientContext*, const Request&, grpc::CompletionQueue*);
+  template <typename Request, typename Response>
+  class PendingCall;
+
+  template <typename Request, typename Response>
   void Call(const std::string& to, const Request& request, absl::Time deadline,
-            Callback<Response> done, Invoke invoke, Attempt attempt = Attempt::kFirstRetryable);
+            Callback<Response> done, Prepare<Request, Response> prepare,
+            Attempt attempt = Attempt::kFirstRetryable);
+  // The end of a call started by Call: retries it, or runs its callback.
+  template <typename Request, typename Response>
+  void Finished(PendingCall<Request, Response>* call);
   // The peer's channel and stub, created on first use; nullptr for an
   // unknown node. Peers are never removed, so the pointer stays valid.
   Peer* PeerFor(const std::string& to);
@@ -81,6 +99,8 @@ class GrpcTransport : public Transport {
   const std::string self_;
   const v1::ClusterConfig config_;
   Clock* const clock_;
+  const std::vector<grpc::CompletionQueue*> queues_;
+  std::atomic<size_t> next_queue_{0};
   absl::Mutex mu_;
   std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);

@@ -9,19 +9,19 @@
 #define QUORUMKV_SERVER_HEALTH_SERVICE_H_
 
 #include <string>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "proto/health.grpc.pb.h"
 
 namespace quorumkv {
 
-class HealthWatch;
-
-// Thread-safe.
-class HealthServiceImpl final : public grpc::health::v1::Health::CallbackService {
+// Thread-safe. A synchronous service: health calls are rare (probes while a
+// node starts, a watcher or two), and an idle synchronous service, unlike a
+// callback one, costs the completion queues' calls nothing
+// (completion_queue.h). Each Watch holds one of gRPC's threads.
+class HealthServiceImpl final : public grpc::health::v1::Health::Service {
  public:
   using Status = grpc::health::v1::HealthCheckResponse::ServingStatus;
 
@@ -31,26 +31,21 @@ class HealthServiceImpl final : public grpc::health::v1::Health::CallbackService
   // the server waits for the calls in flight.
   void EndWatches();
 
-  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx,
-                                  const grpc::health::v1::HealthCheckRequest* request,
-                                  grpc::health::v1::HealthCheckResponse* response) override;
-  grpc::ServerWriteReactor<grpc::health::v1::HealthCheckResponse>* Watch(
-      grpc::CallbackServerContext* ctx,
-      const grpc::health::v1::HealthCheckRequest* request) override;
-
-  // For HealthWatch.
-  void Forget(HealthWatch* watch);
+  grpc::Status Check(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override;
+  grpc::Status Watch(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
 
  private:
+  // How often a Watch with nothing to write looks whether its client left
+  // (a synchronous handler is not woken by a cancellation).
+  static constexpr absl::Duration kCancelPoll = absl::Milliseconds(100);
+
   static bool Known(const std::string& service);
-  // Holds the watches (those of known services if `known_only`), so that
-  // they can be told something outside mu_; each is to be Released.
-  std::vector<HealthWatch*> HoldWatches(bool known_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   Status status_ ABSL_GUARDED_BY(mu_) = grpc::health::v1::HealthCheckResponse::NOT_SERVING;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  absl::flat_hash_set<HealthWatch*> watches_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace quorumkv

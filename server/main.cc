@@ -40,8 +40,13 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "address to listen on (default: the node's config address)");
   app.add_option("--clock-skew-ms", skew_ms, "run this node's clock ahead (>0) or behind (<0)");
   app.add_option("--replica-threads", options.replica_threads,
-                 "threads serving other nodes' writes (reads run on gRPC's threads)")
+                 "threads applying other nodes' writes (they wait for fsync)")
       ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--queue-threads", options.queue_threads,
+                 "threads serving and sending calls, each polling its own completion queue "
+                 "(gets, replica reads and the rest of the network work run on them)")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_flag("--allow-fault-injection", options.allow_fault_injection,
                "accept AdminService.SetFaults (link delays), as kvharness does");

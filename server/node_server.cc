@@ -66,10 +66,17 @@ absl::Status NodeServer::Listen() {
   builder.RegisterService(&replica_service_);
   builder.RegisterService(&admin_service_);
   builder.RegisterService(&health_service_);
+  for (int i = 0; i < options_.queue_threads; ++i) queues_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen_address, " (address in use?)"));
+  }
+  for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
+    kv_service_.ServeOn(queue.get());
+    replica_service_.ServeOn(queue.get());
+    admin_service_.ServeOn(queue.get());
+    queue_threads_.emplace_back([q = queue.get()] { RunCompletionQueue(q); });
   }
   return absl::OkStatus();
 }
@@ -88,9 +95,14 @@ absl::Status NodeServer::OpenStorage() {
                                engine_.get(),
                                ReplicaStoreOptions{.node_id = options_.node_id,
                                                    .sync_writes = options_.config.sync_writes()}));
-  transport_ = std::make_unique<GrpcTransport>(options_.node_id, options_.config, &clock_);
-  // Puts run on gRPC's threads up to the local write; the write groups,
-  // which block on fsync, on the writer thread.
+  std::vector<grpc::CompletionQueue*> queues;
+  for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
+    queues.push_back(queue.get());
+  }
+  transport_ = std::make_unique<GrpcTransport>(options_.node_id, options_.config, &clock_,
+                                               std::move(queues));
+  // Puts run on the queues' threads up to the local write; the write
+  // groups, which block on fsync, on the writer thread.
   auto run_blocking = [this](std::function<void()> work) {
     return writer_pool_.Submit(std::move(work)).ok();
   };
@@ -126,10 +138,16 @@ void NodeServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   // In this order: no task or callback can reach a destroyed node, store
-  // or engine. Tasks still queued run to the end first.
+  // or engine, and none finds its completion queue shut down. Tasks still
+  // queued run to the end first; the transport's calls end (cancelled)
+  // before the queues are drained.
+  delays_.StopAndRunAll();
   writer_pool_.StopAndJoin();
   replica_pool_.StopAndJoin();
   transport_.reset();
+  for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) queue->Shutdown();
+  for (std::thread& thread : queue_threads_) thread.join();
+  queue_threads_.clear();
   context_.node.store(nullptr);
   node_.reset();
   if (store_) {

@@ -1,7 +1,8 @@
 // server/: kvnode, the process that holds replicas. NodeServer wires the
 // pieces together: RocksDB engine -> replica store -> ReplicaNode, with the
-// gRPC transport to its peers, the client and replica services, the gRPC
-// health service (SERVING only once storage is open) and reflection.
+// gRPC transport to its peers, the client and replica services (served,
+// like the transport's calls, on completion queues), the gRPC health
+// service (SERVING only once storage is open) and reflection.
 #ifndef QUORUMKV_SERVER_NODE_SERVER_H_
 #define QUORUMKV_SERVER_NODE_SERVER_H_
 
@@ -10,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -32,6 +34,10 @@ struct NodeServerOptions {
   std::string listen_address;  // default: the node's address in the config
   absl::Duration clock_skew;   // added to the system clock (fault injection)
   int replica_threads = 16;
+  // Completion queues, each with one thread that polls the sockets and
+  // serves the calls (completion_queue.h). One is cheapest per call; more
+  // spread the network work of one node over cores.
+  int queue_threads = 1;
   size_t max_queued_requests = 1024;   // per pool; beyond it, RESOURCE_EXHAUSTED
   bool allow_fault_injection = false;  // AdminService.SetFaults (for the harness)
 };
@@ -72,6 +78,10 @@ class NodeServer {
   AdminServiceImpl admin_service_{&context_};
   HealthServiceImpl health_service_;
   std::unique_ptr<grpc::Server> server_;
+  // From Listen until Shutdown, which drains them after every call in
+  // flight on them, served or sent, has ended.
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> queue_threads_;
   int port_ = 0;
   std::unique_ptr<RocksDbEngine> engine_;
   std::unique_ptr<EngineReplicaStore> store_;

@@ -9,43 +9,43 @@
 namespace quorumkv {
 namespace {
 
-using Reactor = grpc::ServerUnaryReactor;
-
-Reactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  Reactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 absl::Status NotReady() {
   return absl::UnavailableError("node is starting: storage is not open yet");
 }
 
-absl::Time RequestDeadline(grpc::CallbackServerContext* ctx, Clock* clock) {
+absl::Time RequestDeadline(const grpc::ServerContext* ctx, Clock* clock) {
   return std::min(FromGrpcDeadline(clock, ctx->deadline()), clock->Now() + kDefaultRequestTimeout);
 }
 
-// Runs `work` on `pool`, which finishes the reactor; sheds the call with
-// RESOURCE_EXHAUSTED if the pool's queue is full.
-void Submit(WorkerPool* pool, Reactor* reactor, std::function<void(Reactor*)> work) {
-  absl::Status queued = pool->Submit([reactor, work = std::move(work)] { work(reactor); });
-  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+// The node, once storage is open; until then null, and `call` is answered
+// UNAVAILABLE.
+template <typename Call>
+ReplicaNode* ReadyNode(ServiceContext* context, Call* call) {
+  ReplicaNode* node = context->node.load();
+  if (node == nullptr) call->Finish(ToGrpcStatus(NotReady()));
+  return node;
 }
 
-// Starts `start` with the call's reactor, after the delay injected on the
-// link from `from` to this node, if any.
-Reactor* AfterLinkDelay(grpc::CallbackServerContext* ctx, ServiceContext* context,
-                        const std::string& from, std::function<void(Reactor*)> start) {
-  Reactor* reactor = ctx->DefaultReactor();
+// Runs `start` after the delay injected on the link from `from` to this
+// node, if any; answers `call` with the error if the delay queue is full.
+template <typename Call>
+void AfterLinkDelay(ServiceContext* context, Call* call, const std::string& from,
+                    std::function<void()> start) {
   const absl::Duration delay = context->link_faults.DelayFrom(from);
   if (delay <= absl::ZeroDuration()) {
-    start(reactor);
-    return reactor;
+    start();
+    return;
   }
-  absl::Status queued =
-      context->delays->RunAfter(delay, [reactor, start = std::move(start)] { start(reactor); });
-  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
-  return reactor;
+  absl::Status queued = context->delays->RunAfter(delay, std::move(start));
+  if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
+}
+
+// Runs `work` on the replica pool, which answers `call`; sheds the call
+// with RESOURCE_EXHAUSTED if the pool's queue is full.
+template <typename Call>
+void OnReplicaPool(ServiceContext* context, Call* call, std::function<void()> work) {
+  absl::Status queued = context->replica_pool->Submit(std::move(work));
+  if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
 }
 
 // One admitted client request. It counts toward kMaxClientRequestsInFlight
@@ -70,23 +70,15 @@ using Admitted = std::shared_ptr<Admission>;
 
 // Admits a client request, or sheds it with RESOURCE_EXHAUSTED when too
 // many are in flight (and returns null).
-Admitted Admit(ServiceContext* context, Reactor* reactor) {
+template <typename Call>
+Admitted Admit(ServiceContext* context, Call* call) {
   Admitted admitted = Admission::TryAdmit(&context->client_requests);
   if (admitted == nullptr) {
-    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
+    call->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
         absl::StrCat("overloaded: ", kMaxClientRequestsInFlight,
                      " client requests in flight (the limit); retry later"))));
   }
   return admitted;
-}
-
-// A put's reply: the response travels in the body when OK, its quorum
-// metadata in the error details otherwise.
-ReplicaNode::PutDone FinishPut(Reactor* reactor, v1::PutResponse* response, Admitted admitted) {
-  return [reactor, response, admitted](absl::Status status, v1::PutResponse result) {
-    *response = std::move(result);
-    reactor->Finish(ToGrpcStatus(status, &response->quorum()));
-  };
 }
 
 }  // namespace
@@ -105,171 +97,185 @@ absl::Duration LinkFaults::DelayFrom(const std::string& from) const {
   return it == delays_.end() ? absl::ZeroDuration() : it->second;
 }
 
-Reactor* KvServiceImpl::Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* request,
-                            v1::GetResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  const absl::Time deadline = RequestDeadline(ctx, context_->clock);
-  Reactor* reactor = ctx->DefaultReactor();
-  Admitted admitted = Admit(context_, reactor);
-  if (admitted == nullptr) return reactor;
-  // On the reactor's thread: a get's local read is a memtable or block cache
+void KvServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestGet, &KvServiceImpl::Get);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestPut, &KvServiceImpl::Put);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestDelete, &KvServiceImpl::Delete);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRing, &KvServiceImpl::Ring);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestStatus, &KvServiceImpl::Status);
+}
+
+void KvServiceImpl::Get(UnaryCall<v1::GetRequest, v1::GetResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  const absl::Time deadline = RequestDeadline(call->context(), context_->clock);
+  Admitted admitted = Admit(context_, call);
+  if (admitted == nullptr) return;
+  // On the queue's thread: a get's local read is a memtable or block cache
   // lookup in the common case, and the hop to a pool thread cost more CPU
   // than the read itself (kvbench, docs/performance.md). Get reads the
   // request only before it starts the reads.
-  node->Get(*request, deadline,
-            [reactor, response, admitted](absl::Status status, v1::GetResponse got) {
-              *response = std::move(got);
-              reactor->Finish(ToGrpcStatus(status, &response->quorum()));
-            });
-  return reactor;
+  node->Get(call->request(), deadline, [call, admitted](absl::Status status, v1::GetResponse got) {
+    *call->response() = std::move(got);
+    call->Finish(ToGrpcStatus(status, &call->response()->quorum()));
+  });
 }
 
-Reactor* KvServiceImpl::Put(grpc::CallbackServerContext* ctx, const v1::PutRequest* request,
-                            v1::PutResponse* response) {
-  return CoordinatePut(ctx, *request, response);
+void KvServiceImpl::Put(UnaryCall<v1::PutRequest, v1::PutResponse>* call) {
+  CoordinatePut(call, call->request());
 }
 
-Reactor* KvServiceImpl::Delete(grpc::CallbackServerContext* ctx, const v1::DeleteRequest* request,
-                               v1::PutResponse* response) {
+void KvServiceImpl::Delete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* call) {
+  const v1::DeleteRequest& request = call->request();
   v1::PutRequest put;
-  put.set_key(request->key());
-  put.set_context(request->context());
-  put.set_w(request->w());
-  put.set_strict(request->strict());
+  put.set_key(request.key());
+  put.set_context(request.context());
+  put.set_w(request.w());
+  put.set_strict(request.strict());
   put.set_tombstone(true);
-  return CoordinatePut(ctx, std::move(put), response);
+  CoordinatePut(call, put);
 }
 
-Reactor* KvServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx, v1::PutRequest request,
-                                      v1::PutResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  const absl::Time deadline = RequestDeadline(ctx, context_->clock);
-  Reactor* reactor = ctx->DefaultReactor();
-  Admitted admitted = Admit(context_, reactor);
-  if (admitted == nullptr) return reactor;
-  // On the reactor's thread: the local write waits in a write group, which
-  // blocks on the writer thread (NodeServer), not here.
-  node->Put(request, deadline, FinishPut(reactor, response, admitted));
-  return reactor;
-}
-
-Reactor* KvServiceImpl::Ring(grpc::CallbackServerContext* ctx, const v1::RingRequest*,
-                             v1::RingResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  *response = node->RingInfo();
-  return FinishNow(ctx, absl::OkStatus());
-}
-
-Reactor* KvServiceImpl::Status(grpc::CallbackServerContext* ctx, const v1::StatusRequest*,
-                               v1::StatusResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  Reactor* reactor = ctx->DefaultReactor();
-  node->Status([reactor, response](v1::StatusResponse r) {
-    *response = std::move(r);
-    reactor->Finish(grpc::Status::OK);
-  });
-  return reactor;
-}
-
-Reactor* ReplicaServiceImpl::Read(grpc::CallbackServerContext* ctx,
-                                  const v1::ReplicaReadRequest* request,
-                                  v1::ReplicaReadResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  // On the reactor's thread, as a client get (see KvServiceImpl::Get).
-  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    absl::StatusOr<v1::ReplicaReadResponse> result = node->HandleRead(*request);
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+template <typename Call>
+void KvServiceImpl::CoordinatePut(Call* call, const v1::PutRequest& request) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  const absl::Time deadline = RequestDeadline(call->context(), context_->clock);
+  Admitted admitted = Admit(context_, call);
+  if (admitted == nullptr) return;
+  // On the queue's thread: the local write waits in a write group, which
+  // blocks on the writer thread (NodeServer), not here. The response
+  // travels in the body when OK, its quorum metadata in the error details
+  // otherwise.
+  node->Put(request, deadline, [call, admitted](absl::Status status, v1::PutResponse result) {
+    *call->response() = std::move(result);
+    call->Finish(ToGrpcStatus(status, &call->response()->quorum()));
   });
 }
 
-Reactor* ReplicaServiceImpl::ReadBatch(grpc::CallbackServerContext* ctx,
-                                       const v1::ReplicaReadBatchRequest* request,
-                                       v1::ReplicaReadBatchResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    *response = node->HandleReadBatch(*request);
-    reactor->Finish(grpc::Status::OK);
+void KvServiceImpl::Ring(UnaryCall<v1::RingRequest, v1::RingResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  *call->response() = node->RingInfo();
+  call->Finish(grpc::Status::OK);
+}
+
+void KvServiceImpl::Status(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  node->Status([call](v1::StatusResponse status) {
+    *call->response() = std::move(status);
+    call->Finish(grpc::Status::OK);
   });
 }
 
-Reactor* ReplicaServiceImpl::Write(grpc::CallbackServerContext* ctx,
-                                   const v1::ReplicaWriteRequest* request,
-                                   v1::ReplicaWriteResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  WorkerPool* pool = context_->replica_pool;
-  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    Submit(pool, reactor, [=](Reactor* r) {
-      absl::StatusOr<v1::ReplicaWriteResponse> result = node->HandleWrite(*request);
-      if (result.ok()) *response = std::move(*result);
-      r->Finish(ToGrpcStatus(result.status()));
-    });
+void ReplicaServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
+  methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestRead,
+                 &ReplicaServiceImpl::Read);
+  methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestReadBatch,
+                 &ReplicaServiceImpl::ReadBatch);
+  methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestWrite,
+                 &ReplicaServiceImpl::Write);
+  methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestWriteBatch,
+                 &ReplicaServiceImpl::WriteBatch);
+  methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestCoordinatePut,
+                 &ReplicaServiceImpl::CoordinatePut);
+  methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestPing,
+                 &ReplicaServiceImpl::Ping);
+}
+
+void ReplicaServiceImpl::Read(UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  // On the queue's thread, as a client get (see KvServiceImpl::Get).
+  AfterLinkDelay(context_, call, call->request().from(), [node, call] {
+    absl::StatusOr<v1::ReplicaReadResponse> result = node->HandleRead(call->request());
+    if (result.ok()) *call->response() = std::move(*result);
+    call->Finish(ToGrpcStatus(result.status()));
   });
 }
 
-Reactor* ReplicaServiceImpl::WriteBatch(grpc::CallbackServerContext* ctx,
-                                        const v1::ReplicaWriteBatchRequest* request,
-                                        v1::ReplicaWriteBatchResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  WorkerPool* pool = context_->replica_pool;
-  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    Submit(pool, reactor, [=](Reactor* r) {
-      *response = node->HandleWriteBatch(*request);
-      r->Finish(grpc::Status::OK);
-    });
+void ReplicaServiceImpl::ReadBatch(
+    UnaryCall<v1::ReplicaReadBatchRequest, v1::ReplicaReadBatchResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  AfterLinkDelay(context_, call, call->request().from(), [node, call] {
+    *call->response() = node->HandleReadBatch(call->request());
+    call->Finish(grpc::Status::OK);
   });
 }
 
-Reactor* ReplicaServiceImpl::CoordinatePut(grpc::CallbackServerContext* ctx,
-                                           const v1::CoordinatePutRequest* request,
-                                           v1::CoordinatePutResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  const absl::Time deadline = RequestDeadline(ctx, context_->clock);
+void ReplicaServiceImpl::Write(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWriteResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
   ServiceContext* context = context_;
-  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    Admitted admitted = Admit(context, reactor);
+  AfterLinkDelay(context_, call, call->request().from(), [context, node, call] {
+    OnReplicaPool(context, call, [node, call] {
+      absl::StatusOr<v1::ReplicaWriteResponse> result = node->HandleWrite(call->request());
+      if (result.ok()) *call->response() = std::move(*result);
+      call->Finish(ToGrpcStatus(result.status()));
+    });
+  });
+}
+
+void ReplicaServiceImpl::WriteBatch(
+    UnaryCall<v1::ReplicaWriteBatchRequest, v1::ReplicaWriteBatchResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  ServiceContext* context = context_;
+  AfterLinkDelay(context_, call, call->request().from(), [context, node, call] {
+    OnReplicaPool(context, call, [node, call] {
+      *call->response() = node->HandleWriteBatch(call->request());
+      call->Finish(grpc::Status::OK);
+    });
+  });
+}
+
+void ReplicaServiceImpl::CoordinatePut(
+    UnaryCall<v1::CoordinatePutRequest, v1::CoordinatePutResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  const absl::Time deadline = RequestDeadline(call->context(), context_->clock);
+  ServiceContext* context = context_;
+  AfterLinkDelay(context_, call, call->request().from(), [context, node, call, deadline] {
+    Admitted admitted = Admit(context, call);
     if (admitted == nullptr) return;
-    // On the reactor's thread, as a client put.
-    node->HandleCoordinatePut(*request, deadline,
-                              [reactor, response, admitted](v1::CoordinatePutResponse c) {
-                                *response = std::move(c);
-                                reactor->Finish(grpc::Status::OK);
+    // On the queue's thread, as a client put.
+    node->HandleCoordinatePut(call->request(), deadline,
+                              [call, admitted](v1::CoordinatePutResponse response) {
+                                *call->response() = std::move(response);
+                                call->Finish(grpc::Status::OK);
                               });
   });
 }
 
-Reactor* ReplicaServiceImpl::Ping(grpc::CallbackServerContext* ctx, const v1::PingRequest* request,
-                                  v1::PingResponse* response) {
-  ReplicaNode* node = context_->node.load();
-  if (node == nullptr) return FinishNow(ctx, NotReady());
-  return AfterLinkDelay(ctx, context_, request->from(), [=](Reactor* reactor) {
-    *response = node->HandlePing(*request);
-    reactor->Finish(grpc::Status::OK);
+void ReplicaServiceImpl::Ping(UnaryCall<v1::PingRequest, v1::PingResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  AfterLinkDelay(context_, call, call->request().from(), [node, call] {
+    *call->response() = node->HandlePing(call->request());
+    call->Finish(grpc::Status::OK);
   });
 }
 
-Reactor* AdminServiceImpl::SetFaults(grpc::CallbackServerContext* ctx,
-                                     const v1::SetFaultsRequest* request, v1::SetFaultsResponse*) {
+void AdminServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
+  methods_.Serve(queue, this, &v1::AdminService::AsyncService::RequestSetFaults,
+                 &AdminServiceImpl::SetFaults);
+}
+
+void AdminServiceImpl::SetFaults(UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call) {
   if (!context_->allow_fault_injection) {
-    return FinishNow(ctx, absl::PermissionDeniedError(
-                              "fault injection is not enabled on this node (start kvnode with "
-                              "--allow-fault-injection)"));
+    call->Finish(ToGrpcStatus(absl::PermissionDeniedError(
+        "fault injection is not enabled on this node (start kvnode with "
+        "--allow-fault-injection)")));
+    return;
   }
   std::map<std::string, absl::Duration> delays;
-  for (const v1::LinkDelay& d : request->delays()) {
+  for (const v1::LinkDelay& d : call->request().delays()) {
     if (d.delay_ms() > 0) delays[d.from()] = absl::Milliseconds(d.delay_ms());
   }
   context_->link_faults.Replace(std::move(delays));
-  return FinishNow(ctx, absl::OkStatus());
+  call->Finish(grpc::Status::OK);
 }
 
 }  // namespace quorumkv

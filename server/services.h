@@ -1,10 +1,10 @@
 // The gRPC services of kvnode: the client API (KvService), the replica
 // protocol (ReplicaService) and fault injection (AdminService). The first
-// two answer UNAVAILABLE until the node is ready. No reactor blocks on
-// fsync: gets and replica reads run on gRPC's threads (a lookup in memory
-// or mapped files; only a miss past the page cache reads the disk there),
-// puts too up to their write group (which the writer thread writes), and
-// replica writes go to the replica pool.
+// two answer UNAVAILABLE until the node is ready. Nothing on a completion
+// queue's thread blocks on fsync: gets and replica reads run there (a
+// lookup in memory or mapped files; only a miss past the page cache reads
+// the disk there), puts too up to their write group (which the writer
+// thread writes), and replica writes go to the replica pool.
 #ifndef QUORUMKV_SERVER_SERVICES_H_
 #define QUORUMKV_SERVER_SERVICES_H_
 
@@ -19,6 +19,7 @@
 #include "proto/replica.grpc.pb.h"
 #include "replication/clock.h"
 #include "replication/replica_node.h"
+#include "server/completion_queue.h"
 #include "server/delay_queue.h"
 #include "server/worker_pool.h"
 
@@ -54,69 +55,64 @@ struct ServiceContext {
   bool allow_fault_injection = false;
 };
 
-class KvServiceImpl final : public v1::KvService::CallbackService {
+// Each service serves every method on the completion queues it is given
+// (completion_queue.h); handlers run on a queue's thread.
+class KvServiceImpl final : public v1::KvService::AsyncService {
  public:
   explicit KvServiceImpl(ServiceContext* context) : context_(context) {}
 
-  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* request,
-                                v1::GetResponse* response) override;
-  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const v1::PutRequest* request,
-                                v1::PutResponse* response) override;
-  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx,
-                                   const v1::DeleteRequest* request,
-                                   v1::PutResponse* response) override;
-  grpc::ServerUnaryReactor* Ring(grpc::CallbackServerContext* ctx, const v1::RingRequest* request,
-                                 v1::RingResponse* response) override;
-  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
-                                   const v1::StatusRequest* request,
-                                   v1::StatusResponse* response) override;
+  // Serves every method on `queue`; before the queue's thread starts.
+  void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
-  grpc::ServerUnaryReactor* CoordinatePut(grpc::CallbackServerContext* ctx, v1::PutRequest request,
-                                          v1::PutResponse* response);
+  void Get(UnaryCall<v1::GetRequest, v1::GetResponse>* call);
+  void Put(UnaryCall<v1::PutRequest, v1::PutResponse>* call);
+  void Delete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* call);
+  void Ring(UnaryCall<v1::RingRequest, v1::RingResponse>* call);
+  void Status(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call);
+  // Coordinates `request` and answers `call` with the result.
+  template <typename Call>
+  void CoordinatePut(Call* call, const v1::PutRequest& request);
+
   ServiceContext* const context_;
+  UnaryMethods methods_;
 };
 
-class ReplicaServiceImpl final : public v1::ReplicaService::CallbackService {
+class ReplicaServiceImpl final : public v1::ReplicaService::AsyncService {
  public:
   explicit ReplicaServiceImpl(ServiceContext* context) : context_(context) {}
 
-  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* ctx,
-                                 const v1::ReplicaReadRequest* request,
-                                 v1::ReplicaReadResponse* response) override;
-  // Answers each read as Read would, in order, until the reply is full
-  // (ReplicaNode::HandleReadBatch).
-  grpc::ServerUnaryReactor* ReadBatch(grpc::CallbackServerContext* ctx,
-                                      const v1::ReplicaReadBatchRequest* request,
-                                      v1::ReplicaReadBatchResponse* response) override;
-  grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx,
-                                  const v1::ReplicaWriteRequest* request,
-                                  v1::ReplicaWriteResponse* response) override;
-  // Applies each write as Write would, durable together with one fsync.
-  grpc::ServerUnaryReactor* WriteBatch(grpc::CallbackServerContext* ctx,
-                                       const v1::ReplicaWriteBatchRequest* request,
-                                       v1::ReplicaWriteBatchResponse* response) override;
-  grpc::ServerUnaryReactor* CoordinatePut(grpc::CallbackServerContext* ctx,
-                                          const v1::CoordinatePutRequest* request,
-                                          v1::CoordinatePutResponse* response) override;
-  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* ctx, const v1::PingRequest* request,
-                                 v1::PingResponse* response) override;
+  // Serves every method on `queue`; before the queue's thread starts.
+  void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
+  void Read(UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadResponse>* call);
+  // Answers each read as Read would, in order, until the reply is full
+  // (ReplicaNode::HandleReadBatch).
+  void ReadBatch(UnaryCall<v1::ReplicaReadBatchRequest, v1::ReplicaReadBatchResponse>* call);
+  void Write(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWriteResponse>* call);
+  // Applies each write as Write would, durable together with one fsync.
+  void WriteBatch(UnaryCall<v1::ReplicaWriteBatchRequest, v1::ReplicaWriteBatchResponse>* call);
+  void CoordinatePut(UnaryCall<v1::CoordinatePutRequest, v1::CoordinatePutResponse>* call);
+  void Ping(UnaryCall<v1::PingRequest, v1::PingResponse>* call);
+
   ServiceContext* const context_;
+  UnaryMethods methods_;
 };
 
-class AdminServiceImpl final : public v1::AdminService::CallbackService {
+class AdminServiceImpl final : public v1::AdminService::AsyncService {
  public:
   explicit AdminServiceImpl(ServiceContext* context) : context_(context) {}
 
-  // PERMISSION_DENIED unless the node allows fault injection.
-  grpc::ServerUnaryReactor* SetFaults(grpc::CallbackServerContext* ctx,
-                                      const v1::SetFaultsRequest* request,
-                                      v1::SetFaultsResponse* response) override;
+  // Serves every method on `queue`; before the queue's thread starts.
+  void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
+  // PERMISSION_DENIED unless the node allows fault injection.
+  void SetFaults(UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call);
+
   ServiceContext* const context_;
+  UnaryMethods methods_;
 };
 
 }  // namespace quorumkv

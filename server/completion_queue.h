@@ -1,0 +1,129 @@
+// kvnode's completion queues. Every call of kvnode's own services, and
+// every call it sends to its peers, runs on a completion queue whose one
+// thread polls the sockets and runs what completes: a call travels from the
+// socket to the store and back without a hand-off between threads. (gRPC's
+// callback API hands each completion from its poller to another thread of
+// its own, and once any callback method is registered those threads poll
+// the same sockets; docs/performance.md has the measurements.) Work that
+// blocks (fsync) goes to the writer thread and the replica pool.
+#ifndef QUORUMKV_SERVER_COMPLETION_QUEUE_H_
+#define QUORUMKV_SERVER_COMPLETION_QUEUE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace quorumkv {
+
+// What a completion queue tag points to: Run is called once per completion
+// by the queue's thread, with gRPC's `ok`.
+class CqTag {
+ public:
+  virtual ~CqTag() = default;
+  virtual void Run(bool ok) = 0;
+};
+
+// Runs the tags of `cq` until it is shut down and drained.
+void RunCompletionQueue(grpc::CompletionQueue* cq);
+
+template <typename Request, typename Response>
+class UnaryCall;
+
+// One unary method served on one completion queue: how to ask gRPC for its
+// next call, and what to do with it. Owned by the service; outlives every
+// call of it (the queue is drained before the service is destroyed).
+template <typename Request, typename Response>
+struct UnaryMethod {
+  using Writer = grpc::ServerAsyncResponseWriter<Response>;
+  // The generated AsyncService::RequestFoo, bound to the service.
+  std::function<void(grpc::ServerContext*, Request*, Writer*, grpc::CompletionQueue*,
+                     grpc::ServerCompletionQueue*, void* tag)>
+      request;
+  // Handles a call: answers it (UnaryCall::Finish) exactly once, from any
+  // thread.
+  std::function<void(UnaryCall<Request, Response>*)> handle;
+  grpc::ServerCompletionQueue* queue = nullptr;
+};
+
+// One call of a unary method. Listen asks gRPC for the method's next call;
+// when one arrives, the next one is listened for and the method's handler
+// runs with this one. The call deletes itself once its answer is sent, or
+// when the server shuts down before a call arrived.
+template <typename Request, typename Response>
+class UnaryCall final : public CqTag {
+ public:
+  static void Listen(const UnaryMethod<Request, Response>* method) {
+    auto* call = new UnaryCall(method);
+    method->request(&call->context_, &call->request_, &call->writer_, method->queue, method->queue,
+                    call);
+  }
+
+  grpc::ServerContext* context() { return &context_; }
+  const Request& request() const { return request_; }
+  Response* response() { return &response_; }
+
+  // Sends response() if `status` is OK, only the status otherwise.
+  void Finish(const grpc::Status& status) {
+    finishing_ = true;
+    if (status.ok()) {
+      writer_.Finish(response_, status, this);
+    } else {
+      writer_.FinishWithError(status, this);
+    }
+  }
+
+  void Run(bool ok) override {
+    if (finishing_ || !ok) {  // answered, or the server is shutting down
+      delete this;
+      return;
+    }
+    Listen(method_);
+    method_->handle(this);
+  }
+
+ private:
+  explicit UnaryCall(const UnaryMethod<Request, Response>* method)
+      : method_(method), writer_(&context_) {}
+
+  const UnaryMethod<Request, Response>* const method_;
+  grpc::ServerContext context_;
+  Request request_;
+  Response response_;
+  grpc::ServerAsyncResponseWriter<Response> writer_;
+  bool finishing_ = false;
+};
+
+// The methods a service serves on completion queues, kept alive with it.
+class UnaryMethods {
+ public:
+  // Serves a method on `queue`: `request` is the generated
+  // AsyncService::RequestFoo and `handle` the handler, both members of
+  // `service`. Before the queue's thread starts.
+  template <typename Service, typename Base, typename Request, typename Response, typename Handler>
+  void Serve(grpc::ServerCompletionQueue* queue, Service* service,
+             void (Base::*request)(grpc::ServerContext*, Request*,
+                                   grpc::ServerAsyncResponseWriter<Response>*,
+                                   grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*),
+             void (Handler::*handle)(UnaryCall<Request, Response>*)) {
+    auto method = std::make_shared<UnaryMethod<Request, Response>>();
+    method->request = [service, request](auto&&... args) {
+      (service->*request)(std::forward<decltype(args)>(args)...);
+    };
+    method->handle = [service, handle](UnaryCall<Request, Response>* call) {
+      (service->*handle)(call);
+    };
+    method->queue = queue;
+    UnaryCall<Request, Response>::Listen(method.get());
+    methods_.push_back(std::move(method));
+  }
+
+ private:
+  std::vector<std::shared_ptr<const void>> methods_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_SERVER_COMPLETION_QUEUE_H_
