@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tools/kvbench/etcd_kv.grpc.pb.h"
+#include "tools/kvbench/grpc_async_client.h"
 #include "tools/kvbench/servers.h"
 #include "tools/kvbench/targets.h"
 #include "tools/kvharness/local_cluster.h"
@@ -54,6 +55,49 @@ class EtcdClient : public TargetClient {
 
  private:
   std::unique_ptr<etcdserverpb::KV::Stub> stub_;
+};
+
+// EtcdClient's operations for every worker, on one completion queue:
+// worker w sends to member w mod 3.
+class EtcdAsyncClient : public GrpcAsyncClient {
+ public:
+  explicit EtcdAsyncClient(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+    for (const auto& channel : channels) stubs_.push_back(etcdserverpb::KV::NewStub(channel));
+  }
+
+  void Read(int worker, const std::string& key, Done done) override {
+    etcdserverpb::RangeRequest request;
+    request.set_key(key);
+    etcdserverpb::KV::Stub* stub = StubOf(worker);
+    Call<etcdserverpb::RangeResponse>(
+        kTimeout,
+        [&](grpc::ClientContext* context, grpc::CompletionQueue* queue) {
+          return stub->PrepareAsyncRange(context, request, queue);
+        },
+        [done = std::move(done)](const grpc::Status& status, etcdserverpb::RangeResponse&) {
+          done(FromGrpc("etcd", status));
+        });
+  }
+
+  void Update(int worker, const std::string& key, const std::string& value, Done done) override {
+    etcdserverpb::PutRequest request;
+    request.set_key(key);
+    request.set_value(value);
+    etcdserverpb::KV::Stub* stub = StubOf(worker);
+    Call<etcdserverpb::PutResponse>(
+        kTimeout,
+        [&](grpc::ClientContext* context, grpc::CompletionQueue* queue) {
+          return stub->PrepareAsyncPut(context, request, queue);
+        },
+        [done = std::move(done)](const grpc::Status& status, etcdserverpb::PutResponse&) {
+          done(FromGrpc("etcd", status));
+        });
+  }
+
+ private:
+  etcdserverpb::KV::Stub* StubOf(int worker) { return stubs_[worker % stubs_.size()].get(); }
+
+  std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> stubs_;
 };
 
 class EtcdTarget : public Target {
@@ -115,6 +159,10 @@ class EtcdTarget : public Target {
     // Clients spread over the members, as etcd's client balancer does.
     const size_t i = next_++ % channels_.size();
     return std::unique_ptr<TargetClient>(new EtcdClient(channels_[i]));
+  }
+
+  absl::StatusOr<std::unique_ptr<AsyncTargetClient>> NewAsyncClient(int) override {
+    return std::unique_ptr<AsyncTargetClient>(new EtcdAsyncClient(channels_));
   }
 
   void Stop() override {

@@ -8,6 +8,7 @@
 #include "replication/hlc.h"
 #include "tools/common/output.h"
 #include "tools/kvbench/direct_load.h"
+#include "tools/kvbench/grpc_async_client.h"
 #include "tools/kvbench/targets.h"
 #include "tools/kvharness/local_cluster.h"
 
@@ -44,6 +45,74 @@ class QuorumKvClient : public TargetClient {
   static constexpr size_t kMaxContexts = 4096;
   std::shared_ptr<KvClient> client_;  // shared by the workers of one coordinator
   std::unordered_map<std::string, std::string> contexts_;
+};
+
+// QuorumKvClient's operations for every worker, on one completion queue:
+// worker w sends to node w mod 3, and keeps its own contexts.
+class QuorumKvAsyncClient : public GrpcAsyncClient {
+ public:
+  QuorumKvAsyncClient(const std::vector<std::string>& endpoints, int workers) : contexts_(workers) {
+    for (const std::string& endpoint : endpoints) {
+      stubs_.push_back(v1::KvService::NewStub(
+          grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials())));
+    }
+  }
+
+  void Read(int worker, const std::string& key, Done done) override {
+    v1::GetRequest request;
+    request.set_key(key);
+    v1::KvService::Stub* stub = StubOf(worker);
+    Call<v1::GetResponse>(
+        kTimeout,
+        [&](grpc::ClientContext* context, grpc::CompletionQueue* queue) {
+          return stub->PrepareAsyncGet(context, request, queue);
+        },
+        [this, worker, key, done = std::move(done)](const grpc::Status& status,
+                                                    v1::GetResponse& response) {
+          if (!status.ok()) return done(FromGrpc("quorumkv", status));
+          // Every key was loaded before the run.
+          if (!response.found()) {
+            return done(absl::NotFoundError(absl::StrCat("read of ", key, ": not found")));
+          }
+          Remember(worker, key, response.context());
+          done(absl::OkStatus());
+        });
+  }
+
+  void Update(int worker, const std::string& key, const std::string& value, Done done) override {
+    v1::PutRequest request;
+    request.set_key(key);
+    request.set_value(value);
+    auto& contexts = contexts_[worker];
+    if (auto it = contexts.find(key); it != contexts.end()) request.set_context(it->second);
+    v1::KvService::Stub* stub = StubOf(worker);
+    Call<v1::PutResponse>(
+        kTimeout,
+        [&](grpc::ClientContext* context, grpc::CompletionQueue* queue) {
+          return stub->PrepareAsyncPut(context, request, queue);
+        },
+        [this, worker, key, done = std::move(done)](const grpc::Status& status,
+                                                    v1::PutResponse& response) {
+          if (!status.ok()) return done(FromGrpc("quorumkv", status));
+          Remember(worker, key, response.context());
+          done(absl::OkStatus());
+        });
+  }
+
+ private:
+  static constexpr absl::Duration kTimeout = absl::Seconds(5);  // KvClient's default
+  static constexpr size_t kMaxContexts = 4096;                  // per worker
+
+  v1::KvService::Stub* StubOf(int worker) { return stubs_[worker % stubs_.size()].get(); }
+
+  void Remember(int worker, const std::string& key, const std::string& context) {
+    auto& contexts = contexts_[worker];
+    if (contexts.size() >= kMaxContexts) contexts.clear();
+    contexts[key] = context;
+  }
+
+  std::vector<std::unique_ptr<v1::KvService::Stub>> stubs_;
+  std::vector<std::unordered_map<std::string, std::string>> contexts_;
 };
 
 class QuorumKvTarget : public Target {
@@ -113,6 +182,11 @@ class QuorumKvTarget : public Target {
       shared_[node] = std::move(*client);
     }
     return std::unique_ptr<TargetClient>(new QuorumKvClient(shared_[node]));
+  }
+
+  absl::StatusOr<std::unique_ptr<AsyncTargetClient>> NewAsyncClient(int workers) override {
+    return std::unique_ptr<AsyncTargetClient>(
+        new QuorumKvAsyncClient(SplitEndpoints(endpoints_), workers));
   }
 
   void Stop() override {

@@ -182,58 +182,169 @@ absl::Status Load(Target& target, const RunOptions& options, TargetResult& resul
   return absl::OkStatus();
 }
 
-void Run(Target& target, const RunOptions& options, TargetResult& result) {
+// One worker's operations: which key, read or update, and the value.
+class WorkerOps {
+ public:
+  struct Op {
+    bool read = true;
+    std::string key;
+    std::string value;  // updates only
+  };
+
+  WorkerOps(const RunOptions& options, int worker)
+      : options_(&options),
+        keys_(options.keys, options.zipfian, options.theta, options.seed * 1000 + worker),
+        rng_(options.seed * 7919 + worker) {}
+
+  Op Next() {
+    Op op;
+    op.key = KeyName(keys_.Next());
+    op.read = std::uniform_real_distribution<double>(0, 1)(rng_) < options_->workload.read_fraction;
+    if (!op.read) op.value = ValueOf(rng_(), options_->value_bytes);
+    return op;
+  }
+
+ private:
+  const RunOptions* options_;
+  KeyChooser keys_;
+  std::mt19937_64 rng_;
+};
+
+// What every worker shares during the measured run, and what each records.
+class RunState {
+ public:
+  RunState(const RunOptions& options, absl::Time start)
+      : options(options),
+        start(start),
+        end(start + options.duration),
+        // Open loop: each worker issues at rate / concurrency, and a latency
+        // counts from when the operation was due, so that a stall is not
+        // hidden.
+        interval(options.rate > 0 ? absl::Seconds(options.concurrency / options.rate)
+                                  : absl::ZeroDuration()),
+        reads(options.concurrency),
+        updates(options.concurrency) {}
+
+  // Worker w's first due time (open loop: the workers' slots interleave).
+  absl::Time FirstDue(int w) const { return start + interval * w / options.concurrency; }
+  // Whether worker w may issue another operation (interrupt, op count).
+  bool MayIssue() {
+    if (g_interrupted) return false;
+    return options.max_ops == 0 || issued++ < options.max_ops;
+  }
+  void Record(int w, bool read, absl::Time began, const absl::Status& status) {
+    OpStats& stats = read ? reads[w] : updates[w];
+    ++progress.ops;
+    if (status.ok()) {
+      stats.latency.Record(absl::Now() - began);
+      return;
+    }
+    ++stats.errors;
+    ++progress.errors;
+    if (stats.first_error.empty()) stats.first_error = status.ToString();
+  }
+
+  const RunOptions& options;
+  const absl::Time start, end;
+  const absl::Duration interval;
   Progress progress;
-  std::vector<OpStats> reads(options.concurrency), updates(options.concurrency);
-  const absl::Time start = absl::Now();
-  const absl::Time end = start + options.duration;
-  // Open loop: each worker issues at rate / concurrency, and a latency counts
-  // from when the operation was due, so that a stall is not hidden.
-  const absl::Duration interval =
-      options.rate > 0 ? absl::Seconds(options.concurrency / options.rate) : absl::ZeroDuration();
   std::atomic<uint64_t> issued{0};
-  {
-    ProgressPrinter printer(absl::StrCat(target.name(), " run "), &progress, options.max_ops,
-                            options.progress_on_tty);
-    absl::Status workers = RunWorkers(target, options.concurrency, [&](int w, TargetClient& c) {
-      KeyChooser keys(options.keys, options.zipfian, options.theta, options.seed * 1000 + w);
-      std::mt19937_64 rng(options.seed * 7919 + w);
-      absl::Time due = start + interval * w / options.concurrency;
-      while (true) {
-        if (g_interrupted) break;
-        if (options.max_ops > 0 && issued++ >= options.max_ops) break;
-        if (options.rate > 0) {
-          due += interval;
-          const absl::Time now = absl::Now();
-          if (due > now) absl::SleepFor(due - now);
-        }
-        const absl::Time began = options.rate > 0 ? due : absl::Now();
-        if (began >= end) break;
-        const std::string key = KeyName(keys.Next());
-        const bool read =
-            std::uniform_real_distribution<double>(0, 1)(rng) < options.workload.read_fraction;
-        const absl::Status s =
-            read ? c.Read(key) : c.Update(key, ValueOf(rng(), options.value_bytes));
-        OpStats& stats = read ? reads[w] : updates[w];
-        ++progress.ops;
-        if (s.ok()) {
-          stats.latency.Record(absl::Now() - began);
-        } else {
-          ++stats.errors;
-          ++progress.errors;
-          if (stats.first_error.empty()) stats.first_error = s.ToString();
-        }
+  std::vector<OpStats> reads, updates;
+};
+
+// A thread per worker, each with a client of its own.
+absl::Status RunThreads(Target& target, RunState& run) {
+  const RunOptions& options = run.options;
+  return RunWorkers(target, options.concurrency, [&](int w, TargetClient& c) {
+    WorkerOps ops(options, w);
+    absl::Time due = run.FirstDue(w);
+    while (run.MayIssue()) {
+      if (options.rate > 0) {
+        due += run.interval;
+        const absl::Time now = absl::Now();
+        if (due > now) absl::SleepFor(due - now);
       }
-    });
-    if (!workers.ok()) {
+      const absl::Time began = options.rate > 0 ? due : absl::Now();
+      if (began >= run.end) break;
+      const WorkerOps::Op op = ops.Next();
+      run.Record(w, op.read, began, op.read ? c.Read(op.key) : c.Update(op.key, op.value));
+    }
+  });
+}
+
+// Every worker on `client`'s one thread: a worker's next operation starts
+// from the completion of its last.
+class AsyncWorkers {
+ public:
+  AsyncWorkers(AsyncTargetClient* client, RunState* run) : client_(client), run_(run) {
+    for (int w = 0; w < run->options.concurrency; ++w) {
+      ops_.emplace_back(run->options, w);
+      due_.push_back(run->FirstDue(w));
+    }
+  }
+
+  void Run() {
+    for (int w = 0; w < run_->options.concurrency; ++w) Next(w);
+    client_->Run();
+  }
+
+ private:
+  void Next(int w) {
+    if (!run_->MayIssue()) return;
+    if (run_->options.rate > 0) {
+      due_[w] += run_->interval;
+      if (due_[w] > absl::Now()) {
+        client_->At(due_[w], [this, w] { Issue(w, due_[w]); });
+        return;
+      }
+      Issue(w, due_[w]);
+      return;
+    }
+    Issue(w, absl::Now());
+  }
+
+  void Issue(int w, absl::Time began) {
+    if (began >= run_->end) return;
+    WorkerOps::Op op = ops_[w].Next();
+    auto done = [this, w, began, read = op.read](absl::Status status) {
+      run_->Record(w, read, began, status);
+      Next(w);
+    };
+    if (op.read) {
+      client_->Read(w, op.key, std::move(done));
+    } else {
+      client_->Update(w, op.key, op.value, std::move(done));
+    }
+  }
+
+  AsyncTargetClient* const client_;
+  RunState* const run_;
+  std::vector<WorkerOps> ops_;
+  std::vector<absl::Time> due_;
+};
+
+void Run(Target& target, const RunOptions& options, TargetResult& result) {
+  absl::StatusOr<std::unique_ptr<AsyncTargetClient>> async =
+      target.NewAsyncClient(options.concurrency);
+  if (!async.ok() && !absl::IsUnimplemented(async.status())) {
+    result.status = async.status();
+    return;
+  }
+  RunState run(options, absl::Now());
+  {
+    ProgressPrinter printer(absl::StrCat(target.name(), " run "), &run.progress, options.max_ops,
+                            options.progress_on_tty);
+    if (async.ok()) {
+      AsyncWorkers(async->get(), &run).Run();
+    } else if (absl::Status workers = RunThreads(target, run); !workers.ok()) {
       result.status = workers;
       return;
     }
   }
-  result.elapsed = absl::Now() - start;
+  result.elapsed = absl::Now() - run.start;
   for (int w = 0; w < options.concurrency; ++w) {
-    result.read.Merge(reads[w]);
-    result.update.Merge(updates[w]);
+    result.read.Merge(run.reads[w]);
+    result.update.Merge(run.updates[w]);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace quorumkv::bench {
 
@@ -28,6 +29,26 @@ class TargetClient {
   virtual absl::Status Update(const std::string& key, const std::string& value) = 0;
 };
 
+// A client whose operations complete on a gRPC completion queue: kvbench
+// then drives every worker from the one thread that calls Run, each
+// worker's next operation starting when its last one ends, instead of a
+// thread per worker blocked in a call (which costs the machine the servers
+// share about twice the CPU per operation). Not thread-safe: every method
+// runs on the thread that calls Run, or before it.
+class AsyncTargetClient {
+ public:
+  using Done = std::function<void(absl::Status)>;
+  virtual ~AsyncTargetClient() = default;
+  // As TargetClient's, for worker `worker` (0 <= worker < the count the
+  // client was made for); `done` runs on Run's thread.
+  virtual void Read(int worker, const std::string& key, Done done) = 0;
+  virtual void Update(int worker, const std::string& key, const std::string& value, Done done) = 0;
+  // Runs `fn` on Run's thread at `when` (open-loop pacing).
+  virtual void At(absl::Time when, std::function<void()> fn) = 0;
+  // Runs completions until no operation and no At is pending.
+  virtual void Run() = 0;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -38,6 +59,11 @@ class Target {
   // wiped first). Returns once the store takes requests.
   virtual absl::Status Start(const std::string& dir) = 0;
   virtual absl::StatusOr<std::unique_ptr<TargetClient>> NewClient() = 0;
+  // A client for `workers` workers at once, or UNIMPLEMENTED: kvbench then
+  // runs a thread per worker with NewClient.
+  virtual absl::StatusOr<std::unique_ptr<AsyncTargetClient>> NewAsyncClient(int /*workers*/) {
+    return absl::UnimplementedError(absl::StrCat(name(), " has no asynchronous client"));
+  }
   // After Start: writes keys KeyName(0..keys-1) with value_of(i) straight
   // into the store's storage (stopping and restarting its processes),
   // counting each key written to each server in `*written` (progress).

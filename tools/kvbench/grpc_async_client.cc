@@ -1,0 +1,34 @@
+#include "tools/kvbench/grpc_async_client.h"
+
+namespace quorumkv::bench {
+
+GrpcAsyncClient::~GrpcAsyncClient() {
+  queue_.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue_.Next(&tag, &ok)) delete static_cast<Tag*>(tag);
+}
+
+void GrpcAsyncClient::At(absl::Time when, std::function<void()> fn) {
+  auto* timer = new Timer(std::move(fn));
+  timer->alarm.Set(&queue_, absl::ToChronoTime(when), timer);
+  ++pending_;
+}
+
+void GrpcAsyncClient::Run() {
+  void* tag = nullptr;
+  bool ok = false;
+  while (pending_ > 0 && queue_.Next(&tag, &ok)) {
+    --pending_;
+    std::unique_ptr<Tag> done(static_cast<Tag*>(tag));
+    done->Complete();
+  }
+}
+
+absl::Status GrpcAsyncClient::FromGrpc(const std::string& target, const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(target, ": ", status.error_message()));
+}
+
+}  // namespace quorumkv::bench
