@@ -57,7 +57,10 @@ int main(int argc, char** argv) {
   app.add_option("--value-size", options.value_bytes, "bytes per value")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
-  app.add_option("--concurrency", options.concurrency, "clients (threads), closed loop")
+  app.add_option(
+         "--concurrency", options.concurrency,
+         "clients, closed loop (quorumkv, etcd: all on one thread polling a completion queue; "
+         "redis: a thread each)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   app.add_option("--rate", options.rate,
