@@ -48,6 +48,13 @@ void OnReplicaPool(ServiceContext* context, Call* call, std::function<void()> wo
   if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
 }
 
+// Answers `call` with `result`: its value, or its error.
+template <typename Call, typename Response>
+void FinishWith(Call* call, absl::StatusOr<Response> result) {
+  if (result.ok()) *call->response() = std::move(*result);
+  call->Finish(ToGrpcStatus(result.status()));
+}
+
 // One admitted client request. It counts toward kMaxClientRequestsInFlight
 // until its last copy, held by the reply callback, is destroyed.
 class Admission {
@@ -188,11 +195,8 @@ void ReplicaServiceImpl::Read(UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadR
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
   // On the queue's thread, as a client get (see KvServiceImpl::Get).
-  AfterLinkDelay(context_, call, call->request().from(), [node, call] {
-    absl::StatusOr<v1::ReplicaReadResponse> result = node->HandleRead(call->request());
-    if (result.ok()) *call->response() = std::move(*result);
-    call->Finish(ToGrpcStatus(result.status()));
-  });
+  AfterLinkDelay(context_, call, call->request().from(),
+                 [node, call] { FinishWith(call, node->HandleRead(call->request())); });
 }
 
 void ReplicaServiceImpl::ReadBatch(
@@ -210,11 +214,8 @@ void ReplicaServiceImpl::Write(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWri
   if (node == nullptr) return;
   ServiceContext* context = context_;
   AfterLinkDelay(context_, call, call->request().from(), [context, node, call] {
-    OnReplicaPool(context, call, [node, call] {
-      absl::StatusOr<v1::ReplicaWriteResponse> result = node->HandleWrite(call->request());
-      if (result.ok()) *call->response() = std::move(*result);
-      call->Finish(ToGrpcStatus(result.status()));
-    });
+    OnReplicaPool(context, call,
+                  [node, call] { FinishWith(call, node->HandleWrite(call->request())); });
   });
 }
 
