@@ -42,6 +42,10 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
     return absl::InvalidArgumentError(
         absl::StrCat("node id ", options.node_id, " is not in the cluster config"));
   }
+  if (options.queue_threads < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("queue_threads is ", options.queue_threads, "; at least 1 is needed"));
+  }
   if (options.listen_address.empty()) options.listen_address = self->address();
   std::unique_ptr<NodeServer> server(new NodeServer(std::move(options)));
   RETURN_IF_ERROR(server->Listen());
@@ -137,6 +141,9 @@ void NodeServer::Shutdown(absl::Duration grace) {
     health_service_.EndWatches();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
+  // A call that still reached a handler (gRPC waits for the calls in
+  // flight, so none should) is answered UNAVAILABLE, never by the node.
+  context_.node.store(nullptr);
   // In this order: no task or callback can reach a destroyed node, store
   // or engine, and none finds its completion queue shut down. Tasks still
   // queued run to the end first; the transport's calls end (cancelled)
@@ -148,7 +155,6 @@ void NodeServer::Shutdown(absl::Duration grace) {
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) queue->Shutdown();
   for (std::thread& thread : queue_threads_) thread.join();
   queue_threads_.clear();
-  context_.node.store(nullptr);
   node_.reset();
   if (store_) {
     absl::Status closed = store_->CloseCleanly();

@@ -293,6 +293,7 @@ class AsyncWorkers {
     if (!run_->MayIssue()) return;
     if (run_->options.rate > 0) {
       due_[w] += run_->interval;
+      if (due_[w] >= run_->end) return;  // the run ends before it is due
       if (due_[w] > absl::Now()) {
         client_->At(due_[w], [this, w] { Issue(w, due_[w]); });
         return;
