@@ -19,12 +19,6 @@ namespace {
 constexpr int kMembers = 3;
 constexpr absl::Duration kTimeout = absl::Seconds(5);
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat("etcd: ", s.error_message()));
-}
-
 void SetDeadline(grpc::ClientContext& context) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
 }
@@ -40,7 +34,7 @@ class EtcdClient : public TargetClient {
     etcdserverpb::RangeResponse response;
     grpc::ClientContext context;
     SetDeadline(context);
-    return FromGrpc(stub_->Range(&context, request, &response));
+    return StatusFromGrpc("etcd", stub_->Range(&context, request, &response));
   }
 
   absl::Status Update(const std::string& key, const std::string& value) override {
@@ -50,7 +44,7 @@ class EtcdClient : public TargetClient {
     etcdserverpb::PutResponse response;
     grpc::ClientContext context;
     SetDeadline(context);
-    return FromGrpc(stub_->Put(&context, request, &response));
+    return StatusFromGrpc("etcd", stub_->Put(&context, request, &response));
   }
 
  private:
@@ -75,7 +69,7 @@ class EtcdAsyncClient : public GrpcAsyncClient {
           return stub->PrepareAsyncRange(context, request, queue);
         },
         [done = std::move(done)](const grpc::Status& status, etcdserverpb::RangeResponse&) {
-          done(FromGrpc("etcd", status));
+          done(StatusFromGrpc("etcd", status));
         });
   }
 
@@ -90,7 +84,7 @@ class EtcdAsyncClient : public GrpcAsyncClient {
           return stub->PrepareAsyncPut(context, request, queue);
         },
         [done = std::move(done)](const grpc::Status& status, etcdserverpb::PutResponse&) {
-          done(FromGrpc("etcd", status));
+          done(StatusFromGrpc("etcd", status));
         });
   }
 

@@ -25,7 +25,7 @@ void GrpcAsyncClient::Run() {
   }
 }
 
-absl::Status GrpcAsyncClient::FromGrpc(const std::string& target, const grpc::Status& status) {
+absl::Status StatusFromGrpc(const std::string& target, const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       absl::StrCat(target, ": ", status.error_message()));

@@ -17,6 +17,10 @@
 
 namespace quorumkv::bench {
 
+// A gRPC status as an absl::Status, its message prefixed with the target's
+// name ("etcd: ...").
+absl::Status StatusFromGrpc(const std::string& target, const grpc::Status& status);
+
 class GrpcAsyncClient : public AsyncTargetClient {
  public:
   // Waits for nothing: Run has drained every call and timer.
@@ -39,9 +43,6 @@ class GrpcAsyncClient : public AsyncTargetClient {
     call->reader->Finish(&call->response, &call->status, call);
     ++pending_;
   }
-
-  // A failed call as an absl::Status prefixed with the target's name.
-  static absl::Status FromGrpc(const std::string& target, const grpc::Status& status);
 
  private:
   class Tag {

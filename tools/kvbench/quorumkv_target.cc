@@ -15,9 +15,33 @@
 namespace quorumkv::bench {
 namespace {
 
-// Keeps the context of its last read of each key (up to kMaxContexts keys)
-// so that, when the cluster keeps siblings, an update replaces what this
-// client saw, as an application doing read-modify-write would.
+// The context of a worker's last read or write of each key (up to
+// kMaxContexts keys), so that, when the cluster keeps siblings, an update
+// replaces what the worker saw, as an application doing read-modify-write
+// would.
+class KeyContexts {
+ public:
+  // The key's context, or "" (a blind write).
+  std::string Find(const std::string& key) const {
+    auto it = contexts_.find(key);
+    return it == contexts_.end() ? std::string() : it->second;
+  }
+  void Remember(const std::string& key, const std::string& context) {
+    if (contexts_.size() >= kMaxContexts) contexts_.clear();
+    contexts_[key] = context;
+  }
+
+ private:
+  static constexpr size_t kMaxContexts = 4096;
+  std::unordered_map<std::string, std::string> contexts_;
+};
+
+// Every key was loaded before the run: a read that finds none failed.
+absl::Status CheckFound(const std::string& key, const v1::GetResponse& response) {
+  if (response.found()) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("read of ", key, ": not found"));
+}
+
 class QuorumKvClient : public TargetClient {
  public:
   explicit QuorumKvClient(std::shared_ptr<KvClient> client) : client_(std::move(client)) {}
@@ -25,26 +49,22 @@ class QuorumKvClient : public TargetClient {
   absl::Status Read(const std::string& key) override {
     absl::StatusOr<v1::GetResponse> r = client_->Get(key);
     if (!r.ok()) return r.status();
-    // Every key was loaded before the run.
-    if (!r->found()) return absl::NotFoundError(absl::StrCat("read of ", key, ": not found"));
-    if (contexts_.size() >= kMaxContexts) contexts_.clear();
-    contexts_[key] = r->context();
+    if (absl::Status found = CheckFound(key, *r); !found.ok()) return found;
+    contexts_.Remember(key, r->context());
     return absl::OkStatus();
   }
 
   absl::Status Update(const std::string& key, const std::string& value) override {
-    WriteOptions options;
-    if (auto it = contexts_.find(key); it != contexts_.end()) options.context = it->second;
-    absl::StatusOr<v1::PutResponse> r = client_->Put(key, value, options);
+    absl::StatusOr<v1::PutResponse> r =
+        client_->Put(key, value, WriteOptions{.context = contexts_.Find(key)});
     if (!r.ok()) return r.status();
-    contexts_[key] = r->context();
+    contexts_.Remember(key, r->context());
     return absl::OkStatus();
   }
 
  private:
-  static constexpr size_t kMaxContexts = 4096;
   std::shared_ptr<KvClient> client_;  // shared by the workers of one coordinator
-  std::unordered_map<std::string, std::string> contexts_;
+  KeyContexts contexts_;
 };
 
 // QuorumKvClient's operations for every worker, on one completion queue:
@@ -69,12 +89,9 @@ class QuorumKvAsyncClient : public GrpcAsyncClient {
         },
         [this, worker, key, done = std::move(done)](const grpc::Status& status,
                                                     v1::GetResponse& response) {
-          if (!status.ok()) return done(FromGrpc("quorumkv", status));
-          // Every key was loaded before the run.
-          if (!response.found()) {
-            return done(absl::NotFoundError(absl::StrCat("read of ", key, ": not found")));
-          }
-          Remember(worker, key, response.context());
+          if (!status.ok()) return done(StatusFromGrpc("quorumkv", status));
+          if (absl::Status found = CheckFound(key, response); !found.ok()) return done(found);
+          contexts_[worker].Remember(key, response.context());
           done(absl::OkStatus());
         });
   }
@@ -83,8 +100,7 @@ class QuorumKvAsyncClient : public GrpcAsyncClient {
     v1::PutRequest request;
     request.set_key(key);
     request.set_value(value);
-    auto& contexts = contexts_[worker];
-    if (auto it = contexts.find(key); it != contexts.end()) request.set_context(it->second);
+    request.set_context(contexts_[worker].Find(key));
     v1::KvService::Stub* stub = StubOf(worker);
     Call<v1::PutResponse>(
         kTimeout,
@@ -93,26 +109,19 @@ class QuorumKvAsyncClient : public GrpcAsyncClient {
         },
         [this, worker, key, done = std::move(done)](const grpc::Status& status,
                                                     v1::PutResponse& response) {
-          if (!status.ok()) return done(FromGrpc("quorumkv", status));
-          Remember(worker, key, response.context());
+          if (!status.ok()) return done(StatusFromGrpc("quorumkv", status));
+          contexts_[worker].Remember(key, response.context());
           done(absl::OkStatus());
         });
   }
 
  private:
   static constexpr absl::Duration kTimeout = absl::Seconds(5);  // KvClient's default
-  static constexpr size_t kMaxContexts = 4096;                  // per worker
 
   v1::KvService::Stub* StubOf(int worker) { return stubs_[worker % stubs_.size()].get(); }
 
-  void Remember(int worker, const std::string& key, const std::string& context) {
-    auto& contexts = contexts_[worker];
-    if (contexts.size() >= kMaxContexts) contexts.clear();
-    contexts[key] = context;
-  }
-
   std::vector<std::unique_ptr<v1::KvService::Stub>> stubs_;
-  std::vector<std::unordered_map<std::string, std::string>> contexts_;
+  std::vector<KeyContexts> contexts_;  // per worker
 };
 
 class QuorumKvTarget : public Target {
