@@ -8,21 +8,31 @@
 namespace quorumkv {
 namespace {
 
-absl::Duration Percentile(const std::deque<absl::Duration>& samples, double fraction) {
+// `scratch` holds the copy that is partially sorted; reusing one spares an
+// allocation on every answer.
+absl::Duration Percentile(const std::deque<absl::Duration>& samples, double fraction,
+                          std::vector<absl::Duration>& scratch) {
   if (samples.empty()) return absl::ZeroDuration();
-  std::vector<absl::Duration> sorted(samples.begin(), samples.end());
-  const size_t rank = std::min(sorted.size() - 1, static_cast<size_t>(fraction * sorted.size()));
-  std::nth_element(sorted.begin(), sorted.begin() + rank, sorted.end());
-  return sorted[rank];
+  scratch.assign(samples.begin(), samples.end());
+  const size_t rank = std::min(scratch.size() - 1, static_cast<size_t>(fraction * scratch.size()));
+  std::nth_element(scratch.begin(), scratch.begin() + rank, scratch.end());
+  return scratch[rank];
 }
+
+constexpr double kMedian = 0.5;
+constexpr double kP99 = 0.99;
 
 }  // namespace
 
 absl::Duration Median(const std::deque<absl::Duration>& samples) {
-  return Percentile(samples, 0.5);
+  std::vector<absl::Duration> scratch;
+  return Percentile(samples, kMedian, scratch);
 }
 
-absl::Duration P99(const std::deque<absl::Duration>& samples) { return Percentile(samples, 0.99); }
+absl::Duration P99(const std::deque<absl::Duration>& samples) {
+  std::vector<absl::Duration> scratch;
+  return Percentile(samples, kP99, scratch);
+}
 
 const char* PeerStateName(PeerState state) {
   switch (state) {
@@ -96,9 +106,9 @@ void FailureDetector::UpdateSlow(Peer& peer) const {
     peer.slow = false;
     return;
   }
-  const absl::Duration threshold =
-      std::max(options_.slow_factor * P99(peer.baseline), options_.min_slow_latency);
-  peer.slow = Median(peer.recent) > threshold;
+  const absl::Duration threshold = std::max(
+      options_.slow_factor * Percentile(peer.baseline, kP99, scratch_), options_.min_slow_latency);
+  peer.slow = Percentile(peer.recent, kMedian, scratch_) > threshold;
 }
 
 PeerState FailureDetector::StateLocked(const Peer& peer, absl::Time now) const {

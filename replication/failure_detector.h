@@ -83,12 +83,13 @@ class FailureDetector {
     std::deque<absl::Duration> baseline;
     bool slow = false;
   };
-  void UpdateSlow(Peer& peer) const;
+  void UpdateSlow(Peer& peer) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   PeerState StateLocked(const Peer& peer, absl::Time now) const;
 
   const FailureDetectorOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<absl::Duration> scratch_ ABSL_GUARDED_BY(mu_);  // for percentiles
 };
 
 // Median and 99th percentile of a window (zero when empty).

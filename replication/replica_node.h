@@ -105,6 +105,18 @@ class ReplicaNode {
   // Each write as HandleWrite would; the merges into this node's replicas
   // are made durable together, with one synced write (group commit).
   pb::ReplicaWriteBatchResponse HandleWriteBatch(const pb::ReplicaWriteBatchRequest& request);
+  // Whether a write of `request` is for a hint (a fallback standing in for
+  // a home replica): MergeWriteBatch does not take those.
+  static bool CarriesHints(const pb::ReplicaWriteBatchRequest& request);
+  // Each write as HandleWriteBatch would, asynchronously: the merges join
+  // this node's write groups beside the puts it coordinates, so that one
+  // synced write makes both durable. `done` gets the reply once every
+  // merge is durable or failed, on the writer's thread (with no
+  // run_blocking, on this thread before the call returns). A write for a
+  // hint is answered INTERNAL, writing nothing: such batches go through
+  // HandleWriteBatch (CarriesHints), on a thread that may block.
+  void MergeWriteBatch(const pb::ReplicaWriteBatchRequest& request,
+                       std::function<void(pb::ReplicaWriteBatchResponse)> done);
   // Coordinates a put forwarded by a node that is not a home replica.
   // Same threading as Put.
   void HandleCoordinatePut(const pb::CoordinatePutRequest& request, absl::Time deadline,
@@ -141,6 +153,8 @@ class ReplicaNode {
                          const std::vector<Object>& incoming, std::vector<absl::Status>* outcomes);
   absl::Status MergeIntoHint(const std::string& home, const std::string& key,
                              const Object& incoming);
+  // The mutation that merges `incoming` into this node's replica of `key`.
+  WriteGroup::Mutate ReplicaMerge(const std::string& key, Object incoming) const;
   // The peer may take requests: the failure detector calls it up.
   QuorumSlots::Healthy HealthyFn() const;
   // The home replicas a forwarded put tries, healthy ones first.
@@ -162,7 +176,8 @@ class ReplicaNode {
   // Every call goes through it, so that every answer informs the detector.
   HealthTrackingTransport transport_;
   HandoffManager handoff_;
-  // The local writes of the puts this node coordinates, group-committed.
+  // The local writes of the puts this node coordinates and the merges of
+  // MergeWriteBatch, group-committed.
   WriteGroup write_group_;
 };
 

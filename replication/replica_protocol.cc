@@ -2,8 +2,12 @@
 // coordinator, for a key this node is home for or holds a hint of.
 #include <algorithm>
 #include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "replication/object_codec.h"
 #include "replication/replica_node.h"
 #include "replication/request_validation.h"
@@ -125,21 +129,105 @@ absl::StatusOr<Object> ReplicaNode::CheckWrite(const pb::ReplicaWriteRequest& wr
   return incoming;
 }
 
+bool ReplicaNode::CarriesHints(const pb::ReplicaWriteBatchRequest& request) {
+  return std::any_of(request.writes().begin(), request.writes().end(),
+                     [](const pb::ReplicaWriteRequest& w) { return !w.hinted_for().empty(); });
+}
+
+namespace {
+
+// The outcomes of one MergeWriteBatch: the reply goes once the last merge
+// is done. Thread-safe.
+class PendingWriteBatch {
+ public:
+  PendingWriteBatch(int writes, std::function<void(pb::ReplicaWriteBatchResponse)> done)
+      : outcomes_(writes), done_(std::move(done)) {}
+
+  // Records the outcome of write i, known before any merge was submitted.
+  void Set(int i, absl::Status outcome) {
+    absl::MutexLock lock(&mu_);
+    outcomes_[i] = std::move(outcome);
+  }
+  void Expect(size_t merges) {
+    absl::MutexLock lock(&mu_);
+    left_ = merges;
+  }
+  // Records the outcome of merge i; replies if it was the last.
+  void Done(int i, absl::Status outcome) {
+    {
+      absl::MutexLock lock(&mu_);
+      outcomes_[i] = std::move(outcome);
+      if (--left_ > 0) return;
+    }
+    Reply();
+  }
+  // Replies with every outcome recorded. REQUIRES: no merge outstanding.
+  void Reply() {
+    pb::ReplicaWriteBatchResponse response;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const absl::Status& outcome : outcomes_) StatusToProto(outcome, response.add_results());
+    }
+    done_(std::move(response));
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<absl::Status> outcomes_ ABSL_GUARDED_BY(mu_);
+  size_t left_ ABSL_GUARDED_BY(mu_) = 0;
+  const std::function<void(pb::ReplicaWriteBatchResponse)> done_;
+};
+
+}  // namespace
+
+void ReplicaNode::MergeWriteBatch(const pb::ReplicaWriteBatchRequest& request,
+                                  std::function<void(pb::ReplicaWriteBatchResponse)> done) {
+  const int n = request.writes_size();
+  auto pending = std::make_shared<PendingWriteBatch>(n, std::move(done));
+  std::vector<std::pair<int, Object>> merges;
+  for (int i = 0; i < n; ++i) {
+    const pb::ReplicaWriteRequest& write = request.writes(i);
+    if (!write.hinted_for().empty()) {
+      pending->Set(i, absl::InternalError("a write for a hint reached the write groups"));
+      continue;
+    }
+    absl::StatusOr<Object> decoded = CheckWrite(write);
+    if (!decoded.ok()) {
+      pending->Set(i, decoded.status());
+    } else {
+      merges.emplace_back(i, std::move(*decoded));
+    }
+  }
+  if (merges.empty()) return pending->Reply();
+  // Set before the first submit: a merge may be done before the next is.
+  pending->Expect(merges.size());
+  for (auto& [i, object] : merges) {
+    const std::string& key = request.writes(i).key();
+    write_group_.Submit(
+        key, ReplicaMerge(key, std::move(object)),
+        [pending, i = i](absl::StatusOr<Object> stored) { pending->Done(i, stored.status()); });
+  }
+}
+
+WriteGroup::Mutate ReplicaNode::ReplicaMerge(const std::string& key, Object incoming) const {
+  return [policy = PolicyFor(key), incoming = std::move(incoming),
+          limit = kMergedObjectFactor *
+                  config().max_object_bytes()](const std::optional<Object>& current) {
+    return MergeBounded(policy, current, incoming, limit);
+  };
+}
+
 void ReplicaNode::MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request,
                                     const std::vector<int>& which,
                                     const std::vector<Object>& incoming,
                                     std::vector<absl::Status>* outcomes) {
   if (which.empty()) return;
-  const uint64_t limit = kMergedObjectFactor * config().max_object_bytes();
-  std::vector<std::function<absl::StatusOr<Object>(const std::optional<Object>&)>> merges;
+  std::vector<WriteGroup::Mutate> merges;
   merges.reserve(which.size());  // the updates below refer to them
   std::vector<ReplicaStore::KeyUpdate> updates;
   for (int i : which) {
     const std::string& key = request.writes(i).key();
-    merges.push_back([policy = PolicyFor(key), object = &incoming[i],
-                      limit](const std::optional<Object>& current) {
-      return MergeBounded(policy, current, *object, limit);
-    });
+    merges.push_back(ReplicaMerge(key, incoming[i]));
     updates.push_back(ReplicaStore::KeyUpdate{key, merges.back()});
   }
   std::vector<absl::StatusOr<Object>> results = store_->UpdateBatch(updates);

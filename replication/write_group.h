@@ -1,7 +1,9 @@
-// Group commit of the writes a node coordinates. A coordinator's own write
-// of a put must be durable before it counts toward W; one synced storage
+// Group commit of a node's writes to its replicas: the coordinator's own
+// write of each put it coordinates, and the replica writes other nodes
+// send it. Each must be durable before it is acked; one synced storage
 // write per put made the disk's fsync rate (and a blocked thread per put)
-// the limit. Writes submitted while a group is being written wait in a
+// the limit, and a synced write per replica batch beside the groups cost
+// an fsync more. Writes submitted while a group is being written wait in a
 // queue and go together, in one ReplicaStore::UpdateBatch, as soon as it is
 // done: no write waits on a timer, and under load one fsync carries many.
 //
@@ -29,8 +31,8 @@ namespace quorumkv {
 // Thread-safe. Does not own `store`.
 class WriteGroup {
  public:
-  // Writes per group. The queue is bounded by the node's client requests in
-  // flight, one write each.
+  // Writes per group. The queue is bounded by the node's client requests
+  // and replica write batches in flight (server/services.h).
   static constexpr size_t kMaxGroup = 64;
 
   using Mutate = std::function<absl::StatusOr<Object>(const std::optional<Object>& current)>;

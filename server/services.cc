@@ -55,12 +55,12 @@ void FinishWith(Call* call, absl::StatusOr<Response> result) {
   call->Finish(ToGrpcStatus(result.status()));
 }
 
-// One admitted client request. It counts toward kMaxClientRequestsInFlight
-// until its last copy, held by the reply callback, is destroyed.
+// One admitted request. It counts toward its limit until its last copy,
+// held by the reply callback, is destroyed.
 class Admission {
  public:
-  static std::shared_ptr<Admission> TryAdmit(std::atomic<int>* in_flight) {
-    if (in_flight->fetch_add(1) >= kMaxClientRequestsInFlight) {
+  static std::shared_ptr<Admission> TryAdmit(std::atomic<int>* in_flight, int limit) {
+    if (in_flight->fetch_add(1) >= limit) {
       in_flight->fetch_sub(1);
       return nullptr;
     }
@@ -75,17 +75,22 @@ class Admission {
 
 using Admitted = std::shared_ptr<Admission>;
 
-// Admits a client request, or sheds it with RESOURCE_EXHAUSTED when too
-// many are in flight (and returns null).
+// Admits a request counted in `in_flight`, or sheds it with
+// RESOURCE_EXHAUSTED when `limit` of its kind (`what`) are in flight (and
+// returns null).
 template <typename Call>
-Admitted Admit(ServiceContext* context, Call* call) {
-  Admitted admitted = Admission::TryAdmit(&context->client_requests);
+Admitted AdmitUpTo(Call* call, std::atomic<int>* in_flight, int limit, absl::string_view what) {
+  Admitted admitted = Admission::TryAdmit(in_flight, limit);
   if (admitted == nullptr) {
     call->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
-        absl::StrCat("overloaded: ", kMaxClientRequestsInFlight,
-                     " client requests in flight (the limit); retry later"))));
+        absl::StrCat("overloaded: ", limit, " ", what, " in flight (the limit); retry later"))));
   }
   return admitted;
+}
+
+template <typename Call>
+Admitted Admit(ServiceContext* context, Call* call) {
+  return AdmitUpTo(call, &context->client_requests, kMaxClientRequestsInFlight, "client requests");
 }
 
 }  // namespace
@@ -225,10 +230,23 @@ void ReplicaServiceImpl::WriteBatch(
   if (node == nullptr) return;
   ServiceContext* context = context_;
   AfterLinkDelay(context_, call, call->request().from(), [context, node, call] {
-    OnReplicaPool(context, call, [node, call] {
-      *call->response() = node->HandleWriteBatch(call->request());
-      call->Finish(grpc::Status::OK);
-    });
+    if (ReplicaNode::CarriesHints(call->request())) {
+      // A hint's write blocks on its own synced write: on the pool.
+      return OnReplicaPool(context, call, [node, call] {
+        *call->response() = node->HandleWriteBatch(call->request());
+        call->Finish(grpc::Status::OK);
+      });
+    }
+    Admitted admitted = AdmitUpTo(call, &context->replica_batches, kMaxReplicaBatchesInFlight,
+                                  "replica write batches");
+    if (admitted == nullptr) return;
+    // Into the write groups, with this node's own puts; answered from the
+    // writer's thread.
+    node->MergeWriteBatch(call->request(),
+                          [call, admitted](v1::ReplicaWriteBatchResponse response) {
+                            *call->response() = std::move(response);
+                            call->Finish(grpc::Status::OK);
+                          });
   });
 }
 

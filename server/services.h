@@ -30,6 +30,10 @@ inline constexpr absl::Duration kDefaultRequestTimeout = absl::Seconds(30);
 // Client requests a node coordinates at once, queued or waiting for
 // replicas; past it, new ones are shed with RESOURCE_EXHAUSTED.
 inline constexpr int kMaxClientRequestsInFlight = 4096;
+// Replica write batches of other nodes a node holds in its write groups at
+// once; past it, new ones are shed with RESOURCE_EXHAUSTED. (A batch
+// carries at most CallBatcher's kMaxBatch writes.)
+inline constexpr int kMaxReplicaBatchesInFlight = 1024;
 
 // Latency injected on links into this node, by source node ("*": all).
 // Thread-safe.
@@ -48,8 +52,9 @@ class LinkFaults {
 struct ServiceContext {
   std::atomic<ReplicaNode*> node{nullptr};
   Clock* clock = nullptr;
-  WorkerPool* replica_pool = nullptr;   // writes from other nodes
+  WorkerPool* replica_pool = nullptr;   // writes of other nodes to hints
   std::atomic<int> client_requests{0};  // admitted, not yet answered
+  std::atomic<int> replica_batches{0};  // in the write groups, not yet answered
   LinkFaults link_faults;
   DelayQueue* delays = nullptr;  // runs requests a link delay holds back
   bool allow_fault_injection = false;

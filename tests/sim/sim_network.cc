@@ -115,7 +115,13 @@ void SimTransport::Restart() {
         network_->Call<pb::ReplicaWriteBatchResponse>(
             self_, to, deadline, /*idempotent=*/true,
             [request](SimNode& target, auto reply) {
-              reply(target.replica().HandleWriteBatch(request));
+              // As kvnode serves it: hints on a blocking thread, replica
+              // merges in the write groups.
+              if (ReplicaNode::CarriesHints(request)) {
+                return reply(target.replica().HandleWriteBatch(request));
+              }
+              target.replica().MergeWriteBatch(
+                  request, [reply](pb::ReplicaWriteBatchResponse r) { reply(std::move(r)); });
             },
             std::move(done));
       });

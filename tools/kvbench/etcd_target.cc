@@ -140,8 +140,7 @@ class EtcdTarget : public Target {
                                        "warn"},
                                       absl::StrCat(dir, "/", name, ".log"));
       if (!s.ok()) return s;
-      channels_.push_back(grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*ports)[i]),
-                                              grpc::InsecureChannelCredentials()));
+      channels_.push_back(BenchChannel(absl::StrCat("127.0.0.1:", (*ports)[i])));
     }
     // Ready when a linearizable write goes through (a leader is elected).
     std::unique_ptr<TargetClient> probe(new EtcdClient(channels_[0]));

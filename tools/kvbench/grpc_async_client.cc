@@ -2,6 +2,12 @@
 
 namespace quorumkv::bench {
 
+std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
 GrpcAsyncClient::~GrpcAsyncClient() {
   queue_.Shutdown();
   void* tag = nullptr;

@@ -21,6 +21,11 @@ namespace quorumkv::bench {
 // name ("etcd: ...").
 absl::Status StatusFromGrpc(const std::string& target, const grpc::Status& status);
 
+// A channel to `address` as every gRPC target of kvbench gets it: gRPC's
+// own retries off (a failed operation counts as an error, it is not
+// replayed), which spares each call the retry layer's buffering.
+std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address);
+
 class GrpcAsyncClient : public AsyncTargetClient {
  public:
   // Waits for nothing: Run has drained every call and timer.

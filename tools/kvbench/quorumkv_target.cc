@@ -73,8 +73,7 @@ class QuorumKvAsyncClient : public GrpcAsyncClient {
  public:
   QuorumKvAsyncClient(const std::vector<std::string>& endpoints, int workers) : contexts_(workers) {
     for (const std::string& endpoint : endpoints) {
-      stubs_.push_back(v1::KvService::NewStub(
-          grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials())));
+      stubs_.push_back(v1::KvService::NewStub(BenchChannel(endpoint)));
     }
   }
 

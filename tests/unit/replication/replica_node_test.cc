@@ -340,25 +340,85 @@ pb::ReplicaWriteRequest WriteOf(TestCluster& cluster, const std::string& key) {
   return write;
 }
 
-TEST(ReplicaNodeTest, AWriteBatchAppliesEachWriteAndAnswersEachInOrder) {
-  TestCluster cluster(3);
+// n1's writes of "a" and "b" (made while n2 and n3 were down) as a batch
+// of three replica writes: a, one without a key, b.
+pb::ReplicaWriteBatchRequest GoodBadGoodBatch(TestCluster& cluster) {
   cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
   cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
-  ASSERT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
-  ASSERT_TRUE(cluster.Put("n1", PutRequest("b", "vb", "", 1)).status.ok());
+  EXPECT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
+  EXPECT_TRUE(cluster.Put("n1", PutRequest("b", "vb", "", 1)).status.ok());
   pb::ReplicaWriteBatchRequest batch;
   *batch.add_writes() = WriteOf(cluster, "a");
   pb::ReplicaWriteRequest bad = WriteOf(cluster, "b");
   bad.set_key("");
   *batch.add_writes() = bad;
   *batch.add_writes() = WriteOf(cluster, "b");
-  const pb::ReplicaWriteBatchResponse reply = cluster.node("n2").HandleWriteBatch(batch);
+  return batch;
+}
+
+// n2 answered GoodBadGoodBatch write by write and stored the good ones.
+void ExpectGoodBadGoodApplied(TestCluster& cluster, const pb::ReplicaWriteBatchResponse& reply) {
   ASSERT_EQ(reply.results_size(), 3);
   EXPECT_EQ(reply.results(0).code(), 0);
   EXPECT_EQ(reply.results(1).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(reply.results(2).code(), 0);
   EXPECT_EQ(cluster.Stored("n2", "a"), cluster.Stored("n1", "a"));
   EXPECT_EQ(cluster.Stored("n2", "b"), cluster.Stored("n1", "b"));
+}
+
+TEST(ReplicaNodeTest, AWriteBatchAppliesEachWriteAndAnswersEachInOrder) {
+  TestCluster cluster(3);
+  const pb::ReplicaWriteBatchRequest batch = GoodBadGoodBatch(cluster);
+  ExpectGoodBadGoodApplied(cluster, cluster.node("n2").HandleWriteBatch(batch));
+}
+
+// MergeWriteBatch's reply, which (with no run_blocking) comes before it
+// returns.
+pb::ReplicaWriteBatchResponse MergeNow(ReplicaNode& node,
+                                       const pb::ReplicaWriteBatchRequest& batch) {
+  std::optional<pb::ReplicaWriteBatchResponse> reply;
+  node.MergeWriteBatch(batch, [&reply](pb::ReplicaWriteBatchResponse r) {
+    EXPECT_FALSE(reply.has_value()) << "answered twice";
+    reply = std::move(r);
+  });
+  EXPECT_TRUE(reply.has_value()) << "not answered";
+  return reply.value_or(pb::ReplicaWriteBatchResponse());
+}
+
+TEST(ReplicaNodeTest, AWriteBatchMergedInTheWriteGroupsAnswersEachWriteInOrder) {
+  TestCluster cluster(3);
+  const pb::ReplicaWriteBatchRequest batch = GoodBadGoodBatch(cluster);
+  ASSERT_FALSE(ReplicaNode::CarriesHints(batch));
+  ExpectGoodBadGoodApplied(cluster, MergeNow(cluster.node("n2"), batch));
+}
+
+TEST(ReplicaNodeTest, AWriteBatchWithNothingToMergeIsAnsweredAtOnce) {
+  TestCluster cluster(3);
+  cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
+  cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
+  pb::ReplicaWriteBatchRequest batch;
+  pb::ReplicaWriteRequest bad = WriteOf(cluster, "a");
+  bad.set_key("");
+  *batch.add_writes() = bad;
+  const pb::ReplicaWriteBatchResponse reply = MergeNow(cluster.node("n2"), batch);
+  ASSERT_EQ(reply.results_size(), 1);
+  EXPECT_EQ(reply.results(0).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ReplicaNodeTest, AWriteForAHintIsNotMergedInTheWriteGroups) {
+  TestCluster cluster(4);
+  cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
+  cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
+  cluster.net().SetHealth("n4", FakeNetwork::Health::kDown);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
+  pb::ReplicaWriteBatchRequest batch;
+  *batch.add_writes() = WriteOf(cluster, "a");
+  batch.mutable_writes(0)->set_hinted_for("n2");
+  ASSERT_TRUE(ReplicaNode::CarriesHints(batch));
+  const pb::ReplicaWriteBatchResponse reply = MergeNow(cluster.node("n2"), batch);
+  ASSERT_EQ(reply.results_size(), 1);
+  EXPECT_EQ(reply.results(0).code(), static_cast<int>(absl::StatusCode::kInternal));
 }
 
 TEST(ReplicaNodeTest, AReadBatchStopsAtItsReplyBudgetAndMarksTheRestNotRun) {
