@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "address to listen on (default: the node's config address)");
   app.add_option("--clock-skew-ms", skew_ms, "run this node's clock ahead (>0) or behind (<0)");
   app.add_option("--replica-threads", options.replica_threads,
-                 "threads applying other nodes' writes (they wait for fsync)")
+                 "threads writing the hints this node keeps for other nodes (they wait for "
+                 "fsync); replica writes share the node's write groups instead")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   app.add_option("--queue-threads", options.queue_threads,

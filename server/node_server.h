@@ -33,6 +33,8 @@ struct NodeServerOptions {
   std::string data_dir;        // created if missing
   std::string listen_address;  // default: the node's address in the config
   absl::Duration clock_skew;   // added to the system clock (fault injection)
+  // The replica pool: writes of other nodes that carry hints (the rest
+  // join the write groups, on the writer thread).
   int replica_threads = 16;
   // Completion queues, each with one thread that polls the sockets and
   // serves the calls (completion_queue.h). One is cheapest per call; more
