@@ -54,7 +54,8 @@ KvClient::KvClient(KvClientOptions options) : options_(std::move(options)) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // The client retries by itself (next node, full-jitter backoff, only
-  // idempotent calls); gRPC's retry layer would only buffer every call.
+  // idempotent calls). gRPC's retry layer, with no retry policy, would only
+  // replay a call that never left the client, and buffers every call for it.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);

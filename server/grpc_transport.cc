@@ -75,8 +75,9 @@ grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // The transport retries by itself (attempt deadlines, fallbacks, only
-  // what may be sent twice); gRPC's retry layer would only buffer every
-  // call's messages for a replay that never comes.
+  // what may be sent twice). gRPC's retry layer, with no retry policy,
+  // would only replay a call that never left this node, and buffers every
+  // call's messages for it.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_message_bytes, INT32_MAX)));
   args.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message_bytes, INT32_MAX)));

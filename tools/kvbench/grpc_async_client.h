@@ -22,8 +22,9 @@ namespace quorumkv::bench {
 absl::Status StatusFromGrpc(const std::string& target, const grpc::Status& status);
 
 // A channel to `address` as every gRPC target of kvbench gets it: gRPC's
-// own retries off (a failed operation counts as an error, it is not
-// replayed), which spares each call the retry layer's buffering.
+// retry layer off (with no retry policy it would only replay a call that
+// never left kvbench; such a call now counts as an error), which spares
+// each call the layer's buffering.
 std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address);
 
 class GrpcAsyncClient : public AsyncTargetClient {
