@@ -150,7 +150,7 @@ class ReplicaNode {
   // Merges incoming[i] into this node's replica of request.writes(i).key()
   // for each i in `which`, in one UpdateBatch; sets (*outcomes)[i].
   void MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request, const std::vector<int>& which,
-                         const std::vector<Object>& incoming, std::vector<absl::Status>* outcomes);
+                         std::vector<Object> incoming, std::vector<absl::Status>* outcomes);
   absl::Status MergeIntoHint(const std::string& home, const std::string& key,
                              const Object& incoming);
   // The mutation that merges `incoming` into this node's replica of `key`.

@@ -37,6 +37,13 @@ absl::StatusOr<Object> MergeBounded(MergePolicy policy, const std::optional<Obje
   return merged;
 }
 
+// A write batch's reply: one result per write, in order.
+pb::ReplicaWriteBatchResponse BatchResponse(const std::vector<absl::Status>& outcomes) {
+  pb::ReplicaWriteBatchResponse response;
+  for (const absl::Status& outcome : outcomes) StatusToProto(outcome, response.add_results());
+  return response;
+}
+
 }  // namespace
 
 absl::Status ReplicaNode::CheckHome(const std::string& key) const {
@@ -111,10 +118,8 @@ pb::ReplicaWriteBatchResponse ReplicaNode::HandleWriteBatch(
       outcomes[i] = MergeIntoHint(write.hinted_for(), write.key(), *decoded);
     }
   }
-  MergeIntoReplicas(request, replica_writes, incoming, &outcomes);
-  pb::ReplicaWriteBatchResponse response;
-  for (const absl::Status& outcome : outcomes) StatusToProto(outcome, response.add_results());
-  return response;
+  MergeIntoReplicas(request, replica_writes, std::move(incoming), &outcomes);
+  return BatchResponse(outcomes);
 }
 
 absl::StatusOr<Object> ReplicaNode::CheckWrite(const pb::ReplicaWriteRequest& write) {
@@ -136,37 +141,23 @@ bool ReplicaNode::CarriesHints(const pb::ReplicaWriteBatchRequest& request) {
 
 namespace {
 
-// The outcomes of one MergeWriteBatch: the reply goes once the last merge
-// is done. Thread-safe.
+// The merges of one MergeWriteBatch still to be done: the reply goes
+// once the last is. Thread-safe.
 class PendingWriteBatch {
  public:
-  PendingWriteBatch(int writes, std::function<void(pb::ReplicaWriteBatchResponse)> done)
-      : outcomes_(writes), done_(std::move(done)) {}
+  // `outcomes` holds those of the writes not merged; `merges` are left.
+  PendingWriteBatch(std::vector<absl::Status> outcomes, size_t merges,
+                    std::function<void(pb::ReplicaWriteBatchResponse)> done)
+      : outcomes_(std::move(outcomes)), left_(merges), done_(std::move(done)) {}
 
-  // Records the outcome of write i, known before any merge was submitted.
-  void Set(int i, absl::Status outcome) {
-    absl::MutexLock lock(&mu_);
-    outcomes_[i] = std::move(outcome);
-  }
-  void Expect(size_t merges) {
-    absl::MutexLock lock(&mu_);
-    left_ = merges;
-  }
   // Records the outcome of merge i; replies if it was the last.
   void Done(int i, absl::Status outcome) {
+    pb::ReplicaWriteBatchResponse response;
     {
       absl::MutexLock lock(&mu_);
       outcomes_[i] = std::move(outcome);
       if (--left_ > 0) return;
-    }
-    Reply();
-  }
-  // Replies with every outcome recorded. REQUIRES: no merge outstanding.
-  void Reply() {
-    pb::ReplicaWriteBatchResponse response;
-    {
-      absl::MutexLock lock(&mu_);
-      for (const absl::Status& outcome : outcomes_) StatusToProto(outcome, response.add_results());
+      response = BatchResponse(outcomes_);
     }
     done_(std::move(response));
   }
@@ -174,7 +165,7 @@ class PendingWriteBatch {
  private:
   absl::Mutex mu_;
   std::vector<absl::Status> outcomes_ ABSL_GUARDED_BY(mu_);
-  size_t left_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t left_ ABSL_GUARDED_BY(mu_);
   const std::function<void(pb::ReplicaWriteBatchResponse)> done_;
 };
 
@@ -183,24 +174,24 @@ class PendingWriteBatch {
 void ReplicaNode::MergeWriteBatch(const pb::ReplicaWriteBatchRequest& request,
                                   std::function<void(pb::ReplicaWriteBatchResponse)> done) {
   const int n = request.writes_size();
-  auto pending = std::make_shared<PendingWriteBatch>(n, std::move(done));
+  std::vector<absl::Status> outcomes(n);
   std::vector<std::pair<int, Object>> merges;
   for (int i = 0; i < n; ++i) {
     const pb::ReplicaWriteRequest& write = request.writes(i);
     if (!write.hinted_for().empty()) {
-      pending->Set(i, absl::InternalError("a write for a hint reached the write groups"));
+      outcomes[i] = absl::InternalError("a write for a hint reached the write groups");
       continue;
     }
     absl::StatusOr<Object> decoded = CheckWrite(write);
     if (!decoded.ok()) {
-      pending->Set(i, decoded.status());
+      outcomes[i] = decoded.status();
     } else {
       merges.emplace_back(i, std::move(*decoded));
     }
   }
-  if (merges.empty()) return pending->Reply();
-  // Set before the first submit: a merge may be done before the next is.
-  pending->Expect(merges.size());
+  if (merges.empty()) return done(BatchResponse(outcomes));
+  auto pending =
+      std::make_shared<PendingWriteBatch>(std::move(outcomes), merges.size(), std::move(done));
   for (auto& [i, object] : merges) {
     const std::string& key = request.writes(i).key();
     write_group_.Submit(
@@ -218,8 +209,7 @@ WriteGroup::Mutate ReplicaNode::ReplicaMerge(const std::string& key, Object inco
 }
 
 void ReplicaNode::MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request,
-                                    const std::vector<int>& which,
-                                    const std::vector<Object>& incoming,
+                                    const std::vector<int>& which, std::vector<Object> incoming,
                                     std::vector<absl::Status>* outcomes) {
   if (which.empty()) return;
   std::vector<WriteGroup::Mutate> merges;
@@ -227,7 +217,7 @@ void ReplicaNode::MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request,
   std::vector<ReplicaStore::KeyUpdate> updates;
   for (int i : which) {
     const std::string& key = request.writes(i).key();
-    merges.push_back(ReplicaMerge(key, incoming[i]));
+    merges.push_back(ReplicaMerge(key, std::move(incoming[i])));
     updates.push_back(ReplicaStore::KeyUpdate{key, merges.back()});
   }
   std::vector<absl::StatusOr<Object>> results = store_->UpdateBatch(updates);
