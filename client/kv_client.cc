@@ -53,9 +53,11 @@ KvClient::KvClient(KvClientOptions options) : options_(std::move(options)) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  // The client retries by itself (next node, full-jitter backoff, only
-  // idempotent calls). gRPC's retry layer, with no retry policy, would only
-  // replay a call that never left the client, and buffers every call for it.
+  // The client moves on by itself: one pass over the endpoints, each tried
+  // once and at once (no backoff, no circuit breaker yet), a write only
+  // when it provably never reached a coordinator (CallAnyNode). gRPC's
+  // retry layer, with no retry policy, would only replay a call that never
+  // left the client, and buffers every call for it.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);

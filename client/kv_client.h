@@ -1,7 +1,10 @@
 // client/: the library applications link to talk to a quorumkv cluster.
 //
 // KvClient sends each request to a node of the cluster (any node can
-// coordinate) and moves on to the next endpoint when one cannot be reached.
+// coordinate) and moves on to the next endpoint when one cannot be reached:
+// one pass over the endpoints in the order given, without backoff between
+// them and without routing by key (the coordinator forwards a put to a home
+// replica). A failed pass is the caller's to retry.
 // Results are the API's protobuf messages; failures are absl::Status with
 // the canonical codes of the store (UNAVAILABLE: quorum not met; DEADLINE_
 // EXCEEDED: outcome unknown; INVALID_ARGUMENT: nothing written;

@@ -13,13 +13,18 @@ std::optional<SlotSend> GetCoordinator::OnReply(const std::string& from,
                                                 const absl::StatusOr<std::optional<Object>>& reply,
                                                 absl::Time now) {
   if (!reply.ok()) return slots_.OnReply(from, reply.status(), now);
-  if (slots_.Answered(from)) return std::nullopt;  // a duplicate
+  const std::optional<std::string> home = slots_.HomeWaitingOn(from);
+  if (!home) return std::nullopt;  // a duplicate, or no slot waited on it
+  if (*home != from && !reply->has_value()) {
+    // A fallback with no hint of the key knows nothing of it: its empty
+    // answer is no vote for the home, whose replica may well hold the key.
+    // The slot moves to the next fallback, if one is left.
+    return slots_.OnReply(from, absl::NotFoundError("holds no hint of the key"), now);
+  }
   slots_.OnReply(from, absl::OkStatus(), now);
-  std::string home;
-  if (!slots_.Answered(from, &home)) return std::nullopt;  // no slot waited on it
   Object state = reply->value_or(Object());
   merged_ = Sync(plan_.policy, merged_, state);
-  if (home == from) home_states_[from] = std::move(state);
+  if (*home == from) home_states_[from] = std::move(state);
   return std::nullopt;
 }
 

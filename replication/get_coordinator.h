@@ -3,9 +3,10 @@
 // It asks every home replica (the coordinator's own replica included, read
 // by the driver and fed in like any reply) — in a sloppy get, a healthy
 // fallback stands in for a home replica that is unhealthy or fails, and
-// answers with the hint it holds — merges what comes back, and decides
-// once R slots answered (found or not: a not-found counts) or can no
-// longer. Replies that arrive after the decision still join the merge, so
+// answers with the hints it holds of the key — merges what comes back, and
+// decides once R slots answered or can no longer. A home replica's
+// not-found counts toward R; a fallback's does not (it holds no hint, and
+// knows nothing of the key): its slot moves to the next fallback. Replies that arrive after the decision still join the merge, so
 // the driver can repair every home replica that lacks something.
 #ifndef QUORUMKV_REPLICATION_GET_COORDINATOR_H_
 #define QUORUMKV_REPLICATION_GET_COORDINATOR_H_

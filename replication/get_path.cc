@@ -188,11 +188,23 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
     return done(valid, response);
   }
   const PreferenceList& pref = ring_.ForKey(request.key());
+  const uint32_t r = EffectiveR(config(), request);
+  if (request.strict()) {
+    absl::Status reachable = CheckStrictQuorumReachable(pref.home, r, "R", "no replica was asked");
+    if (!reachable.ok()) {
+      pb::GetResponse response;
+      response.set_key(request.key());
+      response.mutable_quorum()->set_coordinator(self());
+      response.mutable_quorum()->set_required(r);
+      response.mutable_quorum()->set_n(static_cast<uint32_t>(pref.home.size()));
+      return done(reachable, response);
+    }
+  }
   auto op = std::make_shared<GetOperation>(
       GetPlan{.key = request.key(),
               .self = self(),
               .pref = pref,
-              .r = EffectiveR(config(), request),
+              .r = r,
               .default_w = config().default_w(),
               .policy = PolicyFor(request.key()),
               .sloppy = !request.strict(),

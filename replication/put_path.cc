@@ -183,6 +183,15 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
     return ForwardPut(std::move(state));
   }
 
+  const uint32_t w = EffectiveW(config(), request);
+  if (request.strict()) {
+    absl::Status reachable = CheckStrictQuorumReachable(pref.home, w, "W", "nothing written");
+    if (!reachable.ok()) {
+      response.mutable_quorum()->set_required(w);
+      response.mutable_quorum()->set_n(static_cast<uint32_t>(pref.home.size()));
+      return done(reachable, response);
+    }
+  }
   const absl::Time start = clock_->Now();
   if (start >= deadline) {
     // It waited in a queue past its deadline: better not to start it.
@@ -192,7 +201,7 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
   }
   ApplyLocalWrite(
       request, *context, deadline,
-      [this, request_key = request.key(), w = EffectiveW(config(), request),
+      [this, request_key = request.key(), w,
        sloppy = !request.strict(), context = *context, pref, start, deadline,
        response = std::move(response),
        done = std::move(done)](absl::StatusOr<LocalWrite> local) mutable {
@@ -264,16 +273,19 @@ void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
   transport_.CoordinatePut(
       to, state->request, state->call_deadline,
       [this, state, to](absl::StatusOr<pb::CoordinatePutResponse> reply) {
-        if (reply.ok()) {
-          return state->done(StatusFromProto(reply->outcome()),
-                             std::move(*reply->mutable_response()));
-        }
-        // Only a put that never left this node may go to another home
-        // replica: one that arrived would be applied twice.
-        if (IsNotSent(reply.status())) {
-          state->errors.push_back(absl::StrCat(to, ": ", reply.status().message()));
+        const absl::Status outcome =
+            reply.ok() ? StatusFromProto(reply->outcome()) : reply.status();
+        // Only a put that provably wrote nothing may go to another home
+        // replica: one that was applied would be applied twice. Such are a
+        // put that never left this node, and one the home replica shed or
+        // could not write (RESOURCE_EXHAUSTED: an overloaded node sheds a
+        // call before handling it; a coordinator answers it only when its
+        // own write failed, before it sent anything).
+        if (IsNotSent(outcome) || outcome.code() == absl::StatusCode::kResourceExhausted) {
+          state->errors.push_back(absl::StrCat(to, ": ", outcome.message()));
           return ForwardPut(state);
         }
+        if (reply.ok()) return state->done(outcome, std::move(*reply->mutable_response()));
         pb::PutResponse response;
         response.set_key(state->request.put().key());
         response.mutable_quorum()->set_coordinator(to);

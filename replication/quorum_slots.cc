@@ -146,6 +146,13 @@ bool QuorumSlots::Answered(const std::string& node, std::string* home) const {
   return false;
 }
 
+std::optional<std::string> QuorumSlots::HomeWaitingOn(const std::string& node) const {
+  for (const Slot& slot : slots_) {
+    if (slot.node == node && slot.state == State::kPending) return slot.home;
+  }
+  return std::nullopt;
+}
+
 absl::Status QuorumSlots::QuorumError(Kind kind, absl::string_view noun, absl::string_view param,
                                       absl::string_view note) const {
   std::vector<std::string> why;

@@ -70,6 +70,9 @@ class QuorumSlots {
   // True if `node` answered for a slot, and for which home (itself or the
   // home it stood in for).
   bool Answered(const std::string& node, std::string* home = nullptr) const;
+  // The home of the slot waiting on `node` (itself, or the home it stands
+  // in for), if a slot waits on it.
+  std::optional<std::string> HomeWaitingOn(const std::string& node) const;
 
   // The failure of a missed quorum. For a write, DEADLINE_EXCEEDED
   // ("outcome unknown") when some replica's failure leaves its outcome

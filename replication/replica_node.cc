@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "replication/cluster_config.h"
 #include "replication/object_codec.h"
 #include "replication/status_macros.h"
@@ -90,6 +91,22 @@ QuorumSlots::Healthy ReplicaNode::HealthyFn() const {
   return [detector, clock, self](const std::string& node) {
     return node == self || detector->Healthy(node, clock->Now());
   };
+}
+
+absl::Status ReplicaNode::CheckStrictQuorumReachable(const std::vector<std::string>& home,
+                                                      uint32_t required, absl::string_view param,
+                                                      absl::string_view untouched) const {
+  const absl::Time now = clock_->Now();
+  std::vector<std::string> down;
+  for (const std::string& node : home) {
+    if (node != self() && detector_.StateOf(node, now) == PeerState::kDown) down.push_back(node);
+  }
+  if (home.size() - down.size() >= required) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "quorum not met: ", param, "=", required, " needs ", required, " of the ", home.size(),
+      " home replicas and ", absl::StrJoin(down, ", "), down.size() == 1 ? " is" : " are",
+      " down (as ", self(), "'s failure detector sees it; a strict request uses no fallback); ",
+      untouched));
 }
 
 std::vector<std::string> ReplicaNode::ForwardCandidates(

@@ -153,6 +153,9 @@ class ReplicaNode {
                          std::vector<Object> incoming, std::vector<absl::Status>* outcomes);
   absl::Status MergeIntoHint(const std::string& home, const std::string& key,
                              const Object& incoming);
+  // What this node, as a fallback, knows of `key`: the merge of the hints
+  // it keeps of it for every home; nullopt if it keeps none.
+  absl::StatusOr<std::optional<Object>> MergedHintsOf(const std::string& key);
   // The mutation that merges `incoming` into this node's replica of `key`.
   WriteGroup::Mutate ReplicaMerge(const std::string& key, Object incoming) const;
   // The peer may take requests: the failure detector calls it up.
@@ -161,6 +164,14 @@ class ReplicaNode {
   std::vector<std::string> ForwardCandidates(const std::vector<std::string>& home) const;
   // FAILED_PRECONDITION unless this node is a home replica of `key`.
   absl::Status CheckHome(const std::string& key) const;
+  // For a strict request that needs `required` home replicas of `home`:
+  // UNAVAILABLE when the failure detector already knows too many of them
+  // are down for the quorum to be met, so that it is refused before
+  // anything is sent. `param` is "R" or "W"; `untouched` says what was
+  // spared ("nothing written").
+  absl::Status CheckStrictQuorumReachable(const std::vector<std::string>& home, uint32_t required,
+                                          absl::string_view param,
+                                          absl::string_view untouched) const;
   MergePolicy PolicyFor(absl::string_view key) const;
   // The deadline for a replica call of a request due at `deadline`: a bit
   // earlier, so the coordinator can still answer in time, and no later than

@@ -52,6 +52,14 @@ absl::Status ReplicaNode::CheckHome(const std::string& key) const {
       absl::StrCat(self(), " is not a home replica of the key (do the nodes share one config?)"));
 }
 
+absl::StatusOr<std::optional<Object>> ReplicaNode::MergedHintsOf(const std::string& key) {
+  ASSIGN_OR_RETURN(auto hints, store_->ReadHintsOfKey(key));
+  if (hints.empty()) return std::optional<Object>();
+  Object merged;
+  for (const auto& [home, hint] : hints) merged = Sync(PolicyFor(key), merged, hint);
+  return std::optional<Object>(std::move(merged));
+}
+
 absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
     const pb::ReplicaReadRequest& request) {
   RETURN_IF_ERROR(ValidateKey(config(), request.key()));
@@ -63,7 +71,7 @@ absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
     ASSIGN_OR_RETURN(object, store_->Read(request.key()));
   } else {
     RETURN_IF_ERROR(CheckHintFor(ring_, self(), request.hinted_for(), request.key()));
-    ASSIGN_OR_RETURN(object, store_->ReadHint(request.hinted_for(), request.key()));
+    ASSIGN_OR_RETURN(object, MergedHintsOf(request.key()));
   }
   pb::ReplicaReadResponse response;
   response.set_found(object.has_value());

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -93,6 +94,10 @@ class ReplicaStore {
                                             Mutation mutate) = 0;
   virtual absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
                                                          absl::string_view key) = 0;
+  // Every hint this node keeps of `key`, whichever home it is for, in home
+  // order: what a fallback knows of the key. Empty if it keeps none.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadHintsOfKey(
+      absl::string_view key) = 0;
   // Deletes the hint if it still equals `delivered` (else a newer write
   // merged into it since: it stays for the next handoff). True if deleted.
   virtual absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,

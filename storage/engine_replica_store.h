@@ -72,6 +72,10 @@ class EngineReplicaStore : public ReplicaStore {
                                                  absl::string_view key) override {
     return hints_->Read(home, key);
   }
+  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadHintsOfKey(
+      absl::string_view key) override {
+    return hints_->ReadAllHomes(key);
+  }
   absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
                                              const Object& delivered) override {
     return hints_->DeleteIfUnchanged(home, key, delivered);

@@ -179,6 +179,25 @@ absl::StatusOr<std::optional<Object>> HintStore::Read(absl::string_view home,
   return std::optional<Object>(std::move(stored->object));
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, Object>>> HintStore::ReadAllHomes(
+    absl::string_view key) {
+  std::vector<std::string> homes;
+  {
+    absl::MutexLock lock(&index_mu_);
+    const std::string key_name(key);
+    for (const auto& [home, index] : index_) {
+      if (index.by_key.count(key_name) > 0) homes.push_back(home);
+    }
+  }
+  std::vector<std::pair<std::string, Object>> hints;
+  for (const std::string& home : homes) {
+    // Handoff may have deleted it since the index was read: then it is not kept.
+    ASSIGN_OR_RETURN(std::optional<Object> hint, Read(home, key));
+    if (hint) hints.emplace_back(home, *std::move(hint));
+  }
+  return hints;
+}
+
 absl::Status HintStore::Erase(absl::string_view home, absl::string_view key) {
   WriteBatch batch;
   batch.Delete(ColumnFamily::kHints, HintKey(home, key));

@@ -35,6 +35,8 @@ class HintStore {
                                 const HintLimits& limits, absl::Time now,
                                 ReplicaStore::Mutation mutate);
   absl::StatusOr<std::optional<Object>> Read(absl::string_view home, absl::string_view key);
+  // The hints of `key` for every home, in home order.
+  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(absl::string_view key);
   absl::StatusOr<bool> DeleteIfUnchanged(absl::string_view home, absl::string_view key,
                                          const Object& delivered);
   absl::Status Drop(absl::string_view home, absl::string_view key);

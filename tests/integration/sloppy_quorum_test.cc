@@ -97,12 +97,26 @@ TEST_F(SloppyQuorumTest, PutWithAHomeReplicaDownGoesToAFallbackAndTheHintComesBa
   EXPECT_THAT(LiveValues(nlohmann::json::parse(get.out)), ::testing::ElementsAre("v"));
 }
 
-TEST_F(SloppyQuorumTest, StrictPutWithAHomeReplicaDownIsUnavailable) {
+TEST_F(SloppyQuorumTest, StrictPutWithAHomeReplicaKnownDownIsRefusedBeforeAnythingIsWritten) {
   const std::string down = home_[2];
   ASSERT_EQ(Harness({"kill", down}).exit_code, 0);
+  // Whichever home replica coordinates must know it is down: a strict get
+  // (which writes nothing) through it is then refused before any read.
+  for (const std::string& coordinator : home_) {
+    if (coordinator == down) continue;
+    ASSERT_TRUE(WaitFor(absl::Seconds(10), [&] {
+      CommandResult get = KvctlVia(coordinator, {"get", kKey, "--r", "3", "--strict"});
+      return get.exit_code == 4 && get.err.find("no replica was asked") != std::string::npos;
+    })) << coordinator << " never saw " << down << " down";
+  }
   CommandResult put = KvctlAvoiding(down, {"put", kKey, "v", "--w", "3", "--strict"});
   EXPECT_EQ(put.exit_code, 4) << put.err;
-  EXPECT_THAT(put.err, HasSubstr("quorum not met: got 2 of W=3 acks"));
+  EXPECT_THAT(put.err, HasSubstr("quorum not met: W=3 needs 3 of the 3 home replicas and " + down +
+                                 " is down"));
+  EXPECT_THAT(put.err, HasSubstr("nothing written"));
+  // Nothing was written: a sloppy read of every replica left finds nothing.
+  CommandResult get = KvctlAvoiding(down, {"get", kKey, "--r", "2", "--strict"});
+  EXPECT_EQ(get.exit_code, 3) << get.out << get.err;
 }
 
 TEST_F(SloppyQuorumTest, SloppyQuorumDemoPasses) {

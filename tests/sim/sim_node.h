@@ -58,6 +58,10 @@ class RecordingStore : public ReplicaStore {
                                                  absl::string_view key) override {
     return base_->ReadHint(home, key);
   }
+  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadHintsOfKey(
+      absl::string_view key) override {
+    return base_->ReadHintsOfKey(key);
+  }
   absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
                                              const Object& delivered) override {
     return base_->DeleteHintIfUnchanged(home, key, delivered);

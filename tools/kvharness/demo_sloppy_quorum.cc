@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -127,18 +128,26 @@ int SloppyQuorumDemo(LocalCluster& cluster) {
       !put.ok() && put.status().code() == absl::StatusCode::kUnavailable,
       absl::StrCat("a strict put with a home replica down must fail: ", put.status().ToString()));
   n.Saw(put.ok() ? "it succeeded" : std::string(put.status().message()));
-  n.Why(absl::StrCat("a strict quorum counts home replicas only, and only ", all - 1, " of ", all,
-                     " are alive"));
+  const bool refused_up_front =
+      !put.ok() && absl::StrContains(put.status().message(), "nothing written");
+  n.Why(absl::StrCat(
+      "a strict quorum counts home replicas only, and only ", all - 1, " of ", all, " are alive",
+      refused_up_front ? ". The coordinator's failure detector already knew, so it refused the "
+                         "put before writing anything, as Cassandra's UnavailableException does"
+                       : ""));
 
   n.Step("get with the default R");
   absl::StatusOr<v1::GetResponse> got = client->Get(c.key);
   n.Expect(got.ok(), absl::StrCat("get failed: ", got.status().ToString()));
   if (got.ok()) {
     n.Saw(absl::StrCat(Values(*got), " from ", Replied(got->quorum())));
-    n.Why(
-        "a failed write is not undone: UNAVAILABLE says the quorum was not met, not that "
-        "nothing was written. A retry should carry the context of this read, so that it "
-        "replaces what the failed attempt left instead of becoming its sibling");
+    n.Why(refused_up_front
+              ? "the refused put left nothing behind. A retry carries the context of this read "
+                "all the same: it replaces exactly what this read saw"
+              : "a failed write is not undone: UNAVAILABLE after replicas were asked says the "
+                "quorum was not met, not that nothing was written. A retry should carry the "
+                "context of this read, so that it replaces what the failed attempt left instead "
+                "of becoming its sibling");
   }
 
   n.Step("retry, sloppy (the default), as \"milk, eggs, bread\" with that context");

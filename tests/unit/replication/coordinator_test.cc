@@ -191,6 +191,50 @@ TEST(GetCoordinatorTest, TwoNotFoundRepliesMeetROfTwoWithAnEmptyMerge) {
   EXPECT_THAT(get.StaleReplicas(), IsEmpty());
 }
 
+GetCoordinator MakeSloppyGet(uint32_t r) {
+  return GetCoordinator(GetPlan{.key = "k",
+                                .self = "n1",
+                                .pref = kPref,
+                                .r = r,
+                                .default_w = 2,
+                                .sloppy = true,
+                                .start = kStart});
+}
+
+// A fallback that holds no hint of the key knows nothing of it: its empty
+// answer is no vote for the home it stands in for.
+TEST(GetCoordinatorTest, AFallbacksEmptyAnswerIsNoVoteAndItsSlotMovesOn) {
+  GetCoordinator get = MakeSloppyGet(2);
+  get.Start();
+  get.OnReply("n1", std::optional<Object>(), kStart);
+  std::optional<SlotSend> next = get.OnReply("n2", NotSentError("down"), kLater);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->to, "n4");
+  EXPECT_EQ(next->hinted_for, "n2");
+  next = get.OnReply("n4", std::optional<Object>(), kLater);
+  EXPECT_FALSE(get.decided()) << "an empty fallback counted toward R";
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->to, "n5");
+  get.OnReply("n5", std::optional<Object>(OneValue("n1.1", 1, "v")), kLater);
+  ASSERT_TRUE(get.decided());
+  EXPECT_TRUE(get.outcome().ok());
+  EXPECT_THAT(get.quorum().failed(), ElementsAre("n2", "n4"));
+}
+
+TEST(GetCoordinatorTest, OnlyEmptyFallbacksLeftIsUnavailableNotNotFound) {
+  GetCoordinator get = MakeSloppyGet(2);
+  get.Start();
+  get.OnReply("n1", std::optional<Object>(), kStart);
+  get.OnReply("n2", NotSentError("down"), kLater);
+  get.OnReply("n3", NotSentError("down"), kLater);
+  get.OnReply("n4", std::optional<Object>(), kLater);
+  get.OnReply("n5", std::optional<Object>(), kLater);
+  ASSERT_TRUE(get.decided());
+  EXPECT_EQ(get.outcome().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(get.outcome().message()),
+              HasSubstr("n4 (for n2): holds no hint of the key"));
+}
+
 TEST(GetCoordinatorTest, FoundAndNotFoundMergeToTheValueAndNameTheStaleReplica) {
   GetCoordinator get = MakeGet(2);
   const Object stored = OneValue("n1.1", 1, "v");

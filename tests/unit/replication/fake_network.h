@@ -2,7 +2,8 @@
 // delivered only when the test says so, to the target ReplicaNode's Handle*
 // methods, on the test's thread: the test controls the order of messages,
 // can hold or lose some, and can make a node down (calls to it fail with
-// UNAVAILABLE) or hung (calls to it fail with DEADLINE_EXCEEDED).
+// UNAVAILABLE), hung (calls to it fail with DEADLINE_EXCEEDED) or overloaded
+// (it sheds calls with RESOURCE_EXHAUSTED before handling them).
 #ifndef QUORUMKV_TESTS_UNIT_REPLICATION_FAKE_NETWORK_H_
 #define QUORUMKV_TESTS_UNIT_REPLICATION_FAKE_NETWORK_H_
 
@@ -23,7 +24,7 @@ namespace quorumkv::test_support {
 
 class FakeNetwork {
  public:
-  enum class Health { kUp, kDown, kHung };
+  enum class Health { kUp, kDown, kHung, kOverloaded };
 
   // A call in flight. `deliver` runs the target's handler and the caller's
   // callback; `fail` runs only the callback, with an error.
@@ -145,9 +146,12 @@ class FakeNetwork {
       case Health::kUp:
         return call.deliver();
       case Health::kDown:
-        return call.fail(NotSentError(absl::StrCat(call.to, " is down")));
+        return call.fail(NotSentError(absl::StrCat(call.to, " is down (connection refused)")));
       case Health::kHung:
         return call.fail(absl::DeadlineExceededError(absl::StrCat(call.to, " did not answer")));
+      case Health::kOverloaded:
+        return call.fail(absl::ResourceExhaustedError(
+            absl::StrCat("overloaded: ", call.to, " sheds the call; retry later")));
     }
   }
 

@@ -1,6 +1,7 @@
 // A cluster of ReplicaNodes for unit tests: each node on its own
-// EngineReplicaStore over a MemEngine, with its own ManualClock, talking
-// through a FakeNetwork the test drives by hand.
+// EngineReplicaStore over a MemEngine (behind a FaultInjectionEngine, its
+// disk), with its own ManualClock, talking through a FakeNetwork the test
+// drives by hand.
 #ifndef QUORUMKV_TESTS_UNIT_REPLICATION_TEST_CLUSTER_H_
 #define QUORUMKV_TESTS_UNIT_REPLICATION_TEST_CLUSTER_H_
 
@@ -17,6 +18,7 @@
 #include "replication/cluster_config.h"
 #include "replication/replica_node.h"
 #include "storage/engine_replica_store.h"
+#include "storage/fault_injection_engine.h"
 #include "storage/mem_engine.h"
 #include "tests/unit/replication/fake_network.h"
 #include "tests/unit/replication/object_printers.h"
@@ -74,6 +76,8 @@ class TestCluster {
   ReplicaNode& node(const std::string& id) { return *nodes_.at(id).node; }
   EngineReplicaStore& store(const std::string& id) { return *nodes_.at(id).store; }
   ManualClock& clock(const std::string& id) { return nodes_.at(id).clock; }
+  // The node's disk: SetWriteError makes its writes fail, as a full disk.
+  FaultInjectionEngine& disk(const std::string& id) { return nodes_.at(id).disk; }
   FakeNetwork& net() { return net_; }
   std::vector<std::string> ids() const {
     std::vector<std::string> ids;
@@ -126,6 +130,7 @@ class TestCluster {
  private:
   struct Node {
     MemEngine engine;
+    FaultInjectionEngine disk{&engine};
     ManualClock clock;
     std::unique_ptr<EngineReplicaStore> store;
     std::unique_ptr<ReplicaNode> node;
@@ -134,7 +139,7 @@ class TestCluster {
   void Add(const std::string& id, const pb::ClusterConfig& config) {
     Node& n = nodes_[id];
     absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store = EngineReplicaStore::Open(
-        &n.engine, ReplicaStoreOptions{.node_id = id, .new_epoch = [] { return 1u; }});
+        &n.disk, ReplicaStoreOptions{.node_id = id, .new_epoch = [] { return 1u; }});
     ASSERT_TRUE(store.ok()) << store.status();
     n.store = *std::move(store);
     absl::StatusOr<std::unique_ptr<ReplicaNode>> node =

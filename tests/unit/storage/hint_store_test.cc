@@ -133,6 +133,20 @@ TEST_F(HintStoreTest, HintsOfDifferentHomesAndKeysAreSeparate) {
   EXPECT_EQ(store_->Read("k").value(), std::nullopt) << "a hint is not a replica";
 }
 
+TEST_F(HintStoreTest, ReadHintsOfKeyReturnsTheHintOfEveryHomeInHomeOrder) {
+  ASSERT_TRUE(AddHint(*store_, "n3", "k", OneValue("a.1", 1, "n3-k")).ok());
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "n2-k")).ok());
+  ASSERT_TRUE(AddHint(*store_, "n2", "k2", OneValue("a.1", 3, "n2-k2")).ok());
+  const auto hints = store_->ReadHintsOfKey("k");
+  ASSERT_TRUE(hints.ok()) << hints.status();
+  ASSERT_EQ(hints->size(), 2u);
+  EXPECT_EQ((*hints)[0].first, "n2");
+  EXPECT_EQ((*hints)[0].second, OneValue("a.1", 2, "n2-k"));
+  EXPECT_EQ((*hints)[1].first, "n3");
+  EXPECT_EQ((*hints)[1].second, OneValue("a.1", 1, "n3-k"));
+  EXPECT_THAT(store_->ReadHintsOfKey("absent").value(), IsEmpty());
+}
+
 TEST_F(HintStoreTest, ListHintsReturnsOldestFirstUpToTheLimit) {
   ASSERT_TRUE(AddHint(*store_, "n2", "c", OneValue("a.1", 1, "v"), kT0).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(1)).ok());
