@@ -20,8 +20,13 @@ HandoffManager::HandoffManager(std::string self, ReplicaStore* store, Transport*
       options_(options) {}
 
 HandoffStats HandoffManager::stats() const {
-  absl::MutexLock lock(&mu_);
-  return stats_;
+  HandoffStats stats;
+  {
+    absl::MutexLock lock(&mu_);
+    stats = stats_;
+  }
+  for (const HintSummary& s : store_->SummarizeHints()) stats.expired += s.expired;
+  return stats;
 }
 
 void HandoffManager::Tick(absl::Time now) {
@@ -34,22 +39,26 @@ void HandoffManager::Tick(absl::Time now) {
 }
 
 void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now) {
+  // A hint expires once its newest write is past the age limit: a write
+  // merged into an old hint keeps the whole hint until it is old itself.
+  const absl::Time written_before = now - options_.max_hint_age;
   for (const HintSummary& summary : summaries) {
-    if (now - summary.oldest <= options_.max_hint_age) continue;
-    for (const HintInfo& hint : store_->ListHints(summary.home, 1024)) {
-      if (now - hint.created <= options_.max_hint_age) break;
+    if (summary.stalest >= written_before) continue;
+    for (const HintInfo& hint :
+         store_->ListExpiredHints(summary.home, written_before, kMaxExpiredPerTick)) {
       const uint32_t partition = partition_of_(hint.key);
-      absl::Status repair = store_->MarkPartitionForRepair(partition);
-      absl::Status dropped = repair.ok() ? store_->DropHint(hint.home, hint.key) : repair;
+      absl::StatusOr<bool> dropped =
+          store_->DropExpiredHint(hint.home, hint.key, written_before, partition);
       if (!dropped.ok()) {
-        Log(LogLevel::kError, absl::StrCat("cannot drop an expired hint: ", dropped.message()));
+        Log(LogLevel::kError,
+            absl::StrCat("cannot drop an expired hint: ", dropped.status().message()));
         return;
       }
+      if (!*dropped) continue;  // a write reached it since the listing
       Log(LogLevel::kWarning,
-          absl::StrCat("dropped a hint for ", hint.home, " older than max_hint_age; partition ",
-                       partition, " marked for anti-entropy"));
-      absl::MutexLock lock(&mu_);
-      ++stats_.expired;
+          absl::StrCat("dropped a hint for ", hint.home, " whose newest write is older than ",
+                       "max_hint_age; counted, and partition ", partition,
+                       " marked for anti-entropy"));
     }
   }
 }

@@ -2,9 +2,11 @@
 // replicas once those are healthy again.
 //
 // Each Tick (the node calls it every few tens of milliseconds) it
-//   - drops hints older than max_hint_age: counted, and their partition
-//     marked for anti-entropy, never silently forgotten — a late hint must
-//     not be delivered after tombstones it carries may have been purged;
+//   - drops the hints whose newest write is older than max_hint_age:
+//     counted (durably, per home) and their partition marked for
+//     anti-entropy, in one synced write, never silently forgotten — a late
+//     hint must not be delivered after tombstones it carries may have been
+//     purged;
 //   - deletes the hints whose delivery was acknowledged since the last tick,
 //     if they are unchanged (a hint merged with a newer write since stays
 //     for the next round);
@@ -40,9 +42,11 @@ struct HandoffOptions {
 };
 
 struct HandoffStats {
-  uint64_t delivered = 0;  // hints acked by their home and deleted
+  uint64_t delivered = 0;  // hints acked by their home and deleted (since start)
   uint64_t delivered_bytes = 0;
-  uint64_t expired = 0;  // dropped for age, partition marked for repair
+  // Dropped for age, their partitions marked for repair: the store's
+  // durable count, over every life of the node.
+  uint64_t expired = 0;
   uint64_t failed_pushes = 0;
 };
 
@@ -66,7 +70,12 @@ class HandoffManager {
     uint64_t bytes = 0;
     bool ok = false;
   };
-  // Drops the hints older than max_hint_age of the homes in `summaries`.
+  // Hints dropped per home and tick at most: a backlog of expired hints
+  // goes over several ticks, so handoff to other homes goes on meanwhile.
+  static constexpr size_t kMaxExpiredPerTick = 1024;
+
+  // Drops the hints of the homes in `summaries` whose newest write is
+  // older than max_hint_age.
   void ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now);
   void SettleDeliveries();
   void Push(const std::string& home, absl::Time now);

@@ -255,7 +255,15 @@ pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest&) {
     h->set_home(s.home);
     h->set_count(s.count);
     h->set_bytes(s.bytes);
-    h->set_oldest_created_unix_ms(absl::ToUnixMillis(s.oldest));
+    if (s.count > 0) h->set_oldest_created_unix_ms(absl::ToUnixMillis(s.oldest));
+    h->set_expired(s.expired);
+  }
+  absl::StatusOr<std::vector<uint32_t>> marked = store_->PartitionsMarkedForRepair();
+  if (marked.ok()) {
+    const bool every = std::find(marked->begin(), marked->end(), kEveryPartition) != marked->end();
+    response.set_lost_writes(every);
+    response.set_partitions_marked_for_repair(
+        every ? ring_.partition_count() : static_cast<uint32_t>(marked->size()));
   }
   return response;
 }

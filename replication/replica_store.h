@@ -23,15 +23,20 @@ namespace quorumkv {
 struct HintInfo {
   std::string home;
   std::string key;
-  uint64_t bytes = 0;  // encoded size
-  absl::Time created;  // when its first write arrived
+  uint64_t bytes = 0;       // encoded size
+  absl::Time created;       // when its first write arrived
+  absl::Time newest_write;  // when the newest write merged into it arrived
 };
 
 struct HintSummary {
   std::string home;
   uint64_t count = 0;
   uint64_t bytes = 0;
-  absl::Time oldest = absl::InfiniteFuture();
+  absl::Time oldest = absl::InfiniteFuture();   // the earliest `created`
+  absl::Time stalest = absl::InfiniteFuture();  // the earliest `newest_write`
+  // Hints for `home` dropped for age, ever: a durable count. A home with
+  // such hints and none pending is summarized too.
+  uint64_t expired = 0;
 };
 
 // Limits on the hints kept for one home node.
@@ -39,6 +44,9 @@ struct HintLimits {
   uint64_t max_bytes = 256ull << 20;
   uint64_t max_count = 1'000'000;
 };
+
+// A repair mark that stands for every partition of the node.
+inline constexpr uint32_t kEveryPartition = UINT32_MAX;
 
 // Implementations are thread-safe. Calls may block on disk.
 class ReplicaStore {
@@ -102,17 +110,31 @@ class ReplicaStore {
   // merged into it since: it stays for the next handoff). True if deleted.
   virtual absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
                                                      const Object& delivered) = 0;
-  // Deletes the hint whatever it holds (an expired hint).
-  virtual absl::Status DropHint(absl::string_view home, absl::string_view key) = 0;
+  // Drops an expired hint: if no write reached the hint for (home, key) at
+  // or after `written_before`, then in one synced write it is deleted, ring
+  // partition `partition` is marked for repair and the count of hints
+  // expired for `home` goes up by one. False, dropping nothing, if a newer
+  // write has reached it since it was listed, or it is gone.
+  virtual absl::StatusOr<bool> DropExpiredHint(absl::string_view home, absl::string_view key,
+                                               absl::Time written_before, uint32_t partition) = 0;
   // Up to `limit` hints for `home`, oldest first. Served from memory.
   virtual std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) = 0;
+  // Up to `limit` hints for `home` whose newest write came before
+  // `written_before`, the stalest first. Served from memory.
+  virtual std::vector<HintInfo> ListExpiredHints(absl::string_view home, absl::Time written_before,
+                                                 size_t limit) = 0;
   // Per home node with hints. Served from memory.
   virtual std::vector<HintSummary> SummarizeHints() = 0;
 
   // Records that the replicas of ring partition `partition` may disagree in
-  // a way only anti-entropy can fix (a hint was dropped). Durable.
+  // a way only anti-entropy can fix: a hint for one of them was dropped, or
+  // (kEveryPartition) this node lost writes it had acknowledged. Durable;
+  // nothing clears a mark yet.
   virtual absl::Status MarkPartitionForRepair(uint32_t partition) = 0;
+  // Served from memory.
   virtual absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() = 0;
+  // Whether `partition`, or kEveryPartition, is marked. Served from memory.
+  virtual bool MarkedForRepair(uint32_t partition) = 0;
 };
 
 }  // namespace quorumkv

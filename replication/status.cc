@@ -14,12 +14,20 @@ struct HintTotals {
   uint64_t count = 0;
   uint64_t bytes = 0;
   absl::Time oldest = absl::InfiniteFuture();
+  uint64_t expired = 0;
 };
 
-// What a status round gathered: hints per home node, and the peers the
-// round's own ping found nothing listening at.
+// What a node said of its own repair marks.
+struct RepairState {
+  uint32_t partitions_marked = 0;
+  bool lost_writes = false;
+};
+
+// What a status round gathered: hints per home node, each node's repair
+// marks, and the peers the round's own ping found nothing listening at.
 struct RoundResult {
   std::map<std::string, HintTotals> hints;
+  std::map<std::string, RepairState> repair;
   std::set<std::string> unreachable;
 };
 
@@ -29,12 +37,24 @@ class StatusRound {
   StatusRound(size_t pending, std::function<void(RoundResult)> done)
       : pending_(pending), done_(std::move(done)) {}
 
-  void AddHints(const std::string& home, uint64_t count, uint64_t bytes, absl::Time oldest) {
+  void AddHints(const std::string& home, uint64_t count, uint64_t bytes, absl::Time oldest,
+                uint64_t expired) {
     absl::MutexLock lock(&mu_);
     HintTotals& t = result_.hints[home];
     t.count += count;
     t.bytes += bytes;
-    t.oldest = std::min(t.oldest, oldest);
+    if (count > 0) t.oldest = std::min(t.oldest, oldest);
+    t.expired += expired;
+  }
+  // What `node` answered to the round's ping: the hints it holds and its
+  // repair marks.
+  void AddPing(const std::string& node, const pb::PingResponse& ping) {
+    for (const pb::HintSummaryProto& h : ping.hints()) {
+      AddHints(h.home(), h.count(), h.bytes(), absl::FromUnixMillis(h.oldest_created_unix_ms()),
+               h.expired());
+    }
+    absl::MutexLock lock(&mu_);
+    result_.repair[node] = RepairState{ping.partitions_marked_for_repair(), ping.lost_writes()};
   }
   void Unreachable(const std::string& node) {
     absl::MutexLock lock(&mu_);
@@ -89,8 +109,14 @@ void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
       for (uint32_t p = 0; p < ring_.partition_count(); ++p) {
         if (ring_.Owner(p) == n.id()) s->set_partitions(s->partitions() + 1);
       }
+      if (auto r = round.repair.find(n.id()); r != round.repair.end()) {
+        s->set_partitions_marked_for_repair(r->second.partitions_marked);
+        s->set_lost_writes(r->second.lost_writes);
+      }
       auto it = round.hints.find(n.id());
-      if (it == round.hints.end() || it->second.count == 0) continue;
+      if (it == round.hints.end()) continue;
+      s->set_hints_expired(it->second.expired);
+      if (it->second.count == 0) continue;
       s->set_hints_pending(it->second.count);
       s->set_hint_bytes(it->second.bytes);
       s->set_oldest_hint_age_ms(absl::ToInt64Milliseconds(now - it->second.oldest));
@@ -98,9 +124,8 @@ void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
     done(std::move(response));
   };
   auto round = std::make_shared<StatusRound>(peers.size() + 1, std::move(report));
-  for (const HintSummary& h : store_->SummarizeHints()) {
-    round->AddHints(h.home, h.count, h.bytes, h.oldest);
-  }
+  const pb::PingResponse own = HandlePing(pb::PingRequest());
+  round->AddPing(self(), own);
   round->Arrived();
   pb::PingRequest ping;
   ping.set_from(self());
@@ -108,10 +133,7 @@ void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
   for (const std::string& peer : peers) {
     transport_.Ping(peer, ping, deadline, [round, peer](absl::StatusOr<pb::PingResponse> reply) {
       if (reply.ok()) {
-        for (const pb::HintSummaryProto& h : reply->hints()) {
-          round->AddHints(h.home(), h.count(), h.bytes(),
-                          absl::FromUnixMillis(h.oldest_created_unix_ms()));
-        }
+        round->AddPing(peer, *reply);
       } else if (IsNotSent(reply.status())) {
         round->Unreachable(peer);
       }

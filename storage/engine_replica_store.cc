@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <random>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -22,6 +23,11 @@ constexpr absl::string_view kDotLeaseKey = "dot_lease";
 constexpr absl::string_view kCleanShutdownKey = "clean_shutdown";
 constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";
 constexpr absl::string_view kRepairPrefix = "repair/";
+constexpr absl::string_view kExpiredPrefix = "hints_expired/";
+
+std::string RepairMarkKey(uint32_t partition) {
+  return absl::StrFormat("%s%08u", kRepairPrefix, partition);
+}
 
 uint32_t RandomEpoch() {
   std::random_device rd;
@@ -83,6 +89,41 @@ absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptio
   return next;
 }
 
+// The durable counts of hints dropped for age, per home.
+absl::StatusOr<std::map<std::string, uint64_t>> ReadExpiredCounts(Engine* engine) {
+  std::map<std::string, uint64_t> counts;
+  absl::Status bad;
+  RETURN_IF_ERROR(engine->Scan(ColumnFamily::kMeta, kExpiredPrefix,
+                               absl::StrCat(kExpiredPrefix, "\xff"),
+                               [&](absl::string_view key, absl::string_view value) {
+                                 uint64_t count = 0;
+                                 if (!absl::SimpleAtoi(value, &count)) {
+                                   bad = absl::DataLossError(absl::StrCat(
+                                       "count of expired hints is corrupt: '", value, "'"));
+                                   return false;
+                                 }
+                                 counts[std::string(key.substr(kExpiredPrefix.size()))] = count;
+                                 return true;
+                               }));
+  RETURN_IF_ERROR(bad);
+  return counts;
+}
+
+// The partitions marked for repair.
+absl::StatusOr<std::set<uint32_t>> ReadRepairMarks(Engine* engine) {
+  std::set<uint32_t> partitions;
+  RETURN_IF_ERROR(engine->Scan(ColumnFamily::kMeta, kRepairPrefix,
+                               absl::StrCat(kRepairPrefix, "\xff"),
+                               [&](absl::string_view key, absl::string_view) {
+                                 uint32_t p = 0;
+                                 if (absl::SimpleAtoi(key.substr(kRepairPrefix.size()), &p)) {
+                                   partitions.insert(p);
+                                 }
+                                 return true;
+                               }));
+  return partitions;
+}
+
 absl::StatusOr<uint64_t> ReadLease(Engine* engine) {
   ASSIGN_OR_RETURN(std::optional<std::string> lease,
                    engine->Get(ColumnFamily::kMeta, kDotLeaseKey));
@@ -102,17 +143,24 @@ absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
   ASSIGN_OR_RETURN(std::string actor, ActorForOpen(engine, options));
   ASSIGN_OR_RETURN(uint64_t lease, ReadLease(engine));
   ASSIGN_OR_RETURN(std::unique_ptr<HintStore> hints, HintStore::Open(engine, options.sync_writes));
-  return std::unique_ptr<EngineReplicaStore>(new EngineReplicaStore(
-      engine, std::move(options), std::move(actor), lease, std::move(hints)));
+  ASSIGN_OR_RETURN(auto expired, ReadExpiredCounts(engine));
+  ASSIGN_OR_RETURN(std::set<uint32_t> marked, ReadRepairMarks(engine));
+  return std::unique_ptr<EngineReplicaStore>(
+      new EngineReplicaStore(engine, std::move(options), std::move(actor), lease, std::move(hints),
+                             std::move(expired), std::move(marked)));
 }
 
 EngineReplicaStore::EngineReplicaStore(Engine* engine, ReplicaStoreOptions options,
                                        std::string actor, uint64_t lease,
-                                       std::unique_ptr<HintStore> hints)
+                                       std::unique_ptr<HintStore> hints,
+                                       std::map<std::string, uint64_t> expired,
+                                       std::set<uint32_t> marked)
     : engine_(engine),
       options_(std::move(options)),
       actor_(std::move(actor)),
       hints_(std::move(hints)),
+      expired_(std::move(expired)),
+      marked_(std::move(marked)),
       next_counter_(lease + 1),
       lease_end_(lease) {}
 
@@ -203,23 +251,52 @@ absl::StatusOr<Dot> EngineReplicaStore::IssueDot() {
 }
 
 absl::Status EngineReplicaStore::MarkPartitionForRepair(uint32_t partition) {
+  absl::MutexLock lock(&repair_mu_);
   WriteBatch batch;
-  batch.Put(ColumnFamily::kMeta, absl::StrFormat("%s%08u", kRepairPrefix, partition), "1");
-  return engine_->Write(batch, WriteOptions{.sync = true});
+  batch.Put(ColumnFamily::kMeta, RepairMarkKey(partition), "1");
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
+  marked_.insert(partition);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> EngineReplicaStore::DropExpiredHint(absl::string_view home,
+                                                         absl::string_view key,
+                                                         absl::Time written_before,
+                                                         uint32_t partition) {
+  absl::MutexLock lock(&repair_mu_);
+  const std::string home_name(home);
+  const uint64_t count = expired_[home_name] + 1;
+  WriteBatch also;
+  also.Put(ColumnFamily::kMeta, RepairMarkKey(partition), "1");
+  also.Put(ColumnFamily::kMeta, absl::StrCat(kExpiredPrefix, home), absl::StrCat(count));
+  ASSIGN_OR_RETURN(bool dropped, hints_->DropIfWrittenBefore(home, key, written_before, also));
+  if (dropped) {
+    expired_[home_name] = count;
+    marked_.insert(partition);
+  }
+  return dropped;
+}
+
+std::vector<HintSummary> EngineReplicaStore::SummarizeHints() {
+  std::vector<HintSummary> summaries = hints_->Summarize();
+  absl::MutexLock lock(&repair_mu_);
+  for (const auto& [home, count] : expired_) {
+    auto it = std::find_if(summaries.begin(), summaries.end(),
+                           [&](const HintSummary& s) { return s.home == home; });
+    if (it == summaries.end()) it = summaries.insert(summaries.end(), HintSummary{.home = home});
+    it->expired = count;
+  }
+  return summaries;
 }
 
 absl::StatusOr<std::vector<uint32_t>> EngineReplicaStore::PartitionsMarkedForRepair() {
-  std::vector<uint32_t> partitions;
-  const std::string end = absl::StrCat(kRepairPrefix, "~");
-  RETURN_IF_ERROR(engine_->Scan(ColumnFamily::kMeta, kRepairPrefix, end,
-                                [&](absl::string_view key, absl::string_view) {
-                                  uint32_t p = 0;
-                                  if (absl::SimpleAtoi(key.substr(kRepairPrefix.size()), &p)) {
-                                    partitions.push_back(p);
-                                  }
-                                  return true;
-                                }));
-  return partitions;
+  absl::MutexLock lock(&repair_mu_);
+  return std::vector<uint32_t>(marked_.begin(), marked_.end());
+}
+
+bool EngineReplicaStore::MarkedForRepair(uint32_t partition) {
+  absl::MutexLock lock(&repair_mu_);
+  return marked_.count(partition) > 0 || marked_.count(kEveryPartition) > 0;
 }
 
 uint64_t EngineReplicaStore::last_issued_counter() const {

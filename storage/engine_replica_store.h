@@ -21,7 +21,9 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -80,15 +82,19 @@ class EngineReplicaStore : public ReplicaStore {
                                              const Object& delivered) override {
     return hints_->DeleteIfUnchanged(home, key, delivered);
   }
-  absl::Status DropHint(absl::string_view home, absl::string_view key) override {
-    return hints_->Drop(home, key);
-  }
+  absl::StatusOr<bool> DropExpiredHint(absl::string_view home, absl::string_view key,
+                                       absl::Time written_before, uint32_t partition) override;
   std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) override {
     return hints_->List(home, limit);
   }
-  std::vector<HintSummary> SummarizeHints() override { return hints_->Summarize(); }
+  std::vector<HintInfo> ListExpiredHints(absl::string_view home, absl::Time written_before,
+                                         size_t limit) override {
+    return hints_->ListWrittenBefore(home, written_before, limit);
+  }
+  std::vector<HintSummary> SummarizeHints() override;
   absl::Status MarkPartitionForRepair(uint32_t partition) override;
   absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override;
+  bool MarkedForRepair(uint32_t partition) override;
 
   // The highest counter this store has handed out (0 if none).
   uint64_t last_issued_counter() const;
@@ -97,7 +103,8 @@ class EngineReplicaStore : public ReplicaStore {
   static constexpr size_t kKeyLockStripes = 256;
 
   EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, std::string actor, uint64_t lease,
-                     std::unique_ptr<HintStore> hints);
+                     std::unique_ptr<HintStore> hints, std::map<std::string, uint64_t> expired,
+                     std::set<uint32_t> marked);
   // One update of UpdateBatch, under its key's lock: reads the key (from
   // `staged` if the batch wrote it already), mutates it and adds the result
   // to `batch` and `staged` unless it is unchanged.
@@ -111,6 +118,13 @@ class EngineReplicaStore : public ReplicaStore {
   const std::string actor_;
   std::array<absl::Mutex, kKeyLockStripes> key_locks_;
   const std::unique_ptr<HintStore> hints_;
+
+  // Taken before a hint's lock, never after.
+  mutable absl::Mutex repair_mu_;
+  // Hints dropped for age, per home; the meta keys "hints_expired/<home>".
+  std::map<std::string, uint64_t> expired_ ABSL_GUARDED_BY(repair_mu_);
+  // Partitions marked for repair; the meta keys "repair/<partition>".
+  std::set<uint32_t> marked_ ABSL_GUARDED_BY(repair_mu_);
 
   mutable absl::Mutex dot_mu_;
   uint64_t next_counter_ ABSL_GUARDED_BY(dot_mu_);

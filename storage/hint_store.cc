@@ -1,5 +1,7 @@
 #include "storage/hint_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "proto/replica.pb.h"
 #include "replication/object_codec.h"
@@ -9,7 +11,13 @@
 namespace quorumkv {
 namespace {
 
-absl::StatusOr<std::pair<Object, absl::Time>> DecodeHint(absl::string_view bytes) {
+struct DecodedHint {
+  Object object;
+  absl::Time created;
+  absl::Time newest_write;
+};
+
+absl::StatusOr<DecodedHint> DecodeHint(absl::string_view bytes) {
   pb::HintProto proto;
   if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError("stored hint does not parse");
@@ -18,13 +26,16 @@ absl::StatusOr<std::pair<Object, absl::Time>> DecodeHint(absl::string_view bytes
   if (!object.ok()) {
     return absl::DataLossError(absl::StrCat("stored hint is corrupt: ", object.status().message()));
   }
-  return std::make_pair(*std::move(object), absl::FromUnixMillis(proto.created_unix_ms()));
+  const int64_t newest_ms = std::max(proto.newest_write_unix_ms(), proto.created_unix_ms());
+  return DecodedHint{*std::move(object), absl::FromUnixMillis(proto.created_unix_ms()),
+                     absl::FromUnixMillis(newest_ms)};
 }
 
-std::string EncodeHint(const Object& object, absl::Time created) {
+std::string EncodeHint(const Object& object, absl::Time created, absl::Time newest_write) {
   pb::HintProto proto;
   ToProto(object, proto.mutable_object());
   proto.set_created_unix_ms(absl::ToUnixMillis(created));
+  proto.set_newest_write_unix_ms(absl::ToUnixMillis(newest_write));
   return proto.SerializeAsString();
 }
 
@@ -48,12 +59,12 @@ absl::StatusOr<std::unique_ptr<HintStore>> HintStore::Open(Engine* engine, bool 
   RETURN_IF_ERROR(engine->Scan(
       ColumnFamily::kHints, "", "", [&](absl::string_view hint_key, absl::string_view value) {
         std::string home, key;
-        absl::StatusOr<std::pair<Object, absl::Time>> hint = DecodeHint(value);
+        absl::StatusOr<DecodedHint> hint = DecodeHint(value);
         if (!SplitHintKey(hint_key, &home, &key) || !hint.ok()) {
           bad = absl::DataLossError("a stored hint is corrupt");
           return false;
         }
-        store->Index(home, key, hint->second, value.size());
+        store->Index(home, key, Indexed{hint->created, hint->newest_write, value.size()});
         return true;
       }));
   RETURN_IF_ERROR(bad);
@@ -67,27 +78,28 @@ absl::Mutex& HintStore::LockFor(const std::string& hint_key) {
 absl::StatusOr<std::optional<HintStore::Stored>> HintStore::Load(const std::string& hint_key) {
   ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(ColumnFamily::kHints, hint_key));
   if (!bytes) return std::optional<Stored>();
-  ASSIGN_OR_RETURN(auto hint, DecodeHint(*bytes));
-  return std::optional<Stored>(Stored{std::move(hint.first), hint.second, bytes->size()});
+  ASSIGN_OR_RETURN(DecodedHint hint, DecodeHint(*bytes));
+  return std::optional<Stored>(
+      Stored{std::move(hint.object), Indexed{hint.created, hint.newest_write, bytes->size()}});
 }
 
-void HintStore::Index(const std::string& home, const std::string& key, absl::Time created,
-                      uint64_t bytes) {
+void HintStore::Index(const std::string& home, const std::string& key, const Indexed& info) {
   absl::MutexLock lock(&index_mu_);
-  IndexLocked(home, key, created, bytes);
+  IndexLocked(home, key, info);
 }
 
-void HintStore::IndexLocked(const std::string& home, const std::string& key, absl::Time created,
-                            uint64_t bytes) {
+void HintStore::IndexLocked(const std::string& home, const std::string& key, const Indexed& info) {
   HomeIndex& index = index_[home];
-  auto [it, inserted] = index.by_key.try_emplace(key, created, bytes);
+  auto [it, inserted] = index.by_key.try_emplace(key, info);
   if (!inserted) {
-    index.bytes -= it->second.second;
-    index.by_age.erase({it->second.first, key});
-    it->second = {created, bytes};
+    index.bytes -= it->second.bytes;
+    index.by_age.erase({it->second.created, key});
+    index.by_newest.erase({it->second.newest_write, key});
+    it->second = info;
   }
-  index.bytes += bytes;
-  index.by_age.insert({created, key});
+  index.bytes += info.bytes;
+  index.by_age.insert({info.created, key});
+  index.by_newest.insert({info.newest_write, key});
 }
 
 void HintStore::Unindex(const std::string& home, const std::string& key) {
@@ -97,16 +109,16 @@ void HintStore::Unindex(const std::string& home, const std::string& key) {
   HomeIndex& index = home_it->second;
   auto it = index.by_key.find(key);
   if (it == index.by_key.end()) return;
-  index.bytes -= it->second.second;
-  index.by_age.erase({it->second.first, key});
+  index.bytes -= it->second.bytes;
+  index.by_age.erase({it->second.created, key});
+  index.by_newest.erase({it->second.newest_write, key});
   index.by_key.erase(it);
   if (index.by_key.empty()) index_.erase(home_it);
 }
 
 absl::StatusOr<std::optional<HintStore::Indexed>> HintStore::Reserve(const std::string& home,
                                                                      const std::string& key,
-                                                                     absl::Time created,
-                                                                     uint64_t bytes,
+                                                                     const Indexed& info,
                                                                      const HintLimits& limits) {
   absl::MutexLock lock(&index_mu_);
   auto home_it = index_.find(home);
@@ -122,20 +134,20 @@ absl::StatusOr<std::optional<HintStore::Indexed>> HintStore::Reserve(const std::
     return absl::ResourceExhaustedError(
         absl::StrCat("hints for ", home, " are full: ", count, " hints (max_hints_per_target)"));
   }
-  const uint64_t old_bytes = previous ? previous->second : 0;
-  if (total - old_bytes + bytes > limits.max_bytes) {
+  const uint64_t old_bytes = previous ? previous->bytes : 0;
+  if (total - old_bytes + info.bytes > limits.max_bytes) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("hints for ", home, " are full: ", total, " bytes, a hint of ", bytes,
+        absl::StrCat("hints for ", home, " are full: ", total, " bytes, a hint of ", info.bytes,
                      " would pass max_hint_bytes_per_target=", limits.max_bytes));
   }
-  IndexLocked(home, key, created, bytes);
+  IndexLocked(home, key, info);
   return previous;
 }
 
 void HintStore::Unreserve(const std::string& home, const std::string& key,
                           const std::optional<Indexed>& previous) {
   if (previous) {
-    Index(home, key, previous->first, previous->second);
+    Index(home, key, *previous);
   } else {
     Unindex(home, key);
   }
@@ -153,15 +165,18 @@ absl::StatusOr<Object> HintStore::Update(absl::string_view home, absl::string_vi
   if (current && current->object == next) return next;
   RETURN_IF_ERROR(CheckDecodable(next));
   // Stored to the millisecond; the index keeps what a reopen would read.
-  const absl::Time created =
-      current ? current->created : absl::FromUnixMillis(absl::ToUnixMillis(now));
-  const std::string bytes = EncodeHint(next, created);
+  const absl::Time now_ms = absl::FromUnixMillis(absl::ToUnixMillis(now));
+  const absl::Time created = current ? current->info.created : now_ms;
+  // A clock stepped back leaves the newest write where it was: a hint's
+  // expiry never comes earlier than its last write's.
+  const absl::Time newest = current ? std::max(current->info.newest_write, now_ms) : now_ms;
+  const std::string bytes = EncodeHint(next, created, newest);
   // The index takes the hint before the write so that two new hints under
   // different stripes cannot both pass max_count; a failed write gives the
   // reservation back.
   const std::string home_name(home), key_name(key);
   ASSIGN_OR_RETURN(std::optional<Indexed> previous,
-                   Reserve(home_name, key_name, created, bytes.size(), limits));
+                   Reserve(home_name, key_name, Indexed{created, newest, bytes.size()}, limits));
   WriteBatch batch;
   batch.Put(ColumnFamily::kHints, hint_key, bytes);
   if (absl::Status written = engine_->Write(batch, WriteOptions{.sync = sync_writes_});
@@ -219,25 +234,50 @@ absl::StatusOr<bool> HintStore::DeleteIfUnchanged(absl::string_view home, absl::
   return true;
 }
 
-absl::Status HintStore::Drop(absl::string_view home, absl::string_view key) {
+absl::StatusOr<bool> HintStore::DropIfWrittenBefore(absl::string_view home, absl::string_view key,
+                                                    absl::Time written_before,
+                                                    const WriteBatch& also) {
   const std::string hint_key = HintKey(home, key);
   absl::MutexLock lock(&LockFor(hint_key));
-  return Erase(home, key);
+  ASSIGN_OR_RETURN(std::optional<Stored> current, Load(hint_key));
+  if (!current || current->info.newest_write >= written_before) return false;
+  WriteBatch batch = also;
+  batch.Delete(ColumnFamily::kHints, hint_key);
+  // Synced, unlike a delivered hint's delete: the count and the repair mark
+  // must not be lost while the hint is gone.
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
+  Unindex(std::string(home), std::string(key));
+  return true;
+}
+
+std::vector<HintInfo> HintStore::ListOf(const ByTime& order, const HomeIndex& index,
+                                        absl::string_view home, absl::Time before, size_t limit) {
+  std::vector<HintInfo> hints;
+  for (const auto& [at, key] : order) {
+    if (hints.size() == limit || at >= before) break;
+    const Indexed& info = index.by_key.at(key);
+    hints.push_back(HintInfo{.home = std::string(home),
+                             .key = key,
+                             .bytes = info.bytes,
+                             .created = info.created,
+                             .newest_write = info.newest_write});
+  }
+  return hints;
 }
 
 std::vector<HintInfo> HintStore::List(absl::string_view home, size_t limit) {
   absl::MutexLock lock(&index_mu_);
-  std::vector<HintInfo> hints;
   auto it = index_.find(std::string(home));
-  if (it == index_.end()) return hints;
-  for (const auto& [created, key] : it->second.by_age) {
-    if (hints.size() == limit) break;
-    hints.push_back(HintInfo{.home = std::string(home),
-                             .key = key,
-                             .bytes = it->second.by_key.at(key).second,
-                             .created = created});
-  }
-  return hints;
+  if (it == index_.end()) return {};
+  return ListOf(it->second.by_age, it->second, home, absl::InfiniteFuture(), limit);
+}
+
+std::vector<HintInfo> HintStore::ListWrittenBefore(absl::string_view home,
+                                                   absl::Time written_before, size_t limit) {
+  absl::MutexLock lock(&index_mu_);
+  auto it = index_.find(std::string(home));
+  if (it == index_.end()) return {};
+  return ListOf(it->second.by_newest, it->second, home, written_before, limit);
 }
 
 std::vector<HintSummary> HintStore::Summarize() {
@@ -248,7 +288,9 @@ std::vector<HintSummary> HintStore::Summarize() {
         .home = home,
         .count = index.by_key.size(),
         .bytes = index.bytes,
-        .oldest = index.by_age.empty() ? absl::InfiniteFuture() : index.by_age.begin()->first});
+        .oldest = index.by_age.empty() ? absl::InfiniteFuture() : index.by_age.begin()->first,
+        .stalest =
+            index.by_newest.empty() ? absl::InfiniteFuture() : index.by_newest.begin()->first});
   }
   return summary;
 }

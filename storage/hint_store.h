@@ -1,11 +1,13 @@
 // The hint store: objects a node keeps, as a fallback of sloppy quorum, for
 // home replicas that could not take a write — in their own column family,
-// keyed by "<home node>\0<key>", each with the time its first write came.
+// keyed by "<home node>\0<key>", each with the times its first and its
+// newest write came.
 //
-// An index of every hint (per home: by key and by age, with byte totals)
-// is kept in memory and rebuilt by a scan when the store opens, so limits,
-// status and handoff never scan the disk. Durability is that of the engine
-// writes (synced when sync_writes), like replicas.
+// An index of every hint (per home: by key, by age and by newest write,
+// with byte totals) is kept in memory and rebuilt by a scan when the store
+// opens, so limits, status, expiry and handoff never scan the disk.
+// Durability is that of the engine writes (synced when sync_writes), like
+// replicas; dropping an expired hint is always synced.
 #ifndef QUORUMKV_STORAGE_HINT_STORE_H_
 #define QUORUMKV_STORAGE_HINT_STORE_H_
 
@@ -39,20 +41,31 @@ class HintStore {
   absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(absl::string_view key);
   absl::StatusOr<bool> DeleteIfUnchanged(absl::string_view home, absl::string_view key,
                                          const Object& delivered);
-  absl::Status Drop(absl::string_view home, absl::string_view key);
+  // Deletes the hint, in one synced engine write with `also`, if its newest
+  // write came before `written_before`. True if deleted.
+  absl::StatusOr<bool> DropIfWrittenBefore(absl::string_view home, absl::string_view key,
+                                           absl::Time written_before, const WriteBatch& also);
   std::vector<HintInfo> List(absl::string_view home, size_t limit);
+  std::vector<HintInfo> ListWrittenBefore(absl::string_view home, absl::Time written_before,
+                                          size_t limit);
+  // Per home with hints: count, bytes, oldest and stalest (expired is 0).
   std::vector<HintSummary> Summarize();
 
  private:
-  struct Stored {
-    Object object;
+  struct Indexed {
     absl::Time created;
+    absl::Time newest_write;
     uint64_t bytes = 0;
   };
-  using Indexed = std::pair<absl::Time, uint64_t>;  // created, bytes
+  struct Stored {
+    Object object;
+    Indexed info;
+  };
+  using ByTime = std::set<std::pair<absl::Time, std::string>>;
   struct HomeIndex {
     std::map<std::string, Indexed> by_key;
-    std::set<std::pair<absl::Time, std::string>> by_age;
+    ByTime by_age;     // by created
+    ByTime by_newest;  // by newest_write
     uint64_t bytes = 0;
   };
   static constexpr size_t kLockStripes = 64;
@@ -61,15 +74,16 @@ class HintStore {
   absl::Mutex& LockFor(const std::string& hint_key);
   absl::StatusOr<std::optional<Stored>> Load(const std::string& hint_key);
   absl::Status Erase(absl::string_view home, absl::string_view key);
-  void Index(const std::string& home, const std::string& key, absl::Time created, uint64_t bytes);
-  void IndexLocked(const std::string& home, const std::string& key, absl::Time created,
-                   uint64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+  void Index(const std::string& home, const std::string& key, const Indexed& info);
+  void IndexLocked(const std::string& home, const std::string& key, const Indexed& info)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   void Unindex(const std::string& home, const std::string& key);
   // Checks `limits` and indexes the hint in one step; returns what the index
   // held for the key before, for Unreserve.
   absl::StatusOr<std::optional<Indexed>> Reserve(const std::string& home, const std::string& key,
-                                                 absl::Time created, uint64_t bytes,
-                                                 const HintLimits& limits);
+                                                 const Indexed& info, const HintLimits& limits);
+  static std::vector<HintInfo> ListOf(const ByTime& order, const HomeIndex& index,
+                                      absl::string_view home, absl::Time before, size_t limit);
   void Unreserve(const std::string& home, const std::string& key,
                  const std::optional<Indexed>& previous);
 

@@ -66,11 +66,16 @@ class RecordingStore : public ReplicaStore {
                                              const Object& delivered) override {
     return base_->DeleteHintIfUnchanged(home, key, delivered);
   }
-  absl::Status DropHint(absl::string_view home, absl::string_view key) override {
-    return base_->DropHint(home, key);
+  absl::StatusOr<bool> DropExpiredHint(absl::string_view home, absl::string_view key,
+                                       absl::Time written_before, uint32_t partition) override {
+    return base_->DropExpiredHint(home, key, written_before, partition);
   }
   std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) override {
     return base_->ListHints(home, limit);
+  }
+  std::vector<HintInfo> ListExpiredHints(absl::string_view home, absl::Time written_before,
+                                         size_t limit) override {
+    return base_->ListExpiredHints(home, written_before, limit);
   }
   std::vector<HintSummary> SummarizeHints() override { return base_->SummarizeHints(); }
   absl::Status MarkPartitionForRepair(uint32_t partition) override {
@@ -79,6 +84,7 @@ class RecordingStore : public ReplicaStore {
   absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override {
     return base_->PartitionsMarkedForRepair();
   }
+  bool MarkedForRepair(uint32_t partition) override { return base_->MarkedForRepair(partition); }
 
  private:
   // `mutate`, then (with drop_a_sibling) the deliberate loss of a sibling.

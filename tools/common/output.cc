@@ -147,7 +147,10 @@ nlohmann::json StatusJson(const v1::StatusResponse& r) {
                                                            : nlohmann::json(nullptr)},
          {"partitions", n.partitions()},
          {"recent_median_ms", n.recent_median_ms()},
-         {"baseline_p99_ms", n.baseline_p99_ms()}});
+         {"baseline_p99_ms", n.baseline_p99_ms()},
+         {"hints_expired", n.hints_expired()},
+         {"partitions_marked_for_repair", n.partitions_marked_for_repair()},
+         {"lost_writes", n.lost_writes()}});
   }
   return {{"reporter", r.reporter()},
           {"replication_factor", r.replication_factor()},

@@ -131,12 +131,16 @@ int Status(const Global& global) {
   std::cout << absl::StrFormat("cluster: %d nodes, N=%d, %d partitions (as seen by %s)\n",
                                r->nodes_size(), r->replication_factor(), r->partitions(),
                                r->reporter());
-  // HINTS..OLDEST: hints the other nodes hold for this one (it is their
-  // home); LATENCY: the reporter's recent median / baseline p99 to it.
-  std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7s %-10s %-12s %s\n", "NODE", "ADDRESS",
-                               "STATE", "LATENCY ms", "HINTS", "HINT BYTES", "OLDEST HINT",
-                               "PARTITIONS");
+  // HINTS..EXPIRED: hints the other nodes hold for this one (it is their
+  // home), and those they dropped for age; LATENCY: the reporter's recent
+  // median / baseline p99 to it; TO REPAIR: partitions the node marked for
+  // anti-entropy.
+  std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7s %-10s %-12s %-8s %-10s %s\n", "NODE",
+                               "ADDRESS", "STATE", "LATENCY ms", "HINTS", "HINT BYTES",
+                               "OLDEST HINT", "EXPIRED", "PARTITIONS", "TO REPAIR");
+  bool lost_writes = false;
   for (const v1::NodeStatus& n : r->nodes()) {
+    lost_writes |= n.lost_writes();
     const std::string oldest =
         n.has_oldest_hint_age_ms() ? absl::StrCat(n.oldest_hint_age_ms(), " ms") : "-";
     const std::string latency =
@@ -145,12 +149,24 @@ int Status(const Global& global) {
                   "%.1f / %s", n.recent_median_ms(),
                   n.baseline_p99_ms() > 0 ? absl::StrFormat("%.1f", n.baseline_p99_ms()) : "-")
             : "-";
-    std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7d %-10d %-12s %d\n", n.id(), n.address(),
-                                 n.state(), latency, n.hints_pending(), n.hint_bytes(), oldest,
-                                 n.partitions());
+    const std::string to_repair = n.lost_writes() ? "all (lost writes)"
+                                  : n.partitions_marked_for_repair() > 0
+                                      ? absl::StrCat(n.partitions_marked_for_repair())
+                                      : "-";
+    std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7d %-10d %-12s %-8d %-10d %s\n", n.id(),
+                                 n.address(), n.state(), latency, n.hints_pending(), n.hint_bytes(),
+                                 oldest, n.hints_expired(), n.partitions(), to_repair);
   }
-  std::cout << "HINTS: held by fallbacks for the node; LATENCY: recent median / baseline p99 "
-               "as the reporter sees it\n";
+  std::cout << "HINTS: held by fallbacks for the node; EXPIRED: of those, dropped for age (the "
+               "node may lack their writes until anti-entropy); LATENCY: recent median / "
+               "baseline p99 as the reporter sees it; TO REPAIR: partitions marked for "
+               "anti-entropy\n";
+  if (lost_writes) {
+    std::cout << "lost writes: the node restarted without every write it had acknowledged (a "
+                 "log that lost its tail, an unclean stop without sync, a restored directory); "
+                 "it came back under a new actor generation, and its replies do not count "
+                 "toward a read's strict overlap until anti-entropy repairs it\n";
+  }
   return kExitOk;
 }
 

@@ -292,6 +292,39 @@ TEST_F(HandoffTest, HintsOlderThanMaxHintAgeAreDroppedAndCounted) {
   EXPECT_EQ(handoff_->stats().expired, 1u);
 }
 
+// The hint was created 4 h ago, but a write merged into it an hour ago:
+// dropping it at max_hint_age (3 h) would drop that write with it.
+TEST_F(HandoffTest, AHintHoldingAWriteYoungerThanMaxHintAgeIsKept) {
+  answering_.clear();
+  detector_.OnNoAnswer("n2", kRefused, now_);  // nothing is pushed
+  AddHint("n2", "k", OneValue("c.1", 1, "old"), now_ - absl::Hours(4));
+  AddHint("n2", "k", OneValue("c.1", 2, "new"), now_ - absl::Hours(1));
+  Tick();
+  EXPECT_TRUE(HasHint("n2", "k"));
+  EXPECT_EQ(handoff_->stats().expired, 0u);
+  Tick(absl::Hours(2) + absl::Minutes(1));  // now the newest write is past 3 h
+  EXPECT_FALSE(HasHint("n2", "k"));
+  EXPECT_EQ(handoff_->stats().expired, 1u);
+}
+
+// The count of dropped hints is on disk: a restart does not forget that
+// writes were dropped.
+TEST_F(HandoffTest, TheCountOfExpiredHintsSurvivesARestart) {
+  answering_.clear();
+  detector_.OnNoAnswer("n2", kRefused, now_);
+  AddHint("n2", "old-key", OneValue("c.1", 1, "v"), now_ - absl::Hours(4));
+  Tick();
+  ASSERT_EQ(handoff_->stats().expired, 1u);
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<EngineReplicaStore>> reopened = EngineReplicaStore::Open(
+      &engine_, ReplicaStoreOptions{.node_id = "n1", .new_epoch = [] { return 1u; }});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = *std::move(reopened);
+  Restart(HandoffOptions());
+  EXPECT_EQ(handoff_->stats().expired, 1u);
+  EXPECT_THAT(store_->PartitionsMarkedForRepair().value(), ElementsAre(7u));
+}
+
 TEST_F(HandoffTest, AnExpiredHintMarksItsPartitionForRepair) {
   AddHint("n2", "old-key", OneValue("c.1", 1, "v"), now_ - absl::Hours(4));
   AddHint("n2", "young", OneValue("c.1", 1, "v"), now_ - absl::Hours(2));

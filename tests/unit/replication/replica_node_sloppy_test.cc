@@ -138,6 +138,32 @@ TEST_F(SloppyTest, AForwardedPutShedByAHomeReplicaIsTriedAtTheNext) {
   EXPECT_EQ(put.response.quorum().coordinator(), home(1));
 }
 
+// Status, as any node reports it: hints dropped for age are counted for
+// their home, and the node that dropped them has marked their partition.
+TEST(SloppyStatusTest, HintsDroppedForAgeAreCountedForTheirHomeInStatus) {
+  TestCluster cluster(4, "max_hint_age_ms: 60000");
+  const PreferenceList pref = cluster.node("n1").ring().ForKey(kKey);
+  const std::string down = pref.home[1], fallback = pref.fallbacks[0];
+  cluster.net().SetHealth(down, FakeNetwork::Health::kDown);
+  const auto put = cluster.Put(pref.home[0], PutRequest(kKey, "v", "", 3));
+  ASSERT_TRUE(put.status.ok()) << put.status;
+  ASSERT_THAT(put.response.quorum().fallbacks(), ElementsAre(fallback));
+
+  cluster.clock(fallback).Advance(absl::Minutes(2));
+  cluster.node(fallback).Tick();
+  cluster.net().DeliverAll();
+  std::optional<pb::StatusResponse> status;
+  cluster.node(pref.home[0]).Status([&](pb::StatusResponse r) { status = std::move(r); });
+  cluster.net().DeliverAll();
+  ASSERT_TRUE(status.has_value());
+  for (const pb::NodeStatus& n : status->nodes()) {
+    EXPECT_EQ(n.hints_expired(), n.id() == down ? 1u : 0u) << n.id();
+    EXPECT_EQ(n.hints_pending(), 0u) << n.id();
+    EXPECT_EQ(n.partitions_marked_for_repair(), n.id() == fallback ? 1u : 0u) << n.id();
+    EXPECT_FALSE(n.lost_writes()) << n.id();
+  }
+}
+
 TEST_F(SloppyTest, AForwardedPutWhoseCoordinatorCouldNotWriteIsTriedAtTheNext) {
   cluster_.disk(home(0)).SetWriteError(absl::ResourceExhaustedError("disk full"));
   const auto put = cluster_.Put(fallback(0), PutRequest(kKey, "v"));

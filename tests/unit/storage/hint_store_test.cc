@@ -317,12 +317,61 @@ TEST_F(HintStoreTest, DeleteHintIfUnchangedOfAMissingHintIsFalse) {
   EXPECT_FALSE(*deleted);
 }
 
-TEST_F(HintStoreTest, DropHintDeletesWhateverTheHintHolds) {
-  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v")).ok());
-  ASSERT_TRUE(AddHint(*store_, "n2", "k2", OneValue("a.1", 1, "v")).ok());
-  ASSERT_TRUE(store_->DropHint("n2", "k").ok());
+TEST_F(HintStoreTest, DropExpiredHintDeletesItCountsItAndMarksItsPartition) {
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
+  ASSERT_TRUE(AddHint(*store_, "n2", "k2", OneValue("a.1", 1, "v"), kT0).ok());
+  const absl::StatusOr<bool> dropped =
+      store_->DropExpiredHint("n2", "k", kT0 + absl::Seconds(1), 7);
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_TRUE(*dropped);
   EXPECT_EQ(ReadHint(*store_, "n2", "k"), std::nullopt);
   EXPECT_THAT(Keys(store_->ListHints("n2", 10)), ElementsAre("k2"));
+  EXPECT_EQ(store_->SummarizeHints().at(0).expired, 1u);
+  EXPECT_THAT(store_->PartitionsMarkedForRepair().value(), ElementsAre(7u));
+}
+
+TEST_F(HintStoreTest, DropExpiredHintKeepsAHintWrittenSinceTheCutoff) {
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "w"), kT0 + absl::Seconds(5)).ok());
+  const absl::StatusOr<bool> dropped =
+      store_->DropExpiredHint("n2", "k", kT0 + absl::Seconds(1), 7);
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_FALSE(*dropped);
+  EXPECT_TRUE(ReadHint(*store_, "n2", "k").has_value());
+  EXPECT_EQ(store_->SummarizeHints().at(0).expired, 0u);
+  EXPECT_THAT(store_->PartitionsMarkedForRepair().value(), IsEmpty());
+}
+
+TEST_F(HintStoreTest, ListExpiredHintsOrdersByNewestWriteAndStopsAtTheCutoff) {
+  ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 1, "v"), kT0).ok());
+  ASSERT_TRUE(AddHint(*store_, "n2", "b", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(1)).ok());
+  ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 2, "w"), kT0 + absl::Seconds(3)).ok());
+  EXPECT_THAT(Keys(store_->ListExpiredHints("n2", kT0 + absl::Seconds(2), 10)), ElementsAre("b"));
+  EXPECT_THAT(Keys(store_->ListExpiredHints("n2", kT0 + absl::Seconds(4), 10)),
+              ElementsAre("b", "a"));
+  EXPECT_EQ(store_->SummarizeHints().at(0).stalest, kT0 + absl::Seconds(1));
+  EXPECT_EQ(store_->SummarizeHints().at(0).oldest, kT0);
+}
+
+TEST_F(HintStoreTest, TheCountOfExpiredHintsSurvivesReopenWithNoHintLeft) {
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
+  ASSERT_TRUE(store_->DropExpiredHint("n2", "k", kT0 + absl::Seconds(1), 7).value());
+  Reopen();
+  const std::vector<HintSummary> summary = store_->SummarizeHints();
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_EQ(summary[0].home, "n2");
+  EXPECT_EQ(summary[0].count, 0u);
+  EXPECT_EQ(summary[0].expired, 1u);
+}
+
+TEST_F(HintStoreTest, NewestWriteTimeSurvivesReopen) {
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "w"), kT0 + absl::Hours(1)).ok());
+  Reopen();
+  const std::vector<HintInfo> hints = store_->ListHints("n2", 1);
+  ASSERT_EQ(hints.size(), 1u);
+  EXPECT_EQ(hints[0].created, kT0);
+  EXPECT_EQ(hints[0].newest_write, kT0 + absl::Hours(1));
 }
 
 TEST_F(HintStoreTest, IndexIsRebuiltWhenTheStoreIsReopened) {
