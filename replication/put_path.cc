@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "replication/context_check.h"
 #include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/put_coordinator.h"
@@ -19,6 +20,22 @@ struct ReplicaNode::LocalWrite {
   Object stored;
   Dot dot;
   VersionVector before;  // the replica's context just before the write
+};
+
+// A put this node coordinates, from its checks to its local write.
+struct ReplicaNode::CoordinatedPut {
+  pb::PutRequest request;
+  VersionVector context;  // decoded from the request
+  PreferenceList pref;
+  uint32_t w = 0;
+  absl::Time start;
+  absl::Time deadline;
+  pb::PutResponse response;
+  PutDone done;
+  // The other home replicas were asked what they have seen of the key
+  // (context_check.h), and answered `homes`.
+  bool homes_asked = false;
+  HomesSeen homes;
 };
 
 struct ReplicaNode::ForwardState {
@@ -164,6 +181,9 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
   if (!valid.ok()) return done(valid, response);
   absl::StatusOr<VersionVector> context = DecodeContext(request.context(), request.key());
   if (!context.ok()) return done(context.status(), response);
+  if (absl::Status actors = CheckContextActors(config(), *context); !actors.ok()) {
+    return done(actors, response);
+  }
 
   const PreferenceList& pref = ring_.ForKey(request.key());
   if (!Contains(pref.home, self())) {
@@ -199,59 +219,108 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
         absl::DeadlineExceededError("deadline passed before the put started; nothing was written"),
         response);
   }
-  ApplyLocalWrite(
-      request, *context, deadline,
-      [this, request_key = request.key(), w,
-       sloppy = !request.strict(), context = *context, pref, start, deadline,
-       response = std::move(response),
-       done = std::move(done)](absl::StatusOr<LocalWrite> local) mutable {
-        if (!local.ok()) return done(local.status(), response);
-        ToProto(local->dot, response.mutable_dot());
-        response.set_context(
-            EncodeContext(ContextAfterWrite(context, local->before, local->dot), request_key));
-        auto op = std::make_shared<PutOperation>(PutPlan{.key = request_key,
-                                                         .self = self(),
-                                                         .pref = pref,
-                                                         .w = w,
-                                                         .default_r = config().default_r(),
-                                                         .sloppy = sloppy,
-                                                         .healthy = HealthyFn(),
-                                                         .stored = std::move(local->stored),
-                                                         .start = start},
-                                                 std::move(response), std::move(done), &transport_,
-                                                 clock_, ReplicaDeadline(deadline));
-        op->Start();
-      });
+  WriteAndReplicate(std::make_shared<CoordinatedPut>(CoordinatedPut{.request = request,
+                                                                    .context = *std::move(context),
+                                                                    .pref = pref,
+                                                                    .w = w,
+                                                                    .start = start,
+                                                                    .deadline = deadline,
+                                                                    .response = std::move(response),
+                                                                    .done = std::move(done)}));
 }
 
-void ReplicaNode::ApplyLocalWrite(const pb::PutRequest& request, const VersionVector& context,
-                                  absl::Time deadline,
+void ReplicaNode::WriteAndReplicate(std::shared_ptr<CoordinatedPut> put) {
+  ApplyLocalWrite(put, [this, put](absl::StatusOr<LocalWrite> local) {
+    // ABORTED: the context names writes this replica has not seen, and the
+    // other home replicas were not asked yet (CheckUnseen). Nothing written.
+    if (local.status().code() == absl::StatusCode::kAborted) return CheckContextThenWrite(put);
+    if (!local.ok()) return put->done(local.status(), put->response);
+    pb::PutResponse& response = put->response;
+    ToProto(local->dot, response.mutable_dot());
+    response.set_context(EncodeContext(ContextAfterWrite(put->context, local->before, local->dot),
+                                       put->request.key()));
+    auto op = std::make_shared<PutOperation>(PutPlan{.key = put->request.key(),
+                                                     .self = self(),
+                                                     .pref = put->pref,
+                                                     .w = put->w,
+                                                     .default_r = config().default_r(),
+                                                     .sloppy = !put->request.strict(),
+                                                     .healthy = HealthyFn(),
+                                                     .stored = std::move(local->stored),
+                                                     .start = put->start},
+                                             std::move(response), std::move(put->done),
+                                             &transport_, clock_, ReplicaDeadline(put->deadline));
+    op->Start();
+  });
+}
+
+void ReplicaNode::CheckContextThenWrite(std::shared_ptr<CoordinatedPut> put) {
+  AskHomesWhatTheySaw(&transport_, self(), put->request.key(), put->pref.home,
+                      ReplicaDeadline(put->deadline), [this, put](HomesSeen homes) {
+                        put->homes_asked = true;
+                        put->homes = std::move(homes);
+                        WriteAndReplicate(put);
+                      });
+}
+
+absl::Status ReplicaNode::CheckUnseen(const std::vector<Dot>& unseen,
+                                      const CoordinatedPut& put) const {
+  const std::string where =
+      absl::StrCat(" (", unseen.size() == 1 ? "" : absl::StrCat(unseen.size(), " entries, e.g. "),
+                   DotToString(unseen.front()), ")");
+  for (const Dot& dot : unseen) {
+    if (dot.actor != store_->actor()) continue;
+    // This node's own writes of the key always reach its replica first.
+    return absl::InvalidArgumentError(
+        absl::StrCat("context claims dot ", DotToString(dot), ", which ", self(),
+                     " never issued for this key: pass the context a get of this key returned"));
+  }
+  if (!put.homes_asked) return absl::AbortedError(absl::StrCat("context not checked yet", where));
+  if (put.homes.all_answered) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "context names writes no home replica of the key has seen", where,
+        ": not a context this cluster issued; pass the context a get of this key returned"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot check the context: it names writes ", self(), " has not seen", where,
+                   ", and not every other home replica answered; nothing written"));
+}
+
+void ReplicaNode::ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
                                   std::function<void(absl::StatusOr<LocalWrite>)> done) {
   auto result = std::make_shared<LocalWrite>();
-  auto write = [this, result, policy = PolicyFor(request.key()), context, key = request.key(),
-                value = request.value(), tombstone = request.tombstone(),
-                deadline](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+  auto write = [this, result, put, policy = PolicyFor(put->request.key())](
+                   const std::optional<Object>& current) -> absl::StatusOr<Object> {
     // It waited for its group past its deadline: the client has given up.
-    if (clock_->Now() >= deadline) {
+    if (clock_->Now() >= put->deadline) {
       return absl::DeadlineExceededError(
           "deadline passed while the put waited to be written; nothing was written");
     }
     const Object local = current.value_or(Object());
+    // Every entry of the context must name a write this replica, or (once
+    // asked) another home replica, has seen: a forged one must not be stored.
+    VersionVector seen = local.context;
+    seen.Merge(put->homes.seen);
+    if (std::vector<Dot> unseen = UnseenBy(seen, put->context); !unseen.empty()) {
+      return CheckUnseen(unseen, *put);
+    }
     result->before = local.context;
     // Issued under the key's lock: this actor's dots reach its replica of
     // the key in counter order.
     ASSIGN_OR_RETURN(result->dot, store_->IssueDot());
-    RETURN_IF_ERROR(CheckFreshDot(local, context, result->dot));
+    RETURN_IF_ERROR(CheckFreshDot(local, put->context, result->dot));
     // The new write's timestamp follows every write this replica has seen.
     for (const Sibling& s : local.siblings) hlc_.Observe(s.hlc);
-    Object next = ApplyWrite(
-        policy, local, context,
-        Sibling{.dot = result->dot, .hlc = hlc_.Now(), .tombstone = tombstone, .value = value});
-    RETURN_IF_ERROR(CheckSiblingLimit(local, next, key));
+    Object next = ApplyWrite(policy, local, put->context,
+                             Sibling{.dot = result->dot,
+                                     .hlc = hlc_.Now(),
+                                     .tombstone = put->request.tombstone(),
+                                     .value = put->request.value()});
+    RETURN_IF_ERROR(CheckSiblingLimit(local, next, put->request.key()));
     RETURN_IF_ERROR(CheckObjectSize(next, config().max_object_bytes()));
     return next;
   };
-  write_group_.Submit(request.key(), std::move(write),
+  write_group_.Submit(put->request.key(), std::move(write),
                       [result, done = std::move(done)](absl::StatusOr<Object> stored) {
                         if (!stored.ok()) return done(stored.status());
                         result->stored = std::move(*stored);

@@ -132,17 +132,28 @@ class ReplicaNode {
  private:
   struct LocalWrite;
   struct ForwardState;
+  struct CoordinatedPut;
 
   ReplicaNode(ReplicaNodeOptions options, Ring ring, ReplicaStore* store, Transport* transport,
               Clock* clock);
 
   void CoordinatePut(const pb::PutRequest& request, absl::Time deadline, bool forwarded,
                      PutDone done);
+  // Writes `put` to this node's replica, then sends it to the other home
+  // replicas and answers after W acks; or, if its context names writes this
+  // replica has not seen, first asks the other home replicas.
+  void WriteAndReplicate(std::shared_ptr<CoordinatedPut> put);
+  void CheckContextThenWrite(std::shared_ptr<CoordinatedPut> put);
+  // Why a put whose context names `unseen` (writes neither this replica nor
+  // the homes it asked have seen) cannot be written: INVALID_ARGUMENT for a
+  // context this cluster did not issue, UNAVAILABLE when it could not be
+  // checked, ABORTED when the other home replicas are still to be asked.
+  absl::Status CheckUnseen(const std::vector<Dot>& unseen, const CoordinatedPut& put) const;
   // The coordinator's own write of a put, in the next write group; `done`
   // runs once it is durable (or failed, writing nothing: also when the
-  // group is written after `deadline`).
-  void ApplyLocalWrite(const pb::PutRequest& request, const VersionVector& context,
-                       absl::Time deadline, std::function<void(absl::StatusOr<LocalWrite>)> done);
+  // group is written after the put's deadline).
+  void ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
+                       std::function<void(absl::StatusOr<LocalWrite>)> done);
   void ForwardPut(std::shared_ptr<ForwardState> state);
   // The object a replica write carries, once its key, object and target
   // (home replica, or fallback of the home it names) are checked.

@@ -127,14 +127,27 @@ void SimTransport::Restart() {
       });
 }
 
+template <typename Response>
+Transport::Callback<Response> SimTransport::InOperation(Callback<Response> done) {
+  Recorder* recorder = network_->recorder();
+  if (recorder == nullptr) return done;
+  return [recorder, op = recorder->current_op,
+          done = std::move(done)](absl::StatusOr<Response> reply) {
+    const int outer = recorder->current_op;
+    recorder->current_op = op;
+    done(std::move(reply));
+    recorder->current_op = outer;
+  };
+}
+
 void SimTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
                         absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
-  reads_->Call(to, request, deadline, std::move(done));
+  reads_->Call(to, request, deadline, InOperation(std::move(done)));
 }
 
 void SimTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,
                          absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) {
-  writes_->Call(to, request, deadline, std::move(done));
+  writes_->Call(to, request, deadline, InOperation(std::move(done)));
 }
 
 void SimTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,

@@ -95,6 +95,12 @@ class SimTransport : public Transport {
             Callback<pb::PingResponse> done) override;
 
  private:
+  // `done`, run with the recorder's current operation set to the one
+  // current now: what the node does on the answer (a dot it issues after
+  // checking a context with other replicas, say) belongs to that operation.
+  template <typename Response>
+  Callback<Response> InOperation(Callback<Response> done);
+
   const std::string self_;
   SimNetwork* const network_;
   std::unique_ptr<ReadBatcher> reads_;

@@ -59,7 +59,11 @@ TEST(ReplicaNodeLwwTest, KeyWithAckedWritesAndNoDeleteIsNeverReadAsNotFound) {
   net.Drop([](const FakeNetwork::Call& c) { return c.kind == "read"; });
   ASSERT_THAT(Values(read->response), ElementsAre("x"));
   const auto z = cluster.StartPut("n1", PutRequest("lww/k", "z", read->response.context(), 1));
-  ASSERT_TRUE(x->status.ok() && y->status.ok() && z->status.ok());
+  // n1 has not seen x: it checks the context with n2 and n3 (which only
+  // tells it x exists), then writes z before x itself reaches it.
+  net.Deliver([](const FakeNetwork::Call& c) { return c.kind == "read"; });
+  ASSERT_TRUE(x->done && y->done && z->done);
+  ASSERT_TRUE(x->status.ok() && y->status.ok() && z->status.ok()) << z->status;
   net.Deliver(FakeNetwork::From("n2"));  // y reaches n1 (beats z) and n3 (loses to x)
   net.DeliverAll();
   const auto get = cluster.Get("n1", "lww/k", 3);
