@@ -38,6 +38,13 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "directory of this node's data (created if missing)")
       ->required();
   app.add_option("--listen", listen, "address to listen on (default: the node's config address)");
+  app.add_option("--watermark-dir", options.watermark_dir,
+                 "where to keep the record of the last write the node acknowledged: outside "
+                 "the data directory, in a directory a machine restart clears (or one that "
+                 "outlives the process at least). After an unclean stop, a restart that finds "
+                 "fewer writes than recorded, or no record, comes back under a new actor "
+                 "generation with every partition marked for repair")
+      ->capture_default_str();
   app.add_option("--clock-skew-ms", skew_ms, "run this node's clock ahead (>0) or behind (<0)");
   app.add_option("--replica-threads", options.replica_threads,
                  "threads writing the hints this node keeps for other nodes (they wait for "

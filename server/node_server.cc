@@ -94,7 +94,8 @@ absl::Status NodeServer::OpenStorage() {
   }
   ASSIGN_OR_RETURN(engine_,
                    RocksDbEngine::Open(RocksDbEngineOptions{
-                       .path = (std::filesystem::path(options_.data_dir) / "db").string()}));
+                       .path = (std::filesystem::path(options_.data_dir) / "db").string(),
+                       .watermark_dir = options_.watermark_dir}));
   ASSIGN_OR_RETURN(store_, EngineReplicaStore::Open(
                                engine_.get(),
                                ReplicaStoreOptions{.node_id = options_.node_id,

@@ -31,6 +31,8 @@ struct NodeServerOptions {
   std::string node_id;
   v1::ClusterConfig config;    // validated
   std::string data_dir;        // created if missing
+  // Where the engine keeps its write watermark (storage/rocksdb_engine.h).
+  std::string watermark_dir = RocksDbEngineOptions::kDefaultWatermarkDir;
   std::string listen_address;  // default: the node's address in the config
   absl::Duration clock_skew;   // added to the system clock (fault injection)
   // The replica pool: writes of other nodes that carry hints (the rest

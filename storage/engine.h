@@ -47,6 +47,18 @@ class WriteBatch {
   std::vector<Op> ops_;
 };
 
+// What an engine established, when it opened, about the writes it had
+// acknowledged before: whether every one of them was recovered.
+struct RecoveryReport {
+  enum class Verdict {
+    kComplete,  // every write acknowledged before the last stop is there
+    kLost,      // some are not (a log that lost its tail, an older copy)
+    kUnknown,   // the engine cannot tell
+  };
+  Verdict verdict = Verdict::kUnknown;
+  std::string detail;  // what the engine found, for kLost and kUnknown
+};
+
 struct WriteOptions {
   // true: when Write returns OK the batch survives a power loss (fsync).
   // false: it survives a crash of the process, not of the machine.
@@ -72,6 +84,12 @@ class Engine {
   // means no upper bound.
   virtual absl::Status Scan(ColumnFamily cf, absl::string_view start, absl::string_view end,
                             Visitor visit) = 0;
+  // What the engine knows of the recovery of its last open (kUnknown unless
+  // it keeps a record of what it acknowledged).
+  virtual RecoveryReport LastRecovery() const {
+    return RecoveryReport{RecoveryReport::Verdict::kUnknown,
+                          "this engine keeps no record of what it acknowledged"};
+  }
 };
 
 const char* ColumnFamilyName(ColumnFamily cf);

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/ring.h"
 #include "replication/status_macros.h"
@@ -21,7 +22,7 @@ namespace {
 constexpr absl::string_view kActorKey = "actor";
 constexpr absl::string_view kDotLeaseKey = "dot_lease";
 constexpr absl::string_view kCleanShutdownKey = "clean_shutdown";
-constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";
+constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";  // no longer written
 constexpr absl::string_view kRepairPrefix = "repair/";
 constexpr absl::string_view kExpiredPrefix = "hints_expired/";
 
@@ -55,37 +56,50 @@ std::string NextGeneration(absl::string_view actor, absl::string_view node_id) {
   return absl::StrCat(node_id, ".", rest.substr(0, dot), ".", generation + 1);
 }
 
-// The actor of this open: the stored one, unless the directory is new or
-// the last run wrote without syncing and did not close cleanly (it may have
-// lost writes it acknowledged). Also records whether this run syncs.
+// Why the last run's writes may not all be here, or "" if they provably
+// are: the last run stopped cleanly (its synced clean mark, written after
+// every write, was recovered), or the engine recovered every write it had
+// acknowledged. An engine that found writes missing is believed over the
+// clean mark (an older copy of a cleanly stopped directory carries one).
+std::string WhyWritesMayBeLost(const RecoveryReport& report, bool clean) {
+  using Verdict = RecoveryReport::Verdict;
+  if (report.verdict == Verdict::kLost) return report.detail;
+  if (clean || report.verdict == Verdict::kComplete) return "";
+  return absl::StrCat("an unclean stop, and ", report.detail);
+}
+
+// The actor of this open: the stored one, unless the directory is new (a
+// fresh actor) or the last run's acknowledged writes may not all be here
+// (the actor's next generation, and every partition marked for repair).
 absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptions& options) {
   ASSIGN_OR_RETURN(std::optional<std::string> actor, engine->Get(ColumnFamily::kMeta, kActorKey));
   ASSIGN_OR_RETURN(std::optional<std::string> clean,
                    engine->Get(ColumnFamily::kMeta, kCleanShutdownKey));
-  ASSIGN_OR_RETURN(std::optional<std::string> unsynced,
-                   engine->Get(ColumnFamily::kMeta, kUnsyncedRunKey));
   std::string next;
+  std::string lost;
   if (!actor) {
     next = FreshActor(options);
   } else if (!absl::StartsWith(*actor, absl::StrCat(options.node_id, "."))) {
     return absl::FailedPreconditionError(absl::StrCat("data directory belongs to actor ", *actor,
                                                       ", not to node ", options.node_id));
-  } else if (unsynced && !clean) {
-    next = NextGeneration(*actor, options.node_id);
   } else {
-    next = *actor;
+    lost = WhyWritesMayBeLost(engine->LastRecovery(), clean.has_value());
+    next = lost.empty() ? *actor : NextGeneration(*actor, options.node_id);
   }
   // One synced batch: the clean mark is used up (a crash of this run must
-  // not find it), and the next open knows whether this run syncs.
+  // not find it), and a loss is marked before any write of the new actor.
   WriteBatch batch;
   batch.Put(ColumnFamily::kMeta, kActorKey, next);
   batch.Delete(ColumnFamily::kMeta, kCleanShutdownKey);
-  if (options.sync_writes) {
-    batch.Delete(ColumnFamily::kMeta, kUnsyncedRunKey);
-  } else {
-    batch.Put(ColumnFamily::kMeta, kUnsyncedRunKey, "1");
-  }
+  batch.Delete(ColumnFamily::kMeta, kUnsyncedRunKey);  // of older versions
+  if (!lost.empty()) batch.Put(ColumnFamily::kMeta, RepairMarkKey(kEveryPartition), "1");
   RETURN_IF_ERROR(engine->Write(batch, WriteOptions{.sync = true}));
+  if (!lost.empty()) {
+    Log(LogLevel::kWarning,
+        absl::StrCat(options.node_id, " cannot prove it kept every write it acknowledged (", lost,
+                     "): new actor generation ", next, " (was ", *actor,
+                     "), every partition marked for repair"));
+  }
   return next;
 }
 

@@ -9,13 +9,18 @@
 //
 // Actor: "<node id>.<epoch>", with a random 32-bit epoch chosen when the
 // node first opens an empty data directory. A wiped disk thus rejoins as a
-// new actor and cannot re-issue the dots of its previous life. A run
-// without sync_writes may lose acknowledged object writes in a crash while
-// the (always synced) actor and lease survive; the next write of that actor
-// on such a key would claim the lost dot as seen and make merges drop the
-// copies other replicas hold. So an open that follows such a run, unless it
-// ended with CloseCleanly, moves to the actor's next generation
-// ("n1.5f3a9c2e.1", ".2", ...).
+// new actor and cannot re-issue the dots of its previous life. A restart
+// that cannot prove it kept every write it acknowledged would otherwise
+// keep its actor and lose: its next write of such a key would claim the lost
+// dot as seen and make merges drop the copies other replicas hold (Riak's
+// KV679). Proof is a clean stop (CloseCleanly's synced mark, written after
+// every write, was recovered) or the engine's report that it recovered
+// every acknowledged write (Engine::LastRecovery: RocksDbEngine's write
+// watermark), and an engine that found writes missing overrides a clean
+// mark. Without proof — a log that lost its tail, a power loss, a directory
+// restored from an older copy — the open moves to the actor's next
+// generation ("n1.5f3a9c2e.1", ".2", ...), marks every partition for repair
+// (kEveryPartition) and logs a warning.
 #ifndef QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
 #define QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
 
@@ -52,8 +57,8 @@ class EngineReplicaStore : public ReplicaStore {
                                                                   ReplicaStoreOptions options);
 
   // Records (synced, with every write before it) that the node stopped
-  // cleanly, so the next Open keeps the actor. Call it last: no write may
-  // follow.
+  // cleanly, so the next Open keeps the actor (unless the engine then finds
+  // writes missing). Call it last: no write may follow.
   absl::Status CloseCleanly();
 
   absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override;

@@ -27,6 +27,7 @@ class FaultInjectionEngine : public Engine {
                     Visitor visit) override {
     return base_->Scan(cf, start, end, visit);
   }
+  RecoveryReport LastRecovery() const override { return base_->LastRecovery(); }
 
  private:
   Engine* const base_;

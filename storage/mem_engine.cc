@@ -1,5 +1,9 @@
 #include "storage/mem_engine.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
 namespace quorumkv {
 
 void MemEngine::Apply(const WriteBatch& batch, Tables& tables) {
@@ -23,16 +27,25 @@ absl::StatusOr<std::optional<std::string>> MemEngine::Get(ColumnFamily cf, absl:
 
 absl::Status MemEngine::Write(const WriteBatch& batch, const WriteOptions& options) {
   absl::MutexLock lock(&mu_);
+  // A write after a recovery starts a new history: there is nothing more to
+  // tell of the last one.
+  recovery_ = RecoveryReport{RecoveryReport::Verdict::kComplete, ""};
   Apply(batch, current_);
-  if (!options.sync) {
-    unsynced_.push_back(batch);
-    return absl::OkStatus();
-  }
-  // A sync flushes the log up to and including this batch.
-  for (const WriteBatch& pending : unsynced_) Apply(pending, durable_);
-  unsynced_.clear();
-  Apply(batch, durable_);
+  unsynced_.push_back(batch);
+  if (options.sync) Sync();  // a sync flushes the log up to and including this batch
   return absl::OkStatus();
+}
+
+void MemEngine::Sync() {
+  for (WriteBatch& pending : unsynced_) {
+    Apply(pending, durable_);
+    log_tail_.push_back(std::move(pending));
+    if (log_tail_.size() > kLogTailBatches) {
+      Apply(log_tail_.front(), settled_);
+      log_tail_.pop_front();
+    }
+  }
+  unsynced_.clear();
 }
 
 absl::Status MemEngine::Scan(ColumnFamily cf, absl::string_view start, absl::string_view end,
@@ -53,10 +66,38 @@ absl::Status MemEngine::Scan(ColumnFamily cf, absl::string_view start, absl::str
   return absl::OkStatus();
 }
 
+RecoveryReport MemEngine::LastRecovery() const {
+  absl::MutexLock lock(&mu_);
+  return recovery_;
+}
+
 void MemEngine::SimulatePowerLoss() {
   absl::MutexLock lock(&mu_);
   current_ = durable_;
   unsynced_.clear();
+  recovery_ = RecoveryReport{RecoveryReport::Verdict::kUnknown,
+                             "the machine restarted: no record of what was acknowledged"};
+}
+
+size_t MemEngine::SimulateLostLogTail(size_t batches) {
+  absl::MutexLock lock(&mu_);
+  const size_t lost = std::min(batches, log_tail_.size());
+  log_tail_.resize(log_tail_.size() - lost);
+  durable_ = settled_;
+  for (const WriteBatch& batch : log_tail_) Apply(batch, durable_);
+  current_ = durable_;
+  unsynced_.clear();
+  recovery_ = RecoveryReport{RecoveryReport::Verdict::kLost,
+                             absl::StrCat("the log lost its last ", lost, " synced writes")};
+  return lost;
+}
+
+void MemEngine::Wipe() {
+  absl::MutexLock lock(&mu_);
+  current_ = durable_ = settled_ = Tables();
+  log_tail_.clear();
+  unsynced_.clear();
+  recovery_ = RecoveryReport{RecoveryReport::Verdict::kComplete, ""};
 }
 
 size_t MemEngine::unsynced_batches() const {

@@ -8,12 +8,68 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "replication/logging.h"
+#include "replication/ring.h"
 
 namespace quorumkv {
 namespace {
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// The id of this boot of the machine; empty if the kernel does not say.
+std::string ReadBootId() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return std::string(absl::StripAsciiWhitespace(id));
+}
+
+// The watermark file of the RocksDB directory `db_path`, in `dir`: named
+// after a stable hash of the directory's absolute path.
+std::string WatermarkPath(const std::string& dir, const std::string& db_path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(db_path, ec);
+  if (ec) absolute = db_path;
+  return absl::StrFormat("%s/wal-%016x", dir, StableHash(absolute.lexically_normal().string()));
+}
+
+// "<boot id> <sequence number>\n", of one width, so that each rewrite
+// covers the last one whole.
+std::string WatermarkRecord(absl::string_view boot, uint64_t sequence) {
+  return absl::StrFormat("%-36s %020u\n", boot, sequence);
+}
+
+struct Watermark {
+  std::string boot;
+  uint64_t sequence = 0;
+};
+
+std::optional<Watermark> ReadWatermark(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream stream;
+  stream << in.rdbuf();
+  const std::string text = stream.str();
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(absl::StripAsciiWhitespace(text), ' ', absl::SkipEmpty());
+  Watermark mark;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &mark.sequence)) return std::nullopt;
+  mark.boot = std::string(parts[0]);
+  return mark;
+}
 
 rocksdb::ColumnFamilyOptions CfOptions(const RocksDbEngineOptions& options) {
   rocksdb::ColumnFamilyOptions cf;
@@ -31,7 +87,10 @@ absl::Status FromRocksDb(const rocksdb::Status& status, absl::string_view what) 
   if (status.ok()) return absl::OkStatus();
   const std::string message = absl::StrCat(what, ": ", status.ToString());
   if (status.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat("disk full: ", message));
-  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsCorruption()) {
+    Log(LogLevel::kError, absl::StrCat("RocksDB reports corruption: ", message));
+    return absl::DataLossError(message);
+  }
   if (status.IsBusy() || status.IsTryAgain() || status.IsTimedOut()) {
     return absl::UnavailableError(message);
   }
@@ -66,10 +125,80 @@ absl::StatusOr<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(
   engine->db_.reset(db);
   // handles[0] is the default family, which quorumkv does not use.
   engine->handles_ = std::move(handles);
+  engine->StartWatermark(options);
   return engine;
 }
 
+void RocksDbEngine::StartWatermark(const RocksDbEngineOptions& options) {
+  using Verdict = RecoveryReport::Verdict;
+  const uint64_t recovered = db_->GetLatestSequenceNumber();
+  boot_id_ = ReadBootId();
+  if (options.watermark_dir.empty()) {
+    recovery_ = {Verdict::kUnknown, "no write watermark is kept (no watermark directory)"};
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.watermark_dir, ec);
+  const std::string path = WatermarkPath(options.watermark_dir, options.path);
+  const std::optional<Watermark> last = ReadWatermark(path);
+  if (!last) {
+    recovery_ = {Verdict::kUnknown,
+                 absl::StrCat("no write watermark at ", path, " (a first open, or it was cleared)")};
+  } else if (boot_id_.empty() || last->boot != boot_id_) {
+    recovery_ = {Verdict::kUnknown, "the machine restarted since the last write"};
+  } else if (recovered < last->sequence) {
+    recovery_ = {Verdict::kLost,
+                 absl::StrCat("RocksDB recovered writes up to sequence number ", recovered,
+                              " of the ", last->sequence,
+                              " acknowledged (a log that lost its tail, or an older copy of the "
+                              "directory)")};
+  } else {
+    recovery_ = {Verdict::kComplete, ""};
+  }
+  absl::MutexLock lock(&watermark_mu_);
+  const std::string record = WatermarkRecord(boot_id_, recovered);
+  watermark_fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (watermark_fd_ < 0 || boot_id_.empty() ||
+      pwrite(watermark_fd_, record.data(), record.size(), 0) !=
+          static_cast<ssize_t>(record.size())) {
+    // No watermark this run: none must be left for the next open to trust.
+    if (watermark_fd_ >= 0) close(watermark_fd_);
+    watermark_fd_ = -1;
+    unlink(path.c_str());
+    Log(LogLevel::kWarning, absl::StrCat("cannot keep a write watermark at ", path,
+                                         ": an unclean restart will be taken as a loss"));
+    return;
+  }
+  watermark_ = recovered;
+}
+
+void RocksDbEngine::AdvanceWatermark() {
+  const uint64_t sequence = db_->GetLatestSequenceNumber();
+  absl::MutexLock lock(&watermark_mu_);
+  if (watermark_fd_ < 0 || sequence <= watermark_) return;
+  const std::string record = WatermarkRecord(boot_id_, sequence);
+  if (pwrite(watermark_fd_, record.data(), record.size(), 0) ==
+      static_cast<ssize_t>(record.size())) {
+    watermark_ = sequence;
+    return;
+  }
+  // A watermark below what was acknowledged would vouch for a recovery that
+  // lost writes: stop keeping one.
+  Log(LogLevel::kWarning, "cannot update the write watermark: an unclean restart will be "
+                          "taken as a loss");
+  if (ftruncate(watermark_fd_, 0) != 0) {
+    Log(LogLevel::kError, "cannot clear the write watermark either");
+  }
+  close(watermark_fd_);
+  watermark_fd_ = -1;
+}
+
 RocksDbEngine::~RocksDbEngine() {
+  {
+    absl::MutexLock lock(&watermark_mu_);
+    if (watermark_fd_ >= 0) close(watermark_fd_);
+    watermark_fd_ = -1;
+  }
   if (!db_) return;
   for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close().PermitUncheckedError();
@@ -97,7 +226,11 @@ absl::Status RocksDbEngine::Write(const WriteBatch& batch, const WriteOptions& o
   }
   rocksdb::WriteOptions wo;
   wo.sync = options.sync;
-  return FromRocksDb(db_->Write(wo, &rb), "write");
+  absl::Status written = FromRocksDb(db_->Write(wo, &rb), "write");
+  // Before the write is acknowledged (this returns): a crash after it finds
+  // the watermark at or above it.
+  if (written.ok()) AdvanceWatermark();
+  return written;
 }
 
 absl::Status RocksDbEngine::Scan(ColumnFamily cf, absl::string_view start, absl::string_view end,

@@ -15,10 +15,12 @@ constexpr size_t kKeysPerBatch = 1000;
 
 }  // namespace
 
-absl::Status LoadNodeStorage(const std::string& db_path, const std::string& node_id, uint64_t keys,
-                             const ValueOf& value_of, uint64_t hlc, std::atomic<uint64_t>* loaded) {
+absl::Status LoadNodeStorage(const std::string& db_path, const std::string& watermark_dir,
+                             const std::string& node_id, uint64_t keys, const ValueOf& value_of,
+                             uint64_t hlc, std::atomic<uint64_t>* loaded) {
   ASSIGN_OR_RETURN(std::unique_ptr<RocksDbEngine> engine,
-                   RocksDbEngine::Open(RocksDbEngineOptions{.path = db_path}));
+                   RocksDbEngine::Open(
+                       RocksDbEngineOptions{.path = db_path, .watermark_dir = watermark_dir}));
   // Opened as the node would open it, so that the node finds its actor and
   // a clean shutdown when it starts again.
   ASSIGN_OR_RETURN(std::unique_ptr<EngineReplicaStore> store,

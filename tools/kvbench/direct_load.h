@@ -25,9 +25,11 @@ using ValueOf = std::function<std::string(uint64_t index)>;
 // every call of one load passes the same `hlc`: one sibling, dot
 // (kLoaderActor, i + 1), timestamp `hlc`. Made durable at the end with one
 // synced write, then flushed to table files and compacted. Adds every key
-// written to `*loaded`.
-absl::Status LoadNodeStorage(const std::string& db_path, const std::string& node_id, uint64_t keys,
-                             const ValueOf& value_of, uint64_t hlc, std::atomic<uint64_t>* loaded);
+// written to `*loaded`. `watermark_dir` is the node's (kvnode
+// --watermark-dir).
+absl::Status LoadNodeStorage(const std::string& db_path, const std::string& watermark_dir,
+                             const std::string& node_id, uint64_t keys, const ValueOf& value_of,
+                             uint64_t hlc, std::atomic<uint64_t>* loaded);
 
 }  // namespace quorumkv::bench
 

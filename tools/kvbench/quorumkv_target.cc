@@ -166,7 +166,8 @@ class QuorumKvTarget : public Target {
     const uint64_t hlc = MakeHlc(static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())), 0);
     for (const v1::NodeConfig& node : config->nodes()) {
       const std::string db = absl::StrCat(cluster_->dir(), "/nodes/", node.id(), "/db");
-      absl::Status s = LoadNodeStorage(db, node.id(), keys, value_of, hlc, written);
+      absl::Status s =
+          LoadNodeStorage(db, cluster_->WatermarkDir(), node.id(), keys, value_of, hlc, written);
       if (!s.ok()) return absl::Status(s.code(), absl::StrCat(node.id(), ": ", s.message()));
     }
     for (const v1::NodeConfig& node : config->nodes()) {

@@ -165,8 +165,10 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
     ASSIGN_OR_RETURN(ports, PickFreePorts(options.nodes));
   }
   std::error_code ec;
-  for (const char* sub : {"nodes", "pids", "logs", "faults"}) fs::remove_all(Path(sub), ec);
-  for (const char* sub : {"nodes", "pids", "logs", "faults"}) fs::create_directories(Path(sub), ec);
+  for (const char* sub : {"nodes", "pids", "logs", "faults", "watermarks"}) {
+    fs::remove_all(Path(sub), ec);
+    fs::create_directories(Path(sub), ec);
+  }
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir_, ": ", ec.message()));
 
   v1::ClusterConfig config;
@@ -194,9 +196,16 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
 }
 
 absl::Status LocalCluster::Start(const std::string& node) {
-  const std::vector<std::string> argv = {
-      kvnode_, "--config",   Path("cluster.textproto"),          "--id",
-      node,    "--data-dir", Path(absl::StrCat("nodes/", node)), "--allow-fault-injection"};
+  const std::vector<std::string> argv = {kvnode_,
+                                         "--config",
+                                         Path("cluster.textproto"),
+                                         "--id",
+                                         node,
+                                         "--data-dir",
+                                         Path(absl::StrCat("nodes/", node)),
+                                         "--watermark-dir",
+                                         WatermarkDir(),
+                                         "--allow-fault-injection"};
   ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, Path(absl::StrCat("logs/", node, ".log"))));
   return WriteFile(PidFile(node), absl::StrCat(pid, "\n"));
 }

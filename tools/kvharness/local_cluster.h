@@ -4,6 +4,7 @@
 //   D/cluster.textproto   the cluster config every node runs with
 //   D/endpoints           client endpoints, "HOST:PORT,HOST:PORT,..."
 //   D/nodes/<id>/         a node's data directory
+//   D/watermarks/         the nodes' write watermarks (storage/rocksdb_engine.h)
 //   D/logs/<id>.log       a node's stderr
 //   D/pids/<id>.pid       the pid of a running node
 //
@@ -76,6 +77,8 @@ class LocalCluster {
   absl::StatusOr<std::string> EndpointOf(const std::string& node) const;
   absl::StatusOr<v1::ClusterConfig> Config() const;
   const std::string& dir() const { return dir_; }
+  // Where the nodes keep their write watermarks (kvnode --watermark-dir).
+  std::string WatermarkDir() const { return Path("watermarks"); }
 
  private:
   std::string Path(const std::string& relative) const;

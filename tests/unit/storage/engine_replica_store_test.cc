@@ -64,7 +64,6 @@ TEST(EngineReplicaStoreTest, ActorIsNodeIdDotEpochInHex) {
 TEST(EngineReplicaStoreTest, ActorIsCreatedOnceAndKeptAcrossReopen) {
   MemEngine engine;
   const std::string actor = OpenStore(&engine, Options("n1", 1))->actor();
-  engine.SimulatePowerLoss();
   EXPECT_EQ(OpenStore(&engine, Options("n1", 2))->actor(), actor);
 }
 
@@ -105,7 +104,7 @@ TEST(EngineReplicaStoreTest, DotsStrictlyIncreaseAcrossRocksDbReopen) {
   std::string actor;
   for (int life = 0; life < 4; ++life) {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> db =
-        RocksDbEngine::Open({.path = dir.path() + "/db"});
+        RocksDbEngine::Open({.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"});
     ASSERT_TRUE(db.ok()) << db.status();
     std::unique_ptr<EngineReplicaStore> store = OpenStore(db->get(), Options("n1"));
     ASSERT_NE(store, nullptr);
@@ -175,44 +174,95 @@ TEST(EngineReplicaStoreTest, BlindWriteAfterPowerLossKeepsTheWriteTheNodeLost) {
       << "the acked write was dropped by a write that never saw it";
 }
 
-TEST(EngineReplicaStoreTest, UncleanRestartWithoutSyncWritesMovesToTheNextGeneration) {
-  MemEngine engine;
-  ReplicaStoreOptions options = Options("n1");
-  options.sync_writes = false;
-  EXPECT_EQ(OpenStore(&engine, options)->actor(), "n1.0000002a");
-  EXPECT_EQ(OpenStore(&engine, options)->actor(), "n1.0000002a.1");
-  EXPECT_EQ(OpenStore(&engine, options)->actor(), "n1.0000002a.2");
+bool EveryPartitionMarked(EngineReplicaStore& store) {
+  const auto marked = store.PartitionsMarkedForRepair();
+  return marked.ok() && std::find(marked->begin(), marked->end(), kEveryPartition) != marked->end();
 }
 
-TEST(EngineReplicaStoreTest, CleanCloseKeepsTheActorWithoutSyncWrites) {
+// A crash of the process loses nothing the engine wrote (the OS keeps it,
+// synced or not), and the engine can prove it: the actor stays.
+TEST(EngineReplicaStoreTest, ACrashOfTheProcessKeepsTheActorWithOrWithoutSyncWrites) {
+  for (bool sync : {true, false}) {
+    MemEngine engine;
+    ReplicaStoreOptions options = Options("n1");
+    options.sync_writes = sync;
+    const std::string actor = OpenStore(&engine, options)->actor();  // dropped: a crash
+    std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, options);
+    EXPECT_EQ(store->actor(), actor) << "sync_writes=" << sync;
+    EXPECT_FALSE(EveryPartitionMarked(*store));
+  }
+}
+
+// After a power loss the engine cannot tell what it lost: the node comes
+// back as the next generation of its actor, every partition marked.
+TEST(EngineReplicaStoreTest, APowerLossMovesToTheNextGenerationAndMarksEveryPartition) {
+  MemEngine engine;
+  EXPECT_EQ(OpenStore(&engine, Options("n1"))->actor(), "n1.0000002a");
+  engine.SimulatePowerLoss();
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  EXPECT_EQ(store->actor(), "n1.0000002a.1");
+  EXPECT_TRUE(EveryPartitionMarked(*store));
+  EXPECT_TRUE(store->MarkedForRepair(17));
+  store.reset();
+  engine.SimulatePowerLoss();
+  EXPECT_EQ(OpenStore(&engine, Options("n1"))->actor(), "n1.0000002a.2");
+}
+
+// The case of a review: a log that lost its tail. The mark and the new
+// generation survive the next, ordinary restarts.
+TEST(EngineReplicaStoreTest, ALostLogTailMovesToTheNextGenerationForGood) {
+  MemEngine engine;
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  WriteAt(*store, "a", "1");
+  WriteAt(*store, "b", "2");
+  store.reset();
+  ASSERT_EQ(engine.SimulateLostLogTail(1), 1u);
+  store = OpenStore(&engine, Options("n1"));
+  EXPECT_EQ(store->actor(), "n1.0000002a.1");
+  EXPECT_EQ(*store->Read("b"), std::nullopt);
+  store.reset();
+  store = OpenStore(&engine, Options("n1"));
+  EXPECT_EQ(store->actor(), "n1.0000002a.1");
+  EXPECT_TRUE(EveryPartitionMarked(*store));
+}
+
+TEST(EngineReplicaStoreTest, ACleanCloseKeepsTheActorThroughAPowerLoss) {
   MemEngine engine;
   ReplicaStoreOptions options = Options("n1");
   options.sync_writes = false;
   std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, options);
   const std::string actor = store->actor();
   ASSERT_TRUE(store->CloseCleanly().ok());
+  store.reset();
+  engine.SimulatePowerLoss();
   store = OpenStore(&engine, options);
   EXPECT_EQ(store->actor(), actor);
-  // The mark is used up: a crash of this run is unclean again.
+  EXPECT_FALSE(EveryPartitionMarked(*store));
+  // The mark is used up: a power loss of this run is unclean again.
   store.reset();
+  engine.SimulatePowerLoss();
   EXPECT_NE(OpenStore(&engine, options)->actor(), actor);
 }
 
-TEST(EngineReplicaStoreTest, WithSyncWritesACrashKeepsTheActor) {
+// An engine that finds writes missing is believed over a clean mark: an
+// older copy of a cleanly stopped directory carries one.
+TEST(EngineReplicaStoreTest, LostWritesOverrideACleanMark) {
   MemEngine engine;
-  const std::string actor = OpenStore(&engine, Options("n1"))->actor();
-  engine.SimulatePowerLoss();
-  EXPECT_EQ(OpenStore(&engine, Options("n1"))->actor(), actor);
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  WriteAt(*store, "a", "1");
+  ASSERT_TRUE(store->CloseCleanly().ok());
+  store.reset();
+  ASSERT_EQ(engine.SimulateLostLogTail(1), 1u);  // the clean mark itself
+  EXPECT_EQ(OpenStore(&engine, Options("n1"))->actor(), "n1.0000002a.1");
 }
 
-TEST(EngineReplicaStoreTest, TurningSyncOnAfterAnUnsyncedCrashStillMovesToANewGeneration) {
+TEST(EngineReplicaStoreTest, AWipedDiskGetsAFreshActor) {
   MemEngine engine;
-  ReplicaStoreOptions unsynced = Options("n1");
-  unsynced.sync_writes = false;
-  const std::string actor = OpenStore(&engine, unsynced)->actor();
-  engine.SimulatePowerLoss();
-  EXPECT_NE(OpenStore(&engine, Options("n1"))->actor(), actor)
-      << "the crashed run did not sync: it may have lost acknowledged writes";
+  const std::string first = OpenStore(&engine, Options("n1", 1))->actor();
+  engine.Wipe();
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1", 2));
+  EXPECT_NE(store->actor(), first);
+  EXPECT_EQ(store->actor(), "n1.00000002");
 }
 
 TEST(EngineReplicaStoreTest, AnObjectThatCouldNotBeReadBackIsNeverStored) {

@@ -8,14 +8,18 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "replication/logging.h"
 #include "storage/fault_injection_engine.h"
 #include "storage/mem_engine.h"
 #include "storage/rocksdb_engine.h"
@@ -26,6 +30,7 @@ namespace {
 
 using test_support::TempDir;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Pair;
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
@@ -41,7 +46,7 @@ struct MemEngineFactory {
 struct RocksDbEngineFactory {
   RocksDbEngineFactory() {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> opened =
-        RocksDbEngine::Open({.path = dir->path() + "/db"});
+        RocksDbEngine::Open({.path = dir->path() + "/db", .watermark_dir = dir->path() + "/wm"});
     EXPECT_TRUE(opened.ok()) << opened.status();
     if (opened.ok()) db = *std::move(opened);
   }
@@ -262,9 +267,36 @@ TEST(MemEngineTest, PowerLossUndoesAnUnsyncedDelete) {
   EXPECT_EQ(Get(engine, ColumnFamily::kData, "k"), "v");
 }
 
+TEST(MemEngineTest, ALostLogTailTakesBackTheLastSyncedWritesAndSaysSo) {
+  MemEngine engine;
+  for (const char* key : {"k1", "k2", "k3"}) {
+    ASSERT_TRUE(Put(engine, ColumnFamily::kData, key, "v", kSync).ok());
+  }
+  EXPECT_EQ(engine.LastRecovery().verdict, RecoveryReport::Verdict::kComplete);
+  EXPECT_EQ(engine.SimulateLostLogTail(2), 2u);
+  EXPECT_EQ(Get(engine, ColumnFamily::kData, "k1"), "v");
+  EXPECT_EQ(Get(engine, ColumnFamily::kData, "k2"), std::nullopt);
+  EXPECT_EQ(Get(engine, ColumnFamily::kData, "k3"), std::nullopt);
+  EXPECT_EQ(engine.LastRecovery().verdict, RecoveryReport::Verdict::kLost);
+  ASSERT_TRUE(Put(engine, ColumnFamily::kData, "k4", "v", kSync).ok());
+  EXPECT_EQ(engine.LastRecovery().verdict, RecoveryReport::Verdict::kComplete);
+}
+
+TEST(MemEngineTest, APowerLossLeavesTheRecoveryUnknownAndAWipeLeavesNothing) {
+  MemEngine engine;
+  ASSERT_TRUE(Put(engine, ColumnFamily::kData, "k", "v", kSync).ok());
+  engine.SimulatePowerLoss();
+  EXPECT_EQ(engine.LastRecovery().verdict, RecoveryReport::Verdict::kUnknown);
+  EXPECT_EQ(Get(engine, ColumnFamily::kData, "k"), "v");
+  engine.Wipe();
+  EXPECT_EQ(Get(engine, ColumnFamily::kData, "k"), std::nullopt);
+  engine.SimulatePowerLoss();
+  EXPECT_EQ(Get(engine, ColumnFamily::kData, "k"), std::nullopt);
+}
+
 TEST(RocksDbEngineTest, SyncedAndUnsyncedWritesSurviveAReopen) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db"};
+  const RocksDbEngineOptions options{.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"};
   {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
@@ -277,9 +309,115 @@ TEST(RocksDbEngineTest, SyncedAndUnsyncedWritesSurviveAReopen) {
   EXPECT_EQ(Get(**db, ColumnFamily::kMeta, "unsynced"), "2");
 }
 
+using Verdict = RecoveryReport::Verdict;
+
+// Writes `count` synced batches, each to its own key, and closes the engine.
+void WriteAndClose(const RocksDbEngineOptions& options, int count) {
+  absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  for (int i = 0; i < count; ++i) {
+    ASSERT_TRUE(Put(**db, ColumnFamily::kData, absl::StrCat("k", i), "v", kSync).ok());
+  }
+}
+
+Verdict VerdictOfNextOpen(const RocksDbEngineOptions& options) {
+  absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
+  EXPECT_TRUE(db.ok()) << db.status();
+  return db.ok() ? (*db)->LastRecovery().verdict : Verdict::kUnknown;
+}
+
+TEST(RocksDbEngineTest, AReopenThatRecoveredEveryWriteIsComplete) {
+  TempDir dir;
+  const RocksDbEngineOptions options{.path = dir.path() + "/db",
+                                     .watermark_dir = dir.path() + "/wm"};
+  EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kUnknown) << "a first open has no record";
+  WriteAndClose(options, 5);
+  EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kComplete);
+}
+
+// RocksDB's point-in-time recovery drops a damaged log tail without an
+// error: the watermark is what tells.
+TEST(RocksDbEngineTest, ALogThatLostItsTailIsReportedLost) {
+  TempDir dir;
+  const RocksDbEngineOptions options{.path = dir.path() + "/db",
+                                     .watermark_dir = dir.path() + "/wm"};
+  WriteAndClose(options, 50);
+  for (const auto& entry : std::filesystem::directory_iterator(options.path)) {
+    if (entry.path().extension() != ".log") continue;
+    std::filesystem::resize_file(entry.path(), entry.file_size() / 2);
+  }
+  absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->LastRecovery().verdict, Verdict::kLost);
+  EXPECT_THAT((*db)->LastRecovery().detail, HasSubstr("acknowledged"));
+  EXPECT_EQ(Get(**db, ColumnFamily::kData, "k49"), std::nullopt);
+  db->reset();
+  EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kComplete) << "the next life starts afresh";
+}
+
+TEST(RocksDbEngineTest, AnOlderCopyOfTheDirectoryIsReportedLost) {
+  TempDir dir;
+  const RocksDbEngineOptions options{.path = dir.path() + "/db",
+                                     .watermark_dir = dir.path() + "/wm"};
+  WriteAndClose(options, 3);
+  std::filesystem::copy(options.path, dir.path() + "/backup");
+  WriteAndClose(options, 10);
+  std::filesystem::remove_all(options.path);
+  std::filesystem::rename(dir.path() + "/backup", options.path);
+  EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kLost);
+}
+
+TEST(RocksDbEngineTest, WithoutAWatermarkTheRecoveryIsUnknown) {
+  TempDir dir;
+  const RocksDbEngineOptions options{.path = dir.path() + "/db",
+                                     .watermark_dir = dir.path() + "/wm"};
+  WriteAndClose(options, 3);
+  std::filesystem::remove_all(options.watermark_dir);  // as a machine restart clears /dev/shm
+  EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kUnknown);
+  RocksDbEngineOptions none = options;
+  none.watermark_dir = "";
+  EXPECT_EQ(VerdictOfNextOpen(none), Verdict::kUnknown);
+}
+
+// A table file whose bytes rotted: reads of it fail DATA_LOSS naming the
+// file, and the engine logs it.
+TEST(RocksDbEngineTest, ACorruptTableFileIsDataLossNamingItAndLogged) {
+  TempDir dir;
+  const RocksDbEngineOptions options{.path = dir.path() + "/db",
+                                     .watermark_dir = dir.path() + "/wm"};
+  {
+    absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status();
+    std::mt19937_64 rng(1);  // incompressible: the table file holds all of it
+    std::string value(8192, '\0');
+    for (char& c : value) c = static_cast<char>(rng());
+    ASSERT_TRUE(Put(**db, ColumnFamily::kData, "k", value, kSync).ok());
+    ASSERT_TRUE((*db)->FlushAndCompact().ok());
+  }
+  std::string table;
+  for (const auto& entry : std::filesystem::directory_iterator(options.path)) {
+    if (entry.path().extension() == ".sst" && entry.file_size() > 4096) table = entry.path();
+  }
+  ASSERT_FALSE(table.empty()) << "no table file holds the value";
+  {
+    std::fstream file(table, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file << std::string(64, '\xff');
+  }
+  std::vector<std::string> logged;
+  SetLogSink([&](LogLevel, absl::string_view line) { logged.emplace_back(line); });
+  absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
+  absl::Status status = db.ok() ? (*db)->Get(ColumnFamily::kData, "k").status() : db.status();
+  SetLogSink(nullptr);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  const std::string file_name = std::filesystem::path(table).filename();
+  EXPECT_THAT(std::string(status.message()), HasSubstr(file_name));
+  EXPECT_THAT(logged, ::testing::Contains(HasSubstr(file_name)));
+}
+
 TEST(RocksDbEngineTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db"};
+  const RocksDbEngineOptions options{.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"};
   absl::StatusOr<std::unique_ptr<RocksDbEngine>> first = RocksDbEngine::Open(options);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(RocksDbEngine::Open(options).status().code(), absl::StatusCode::kUnavailable);

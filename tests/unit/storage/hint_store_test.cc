@@ -411,7 +411,7 @@ TEST(HintStoreRocksDbTest, HintsAndTheirIndexSurviveReopen) {
   TempDir dir;
   for (int life = 0; life < 2; ++life) {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> db =
-        RocksDbEngine::Open({.path = dir.path() + "/db"});
+        RocksDbEngine::Open({.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"});
     ASSERT_TRUE(db.ok()) << db.status();
     std::unique_ptr<EngineReplicaStore> store = OpenStore(db->get());
     ASSERT_NE(store, nullptr);
