@@ -1,5 +1,7 @@
 #include "replication/cluster_config.h"
 
+#include <algorithm>
+
 #include <google/protobuf/text_format.h>
 
 #include "absl/container/flat_hash_set.h"
@@ -40,6 +42,7 @@ void FillDefaults(pb::ClusterConfig& c) {
   if (c.handoff_bytes_per_second() == 0) {
     c.set_handoff_bytes_per_second(kDefaultHandoffBytesPerSecond);
   }
+  if (c.default_min_w() == 0) c.set_default_min_w(1);
 }
 
 absl::Status ValidateNodes(const pb::ClusterConfig& c) {
@@ -94,6 +97,12 @@ absl::Status ValidateLimits(const pb::ClusterConfig& c) {
                                                    " is not in max_value_bytes..",
                                                    kHardMaxObjectBytes));
   }
+  RETURN_IF_ERROR(ValidateQuorumSize("default_min_w", c.default_min_w(), n));
+  for (const pb::NamespaceConfig& ns : c.namespaces()) {
+    if (ns.min_w() == 0) continue;
+    RETURN_IF_ERROR(ValidateQuorumSize(absl::StrCat("min_w of namespace '", ns.name(), "'"),
+                                       ns.min_w(), n));
+  }
   if (!(c.ping_interval_ms() < c.suspect_after_ms() && c.suspect_after_ms() < c.down_after_ms())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "failure detection needs ping_interval_ms < suspect_after_ms < down_after_ms (got ",
@@ -141,6 +150,16 @@ pb::ConflictPolicy ConflictPolicyFor(const pb::ClusterConfig& config, absl::stri
     }
   }
   return config.default_conflict();
+}
+
+uint32_t MinWFor(const pb::ClusterConfig& config, absl::string_view key) {
+  const absl::string_view ns = NamespaceOf(key);
+  if (!ns.empty()) {
+    for (const pb::NamespaceConfig& n : config.namespaces()) {
+      if (n.name() == ns && n.min_w() > 0) return n.min_w();
+    }
+  }
+  return std::max<uint32_t>(config.default_min_w(), 1);
 }
 
 const pb::NodeConfig* FindNode(const pb::ClusterConfig& config, absl::string_view id) {

@@ -50,6 +50,9 @@ std::string PeerAddress(const pb::ClusterConfig& config, absl::string_view from,
 // The namespace of a key: its prefix up to the first '/', or "" (default).
 absl::string_view NamespaceOf(absl::string_view key);
 pb::ConflictPolicy ConflictPolicyFor(const pb::ClusterConfig& config, absl::string_view key);
+// The home acks every write of `key` needs at least: its namespace's
+// min_w, else default_min_w (1 after defaults).
+uint32_t MinWFor(const pb::ClusterConfig& config, absl::string_view key);
 
 const pb::NodeConfig* FindNode(const pb::ClusterConfig& config, absl::string_view id);
 

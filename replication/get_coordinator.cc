@@ -1,5 +1,8 @@
 #include "replication/get_coordinator.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
 namespace quorumkv {
 
 GetCoordinator::GetCoordinator(GetPlan plan)
@@ -11,7 +14,7 @@ std::vector<SlotSend> GetCoordinator::Start() { return slots_.Start(plan_.self);
 
 std::optional<SlotSend> GetCoordinator::OnReply(const std::string& from,
                                                 const absl::StatusOr<std::optional<Object>>& reply,
-                                                absl::Time now) {
+                                                absl::Time now, bool may_lack_writes) {
   if (!reply.ok()) return slots_.OnReply(from, reply.status(), now);
   const std::optional<std::string> home = slots_.HomeWaitingOn(from);
   if (!home) return std::nullopt;  // a duplicate, or no slot waited on it
@@ -24,7 +27,10 @@ std::optional<SlotSend> GetCoordinator::OnReply(const std::string& from,
   slots_.OnReply(from, absl::OkStatus(), now);
   Object state = reply->value_or(Object());
   merged_ = Sync(plan_.policy, merged_, state);
-  if (*home == from) home_states_[from] = std::move(state);
+  if (*home == from) {
+    home_states_[from] = std::move(state);
+    if (may_lack_writes) lacking_.insert(from);
+  }
   return std::nullopt;
 }
 
@@ -39,9 +45,46 @@ pb::QuorumInfo GetCoordinator::quorum() const {
   pb::QuorumInfo info;
   info.set_coordinator(plan_.self);
   slots_.FillQuorumInfo(&info);
-  // Only home replicas make the overlap with a strict write quorum.
-  info.set_strict_overlap(StrictOverlap(slots_.home_successes(), plan_.default_w, info.n()));
+  FillOverlap(&info);
   return info;
+}
+
+// Only home replicas' answers say anything of acknowledged writes (a
+// fallback holds just the hints it took). A write on c home replicas meets
+// h of them that answered whenever h + c > N: the reply reflects every write
+// on at least N - h + 1 of them (covers_w). Every acknowledged write is on
+// min_w home replicas at least, so the reply reflects every acknowledged
+// write when h + min_w > N — counting only replicas that cannot have lost
+// writes since they acknowledged them.
+void GetCoordinator::FillOverlap(pb::QuorumInfo* info) const {
+  const uint32_t n = info->n();
+  const uint32_t h = slots_.home_successes();
+  uint32_t sound = h;
+  for (const std::string& node : lacking_) sound -= slots_.Answered(node) ? 1 : 0;
+  info->set_covers_w(h == 0 ? 0 : n - h + 1);
+  info->set_strict_overlap(sound > 0 && StrictOverlap(sound, plan_.min_w, n));
+  if (h == 0) {
+    info->set_overlap_note(
+        "no home replica answered: the reply proves nothing of the writes acknowledged (a "
+        "fallback holds only the hints it took)");
+    return;
+  }
+  std::string note;
+  if (info->strict_overlap()) {
+    note = absl::StrCat(h, " of ", n, " home replicas answered and every acknowledged write is on at ",
+                        "least ", plan_.min_w, " (min_w): the reply reflects them all");
+  } else {
+    note = absl::StrCat(h, " of ", n, " home replicas answered: the reply reflects every write on ",
+                        "at least ", n - h + 1, " of the ", n,
+                        "; one acknowledged by fewer (a lower W, or a sloppy write whose hints "
+                        "are not handed back yet) may be missing");
+  }
+  if (!lacking_.empty()) {
+    absl::StrAppend(&note, "; ", absl::StrJoin(lacking_, ", "),
+                    " may have lost writes in a restart and do", lacking_.size() == 1 ? "es" : "",
+                    " not count toward that");
+  }
+  info->set_overlap_note(std::move(note));
 }
 
 std::vector<std::string> GetCoordinator::StaleReplicas() const {

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,9 @@ struct GetPlan {
   std::string self;
   PreferenceList pref;  // the key's home replicas and fallbacks
   uint32_t r = 0;
-  uint32_t default_w = 0;  // for the strict-overlap flag of the reply
+  // Home replicas every acknowledged write of the key is on, at least (its
+  // namespace's min_w): what the strict-overlap claim rests on.
+  uint32_t min_w = 1;
   MergePolicy policy = MergePolicy::kSiblings;
   bool sloppy = false;
   // Ask every home replica at once, not R first (config read_all_replicas).
@@ -46,11 +49,13 @@ class GetCoordinator {
   // is left for the driver to answer with OnReply(self, ...).
   std::vector<SlotSend> Start();
 
-  // `reply` is the replica's object, nullopt when it has none, or an error.
+  // `reply` is the replica's object, nullopt when it has none, or an error;
+  // `may_lack_writes`: the replica said it may lack writes it acknowledged
+  // (it lost some in a restart), so it cannot count toward strict_overlap.
   // May return a read to send to a fallback standing in for a failed home.
   std::optional<SlotSend> OnReply(const std::string& from,
                                   const absl::StatusOr<std::optional<Object>>& reply,
-                                  absl::Time now);
+                                  absl::Time now, bool may_lack_writes = false);
   void OnDeadline();
 
   bool decided() const { return slots_.state() != QuorumState::kPending; }
@@ -66,10 +71,14 @@ class GetCoordinator {
   std::vector<std::string> StaleReplicas() const;
 
  private:
+  // Sets strict_overlap, covers_w and overlap_note.
+  void FillOverlap(pb::QuorumInfo* info) const;
+
   GetPlan plan_;
   QuorumSlots slots_;
   Object merged_;
   std::map<std::string, Object> home_states_;  // home replies; empty object = not found
+  std::set<std::string> lacking_;              // home replies that may lack writes
 };
 
 }  // namespace quorumkv

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/synchronization/mutex.h"
+#include "replication/cluster_config.h"
 #include "replication/get_coordinator.h"
 #include "replication/object_codec.h"
 #include "replication/replica_node.h"
@@ -54,8 +55,10 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
         io_(io) {}
 
   // Reads the replicas; `local` answers for this node's own replica, if it
-  // is a home replica (nullopt otherwise).
-  void Start(std::optional<absl::StatusOr<std::optional<Object>>> local) {
+  // is a home replica (nullopt otherwise), and `local_may_lack_writes` says
+  // whether that replica may lack writes it acknowledged.
+  void Start(std::optional<absl::StatusOr<std::optional<Object>>> local,
+             bool local_may_lack_writes) {
     std::vector<SlotSend> sends;
     {
       absl::MutexLock lock(&mu_);
@@ -63,7 +66,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
     }
     // The local replica first: it answers in microseconds, and a quorum
     // that fails on unreachable peers then still reports it.
-    if (local) Run(OnReply(self_, *local));
+    if (local) Run(OnReply(self_, *local, local_may_lack_writes));
     for (const SlotSend& send : sends) Read(send);
   }
 
@@ -78,14 +81,16 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
         AttemptDeadline(send, may_fall_back_, io_.clock->Now(), io_.replica_deadline);
     io_.transport->Read(send.to, request, deadline,
                         [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
-                          self->Run(self->OnReply(to, ToReply(reply)));
+                          self->Run(self->OnReply(to, ToReply(reply),
+                                                  reply.ok() && reply->may_lack_writes()));
                         });
   }
 
-  GetStep OnReply(const std::string& from, const absl::StatusOr<std::optional<Object>>& reply) {
+  GetStep OnReply(const std::string& from, const absl::StatusOr<std::optional<Object>>& reply,
+                  bool may_lack_writes) {
     absl::MutexLock lock(&mu_);
     GetStep step;
-    step.read = coordinator_.OnReply(from, reply, io_.clock->Now());
+    step.read = coordinator_.OnReply(from, reply, io_.clock->Now(), may_lack_writes);
     if (!decided_ && coordinator_.decided()) {
       Decide(step);
     } else if (decided_ && coordinator_.all_answered() && mode_ != pb::READ_REPAIR_OFF &&
@@ -205,7 +210,7 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
               .self = self(),
               .pref = pref,
               .r = r,
-              .default_w = config().default_w(),
+              .min_w = MinWFor(config(), request.key()),
               .policy = PolicyFor(request.key()),
               .sloppy = !request.strict(),
               .read_all = config().read_all_replicas(),
@@ -219,8 +224,12 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
   // `request` belongs to the caller, who may free it as soon as the reply
   // is sent, which Start can trigger: nothing below touches it.
   std::optional<absl::StatusOr<std::optional<Object>>> local;
-  if (ring_.IsHome(request.key(), self())) local = store_->Read(request.key());
-  op->Start(std::move(local));
+  bool local_may_lack_writes = false;
+  if (ring_.IsHome(request.key(), self())) {
+    local = store_->Read(request.key());
+    local_may_lack_writes = MayLackWrites(request.key());
+  }
+  op->Start(std::move(local), local_may_lack_writes);
 }
 
 }  // namespace quorumkv

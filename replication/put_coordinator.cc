@@ -8,7 +8,8 @@ namespace quorumkv {
 
 PutCoordinator::PutCoordinator(PutPlan plan)
     : plan_(std::move(plan)),
-      slots_(plan_.pref, plan_.w, plan_.sloppy, plan_.healthy, plan_.start) {
+      slots_(plan_.pref, plan_.w, plan_.sloppy, plan_.healthy, plan_.start, UINT32_MAX,
+             plan_.min_w) {
   request_.set_key(plan_.key);
   request_.set_from(plan_.self);
   ToProto(plan_.stored, request_.mutable_object());
@@ -49,7 +50,13 @@ pb::QuorumInfo PutCoordinator::quorum() const {
   slots_.FillQuorumInfo(&info);
   // Hints on fallbacks are not where a strict read looks: only home acks
   // make the overlap.
-  info.set_strict_overlap(StrictOverlap(plan_.default_r, slots_.home_successes(), info.n()));
+  const uint32_t home_acks = slots_.home_successes();
+  info.set_strict_overlap(StrictOverlap(plan_.default_r, home_acks, info.n()));
+  info.set_overlap_note(absl::StrCat(
+      "on ", home_acks, " of the ", info.n(), " home replicas",
+      info.fallbacks_size() > 0 ? " (and fallbacks, whose hints count once handed back)" : "",
+      ": a read of the default R=", plan_.default_r, " home replicas ",
+      info.strict_overlap() ? "reflects it" : "may miss it"));
   return info;
 }
 

@@ -5,9 +5,9 @@
 // coordinator then asks the other home replicas to merge the new object —
 // in a sloppy put, a healthy fallback stands in for a home replica that is
 // unhealthy or fails, storing a hint — and is fed their replies and, if the
-// driver has a timer, the deadline. It decides as soon as W slots acked
-// (success) or can no longer (UNAVAILABLE, or DEADLINE_EXCEEDED when a
-// replica's outcome is unknown).
+// driver has a timer, the deadline. It decides as soon as W slots acked,
+// min_w of them home replicas (success), or can no longer (UNAVAILABLE, or
+// DEADLINE_EXCEEDED when a replica's outcome is unknown).
 #ifndef QUORUMKV_REPLICATION_PUT_COORDINATOR_H_
 #define QUORUMKV_REPLICATION_PUT_COORDINATOR_H_
 
@@ -28,6 +28,7 @@ struct PutPlan {
   std::string self;     // the coordinator: a home replica
   PreferenceList pref;  // the key's home replicas and fallbacks
   uint32_t w = 0;
+  uint32_t min_w = 1;      // of the W acks, how many home replicas must give
   uint32_t default_r = 0;  // for the strict-overlap flag of the reply
   bool sloppy = false;
   QuorumSlots::Healthy healthy = [](const std::string&) { return true; };

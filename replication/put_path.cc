@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "replication/cluster_config.h"
 #include "replication/context_check.h"
 #include "replication/logging.h"
 #include "replication/object_codec.h"
@@ -243,6 +244,7 @@ void ReplicaNode::WriteAndReplicate(std::shared_ptr<CoordinatedPut> put) {
                                                      .self = self(),
                                                      .pref = put->pref,
                                                      .w = put->w,
+                                                     .min_w = MinWFor(config(), put->request.key()),
                                                      .default_r = config().default_r(),
                                                      .sloppy = !put->request.strict(),
                                                      .healthy = HealthyFn(),

@@ -31,6 +31,21 @@ constexpr QuorumState EvaluateQuorum(uint32_t successes, uint32_t failures, uint
   return QuorumState::kPending;
 }
 
+// A quorum that also needs `required_home` of its successes from home
+// replicas: `home_successes` so far, and `home_pending` slots still waiting
+// on their home replica (the only ones that can add to them).
+// REQUIRES: successes + failures <= targets, home_successes <= successes.
+constexpr QuorumState EvaluateQuorumWithHomes(uint32_t successes, uint32_t failures,
+                                              uint32_t targets, uint32_t required,
+                                              uint32_t home_successes, uint32_t home_pending,
+                                              uint32_t required_home) {
+  const QuorumState overall = EvaluateQuorum(successes, failures, targets, required);
+  if (overall == QuorumState::kImpossible) return overall;
+  if (home_successes >= required_home) return overall;
+  if (home_successes + home_pending < required_home) return QuorumState::kImpossible;
+  return QuorumState::kPending;
+}
+
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_REPLICATION_QUORUM_H_

@@ -15,13 +15,15 @@ absl::Time AttemptDeadline(const SlotSend& send, bool may_fall_back, absl::Time 
 }
 
 QuorumSlots::QuorumSlots(const PreferenceList& pref, uint32_t required, bool sloppy,
-                         Healthy healthy, absl::Time start, uint32_t first_wave)
+                         Healthy healthy, absl::Time start, uint32_t first_wave,
+                         uint32_t required_home)
     : pref_(pref),
       required_(required),
       sloppy_(sloppy),
       healthy_(std::move(healthy)),
       start_(start),
-      first_wave_(std::max(first_wave, required)) {
+      first_wave_(std::max(first_wave, required)),
+      required_home_(required_home) {
   for (const std::string& home : pref_.home) {
     slots_.push_back(Slot{.home = home, .node = home});
     used_.insert(home);
@@ -128,7 +130,13 @@ uint32_t QuorumSlots::home_successes() const {
 QuorumState QuorumSlots::state() const {
   const uint32_t failed = static_cast<uint32_t>(std::count_if(
       slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::kFailed; }));
-  return EvaluateQuorum(successes(), failed, static_cast<uint32_t>(slots_.size()), required_);
+  // Spares may still start at their home: they count as pending there.
+  const uint32_t home_pending =
+      static_cast<uint32_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) {
+        return (s.state == State::kPending || s.state == State::kSpare) && s.node == s.home;
+      }));
+  return EvaluateQuorumWithHomes(successes(), failed, static_cast<uint32_t>(slots_.size()),
+                                 required_, home_successes(), home_pending, required_home_);
 }
 
 bool QuorumSlots::all_answered() const {
@@ -173,8 +181,12 @@ absl::Status QuorumSlots::QuorumError(Kind kind, absl::string_view noun, absl::s
     }
     if (slot.state == State::kPending) why.push_back(absl::StrCat(slot.node, ": no answer yet"));
   }
-  const std::string summary = absl::StrCat("got ", successes(), " of ", param, "=", required_, " ",
-                                           noun, " (", absl::StrJoin(why, "; "), ")");
+  std::string summary = absl::StrCat("got ", successes(), " of ", param, "=", required_, " ", noun);
+  if (home_successes() < required_home_) {
+    absl::StrAppend(&summary, ", ", home_successes(), " of min_w=", required_home_, " home ", noun,
+                    " (fallbacks holding hints do not count)");
+  }
+  if (!why.empty()) absl::StrAppend(&summary, " (", absl::StrJoin(why, "; "), ")");
   if (unknown) {
     return absl::DeadlineExceededError(
         absl::StrCat("deadline exceeded, outcome unknown: ", summary, note));

@@ -47,8 +47,10 @@ class QuorumSlots {
 
   // `first_wave`: how many slots Start sends to (the caller's local slot
   // counts); the others are spares, sent to only when a slot fails.
+  // `required_home`: of the `required` successes, how many must come from
+  // home replicas themselves (a write's min_w).
   QuorumSlots(const PreferenceList& pref, uint32_t required, bool sloppy, Healthy healthy,
-              absl::Time start, uint32_t first_wave = UINT32_MAX);
+              absl::Time start, uint32_t first_wave = UINT32_MAX, uint32_t required_home = 0);
 
   // The sends for every slot, except the slot of `local` (a home replica
   // the caller serves itself and reports through OnReply).
@@ -112,6 +114,7 @@ class QuorumSlots {
   const Healthy healthy_;
   const absl::Time start_;
   const uint32_t first_wave_;
+  const uint32_t required_home_;
   std::vector<Slot> slots_;
   std::set<std::string> used_;  // every node a slot has gone to
   std::vector<std::string> answered_order_;

@@ -109,6 +109,10 @@ absl::Status ReplicaNode::CheckStrictQuorumReachable(const std::vector<std::stri
       untouched));
 }
 
+bool ReplicaNode::MayLackWrites(const std::string& key) const {
+  return store_->MarkedForRepair(ring_.PartitionOf(key));
+}
+
 std::vector<std::string> ReplicaNode::ForwardCandidates(
     const std::vector<std::string>& home) const {
   std::vector<std::string> candidates = home;

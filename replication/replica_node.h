@@ -175,6 +175,10 @@ class ReplicaNode {
   std::vector<std::string> ForwardCandidates(const std::vector<std::string>& home) const;
   // FAILED_PRECONDITION unless this node is a home replica of `key`.
   absl::Status CheckHome(const std::string& key) const;
+  // Whether this node's replica of `key` may lack writes it acknowledged:
+  // the key's partition is marked for repair (after a restart that lost
+  // writes, every partition is).
+  bool MayLackWrites(const std::string& key) const;
   // For a strict request that needs `required` home replicas of `home`:
   // UNAVAILABLE when the failure detector already knows too many of them
   // are down for the quorum to be met, so that it is refused before

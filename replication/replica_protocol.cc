@@ -76,6 +76,7 @@ absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
   pb::ReplicaReadResponse response;
   response.set_found(object.has_value());
   if (object) ToProto(*object, response.mutable_object());
+  if (request.hinted_for().empty()) response.set_may_lack_writes(MayLackWrites(request.key()));
   return response;
 }
 

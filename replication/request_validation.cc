@@ -1,6 +1,9 @@
 #include "replication/request_validation.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "replication/cluster_config.h"
 #include "replication/quorum.h"
 #include "replication/status_macros.h"
 
@@ -25,7 +28,20 @@ absl::Status ValidatePutRequest(const pb::ClusterConfig& config, const pb::PutRe
   if (request.tombstone() && !request.value().empty()) {
     return absl::InvalidArgumentError("a delete carries no value");
   }
-  return ValidateQuorumSize("W", EffectiveW(config, request), config.replication_factor());
+  const uint32_t w = EffectiveW(config, request);
+  RETURN_IF_ERROR(ValidateQuorumSize("W", w, config.replication_factor()));
+  if (const uint32_t min_w = MinWFor(config, request.key()); w < min_w) {
+    const absl::string_view ns = NamespaceOf(request.key());
+    return absl::InvalidArgumentError(absl::StrCat(
+        "W=", w, " is below min_w=", min_w, " of ",
+        ns.empty() ? std::string("the default namespace") : absl::StrCat("namespace '", ns, "'"),
+        " (every write of it needs ", min_w, " home acks)"));
+  }
+  return absl::OkStatus();
+}
+
+uint32_t EffectiveW(const pb::ClusterConfig& c, const pb::PutRequest& r) {
+  return r.w() ? r.w() : std::max(c.default_w(), MinWFor(c, r.key()));
 }
 
 absl::Status ValidateGetRequest(const pb::ClusterConfig& config, const pb::GetRequest& request) {

@@ -17,13 +17,12 @@ absl::Status ValidateKey(const pb::ClusterConfig& config, absl::string_view key)
 absl::Status ValidatePutRequest(const pb::ClusterConfig& config, const pb::PutRequest& request);
 absl::Status ValidateGetRequest(const pb::ClusterConfig& config, const pb::GetRequest& request);
 
-// R or W of a request: the request's own, or the cluster default when 0.
+// R or W of a request: the request's own, or else the cluster's default R,
+// and for W the larger of default W and the key's min_w.
 inline uint32_t EffectiveR(const pb::ClusterConfig& c, const pb::GetRequest& r) {
   return r.r() ? r.r() : c.default_r();
 }
-inline uint32_t EffectiveW(const pb::ClusterConfig& c, const pb::PutRequest& r) {
-  return r.w() ? r.w() : c.default_w();
-}
+uint32_t EffectiveW(const pb::ClusterConfig& c, const pb::PutRequest& r);
 
 }  // namespace quorumkv
 

@@ -90,6 +90,8 @@ nlohmann::json QuorumJson(const v1::QuorumInfo& q) {
       {"repaired", std::vector<std::string>(q.repaired().begin(), q.repaired().end())},
       {"failed", std::vector<std::string>(q.failed().begin(), q.failed().end())},
       {"strict_overlap", q.strict_overlap()},
+      {"covers_w", q.covers_w()},
+      {"overlap_note", q.overlap_note()},
       {"required", q.required()},
       {"n", q.n()},
       {"sloppy", q.sloppy()},
@@ -186,8 +188,12 @@ std::string QuorumText(const v1::QuorumInfo& q, absl::string_view param) {
   if (!q.repaired().empty()) {
     absl::StrAppend(&text, "; read-repaired: ", absl::StrJoin(q.repaired(), ", "));
   }
-  absl::StrAppend(&text,
-                  q.strict_overlap() ? "; strict overlap R+W>N holds" : "; no strict overlap");
+  if (!q.overlap_note().empty()) {
+    absl::StrAppend(&text, q.strict_overlap() ? "; strict overlap: " : "; no strict overlap: ",
+                    q.overlap_note());
+  } else {
+    absl::StrAppend(&text, q.strict_overlap() ? "; strict overlap" : "; no strict overlap");
+  }
   return text;
 }
 

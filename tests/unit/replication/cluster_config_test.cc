@@ -181,6 +181,25 @@ TEST(ConflictPolicyForTest, DefaultConflictAppliesToUnlistedNamespaces) {
   EXPECT_EQ(ConflictPolicyFor(*config, "keep/k"), pb::CONFLICT_SIBLINGS);
 }
 
+TEST(ClusterConfigTest, RejectsAMinWAboveN) {
+  ExpectInvalid(absl::StrCat(kThreeNodes, "namespaces { name: \"a\" min_w: 4 }"),
+                "min_w of namespace 'a'=4 is not in 1..N=3");
+  ExpectInvalid(absl::StrCat(kThreeNodes, "default_min_w: 4"), "default_min_w=4");
+}
+
+TEST(MinWForTest, UsesTheNamespaceMinWElseTheDefaultElseOne) {
+  const pb::ClusterConfig plain = ParseClusterConfig(kThreeNodes).value();
+  EXPECT_EQ(MinWFor(plain, "k"), 1u);
+  const pb::ClusterConfig config =
+      ParseClusterConfig(absl::StrCat(kThreeNodes,
+                                      "default_min_w: 2 namespaces { name: \"safe\" min_w: 3 } "
+                                      "namespaces { name: \"lww\" conflict: CONFLICT_LWW }"))
+          .value();
+  EXPECT_EQ(MinWFor(config, "safe/k"), 3u);
+  EXPECT_EQ(MinWFor(config, "lww/k"), 2u);
+  EXPECT_EQ(MinWFor(config, "k"), 2u);
+}
+
 TEST(PeerAddressTest, IsTheNodesOwnAddressWithoutALink) {
   const absl::StatusOr<pb::ClusterConfig> config = ParseClusterConfig(kThreeNodes);
   ASSERT_TRUE(config.ok()) << config.status();

@@ -51,7 +51,7 @@ PutCoordinator MakePut(uint32_t w, std::vector<SlotSend>* sends = nullptr) {
 
 GetCoordinator MakeGet(uint32_t r) {
   return GetCoordinator(
-      GetPlan{.key = "k", .self = "n1", .pref = kPref, .r = r, .default_w = 2, .start = kStart});
+      GetPlan{.key = "k", .self = "n1", .pref = kPref, .r = r, .start = kStart});
 }
 
 std::vector<std::string> SendsTo(const std::vector<SlotSend>& sends) {
@@ -196,7 +196,6 @@ GetCoordinator MakeSloppyGet(uint32_t r) {
                                 .self = "n1",
                                 .pref = kPref,
                                 .r = r,
-                                .default_w = 2,
                                 .sloppy = true,
                                 .start = kStart});
 }
@@ -318,8 +317,52 @@ TEST(GetCoordinatorTest, QuorumListsRepliedFailedRequiredNAndOverlap) {
   EXPECT_THAT(info.failed(), ElementsAre("n3"));
   EXPECT_EQ(info.required(), 2u);
   EXPECT_EQ(info.n(), 3u);
-  EXPECT_TRUE(info.strict_overlap());
-  EXPECT_FALSE(MakeGet(1).quorum().strict_overlap());  // R=1 + default W=2 = 3
+  // Two home replicas reflect every write on two of three; a W=1 write
+  // (min_w 1) may be on the third alone.
+  EXPECT_FALSE(info.strict_overlap());
+  EXPECT_EQ(info.covers_w(), 2u);
+}
+
+GetCoordinator MakeGetWithMinW(uint32_t r, uint32_t min_w) {
+  return GetCoordinator(
+      GetPlan{.key = "k", .self = "n1", .pref = kPref, .r = r, .min_w = min_w, .start = kStart});
+}
+
+TEST(GetCoordinatorTest, StrictOverlapNeedsHomeRepliesPlusMinWAboveN) {
+  for (uint32_t min_w = 1; min_w <= 3; ++min_w) {
+    for (uint32_t answered = 1; answered <= 3; ++answered) {
+      GetCoordinator get = MakeGetWithMinW(3, min_w);
+      const std::vector<std::string> homes = {"n1", "n2", "n3"};
+      for (uint32_t i = 0; i < answered; ++i) get.OnReply(homes[i], std::optional<Object>(), kLater);
+      const pb::QuorumInfo info = get.quorum();
+      EXPECT_EQ(info.strict_overlap(), answered + min_w > 3)
+          << "answered=" << answered << " min_w=" << min_w;
+      EXPECT_EQ(info.covers_w(), 3 - answered + 1);
+    }
+  }
+}
+
+TEST(GetCoordinatorTest, FallbacksDoNotCountTowardTheOverlap) {
+  GetCoordinator get = MakeSloppyGet(1);
+  get.Start();
+  get.OnReply("n2", NotSentError("down"), kLater);
+  get.OnReply("n4", std::optional<Object>(OneValue("n1.1", 1, "v")), kLater);
+  const pb::QuorumInfo info = get.quorum();
+  EXPECT_EQ(info.covers_w(), 0u);
+  EXPECT_FALSE(info.strict_overlap());
+  EXPECT_THAT(info.overlap_note(), HasSubstr("no home replica answered"));
+}
+
+TEST(GetCoordinatorTest, AReplicaThatMayLackWritesDoesNotCountTowardStrictOverlap) {
+  GetCoordinator get = MakeGetWithMinW(3, 2);
+  get.OnReply("n1", std::optional<Object>(), kLater);
+  get.OnReply("n2", std::optional<Object>(), kLater, /*may_lack_writes=*/true);
+  pb::QuorumInfo info = get.quorum();
+  EXPECT_FALSE(info.strict_overlap()) << "only n1 counts: 1 + min_w 2 = 3";
+  EXPECT_EQ(info.covers_w(), 2u) << "what n2 holds now is still what it holds";
+  EXPECT_THAT(info.overlap_note(), HasSubstr("n2 may have lost writes"));
+  get.OnReply("n3", std::optional<Object>(), kLater);
+  EXPECT_TRUE(get.quorum().strict_overlap()) << "n1 and n3 count: 2 + 2 > 3";
 }
 
 // Sloppy quorum: fallbacks stand in for unhealthy or failing home replicas.
@@ -393,7 +436,6 @@ TEST(SloppyGetTest, AFallbacksHintCountsTowardRButIsNeverRepaired) {
                              .self = "n1",
                              .pref = kPref,
                              .r = 2,
-                             .default_w = 2,
                              .sloppy = true,
                              .healthy = AllBut("n2"),
                              .start = kStart});
