@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "replication/cluster_config.h"
+#include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/status_macros.h"
 
@@ -70,7 +71,9 @@ ReplicaNode::ReplicaNode(ReplicaNodeOptions options, Ring ring, ReplicaStore* st
           options_.self, store, &transport_, &detector_,
           [this](const std::string& key) { return ring_.PartitionOf(key); },
           HandoffOptionsFor(options_.config)),
-      write_group_(store, options_.run_blocking) {}
+      write_group_(store, options_.run_blocking),
+      empty_start_(store->OpenedEmpty(), Peers(options_.config, options_.self)),
+      peers_holding_data_(store->PeersSeenHoldingData()) {}
 
 absl::Time ReplicaNode::ReplicaDeadline(absl::Time deadline) {
   const absl::Time now = clock_->Now();
@@ -110,7 +113,31 @@ absl::Status ReplicaNode::CheckStrictQuorumReachable(const std::vector<std::stri
 }
 
 bool ReplicaNode::MayLackWrites(const std::string& key) const {
-  return store_->MarkedForRepair(ring_.PartitionOf(key));
+  return empty_start_.asking() || store_->MarkedForRepair(ring_.PartitionOf(key));
+}
+
+void ReplicaNode::OnPingAnswer(const std::string& peer, const pb::PingResponse& reply) {
+  if (reply.holds_data()) peers_holding_data_.Saw(peer);
+  empty_start_.OnPeerAnswer(peer, reply.you_held_data());
+}
+
+void ReplicaNode::SettleEmptyStart() {
+  for (const std::string& peer : peers_holding_data_.TakeUnrecorded()) {
+    absl::Status recorded = store_->RecordPeerHoldsData(peer);
+    if (!recorded.ok()) {
+      Log(LogLevel::kError, absl::StrCat("cannot record that ", peer,
+                                         " holds data: ", recorded.message()));
+    }
+  }
+  if (!empty_start_.TakeLoss()) return;
+  absl::Status marked = store_->MarkPartitionForRepair(kEveryPartition);
+  Log(marked.ok() ? LogLevel::kWarning : LogLevel::kError,
+      absl::StrCat(self(), " started on an empty data directory, but its peers have seen it "
+                           "holding data: its disk was wiped or replaced. It runs as the new actor ",
+                   store_->actor(),
+                   marked.ok() ? "; every partition marked for repair"
+                               : absl::StrCat("; marking its partitions for repair failed: ",
+                                              marked.message())));
 }
 
 std::vector<std::string> ReplicaNode::ForwardCandidates(
@@ -137,12 +164,16 @@ pb::RingResponse ReplicaNode::RingInfo() const {
 
 void ReplicaNode::Tick() {
   const absl::Time now = clock_->Now();
+  SettleEmptyStart();
   pb::PingRequest ping;
   ping.set_from(self());
+  ping.set_holds_data(store_->HoldsData());
   // The detector learns from the answer (or its absence) on its own.
   for (const std::string& peer : detector_.PingsDue(now)) {
     transport_.Ping(peer, ping, now + detector_.options().ping_timeout,
-                    [](absl::StatusOr<pb::PingResponse>) {});
+                    [this, peer](absl::StatusOr<pb::PingResponse> reply) {
+                      if (reply.ok()) OnPingAnswer(peer, *reply);
+                    });
   }
   handoff_.Tick(now);
 }

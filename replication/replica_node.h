@@ -30,6 +30,7 @@
 #include "proto/kv.pb.h"
 #include "proto/replica.pb.h"
 #include "replication/clock.h"
+#include "replication/empty_start.h"
 #include "replication/failure_detector.h"
 #include "replication/handoff.h"
 #include "replication/health_tracking_transport.h"
@@ -177,8 +178,14 @@ class ReplicaNode {
   absl::Status CheckHome(const std::string& key) const;
   // Whether this node's replica of `key` may lack writes it acknowledged:
   // the key's partition is marked for repair (after a restart that lost
-  // writes, every partition is).
+  // writes, every partition is), or the node started on an empty directory
+  // and does not know yet whether it held data before.
   bool MayLackWrites(const std::string& key) const;
+  // What a peer's answer to a ping says of this node and of the peer.
+  void OnPingAnswer(const std::string& peer, const pb::PingResponse& reply);
+  // Tick's share of the empty-start check: records the peers newly seen
+  // holding data, and marks every partition if this node lost its data.
+  void SettleEmptyStart();
   // For a strict request that needs `required` home replicas of `home`:
   // UNAVAILABLE when the failure detector already knows too many of them
   // are down for the quorum to be met, so that it is refused before
@@ -205,6 +212,10 @@ class ReplicaNode {
   // The local writes of the puts this node coordinates and the merges of
   // MergeWriteBatch, group-committed.
   WriteGroup write_group_;
+  // Whether an empty start was a wiped disk, and what this node answers
+  // peers asking the same (empty_start.h).
+  EmptyStartCheck empty_start_;
+  PeersHoldingData peers_holding_data_;
 };
 
 // Fills found, siblings and context of a get response from a merged object.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,6 +136,18 @@ class ReplicaStore {
   virtual absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() = 0;
   // Whether `partition`, or kEveryPartition, is marked. Served from memory.
   virtual bool MarkedForRepair(uint32_t partition) = 0;
+
+  // What a node knows of data it may have lost with its whole disk: a node
+  // that starts on an empty directory asks its peers whether they have seen
+  // it holding data (ReplicaNode).
+  // Whether this node holds any replica or hint. Served from memory.
+  virtual bool HoldsData() = 0;
+  // Whether the directory was empty when the store opened: a new node, or
+  // one whose disk was wiped or replaced.
+  virtual bool OpenedEmpty() const = 0;
+  // The peers this node has seen holding data; recorded durably, once each.
+  virtual std::set<std::string> PeersSeenHoldingData() = 0;
+  virtual absl::Status RecordPeerHoldsData(const std::string& peer) = 0;
 };
 
 }  // namespace quorumkv

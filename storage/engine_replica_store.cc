@@ -25,6 +25,7 @@ constexpr absl::string_view kCleanShutdownKey = "clean_shutdown";
 constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";  // no longer written
 constexpr absl::string_view kRepairPrefix = "repair/";
 constexpr absl::string_view kExpiredPrefix = "hints_expired/";
+constexpr absl::string_view kHoldsDataPrefix = "holds_data/";
 
 std::string RepairMarkKey(uint32_t partition) {
   return absl::StrFormat("%s%08u", kRepairPrefix, partition);
@@ -138,6 +139,28 @@ absl::StatusOr<std::set<uint32_t>> ReadRepairMarks(Engine* engine) {
   return partitions;
 }
 
+// The peers this node has seen holding data.
+absl::StatusOr<std::set<std::string>> ReadPeersHoldingData(Engine* engine) {
+  std::set<std::string> peers;
+  RETURN_IF_ERROR(engine->Scan(ColumnFamily::kMeta, kHoldsDataPrefix,
+                               absl::StrCat(kHoldsDataPrefix, "\xff"),
+                               [&](absl::string_view key, absl::string_view) {
+                                 peers.insert(std::string(key.substr(kHoldsDataPrefix.size())));
+                                 return true;
+                               }));
+  return peers;
+}
+
+// Whether the data column family holds any key.
+absl::StatusOr<bool> HasAnyReplica(Engine* engine) {
+  bool any = false;
+  RETURN_IF_ERROR(engine->Scan(ColumnFamily::kData, "", "", [&](absl::string_view, absl::string_view) {
+    any = true;
+    return false;
+  }));
+  return any;
+}
+
 absl::StatusOr<uint64_t> ReadLease(Engine* engine) {
   ASSIGN_OR_RETURN(std::optional<std::string> lease,
                    engine->Get(ColumnFamily::kMeta, kDotLeaseKey));
@@ -154,29 +177,48 @@ absl::StatusOr<uint64_t> ReadLease(Engine* engine) {
 absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
     Engine* engine, ReplicaStoreOptions options) {
   if (options.dot_lease_block == 0) return absl::InvalidArgumentError("dot_lease_block is 0");
-  ASSIGN_OR_RETURN(std::string actor, ActorForOpen(engine, options));
-  ASSIGN_OR_RETURN(uint64_t lease, ReadLease(engine));
-  ASSIGN_OR_RETURN(std::unique_ptr<HintStore> hints, HintStore::Open(engine, options.sync_writes));
-  ASSIGN_OR_RETURN(auto expired, ReadExpiredCounts(engine));
-  ASSIGN_OR_RETURN(std::set<uint32_t> marked, ReadRepairMarks(engine));
+  Opened opened;
+  ASSIGN_OR_RETURN(std::optional<std::string> actor, engine->Get(ColumnFamily::kMeta, kActorKey));
+  opened.empty = !actor.has_value();
+  ASSIGN_OR_RETURN(opened.actor, ActorForOpen(engine, options));
+  ASSIGN_OR_RETURN(opened.lease, ReadLease(engine));
+  ASSIGN_OR_RETURN(opened.hints, HintStore::Open(engine, options.sync_writes));
+  ASSIGN_OR_RETURN(opened.expired, ReadExpiredCounts(engine));
+  ASSIGN_OR_RETURN(opened.marked, ReadRepairMarks(engine));
+  ASSIGN_OR_RETURN(opened.peers_holding_data, ReadPeersHoldingData(engine));
+  ASSIGN_OR_RETURN(opened.holds_data, HasAnyReplica(engine));
+  opened.holds_data = opened.holds_data || !opened.hints->Summarize().empty();
   return std::unique_ptr<EngineReplicaStore>(
-      new EngineReplicaStore(engine, std::move(options), std::move(actor), lease, std::move(hints),
-                             std::move(expired), std::move(marked)));
+      new EngineReplicaStore(engine, std::move(options), std::move(opened)));
 }
 
-EngineReplicaStore::EngineReplicaStore(Engine* engine, ReplicaStoreOptions options,
-                                       std::string actor, uint64_t lease,
-                                       std::unique_ptr<HintStore> hints,
-                                       std::map<std::string, uint64_t> expired,
-                                       std::set<uint32_t> marked)
+EngineReplicaStore::EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, Opened opened)
     : engine_(engine),
       options_(std::move(options)),
-      actor_(std::move(actor)),
-      hints_(std::move(hints)),
-      expired_(std::move(expired)),
-      marked_(std::move(marked)),
-      next_counter_(lease + 1),
-      lease_end_(lease) {}
+      actor_(std::move(opened.actor)),
+      opened_empty_(opened.empty),
+      hints_(std::move(opened.hints)),
+      holds_data_(opened.holds_data),
+      expired_(std::move(opened.expired)),
+      marked_(std::move(opened.marked)),
+      peers_holding_data_(std::move(opened.peers_holding_data)),
+      next_counter_(opened.lease + 1),
+      lease_end_(opened.lease) {}
+
+std::set<std::string> EngineReplicaStore::PeersSeenHoldingData() {
+  absl::MutexLock lock(&repair_mu_);
+  return peers_holding_data_;
+}
+
+absl::Status EngineReplicaStore::RecordPeerHoldsData(const std::string& peer) {
+  absl::MutexLock lock(&repair_mu_);
+  if (peers_holding_data_.count(peer) > 0) return absl::OkStatus();
+  WriteBatch batch;
+  batch.Put(ColumnFamily::kMeta, absl::StrCat(kHoldsDataPrefix, peer), "1");
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
+  peers_holding_data_.insert(peer);
+  return absl::OkStatus();
+}
 
 absl::Status EngineReplicaStore::CloseCleanly() {
   WriteBatch batch;
@@ -226,6 +268,8 @@ std::vector<absl::StatusOr<Object>> EngineReplicaStore::UpdateBatch(
       for (size_t i = 0; i < results.size(); ++i) {
         if (rests_on_write[i]) results[i] = written;
       }
+    } else {
+      holds_data_.store(true, std::memory_order_relaxed);
     }
   }
   for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) key_locks_[*it].Unlock();

@@ -25,6 +25,7 @@
 #define QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -73,7 +74,9 @@ class EngineReplicaStore : public ReplicaStore {
   absl::StatusOr<Object> UpdateHint(absl::string_view home, absl::string_view key,
                                     const HintLimits& limits, absl::Time now,
                                     Mutation mutate) override {
-    return hints_->Update(home, key, limits, now, mutate);
+    absl::StatusOr<Object> stored = hints_->Update(home, key, limits, now, mutate);
+    if (stored.ok()) holds_data_.store(true, std::memory_order_relaxed);
+    return stored;
   }
   absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
                                                  absl::string_view key) override {
@@ -100,6 +103,10 @@ class EngineReplicaStore : public ReplicaStore {
   absl::Status MarkPartitionForRepair(uint32_t partition) override;
   absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override;
   bool MarkedForRepair(uint32_t partition) override;
+  bool HoldsData() override { return holds_data_.load(std::memory_order_relaxed); }
+  bool OpenedEmpty() const override { return opened_empty_; }
+  std::set<std::string> PeersSeenHoldingData() override;
+  absl::Status RecordPeerHoldsData(const std::string& peer) override;
 
   // The highest counter this store has handed out (0 if none).
   uint64_t last_issued_counter() const;
@@ -107,9 +114,19 @@ class EngineReplicaStore : public ReplicaStore {
  private:
   static constexpr size_t kKeyLockStripes = 256;
 
-  EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, std::string actor, uint64_t lease,
-                     std::unique_ptr<HintStore> hints, std::map<std::string, uint64_t> expired,
-                     std::set<uint32_t> marked);
+  // What Open read of the directory.
+  struct Opened {
+    std::string actor;
+    bool empty = false;  // no actor yet: a new directory
+    uint64_t lease = 0;
+    std::unique_ptr<HintStore> hints;
+    std::map<std::string, uint64_t> expired;
+    std::set<uint32_t> marked;
+    std::set<std::string> peers_holding_data;
+    bool holds_data = false;
+  };
+
+  EngineReplicaStore(Engine* engine, ReplicaStoreOptions options, Opened opened);
   // One update of UpdateBatch, under its key's lock: reads the key (from
   // `staged` if the batch wrote it already), mutates it and adds the result
   // to `batch` and `staged` unless it is unchanged.
@@ -121,8 +138,10 @@ class EngineReplicaStore : public ReplicaStore {
   Engine* const engine_;
   const ReplicaStoreOptions options_;
   const std::string actor_;
+  const bool opened_empty_;
   std::array<absl::Mutex, kKeyLockStripes> key_locks_;
   const std::unique_ptr<HintStore> hints_;
+  std::atomic<bool> holds_data_;  // a replica or a hint was stored
 
   // Taken before a hint's lock, never after.
   mutable absl::Mutex repair_mu_;
@@ -130,6 +149,8 @@ class EngineReplicaStore : public ReplicaStore {
   std::map<std::string, uint64_t> expired_ ABSL_GUARDED_BY(repair_mu_);
   // Partitions marked for repair; the meta keys "repair/<partition>".
   std::set<uint32_t> marked_ ABSL_GUARDED_BY(repair_mu_);
+  // The meta keys "holds_data/<peer>".
+  std::set<std::string> peers_holding_data_ ABSL_GUARDED_BY(repair_mu_);
 
   mutable absl::Mutex dot_mu_;
   uint64_t next_counter_ ABSL_GUARDED_BY(dot_mu_);

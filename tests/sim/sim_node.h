@@ -85,6 +85,12 @@ class RecordingStore : public ReplicaStore {
     return base_->PartitionsMarkedForRepair();
   }
   bool MarkedForRepair(uint32_t partition) override { return base_->MarkedForRepair(partition); }
+  bool HoldsData() override { return base_->HoldsData(); }
+  bool OpenedEmpty() const override { return base_->OpenedEmpty(); }
+  std::set<std::string> PeersSeenHoldingData() override { return base_->PeersSeenHoldingData(); }
+  absl::Status RecordPeerHoldsData(const std::string& peer) override {
+    return base_->RecordPeerHoldsData(peer);
+  }
 
  private:
   // `mutate`, then (with drop_a_sibling) the deliberate loss of a sibling.

@@ -71,6 +71,19 @@ class TestCluster {
     absl::StatusOr<pb::ClusterConfig> config = ParseClusterConfig(text + extra_config);
     EXPECT_TRUE(config.ok()) << config.status();
     for (int i = 1; i <= count; ++i) Add(absl::StrCat("n", i), *config);
+    MeetPeers();
+  }
+
+  // Every node pings every peer once and hears back, as at the start of a
+  // cluster: nodes that started on an empty directory learn they are new
+  // (replication/empty_start.h). Then the clocks move one ping interval on,
+  // so that the next Tick pings again.
+  void MeetPeers() {
+    for (auto& [id, n] : nodes_) n.node->Tick();
+    net_.Deliver([](const FakeNetwork::Call& c) { return c.kind == "ping"; });
+    for (auto& [id, n] : nodes_) {
+      n.clock.Advance(absl::Milliseconds(n.node->config().ping_interval_ms()));
+    }
   }
 
   ReplicaNode& node(const std::string& id) { return *nodes_.at(id).node; }
@@ -83,6 +96,18 @@ class TestCluster {
     std::vector<std::string> ids;
     for (const auto& [id, node] : nodes_) ids.push_back(id);
     return ids;
+  }
+
+  // Stops node `id` (a crash of its process) and starts it again, on a
+  // new, empty disk if `wipe` (the new directory gets actor epoch `epoch`).
+  // REQUIRES: no call to or from the node is in flight (DeliverAll first).
+  void Restart(const std::string& id, bool wipe, uint32_t epoch = 2) {
+    Node& n = nodes_.at(id);
+    const pb::ClusterConfig config = n.node->config();
+    n.node.reset();
+    n.store.reset();
+    if (wipe) n.engine.Wipe();
+    Open(id, config, epoch);
   }
 
   // What `id` stores for `key` (nullopt if nothing).
@@ -137,9 +162,14 @@ class TestCluster {
   };
 
   void Add(const std::string& id, const pb::ClusterConfig& config) {
-    Node& n = nodes_[id];
+    nodes_[id];
+    Open(id, config, 1);
+  }
+
+  void Open(const std::string& id, const pb::ClusterConfig& config, uint32_t epoch) {
+    Node& n = nodes_.at(id);
     absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store = EngineReplicaStore::Open(
-        &n.disk, ReplicaStoreOptions{.node_id = id, .new_epoch = [] { return 1u; }});
+        &n.disk, ReplicaStoreOptions{.node_id = id, .new_epoch = [epoch] { return epoch; }});
     ASSERT_TRUE(store.ok()) << store.status();
     n.store = *std::move(store);
     absl::StatusOr<std::unique_ptr<ReplicaNode>> node =

@@ -1,0 +1,69 @@
+// Whether a node that started on an empty data directory is new to the
+// cluster, or lost its data (a wiped or replaced disk).
+//
+// Its own disk cannot tell: both look the same. Its peers can. Every node
+// records, durably, the peers it has seen holding data (pings say whether
+// the sender holds any), and answers each ping with whether it has seen the
+// pinger holding data. A node that started empty asks every peer that way:
+// one yes, and it lost its data — it came back under a fresh actor already
+// (a new directory gets one), and now marks every partition for repair, so
+// that its replies stop counting toward a read's strict overlap; a no from
+// every peer, and it is new. Until then it may lack writes, and says so.
+#ifndef QUORUMKV_REPLICATION_EMPTY_START_H_
+#define QUORUMKV_REPLICATION_EMPTY_START_H_
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace quorumkv {
+
+// Thread-safe.
+class EmptyStartCheck {
+ public:
+  // `started_empty`: the store opened an empty directory. `peers`: every
+  // other node of the cluster.
+  EmptyStartCheck(bool started_empty, const std::vector<std::string>& peers);
+
+  // A peer answered a ping: whether it has seen this node holding data.
+  void OnPeerAnswer(const std::string& peer, bool saw_this_node_holding_data);
+  // True from an empty start until every peer said no or one said yes.
+  bool asking() const;
+  // True once, after a peer said it had seen this node holding data: the
+  // caller marks every partition for repair.
+  bool TakeLoss();
+
+ private:
+  mutable absl::Mutex mu_;
+  std::set<std::string> waiting_ ABSL_GUARDED_BY(mu_);  // peers yet to say no
+  bool asking_ ABSL_GUARDED_BY(mu_);
+  bool loss_found_ ABSL_GUARDED_BY(mu_) = false;
+  bool loss_taken_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The peers this node has seen holding data: what it answers a peer that
+// asks after an empty start. Thread-safe.
+class PeersHoldingData {
+ public:
+  // `recorded`: the peers recorded durably before (ReplicaStore).
+  explicit PeersHoldingData(std::set<std::string> recorded) : seen_(std::move(recorded)) {}
+
+  // A ping showed `peer` holding data.
+  void Saw(const std::string& peer);
+  bool Seen(const std::string& peer) const;
+  // The peers seen since the last call and not recorded yet, for the caller
+  // to record durably (off the threads that handle pings).
+  std::vector<std::string> TakeUnrecorded();
+
+ private:
+  mutable absl::Mutex mu_;
+  std::set<std::string> seen_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> unrecorded_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_REPLICATION_EMPTY_START_H_
