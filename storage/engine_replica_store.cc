@@ -36,25 +36,28 @@ uint32_t RandomEpoch() {
   return static_cast<uint32_t>(rd());
 }
 
-// "<node>.<8 hex digits of a random epoch>": the actor of a new directory.
-std::string FreshActor(const ReplicaStoreOptions& options) {
+// A random 32-bit number, in 8 hex digits.
+std::string RandomHex(const ReplicaStoreOptions& options) {
   const uint32_t epoch = options.new_epoch ? options.new_epoch() : RandomEpoch();
   char hex[9];
   std::snprintf(hex, sizeof(hex), "%08" PRIx32, epoch);
-  return absl::StrCat(options.node_id, ".", hex);
+  return hex;
+}
+
+// "<node>.<8 hex digits of a random epoch>": the actor of a new directory.
+std::string FreshActor(const ReplicaStoreOptions& options) {
+  return absl::StrCat(options.node_id, ".", RandomHex(options));
 }
 
 // The next generation of an actor of the same directory: "<node>.<epoch>"
-// becomes "<node>.<epoch>.1", then ".2", ... Distinct from every earlier
-// actor of the directory, and (by the random epoch) of other directories.
-std::string NextGeneration(absl::string_view actor, absl::string_view node_id) {
-  const absl::string_view rest = actor.substr(node_id.size() + 1);
-  const size_t dot = rest.find('.');
-  uint64_t generation = 0;
-  if (dot != absl::string_view::npos && !absl::SimpleAtoi(rest.substr(dot + 1), &generation)) {
-    generation = 0;
-  }
-  return absl::StrCat(node_id, ".", rest.substr(0, dot), ".", generation + 1);
+// becomes "<node>.<epoch>.<8 random hex digits>" (a later one replaces the
+// last part). Random, not counted: the log may lose the very record of a
+// generation (its actor and lease), and a counted one would then be taken
+// again, with its dots. Distinct, but for chance, from every earlier actor.
+std::string NextGeneration(absl::string_view actor, const ReplicaStoreOptions& options) {
+  const absl::string_view rest = actor.substr(options.node_id.size() + 1);
+  const absl::string_view epoch = rest.substr(0, rest.find('.'));
+  return absl::StrCat(options.node_id, ".", epoch, ".", RandomHex(options));
 }
 
 // Why the last run's writes may not all be here, or "" if they provably
@@ -85,7 +88,7 @@ absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptio
                                                       ", not to node ", options.node_id));
   } else {
     lost = WhyWritesMayBeLost(engine->LastRecovery(), clean.has_value());
-    next = lost.empty() ? *actor : NextGeneration(*actor, options.node_id);
+    next = lost.empty() ? *actor : NextGeneration(*actor, options);
   }
   // One synced batch: the clean mark is used up (a crash of this run must
   // not find it), and a loss is marked before any write of the new actor.

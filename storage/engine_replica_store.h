@@ -18,8 +18,9 @@
 // every acknowledged write (Engine::LastRecovery: RocksDbEngine's write
 // watermark), and an engine that found writes missing overrides a clean
 // mark. Without proof — a log that lost its tail, a power loss, a directory
-// restored from an older copy — the open moves to the actor's next
-// generation ("n1.5f3a9c2e.1", ".2", ...), marks every partition for repair
+// restored from an older copy — the open moves to a new generation of the
+// actor ("n1.5f3a9c2e.<8 random hex digits>": random, since the log may lose
+// the record of a generation too), marks every partition for repair
 // (kEveryPartition) and logs a warning.
 #ifndef QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
 #define QUORUMKV_STORAGE_ENGINE_REPLICA_STORE_H_
@@ -45,7 +46,8 @@ struct ReplicaStoreOptions {
   std::string node_id;
   bool sync_writes = true;  // fsync object writes before acking
   uint64_t dot_lease_block = 10'000;
-  // Source of a new data directory's epoch; default: std::random_device.
+  // Source of a new data directory's epoch and of a new generation's
+  // token; default: std::random_device.
   std::function<uint32_t()> new_epoch;
 };
 

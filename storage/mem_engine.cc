@@ -100,6 +100,14 @@ void MemEngine::Wipe() {
   recovery_ = RecoveryReport{RecoveryReport::Verdict::kComplete, ""};
 }
 
+std::optional<std::string> MemEngine::GetDurable(ColumnFamily cf, absl::string_view key) const {
+  absl::MutexLock lock(&mu_);
+  const Table& table = durable_[static_cast<int>(cf)];
+  auto it = table.find(key);
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
 size_t MemEngine::unsynced_batches() const {
   absl::MutexLock lock(&mu_);
   return unsynced_.size();

@@ -43,6 +43,8 @@ class MemEngine : public Engine {
   void Wipe();
   // Writes made since the last sync.
   size_t unsynced_batches() const;
+  // What a power loss now would leave of `key` (for tests and checkers).
+  std::optional<std::string> GetDurable(ColumnFamily cf, absl::string_view key) const;
 
   // How many of the last synced writes SimulateLostLogTail can take back.
   static constexpr size_t kLogTailBatches = 64;

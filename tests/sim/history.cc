@@ -42,8 +42,16 @@ std::string SiblingsText(const std::vector<Sibling>& siblings) {
 
 }  // namespace
 
+bool History::DataLossBetween(double from_ms, double to_ms) const {
+  for (const FaultEvent& f : faults) {
+    if (f.data_loss && f.at_ms >= from_ms && f.at_ms <= to_ms) return true;
+  }
+  return false;
+}
+
 std::string DescribeOp(const Op& op) {
   std::string text = absl::StrFormat("#%d c%d %s %s", op.id, op.client, TypeName(op.type), op.key);
+  if (op.forged) absl::StrAppend(&text, " (hostile)");
   if (op.type == OpType::kPut) absl::StrAppend(&text, "=\"", op.value, "\"");
   if (op.is_write()) absl::StrAppend(&text, " ctx", VersionVectorToString(op.context));
   absl::StrAppend(&text, op.is_write() ? " W=" : " R=", op.quorum, op.strict ? " strict" : "",
@@ -55,6 +63,10 @@ std::string DescribeOp(const Op& op) {
   if (op.type == OpType::kGet && op.outcome == Outcome::kOk) {
     absl::StrAppend(&text, " [", SiblingsText(op.siblings), "] ctx",
                     VersionVectorToString(op.read_context));
+    if (op.reply_quorum) {
+      absl::StrAppend(&text, op.reply_quorum->strict_overlap() ? " strict" : "",
+                      " covers_w=", op.reply_quorum->covers_w());
+    }
   }
   return text;
 }

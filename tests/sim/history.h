@@ -3,11 +3,14 @@
 #ifndef QUORUMKV_TESTS_SIM_HISTORY_H_
 #define QUORUMKV_TESTS_SIM_HISTORY_H_
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "proto/kv.pb.h"
 #include "replication/object.h"
 
 namespace quorumkv::sim {
@@ -43,17 +46,31 @@ struct Op {
   std::vector<Sibling> siblings;
   VersionVector read_context;
 
+  // A write from the hostile client: its context names writes the cluster
+  // never issued (invariant 11).
+  bool forged = false;
+  absl::StatusCode code = absl::StatusCode::kOk;  // of a completed operation
+  // The quorum metadata of the reply, whatever the outcome.
+  std::optional<::quorumkv::v1::QuorumInfo> reply_quorum;
+  // A get: what each home replica of the key held durably when it began
+  // (the writes its context covers), by node (invariant 3).
+  std::map<std::string, VersionVector> home_contexts;
+
   bool is_write() const { return type != OpType::kGet; }
 };
 
 struct FaultEvent {
   double at_ms = 0;
   std::string what;
+  bool data_loss = false;  // a node's disk lost writes (power loss, log tail, wipe)
 };
 
 struct History {
   std::vector<Op> ops;  // indexed by Op::id
   std::vector<FaultEvent> faults;
+
+  // Whether a fault that lost data happened within [from_ms, to_ms].
+  bool DataLossBetween(double from_ms, double to_ms) const;
 };
 
 // One line per operation, e.g.

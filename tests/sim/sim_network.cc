@@ -1,5 +1,7 @@
 #include "tests/sim/sim_network.h"
 
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tests/sim/sim_node.h"
@@ -69,7 +71,7 @@ void SimNetwork::Call(
   SimNode* caller = Find(from);
   auto pending = std::make_shared<PendingCall<Response>>(
       PendingCall<Response>{caller, caller->incarnation(), std::move(done)});
-  world_->After(std::max(deadline - world_->now(), absl::ZeroDuration()), [pending] {
+  world_->After(std::max(deadline - caller->clock()->Now(), absl::ZeroDuration()), [pending] {
     pending->Finish(absl::DeadlineExceededError("no answer before the deadline"));
   });
   SimNode* target = Find(to);
@@ -96,20 +98,40 @@ void SimNetwork::Call(
   }
 }
 
+pb::ReplicaReadBatchResponse SimTransport::ServeReads(SimNode& target,
+                                                     const pb::ReplicaReadBatchRequest& request,
+                                                     Recorder* recorder) {
+  pb::ReplicaReadBatchResponse response = target.replica().HandleReadBatch(request);
+  if (recorder == nullptr) return response;
+  for (int i = 0; i < request.reads_size() && i < response.results_size(); ++i) {
+    const pb::ReplicaReadResult& result = response.results(i);
+    if (result.code() != 0 || result.not_run()) continue;
+    const pb::ReplicaReadRequest& read = request.reads(i);
+    ++recorder->read_answers_checked;
+    if (result.response().found() || !target.HoldsVersion(read.key())) continue;
+    recorder->read_answer_violations.push_back(absl::StrCat(
+        target.id(), " answered not-found to ", request.from(), " for ", read.key(),
+        read.hinted_for().empty() ? " as a home replica"
+                                  : absl::StrCat(" standing in for ", read.hinted_for()),
+        " while it held a version of it"));
+  }
+  return response;
+}
+
 void SimTransport::Restart() {
   reads_ = std::make_unique<ReadBatcher>(
-      self_, network_->world()->clock(),
+      self_, clock_,
       [this](const std::string& to, pb::ReplicaReadBatchRequest request, absl::Time deadline,
              Callback<pb::ReplicaReadBatchResponse> done) {
         network_->Call<pb::ReplicaReadBatchResponse>(
             self_, to, deadline, /*idempotent=*/true,
-            [request](SimNode& target, auto reply) {
-              reply(target.replica().HandleReadBatch(request));
+            [request, recorder = network_->recorder()](SimNode& target, auto reply) {
+              reply(ServeReads(target, request, recorder));
             },
             std::move(done));
       });
   writes_ = std::make_unique<WriteBatcher>(
-      self_, network_->world()->clock(),
+      self_, clock_,
       [this](const std::string& to, pb::ReplicaWriteBatchRequest request, absl::Time deadline,
              Callback<pb::ReplicaWriteBatchResponse> done) {
         network_->Call<pb::ReplicaWriteBatchResponse>(
@@ -128,11 +150,19 @@ void SimTransport::Restart() {
 }
 
 template <typename Response>
-Transport::Callback<Response> SimTransport::InOperation(Callback<Response> done) {
+Transport::Callback<Response> SimTransport::InOperation(Callback<Response> done,
+                                                        Recorder::CallEnd end) {
   Recorder* recorder = network_->recorder();
   if (recorder == nullptr) return done;
-  return [recorder, op = recorder->current_op,
-          done = std::move(done)](absl::StatusOr<Response> reply) {
+  return [recorder, op = recorder->current_op, end = std::move(end),
+          done = std::move(done)](absl::StatusOr<Response> reply) mutable {
+    if (op >= 0) {
+      end.ok = reply.ok();
+      if constexpr (std::is_same_v<Response, pb::ReplicaReadResponse>) {
+        end.found = reply.ok() && reply->found();
+      }
+      recorder->calls_of_op[op].push_back(std::move(end));
+    }
     const int outer = recorder->current_op;
     recorder->current_op = op;
     done(std::move(reply));
@@ -142,12 +172,18 @@ Transport::Callback<Response> SimTransport::InOperation(Callback<Response> done)
 
 void SimTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
                         absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
-  reads_->Call(to, request, deadline, InOperation(std::move(done)));
+  reads_->Call(to, request, deadline,
+               InOperation(std::move(done), Recorder::CallEnd{.kind = "read",
+                                                              .to = to,
+                                                              .hinted_for = request.hinted_for()}));
 }
 
 void SimTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,
                          absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) {
-  writes_->Call(to, request, deadline, InOperation(std::move(done)));
+  writes_->Call(to, request, deadline,
+                InOperation(std::move(done), Recorder::CallEnd{.kind = "write",
+                                                               .to = to,
+                                                               .hinted_for = request.hinted_for()}));
 }
 
 void SimTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
@@ -158,12 +194,18 @@ void SimTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutR
   // the next home replica), so the recorder can attribute the dot.
   Recorder* recorder = network_->recorder();
   const int op = recorder != nullptr ? recorder->current_op : -1;
+  // The deadline travels as the time left (as gRPC's does), so each clock
+  // reads it in its own terms.
+  const absl::Duration left = deadline - clock_->Now();
   network_->Call<pb::CoordinatePutResponse>(
       self_, to, deadline, /*idempotent=*/false,
-      [recorder, op, request, deadline](SimNode& target, auto reply) {
+      [recorder, op, request, left, world = network_->world(), sent = network_->world()->now()](
+          SimNode& target, auto reply) {
+        const absl::Time target_deadline = target.clock()->Now() + left - (world->now() - sent);
         if (recorder != nullptr) recorder->current_op = op;
         target.replica().HandleCoordinatePut(
-            request, deadline, [reply](pb::CoordinatePutResponse r) { reply(std::move(r)); });
+            request, target_deadline,
+            [reply](pb::CoordinatePutResponse r) { reply(std::move(r)); });
         if (recorder != nullptr) recorder->current_op = -1;
       },
       [recorder, op, done = std::move(done)](absl::StatusOr<pb::CoordinatePutResponse> reply) {

@@ -13,6 +13,7 @@
 
 #include "replication/call_batcher.h"
 #include "replication/transport.h"
+#include "tests/sim/recorder.h"
 #include "tests/sim/sim_world.h"
 
 namespace quorumkv::sim {
@@ -46,10 +47,11 @@ class SimNetwork {
   // (unless lost), `handle` runs at the target and answers through its
   // callback, the answer comes back the same way. `done` runs exactly once:
   // with the answer, UNAVAILABLE if the target is down (connection refused),
-  // or DEADLINE_EXCEEDED at `deadline` — unless `from` crashed meanwhile, in
-  // which case it never runs (its process is gone). Only `idempotent` calls
-  // may be delivered twice: TCP never duplicates a request, but a retrying
-  // layer might, and merges must not care.
+  // or DEADLINE_EXCEEDED at `deadline` (a time of `from`'s clock) — unless
+  // `from` crashed meanwhile, in which case it never runs (its process is
+  // gone). Only `idempotent` calls may be delivered twice: TCP never
+  // duplicates a request, but a retrying layer might, and merges must not
+  // care.
   template <typename Response>
   void Call(const std::string& from, const std::string& to, absl::Time deadline, bool idempotent,
             std::function<void(SimNode&, std::function<void(absl::StatusOr<Response>)>)> handle,
@@ -77,7 +79,9 @@ class SimNetwork {
 // batched as kvnode's are (call_batcher.h).
 class SimTransport : public Transport {
  public:
-  SimTransport(std::string self, SimNetwork* network) : self_(std::move(self)), network_(network) {
+  // `clock`: the node's own (batchers time their calls with it).
+  SimTransport(std::string self, SimNetwork* network, Clock* clock)
+      : self_(std::move(self)), network_(network), clock_(clock) {
     Restart();
   }
 
@@ -98,11 +102,19 @@ class SimTransport : public Transport {
   // `done`, run with the recorder's current operation set to the one
   // current now: what the node does on the answer (a dot it issues after
   // checking a context with other replicas, say) belongs to that operation.
+  // The call's end is recorded for that operation as `end` (its ok and
+  // found filled in from the answer).
   template <typename Response>
-  Callback<Response> InOperation(Callback<Response> done);
+  Callback<Response> InOperation(Callback<Response> done, Recorder::CallEnd end);
+  // Serves a batch of reads at `target`, as kvnode does, and checks each
+  // answer against what the target holds (invariant 9).
+  static pb::ReplicaReadBatchResponse ServeReads(SimNode& target,
+                                                 const pb::ReplicaReadBatchRequest& request,
+                                                 Recorder* recorder);
 
   const std::string self_;
   SimNetwork* const network_;
+  Clock* const clock_;
   std::unique_ptr<ReadBatcher> reads_;
   std::unique_ptr<WriteBatcher> writes_;
 };

@@ -1,51 +1,83 @@
 #include "tests/sim/sim_node.h"
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "replication/object_codec.h"
 #include "replication/status_macros.h"
 #include "storage/hint_store.h"
 
 namespace quorumkv::sim {
+namespace {
 
-void Recorder::DotIssued(const Dot& dot) {
-  uint64_t& last = last_counter[dot.actor];
-  if (dot.counter <= last) {
-    dot_violations.push_back(
-        absl::StrCat("actor ", dot.actor, " issued counter ", dot.counter, " after ", last));
-  }
-  last = std::max(last, dot.counter);
-  if (current_op >= 0) {
-    dot_of_op[current_op] = dot;
-    op_of_dot[dot] = current_op;
-  }
+bool HasDot(const Object& object, const Dot& dot) {
+  return std::any_of(object.siblings.begin(), object.siblings.end(),
+                     [&](const Sibling& s) { return s.dot == dot; });
 }
 
-void Recorder::Stored(const Object& object) {
-  for (const Sibling& s : object.siblings) stored.insert(s.dot);
+void InsertSorted(Object& object, const Sibling& sibling) {
+  auto pos = std::upper_bound(
+      object.siblings.begin(), object.siblings.end(), sibling,
+      [](const Sibling& a, const Sibling& b) { return a.dot < b.dot; });
+  object.siblings.insert(pos, sibling);
 }
 
-std::function<absl::StatusOr<Object>(const std::optional<Object>&)> RecordingStore::MaybeBroken(
-    Mutation mutate) const {
+// Every object of a column family of `engine`, by key (a hint's key is
+// "<home>\0<key>").
+std::map<std::string, std::string> Snapshot(MemEngine& engine, ColumnFamily cf) {
+  std::map<std::string, std::string> all;
+  (void)engine.Scan(cf, "", "", [&](absl::string_view key, absl::string_view value) {
+    all.emplace(key, value);
+    return true;
+  });
+  return all;
+}
+
+// The object a stored value holds: a replica's, or a hint's.
+absl::StatusOr<Object> DecodeStored(const std::string& bytes, bool hint) {
+  if (!hint) return DecodeObject(bytes);
+  pb::HintProto proto;
+  if (!proto.ParseFromString(bytes)) return absl::DataLossError("a stored hint does not parse");
+  return FromProto(proto.object());
+}
+
+}  // namespace
+
+RecordingStore::OwnedMutation RecordingStore::Mutated(ReplicaStore::Mutation mutate) const {
   return [this, mutate](const std::optional<Object>& current) -> absl::StatusOr<Object> {
     ASSIGN_OR_RETURN(Object next, mutate(current));
-    if (drop_a_sibling_ && next.siblings.size() >= 2) next.siblings.pop_back();
+    if (Is(sim::Mutation::kDropSibling) && next.siblings.size() >= 2) next.siblings.pop_back();
+    if (Is(sim::Mutation::kResurrect) && current) {
+      for (const Sibling& s : current->siblings) {
+        if (!HasDot(next, s.dot)) InsertSorted(next, s);
+      }
+    }
+    if (Is(sim::Mutation::kRefuseOthersWrites) && current) {
+      for (const Sibling& s : next.siblings) {
+        if (!HasDot(*current, s.dot) && !absl::StartsWith(s.dot.actor, node_ + ".")) {
+          return *current;
+        }
+      }
+    }
     return next;
   };
 }
 
-absl::StatusOr<Object> RecordingStore::Update(absl::string_view key, Mutation mutate) {
-  ASSIGN_OR_RETURN(Object stored, base_->Update(key, MaybeBroken(mutate)));
+absl::StatusOr<Object> RecordingStore::Update(absl::string_view key, ReplicaStore::Mutation mutate) {
+  ASSIGN_OR_RETURN(Object stored, base_->Update(key, Mutated(mutate)));
   recorder_->Stored(stored);
   return stored;
 }
 
 std::vector<absl::StatusOr<Object>> RecordingStore::UpdateBatch(
     const std::vector<KeyUpdate>& updates) {
-  std::vector<std::function<absl::StatusOr<Object>(const std::optional<Object>&)>> mutations;
+  std::vector<OwnedMutation> mutations;
   mutations.reserve(updates.size());  // the KeyUpdates below refer to them
   std::vector<KeyUpdate> wrapped;
   for (const KeyUpdate& u : updates) {
-    mutations.push_back(MaybeBroken(u.mutate));
+    mutations.push_back(Mutated(u.mutate));
     wrapped.push_back(KeyUpdate{u.key, mutations.back()});
   }
   std::vector<absl::StatusOr<Object>> results = base_->UpdateBatch(wrapped);
@@ -57,14 +89,53 @@ std::vector<absl::StatusOr<Object>> RecordingStore::UpdateBatch(
 
 absl::StatusOr<Object> RecordingStore::UpdateHint(absl::string_view home, absl::string_view key,
                                                   const HintLimits& limits, absl::Time now,
-                                                  Mutation mutate) {
+                                                  ReplicaStore::Mutation mutate) {
+  if (mutation_ == sim::Mutation::kAckUnstoredHints) {
+    ASSIGN_OR_RETURN(std::optional<Object> current, base_->ReadHint(home, key));
+    return mutate(current);  // acked, never stored
+  }
   ASSIGN_OR_RETURN(Object stored, base_->UpdateHint(home, key, limits, now, mutate));
   recorder_->Stored(stored);
   return stored;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, Object>>> RecordingStore::ReadHintsOfKey(
+    absl::string_view key) {
+  if (mutation_ == sim::Mutation::kFallbackIgnoresHints) {
+    return std::vector<std::pair<std::string, Object>>();
+  }
+  return base_->ReadHintsOfKey(key);
+}
+
+absl::StatusOr<bool> RecordingStore::DeleteHintIfUnchanged(absl::string_view home,
+                                                           absl::string_view key,
+                                                           const Object& delivered) {
+  if (mutation_ == sim::Mutation::kKeepDeliveredHints) return false;
+  return base_->DeleteHintIfUnchanged(home, key, delivered);
+}
+
+absl::StatusOr<bool> RecordingStore::DropExpiredHint(absl::string_view home,
+                                                     absl::string_view key,
+                                                     absl::Time written_before,
+                                                     uint32_t partition) {
+  ASSIGN_OR_RETURN(std::optional<Object> hint, base_->ReadHint(home, key));
+  bool dropped = false;
+  if (mutation_ == sim::Mutation::kUncountedExpiry && hint) {
+    ASSIGN_OR_RETURN(dropped, base_->DeleteHintIfUnchanged(home, key, *hint));
+  } else {
+    ASSIGN_OR_RETURN(dropped, base_->DropExpiredHint(home, key, written_before, partition));
+  }
+  if (dropped && hint) {
+    ++recorder_->hints_expired[node_];
+    recorder_->CopyLost(std::string(key), *hint);
+    if (recorder_->on_copy_dropped) recorder_->on_copy_dropped();
+  }
+  return dropped;
+}
+
 absl::StatusOr<Dot> RecordingStore::IssueDot() {
   ASSIGN_OR_RETURN(Dot dot, base_->IssueDot());
+  if (Is(sim::Mutation::kReuseDot) && ++dots_issued_ % 5 == 0 && dot.counter > 1) --dot.counter;
   recorder_->DotIssued(dot);
   return dot;
 }
@@ -73,7 +144,8 @@ SimNode::SimNode(SimNodeOptions options, SimWorld* world, SimNetwork* network, R
     : options_(std::move(options)),
       world_(world),
       recorder_(recorder),
-      transport_(options_.id, network) {}
+      clock_(world->clock(), options_.skew),
+      transport_(options_.id, network, &clock_) {}
 
 SimNode::~SimNode() = default;
 
@@ -82,13 +154,14 @@ void SimNode::Start() {
   transport_.Restart();
   ReplicaStoreOptions store_options{
       .node_id = options_.id,
-      .sync_writes = options_.sync_writes,
+      .sync_writes = options_.config.sync_writes(),
       .dot_lease_block = 7,  // small, so restarts cross lease boundaries often
       .new_epoch = [this] { return static_cast<uint32_t>(world_->rng()()); }};
   base_store_ = *EngineReplicaStore::Open(&engine_, std::move(store_options));
-  store_ = std::make_unique<RecordingStore>(base_store_.get(), recorder_, options_.broken_merge);
+  store_ = std::make_unique<RecordingStore>(base_store_.get(), recorder_, options_.id,
+                                            options_.mutation, options_.id == "n1");
   node_ = *ReplicaNode::Create(ReplicaNodeOptions{.self = options_.id, .config = options_.config},
-                               store_.get(), &transport_, world_->clock());
+                               store_.get(), &transport_, &clock_);
   world_->Trace(absl::StrCat(id(), " started (actor ", store_->actor(), ")"));
   ScheduleTick();
 }
@@ -108,8 +181,65 @@ void SimNode::Crash() {
   node_.reset();
   store_.reset();
   base_store_.reset();
-  engine_.SimulatePowerLoss();
   world_->Trace(absl::StrCat(id(), " crashed"));
+}
+
+void SimNode::LoseStoredCopies(const std::function<void()>& lose) {
+  const auto data = Snapshot(engine_, ColumnFamily::kData);
+  const auto hints = Snapshot(engine_, ColumnFamily::kHints);
+  lose();
+  const auto data_after = Snapshot(engine_, ColumnFamily::kData);
+  const auto hints_after = Snapshot(engine_, ColumnFamily::kHints);
+  auto compare = [&](const auto& before, const auto& after, bool hint) {
+    for (const auto& [stored_key, bytes] : before) {
+      auto it = after.find(stored_key);
+      if (it != after.end() && it->second == bytes) continue;
+      std::string home, key = stored_key;
+      if (hint && !SplitHintKey(stored_key, &home, &key)) continue;
+      absl::StatusOr<Object> object = DecodeStored(bytes, hint);
+      if (object.ok()) recorder_->CopyLost(key, *object);
+    }
+  };
+  compare(data, data_after, false);
+  compare(hints, hints_after, true);
+}
+
+uint64_t SimNode::ExpiredCountOnDisk() {
+  uint64_t total = 0;
+  (void)engine_.Scan(ColumnFamily::kMeta, "hints_expired/", "hints_expired0",
+                     [&](absl::string_view, absl::string_view value) {
+                       uint64_t count = 0;
+                       if (absl::SimpleAtoi(value, &count)) total += count;
+                       return true;
+                     });
+  return total;
+}
+
+void SimNode::LoseCopies(const std::function<void()>& lose) {
+  LoseStoredCopies(lose);
+  // The disk may have lost counts of expired hints too: what it holds now
+  // is what the node counted.
+  recorder_->hints_expired[id()] = ExpiredCountOnDisk();
+}
+
+void SimNode::PowerLoss() {
+  Crash();
+  LoseCopies([this] { engine_.SimulatePowerLoss(); });
+  world_->Trace(absl::StrCat(id(), " lost power: unsynced writes are gone"));
+}
+
+size_t SimNode::LoseLogTail(size_t batches) {
+  Crash();
+  size_t lost = 0;
+  LoseCopies([&] { lost = engine_.SimulateLostLogTail(batches); });
+  world_->Trace(absl::StrCat(id(), "'s log lost its last ", lost, " synced writes"));
+  return lost;
+}
+
+void SimNode::Wipe() {
+  Crash();
+  LoseCopies([this] { engine_.Wipe(); });
+  world_->Trace(absl::StrCat(id(), "'s disk was replaced by an empty one"));
 }
 
 absl::StatusOr<std::optional<Object>> SimNode::ReadStored(const std::string& key) {
@@ -117,6 +247,13 @@ absl::StatusOr<std::optional<Object>> SimNode::ReadStored(const std::string& key
   if (!bytes) return std::optional<Object>();
   ASSIGN_OR_RETURN(Object object, DecodeObject(*bytes));
   return std::optional<Object>(std::move(object));
+}
+
+VersionVector SimNode::DurableContext(const std::string& key) {
+  std::optional<std::string> bytes = engine_.GetDurable(ColumnFamily::kData, key);
+  if (!bytes) return VersionVector();
+  absl::StatusOr<Object> object = DecodeObject(*bytes);
+  return object.ok() ? object->context : VersionVector();
 }
 
 absl::StatusOr<std::map<std::string, Object>> SimNode::ReadHints(const std::string& key) {
@@ -142,6 +279,13 @@ absl::StatusOr<std::map<std::string, Object>> SimNode::ReadHints(const std::stri
       }));
   RETURN_IF_ERROR(bad);
   return hints;
+}
+
+bool SimNode::HoldsVersion(const std::string& key) {
+  absl::StatusOr<std::optional<Object>> replica = ReadStored(key);
+  if (replica.ok() && replica->has_value()) return true;
+  absl::StatusOr<std::map<std::string, Object>> hints = ReadHints(key);
+  return hints.ok() && !hints->empty();
 }
 
 size_t SimNode::HintCount() {

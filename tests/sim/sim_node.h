@@ -1,47 +1,39 @@
 // A simulated kvnode: the real ReplicaNode over the real EngineReplicaStore
-// over a MemEngine that survives crashes (losing only unsynced writes), plus
-// the recorder the invariant checkers read.
+// over a MemEngine (its disk), on a clock that may run ahead or behind, and
+// the ways it can fail: a crash of its process, a power loss, a log that
+// loses its tail, a wiped disk.
 #ifndef QUORUMKV_TESTS_SIM_SIM_NODE_H_
 #define QUORUMKV_TESTS_SIM_SIM_NODE_H_
 
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "proto/config.pb.h"
 #include "replication/replica_node.h"
 #include "storage/engine_replica_store.h"
 #include "storage/mem_engine.h"
+#include "tests/sim/mutation.h"
+#include "tests/sim/recorder.h"
 #include "tests/sim/sim_network.h"
 #include "tests/sim/sim_world.h"
 
 namespace quorumkv::sim {
 
-// What the nodes did, seen from below the replication core: every dot
-// issued (and the simulated operation it was issued for) and every dot that
-// reached some replica's disk.
-struct Recorder {
-  int current_op = -1;  // the operation whose synchronous call is running
-  std::map<int, Dot> dot_of_op;
-  std::map<Dot, int> op_of_dot;
-  std::set<Dot> stored;                          // dots that reached a replica
-  std::map<std::string, uint64_t> last_counter;  // per actor
-  std::vector<std::string> dot_violations;       // invariant 4
-
-  void DotIssued(const Dot& dot);
-  void Stored(const Object& object);
-};
-
-// Decorates the node's real store: records into the Recorder, and can be
-// told to drop a sibling on every write that holds two or more (a deliberately
-// broken merge, to prove the checkers catch a lost write).
+// Decorates a node's real store: records into the Recorder, and, under
+// some mutations, misbehaves on purpose (mutation.h).
 class RecordingStore : public ReplicaStore {
  public:
-  RecordingStore(ReplicaStore* base, Recorder* recorder, bool drop_a_sibling)
-      : base_(base), recorder_(recorder), drop_a_sibling_(drop_a_sibling) {}
+  // `mutation`: the mutation of the run; `mutated`: whether the ones that
+  // affect one node (n1) apply to this one.
+  RecordingStore(ReplicaStore* base, Recorder* recorder, std::string node,
+                 sim::Mutation mutation, bool mutated)
+      : base_(base),
+        recorder_(recorder),
+        node_(std::move(node)),
+        mutation_(mutation),
+        mutated_(mutated) {}
 
   absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override {
     return base_->Read(key);
@@ -59,17 +51,11 @@ class RecordingStore : public ReplicaStore {
     return base_->ReadHint(home, key);
   }
   absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadHintsOfKey(
-      absl::string_view key) override {
-    return base_->ReadHintsOfKey(key);
-  }
+      absl::string_view key) override;
   absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
-                                             const Object& delivered) override {
-    return base_->DeleteHintIfUnchanged(home, key, delivered);
-  }
+                                             const Object& delivered) override;
   absl::StatusOr<bool> DropExpiredHint(absl::string_view home, absl::string_view key,
-                                       absl::Time written_before, uint32_t partition) override {
-    return base_->DropExpiredHint(home, key, written_before, partition);
-  }
+                                       absl::Time written_before, uint32_t partition) override;
   std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) override {
     return base_->ListHints(home, limit);
   }
@@ -93,20 +79,35 @@ class RecordingStore : public ReplicaStore {
   }
 
  private:
-  // `mutate`, then (with drop_a_sibling) the deliberate loss of a sibling.
-  std::function<absl::StatusOr<Object>(const std::optional<Object>&)> MaybeBroken(
-      Mutation mutate) const;
+  using OwnedMutation = std::function<absl::StatusOr<Object>(const std::optional<Object>&)>;
+  // `mutate`, then whatever this node's mutation does to replica writes.
+  OwnedMutation Mutated(ReplicaStore::Mutation mutate) const;
+  bool Is(sim::Mutation m) const { return mutation_ == m && mutated_; }
 
   ReplicaStore* const base_;
   Recorder* const recorder_;
-  const bool drop_a_sibling_;
+  const std::string node_;
+  const sim::Mutation mutation_;
+  const bool mutated_;
+  uint64_t dots_issued_ = 0;
 };
 
 struct SimNodeOptions {
   std::string id;
-  pb::ClusterConfig config;
-  bool sync_writes = true;
-  bool broken_merge = false;
+  pb::ClusterConfig config;  // sync_writes applies to the store
+  absl::Duration skew;       // the node's clock runs this far ahead of the world's
+  sim::Mutation mutation = sim::Mutation::kNone;
+};
+
+// The world's clock, shifted.
+class SkewedClock : public Clock {
+ public:
+  SkewedClock(Clock* base, absl::Duration skew) : base_(base), skew_(skew) {}
+  absl::Time Now() override { return base_->Now() + skew_; }
+
+ private:
+  Clock* const base_;
+  const absl::Duration skew_;
 };
 
 class SimNode {
@@ -116,22 +117,34 @@ class SimNode {
 
   // Opens the store on the node's engine and builds its ReplicaNode.
   void Start();
-  // The process dies: its ReplicaNode and in-flight work are gone, and a
-  // power loss drops what was not synced. The engine (the disk) stays.
+  // The process dies: its ReplicaNode and in-flight work are gone. The disk
+  // keeps everything (the OS had every write, synced or not).
   void Crash();
+  // The machine loses power: the process dies, and what was not synced is
+  // gone.
+  void PowerLoss();
+  // The process dies and the disk loses the last `batches` synced writes
+  // of its log (a disk that lied about fsync). Returns how many it lost.
+  size_t LoseLogTail(size_t batches);
+  // The process dies and the disk is replaced by an empty one.
+  void Wipe();
 
   const std::string& id() const { return options_.id; }
   bool up() const { return node_ != nullptr; }
-  // Bumped by every Crash: messages of a former life are discarded.
+  // Bumped by every crash: messages of a former life are discarded.
   uint64_t incarnation() const { return incarnation_; }
+  Clock* clock() { return &clock_; }
+  absl::Duration skew() const { return options_.skew; }
   // REQUIRES: up().
   ReplicaNode& replica() { return *node_; }
   // What the node's disk holds, read directly from its engine, up or not
-  // (for checkers): its replica of `key`, and the hints of `key` it keeps,
-  // by home node.
+  // (for checkers): its replica of `key`, its durable replica of `key` (what
+  // a power loss now would leave), the hints of `key` it keeps by home
+  // node, whether it holds any version of `key` at all, and how many hints.
   absl::StatusOr<std::optional<Object>> ReadStored(const std::string& key);
+  VersionVector DurableContext(const std::string& key);
   absl::StatusOr<std::map<std::string, Object>> ReadHints(const std::string& key);
-  // How many hints the node's disk holds.
+  bool HoldsVersion(const std::string& key);
   size_t HintCount();
 
  private:
@@ -139,10 +152,17 @@ class SimNode {
   // of simulated time while this incarnation lives.
   static constexpr absl::Duration kTickInterval = absl::Milliseconds(20);
   void ScheduleTick();
+  // Runs `lose`, which takes writes off the disk, and records what it took:
+  // every copy of a write (LoseStoredCopies), and the count of expired
+  // hints the disk now holds.
+  void LoseCopies(const std::function<void()>& lose);
+  void LoseStoredCopies(const std::function<void()>& lose);
+  uint64_t ExpiredCountOnDisk();
 
   const SimNodeOptions options_;
   SimWorld* const world_;
   Recorder* const recorder_;
+  SkewedClock clock_;
   MemEngine engine_;
   SimTransport transport_;
   std::unique_ptr<EngineReplicaStore> base_store_;

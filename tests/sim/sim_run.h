@@ -1,28 +1,26 @@
 // One simulated run: a cluster of SimNodes, clients doing puts, gets and
-// deletes on a few hot keys, a nemesis injecting faults, then heal, repair
-// and the invariant checks. Everything derives from the seed.
+// deletes on a few hot keys (some in a last-writer-wins namespace, some in
+// a namespace with min_w), a hostile client sending forged contexts, a
+// nemesis injecting faults, then heal, repair and the invariant checks.
+// Everything derives from the seed.
 #ifndef QUORUMKV_TESTS_SIM_SIM_RUN_H_
 #define QUORUMKV_TESTS_SIM_SIM_RUN_H_
 
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "tests/sim/checker.h"
-#include "tests/sim/history.h"
+#include "tests/sim/coverage.h"
+#include "tests/sim/mutation.h"
 #include "tests/sim/sim_network.h"
-#include "tests/sim/sim_node.h"
-#include "tests/sim/sim_world.h"
 
 namespace quorumkv::sim {
 
 struct RunOptions {
   uint64_t seed = 1;
   bool trace = false;
-  // Test only: one node's store drops a sibling from every write that holds
-  // two or more. The checkers must notice.
-  bool broken_merge = false;
+  Mutation mutation = Mutation::kNone;  // a deliberate bug (mutation.h)
 };
 
 // The shape of a run, drawn from its seed.
@@ -34,6 +32,10 @@ struct Scenario {
   int ops_per_client = 30;
   LinkFaults faults;
   absl::Duration nemesis_interval;  // mean time between faults
+  bool sync_writes = true;
+  absl::Duration max_hint_age;       // zero: the config's default (3 h)
+  std::vector<absl::Duration> skews;  // per node: how far its clock runs ahead
+  double forged_rate = 0;            // share of writes the hostile client forges
 };
 
 struct RunResult {
@@ -46,8 +48,9 @@ struct RunResult {
   int acked_writes = 0;
   int sloppy_writes = 0;  // acked with fallbacks standing in
   uint64_t hints_delivered = 0;
-  int crashes_during_handoff = 0;  // a node crashed while it still held hints
-  int faults = 0;
+  Coverage coverage;
+  uint64_t lww_losses = 0;        // writes a last-writer-wins key dropped (allowed, counted)
+  uint64_t destroyed_writes = 0;  // writes every copy of which a fault destroyed
 };
 
 RunResult RunSeed(const RunOptions& options);
