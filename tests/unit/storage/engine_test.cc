@@ -37,6 +37,11 @@ using Entries = std::vector<std::pair<std::string, std::string>>;
 constexpr WriteOptions kNoSync{.sync = false};
 constexpr WriteOptions kSync{.sync = true};
 
+// A database in `dir`, its write watermark beside it.
+RocksDbEngineOptions OptionsIn(const TempDir& dir) {
+  return RocksDbEngineOptions{.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"};
+}
+
 struct MemEngineFactory {
   Engine& engine() { return mem; }
   void Destroy() {}
@@ -46,7 +51,7 @@ struct MemEngineFactory {
 struct RocksDbEngineFactory {
   RocksDbEngineFactory() {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> opened =
-        RocksDbEngine::Open({.path = dir->path() + "/db", .watermark_dir = dir->path() + "/wm"});
+        RocksDbEngine::Open(OptionsIn(*dir));
     EXPECT_TRUE(opened.ok()) << opened.status();
     if (opened.ok()) db = *std::move(opened);
   }
@@ -296,7 +301,7 @@ TEST(MemEngineTest, APowerLossLeavesTheRecoveryUnknownAndAWipeLeavesNothing) {
 
 TEST(RocksDbEngineTest, SyncedAndUnsyncedWritesSurviveAReopen) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"};
+  const RocksDbEngineOptions options = OptionsIn(dir);
   {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
@@ -328,8 +333,7 @@ Verdict VerdictOfNextOpen(const RocksDbEngineOptions& options) {
 
 TEST(RocksDbEngineTest, AReopenThatRecoveredEveryWriteIsComplete) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db",
-                                     .watermark_dir = dir.path() + "/wm"};
+  const RocksDbEngineOptions options = OptionsIn(dir);
   EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kUnknown) << "a first open has no record";
   WriteAndClose(options, 5);
   EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kComplete);
@@ -339,8 +343,7 @@ TEST(RocksDbEngineTest, AReopenThatRecoveredEveryWriteIsComplete) {
 // error: the watermark is what tells.
 TEST(RocksDbEngineTest, ALogThatLostItsTailIsReportedLost) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db",
-                                     .watermark_dir = dir.path() + "/wm"};
+  const RocksDbEngineOptions options = OptionsIn(dir);
   WriteAndClose(options, 50);
   for (const auto& entry : std::filesystem::directory_iterator(options.path)) {
     if (entry.path().extension() != ".log") continue;
@@ -357,8 +360,7 @@ TEST(RocksDbEngineTest, ALogThatLostItsTailIsReportedLost) {
 
 TEST(RocksDbEngineTest, AnOlderCopyOfTheDirectoryIsReportedLost) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db",
-                                     .watermark_dir = dir.path() + "/wm"};
+  const RocksDbEngineOptions options = OptionsIn(dir);
   WriteAndClose(options, 3);
   std::filesystem::copy(options.path, dir.path() + "/backup");
   WriteAndClose(options, 10);
@@ -369,8 +371,7 @@ TEST(RocksDbEngineTest, AnOlderCopyOfTheDirectoryIsReportedLost) {
 
 TEST(RocksDbEngineTest, WithoutAWatermarkTheRecoveryIsUnknown) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db",
-                                     .watermark_dir = dir.path() + "/wm"};
+  const RocksDbEngineOptions options = OptionsIn(dir);
   WriteAndClose(options, 3);
   std::filesystem::remove_all(options.watermark_dir);  // as a machine restart clears /dev/shm
   EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kUnknown);
@@ -383,8 +384,7 @@ TEST(RocksDbEngineTest, WithoutAWatermarkTheRecoveryIsUnknown) {
 // file, and the engine logs it.
 TEST(RocksDbEngineTest, ACorruptTableFileIsDataLossNamingItAndLogged) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db",
-                                     .watermark_dir = dir.path() + "/wm"};
+  const RocksDbEngineOptions options = OptionsIn(dir);
   {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
@@ -417,7 +417,7 @@ TEST(RocksDbEngineTest, ACorruptTableFileIsDataLossNamingItAndLogged) {
 
 TEST(RocksDbEngineTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   TempDir dir;
-  const RocksDbEngineOptions options{.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"};
+  const RocksDbEngineOptions options = OptionsIn(dir);
   absl::StatusOr<std::unique_ptr<RocksDbEngine>> first = RocksDbEngine::Open(options);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(RocksDbEngine::Open(options).status().code(), absl::StatusCode::kUnavailable);
