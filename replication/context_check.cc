@@ -45,12 +45,12 @@ class HomesRound {
 
 }  // namespace
 
-absl::Status CheckContextActors(const pb::ClusterConfig& config, const VersionVector& context) {
-  for (const auto& [actor, counter] : context.entries()) {
-    const size_t dot = actor.find('.');
-    if (dot != std::string::npos && FindNode(config, actor.substr(0, dot)) != nullptr) continue;
+absl::Status CheckUnseenActors(const pb::ClusterConfig& config, const std::vector<Dot>& unseen) {
+  for (const Dot& dot : unseen) {
+    const size_t sep = dot.actor.find('.');
+    if (sep != std::string::npos && FindNode(config, dot.actor.substr(0, sep)) != nullptr) continue;
     return absl::InvalidArgumentError(
-        absl::StrCat("context names actor '", actor,
+        absl::StrCat("context names actor '", dot.actor,
                      "' of no node of the cluster: pass the context a get of this key returned"));
   }
   return absl::OkStatus();

@@ -7,9 +7,10 @@
 // refuse them), and thousands of invented actors would fill the stored
 // context until no coordinator could add its own. So a coordinator stores
 // a context only when every entry names a write some home replica of the
-// key has seen: entries above its own replica's context are checked with
-// the other home replicas first (a genuine context may come from replicas
-// this one lags behind), and refused if none has seen them.
+// key has seen: entries above its own replica's context are refused at once
+// if they name no node of the cluster, else checked with the other home
+// replicas (a genuine context may come from replicas this one lags
+// behind), and refused if none has seen them.
 #ifndef QUORUMKV_REPLICATION_CONTEXT_CHECK_H_
 #define QUORUMKV_REPLICATION_CONTEXT_CHECK_H_
 
@@ -27,9 +28,12 @@ namespace quorumkv {
 
 namespace pb = ::quorumkv::v1;
 
-// INVALID_ARGUMENT unless every actor of `context` is one of a node of the
-// config ("<node id>.<epoch>[.<generation>]"), naming the first that is not.
-absl::Status CheckContextActors(const pb::ClusterConfig& config, const VersionVector& context);
+// INVALID_ARGUMENT unless the actor of every dot of `unseen` (entries a
+// context names above what the coordinator has seen) is one of a node of
+// the config ("<node id>.<epoch>[.<generation>]"), naming the first that is
+// not. Entries already seen are not asked: a key may hold actors of a node
+// since removed, or of a bulk load.
+absl::Status CheckUnseenActors(const pb::ClusterConfig& config, const std::vector<Dot>& unseen);
 
 // The entries of `context` that `seen` does not cover: writes the client
 // says it saw and the holder of `seen` has not. Each as the dot of the

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+
 namespace quorumkv {
 
 EmptyStartCheck::EmptyStartCheck(bool started_empty, const std::vector<std::string>& peers)
@@ -9,7 +11,9 @@ EmptyStartCheck::EmptyStartCheck(bool started_empty, const std::vector<std::stri
 
 void EmptyStartCheck::OnPeerAnswer(const std::string& peer, bool saw_this_node_holding_data) {
   absl::MutexLock lock(&mu_);
-  if (!asking_) return;
+  // A peer's first answer counts: later ones may have seen this very life
+  // hold data.
+  if (!asking_ || waiting_.count(peer) == 0) return;
   if (saw_this_node_holding_data) {
     loss_found_ = true;
     asking_ = false;
@@ -31,19 +35,37 @@ bool EmptyStartCheck::TakeLoss() {
   return true;
 }
 
-void PeersHoldingData::Saw(const std::string& peer) {
+bool EmptyStartCheck::TakeSettled() {
   absl::MutexLock lock(&mu_);
-  if (seen_.insert(peer).second) unrecorded_.push_back(peer);
+  if (asking_ || settled_taken_ || (loss_found_ && !loss_taken_)) return false;
+  settled_taken_ = true;
+  return true;
 }
 
-bool PeersHoldingData::Seen(const std::string& peer) const {
+void PeersHoldingData::Saw(const std::string& actor) {
   absl::MutexLock lock(&mu_);
-  return seen_.count(peer) > 0;
+  if (seen_.insert(actor).second) unrecorded_.push_back(actor);
+}
+
+bool PeersHoldingData::HeldUnderAnotherActor(const std::string& node,
+                                             const std::string& current_actor) const {
+  const std::string prefix = node + ".";
+  absl::MutexLock lock(&mu_);
+  for (auto it = seen_.lower_bound(prefix); it != seen_.end() && absl::StartsWith(*it, prefix);
+       ++it) {
+    if (*it != current_actor) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> PeersHoldingData::TakeUnrecorded() {
   absl::MutexLock lock(&mu_);
   return std::exchange(unrecorded_, {});
+}
+
+void PeersHoldingData::Unrecorded(const std::string& actor) {
+  absl::MutexLock lock(&mu_);
+  unrecorded_.push_back(actor);
 }
 
 }  // namespace quorumkv

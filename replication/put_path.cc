@@ -182,9 +182,6 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
   if (!valid.ok()) return done(valid, response);
   absl::StatusOr<VersionVector> context = DecodeContext(request.context(), request.key());
   if (!context.ok()) return done(context.status(), response);
-  if (absl::Status actors = CheckContextActors(config(), *context); !actors.ok()) {
-    return done(actors, response);
-  }
 
   const PreferenceList& pref = ring_.ForKey(request.key());
   if (!Contains(pref.home, self())) {
@@ -234,7 +231,9 @@ void ReplicaNode::WriteAndReplicate(std::shared_ptr<CoordinatedPut> put) {
   ApplyLocalWrite(put, [this, put](absl::StatusOr<LocalWrite> local) {
     // ABORTED: the context names writes this replica has not seen, and the
     // other home replicas were not asked yet (CheckUnseen). Nothing written.
-    if (local.status().code() == absl::StatusCode::kAborted) return CheckContextThenWrite(put);
+    if (local.status().code() == absl::StatusCode::kAborted && !put->homes_asked) {
+      return CheckContextThenWrite(put);
+    }
     if (!local.ok()) return put->done(local.status(), put->response);
     pb::PutResponse& response = put->response;
     ToProto(local->dot, response.mutable_dot());
@@ -270,6 +269,7 @@ absl::Status ReplicaNode::CheckUnseen(const std::vector<Dot>& unseen,
   const std::string where =
       absl::StrCat(" (", unseen.size() == 1 ? "" : absl::StrCat(unseen.size(), " entries, e.g. "),
                    DotToString(unseen.front()), ")");
+  RETURN_IF_ERROR(CheckUnseenActors(config(), unseen));
   for (const Dot& dot : unseen) {
     if (dot.actor != store_->actor()) continue;
     // This node's own writes of the key always reach its replica first.

@@ -72,8 +72,8 @@ ReplicaNode::ReplicaNode(ReplicaNodeOptions options, Ring ring, ReplicaStore* st
           [this](const std::string& key) { return ring_.PartitionOf(key); },
           HandoffOptionsFor(options_.config)),
       write_group_(store, options_.run_blocking),
-      empty_start_(store->OpenedEmpty(), Peers(options_.config, options_.self)),
-      peers_holding_data_(store->PeersSeenHoldingData()) {}
+      empty_start_(store->EmptyStartUnsettled(), Peers(options_.config, options_.self)),
+      peers_holding_data_(store->ActorsSeenHoldingData()) {}
 
 absl::Time ReplicaNode::ReplicaDeadline(absl::Time deadline) {
   const absl::Time now = clock_->Now();
@@ -117,27 +117,38 @@ bool ReplicaNode::MayLackWrites(const std::string& key) const {
 }
 
 void ReplicaNode::OnPingAnswer(const std::string& peer, const pb::PingResponse& reply) {
-  if (reply.holds_data()) peers_holding_data_.Saw(peer);
+  if (reply.holds_data() && !reply.actor().empty()) peers_holding_data_.Saw(reply.actor());
   empty_start_.OnPeerAnswer(peer, reply.you_held_data());
 }
 
 void ReplicaNode::SettleEmptyStart() {
-  for (const std::string& peer : peers_holding_data_.TakeUnrecorded()) {
-    absl::Status recorded = store_->RecordPeerHoldsData(peer);
+  for (const std::string& actor : peers_holding_data_.TakeUnrecorded()) {
+    absl::Status recorded = store_->RecordActorHoldsData(actor);
     if (!recorded.ok()) {
-      Log(LogLevel::kError, absl::StrCat("cannot record that ", peer,
+      peers_holding_data_.Unrecorded(actor);  // the next tick tries again
+      Log(LogLevel::kError, absl::StrCat("cannot record that ", actor,
                                          " holds data: ", recorded.message()));
     }
   }
-  if (!empty_start_.TakeLoss()) return;
-  absl::Status marked = store_->MarkPartitionForRepair(kEveryPartition);
-  Log(marked.ok() ? LogLevel::kWarning : LogLevel::kError,
-      absl::StrCat(self(), " started on an empty data directory, but its peers have seen it "
-                           "holding data: its disk was wiped or replaced. It runs as the new actor ",
-                   store_->actor(),
-                   marked.ok() ? "; every partition marked for repair"
-                               : absl::StrCat("; marking its partitions for repair failed: ",
-                                              marked.message())));
+  if (empty_start_.TakeLoss()) {
+    absl::Status marked = store_->MarkPartitionForRepair(kEveryPartition);
+    Log(marked.ok() ? LogLevel::kWarning : LogLevel::kError,
+        absl::StrCat(self(), " started on an empty data directory, but its peers have seen it "
+                             "holding data under another actor: its disk was wiped or replaced. "
+                             "It runs as the new actor ",
+                     store_->actor(),
+                     marked.ok() ? "; every partition marked for repair"
+                                 : absl::StrCat("; marking its partitions for repair failed: ",
+                                                marked.message())));
+    if (!marked.ok()) return;  // it asks again after a restart
+  }
+  if (empty_start_.TakeSettled()) {
+    absl::Status settled = store_->SettleEmptyStart();
+    if (!settled.ok()) {
+      Log(LogLevel::kError, absl::StrCat("cannot record that the empty start is settled: ",
+                                         settled.message()));
+    }
+  }
 }
 
 std::vector<std::string> ReplicaNode::ForwardCandidates(
@@ -168,6 +179,7 @@ void ReplicaNode::Tick() {
   pb::PingRequest ping;
   ping.set_from(self());
   ping.set_holds_data(store_->HoldsData());
+  ping.set_actor(store_->actor());
   // The detector learns from the answer (or its absence) on its own.
   for (const std::string& peer : detector_.PingsDue(now)) {
     transport_.Ping(peer, ping, now + detector_.options().ping_timeout,

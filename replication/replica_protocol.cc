@@ -248,12 +248,16 @@ absl::Status ReplicaNode::MergeIntoHint(const std::string& home, const std::stri
 }
 
 pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest& request) {
-  if (request.holds_data()) peers_holding_data_.Saw(request.from());
   pb::PingResponse response;
   response.set_node(self());
   response.set_hlc(hlc_.Now());
+  response.set_actor(store_->actor());
   response.set_holds_data(store_->HoldsData());
-  response.set_you_held_data(peers_holding_data_.Seen(request.from()));
+  if (!request.actor().empty()) {
+    response.set_you_held_data(
+        peers_holding_data_.HeldUnderAnotherActor(request.from(), request.actor()));
+    if (request.holds_data()) peers_holding_data_.Saw(request.actor());
+  }
   for (const HintSummary& s : store_->SummarizeHints()) {
     pb::HintSummaryProto* h = response.add_hints();
     h->set_home(s.home);

@@ -139,15 +139,18 @@ class ReplicaStore {
 
   // What a node knows of data it may have lost with its whole disk: a node
   // that starts on an empty directory asks its peers whether they have seen
-  // it holding data (ReplicaNode).
+  // it holding data under another actor (replication/empty_start.h).
   // Whether this node holds any replica or hint. Served from memory.
   virtual bool HoldsData() = 0;
-  // Whether the directory was empty when the store opened: a new node, or
-  // one whose disk was wiped or replaced.
-  virtual bool OpenedEmpty() const = 0;
-  // The peers this node has seen holding data; recorded durably, once each.
-  virtual std::set<std::string> PeersSeenHoldingData() = 0;
-  virtual absl::Status RecordPeerHoldsData(const std::string& peer) = 0;
+  // Whether the directory was empty when it was first opened and the peers
+  // have not yet settled whether the node is new or lost its data (durable:
+  // a restart before they do keeps asking).
+  virtual bool EmptyStartUnsettled() = 0;
+  virtual absl::Status SettleEmptyStart() = 0;
+  // The actors of other nodes this node has seen holding data; recorded
+  // durably, once each.
+  virtual std::set<std::string> ActorsSeenHoldingData() = 0;
+  virtual absl::Status RecordActorHoldsData(const std::string& actor) = 0;
 };
 
 }  // namespace quorumkv

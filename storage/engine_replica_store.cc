@@ -26,6 +26,9 @@ constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";  // no longer writ
 constexpr absl::string_view kRepairPrefix = "repair/";
 constexpr absl::string_view kExpiredPrefix = "hints_expired/";
 constexpr absl::string_view kHoldsDataPrefix = "holds_data/";
+// Present from the first open of an empty directory until the node's peers
+// settle whether it is new or lost its data (replication/empty_start.h).
+constexpr absl::string_view kEmptyStartKey = "empty_start";
 
 std::string RepairMarkKey(uint32_t partition) {
   return absl::StrFormat("%s%08u", kRepairPrefix, partition);
@@ -97,6 +100,7 @@ absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptio
   batch.Delete(ColumnFamily::kMeta, kCleanShutdownKey);
   batch.Delete(ColumnFamily::kMeta, kUnsyncedRunKey);  // of older versions
   if (!lost.empty()) batch.Put(ColumnFamily::kMeta, RepairMarkKey(kEveryPartition), "1");
+  if (!actor) batch.Put(ColumnFamily::kMeta, kEmptyStartKey, "1");
   RETURN_IF_ERROR(engine->Write(batch, WriteOptions{.sync = true}));
   if (!lost.empty()) {
     Log(LogLevel::kWarning,
@@ -142,16 +146,16 @@ absl::StatusOr<std::set<uint32_t>> ReadRepairMarks(Engine* engine) {
   return partitions;
 }
 
-// The peers this node has seen holding data.
-absl::StatusOr<std::set<std::string>> ReadPeersHoldingData(Engine* engine) {
-  std::set<std::string> peers;
+// The actors of other nodes this node has seen holding data.
+absl::StatusOr<std::set<std::string>> ReadActorsHoldingData(Engine* engine) {
+  std::set<std::string> actors;
   RETURN_IF_ERROR(engine->Scan(ColumnFamily::kMeta, kHoldsDataPrefix,
                                absl::StrCat(kHoldsDataPrefix, "\xff"),
                                [&](absl::string_view key, absl::string_view) {
-                                 peers.insert(std::string(key.substr(kHoldsDataPrefix.size())));
+                                 actors.insert(std::string(key.substr(kHoldsDataPrefix.size())));
                                  return true;
                                }));
-  return peers;
+  return actors;
 }
 
 // Whether the data column family holds any key.
@@ -182,13 +186,15 @@ absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
   if (options.dot_lease_block == 0) return absl::InvalidArgumentError("dot_lease_block is 0");
   Opened opened;
   ASSIGN_OR_RETURN(std::optional<std::string> actor, engine->Get(ColumnFamily::kMeta, kActorKey));
-  opened.empty = !actor.has_value();
   ASSIGN_OR_RETURN(opened.actor, ActorForOpen(engine, options));
+  ASSIGN_OR_RETURN(std::optional<std::string> empty_start,
+                   engine->Get(ColumnFamily::kMeta, kEmptyStartKey));
+  opened.empty_start_unsettled = empty_start.has_value();
   ASSIGN_OR_RETURN(opened.lease, ReadLease(engine));
   ASSIGN_OR_RETURN(opened.hints, HintStore::Open(engine, options.sync_writes));
   ASSIGN_OR_RETURN(opened.expired, ReadExpiredCounts(engine));
   ASSIGN_OR_RETURN(opened.marked, ReadRepairMarks(engine));
-  ASSIGN_OR_RETURN(opened.peers_holding_data, ReadPeersHoldingData(engine));
+  ASSIGN_OR_RETURN(opened.actors_holding_data, ReadActorsHoldingData(engine));
   ASSIGN_OR_RETURN(opened.holds_data, HasAnyReplica(engine));
   opened.holds_data = opened.holds_data || !opened.hints->Summarize().empty();
   return std::unique_ptr<EngineReplicaStore>(
@@ -199,27 +205,46 @@ EngineReplicaStore::EngineReplicaStore(Engine* engine, ReplicaStoreOptions optio
     : engine_(engine),
       options_(std::move(options)),
       actor_(std::move(opened.actor)),
-      opened_empty_(opened.empty),
       hints_(std::move(opened.hints)),
       holds_data_(opened.holds_data),
       expired_(std::move(opened.expired)),
       marked_(std::move(opened.marked)),
-      peers_holding_data_(std::move(opened.peers_holding_data)),
+      actors_holding_data_(std::move(opened.actors_holding_data)),
+      empty_start_unsettled_(opened.empty_start_unsettled),
       next_counter_(opened.lease + 1),
       lease_end_(opened.lease) {}
 
-std::set<std::string> EngineReplicaStore::PeersSeenHoldingData() {
-  absl::MutexLock lock(&repair_mu_);
-  return peers_holding_data_;
+std::set<std::string> EngineReplicaStore::ActorsSeenHoldingData() {
+  absl::MutexLock lock(&memory_mu_);
+  return actors_holding_data_;
 }
 
-absl::Status EngineReplicaStore::RecordPeerHoldsData(const std::string& peer) {
-  absl::MutexLock lock(&repair_mu_);
-  if (peers_holding_data_.count(peer) > 0) return absl::OkStatus();
+absl::Status EngineReplicaStore::RecordActorHoldsData(const std::string& actor) {
+  absl::MutexLock record(&record_mu_);
+  {
+    absl::MutexLock memory(&memory_mu_);
+    if (actors_holding_data_.count(actor) > 0) return absl::OkStatus();
+  }
   WriteBatch batch;
-  batch.Put(ColumnFamily::kMeta, absl::StrCat(kHoldsDataPrefix, peer), "1");
+  batch.Put(ColumnFamily::kMeta, absl::StrCat(kHoldsDataPrefix, actor), "1");
   RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
-  peers_holding_data_.insert(peer);
+  absl::MutexLock memory(&memory_mu_);
+  actors_holding_data_.insert(actor);
+  return absl::OkStatus();
+}
+
+bool EngineReplicaStore::EmptyStartUnsettled() {
+  absl::MutexLock lock(&memory_mu_);
+  return empty_start_unsettled_;
+}
+
+absl::Status EngineReplicaStore::SettleEmptyStart() {
+  absl::MutexLock record(&record_mu_);
+  WriteBatch batch;
+  batch.Delete(ColumnFamily::kMeta, kEmptyStartKey);
+  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
+  absl::MutexLock memory(&memory_mu_);
+  empty_start_unsettled_ = false;
   return absl::OkStatus();
 }
 
@@ -312,10 +337,11 @@ absl::StatusOr<Dot> EngineReplicaStore::IssueDot() {
 }
 
 absl::Status EngineReplicaStore::MarkPartitionForRepair(uint32_t partition) {
-  absl::MutexLock lock(&repair_mu_);
+  absl::MutexLock record(&record_mu_);
   WriteBatch batch;
   batch.Put(ColumnFamily::kMeta, RepairMarkKey(partition), "1");
   RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
+  absl::MutexLock memory(&memory_mu_);
   marked_.insert(partition);
   return absl::OkStatus();
 }
@@ -324,14 +350,19 @@ absl::StatusOr<bool> EngineReplicaStore::DropExpiredHint(absl::string_view home,
                                                          absl::string_view key,
                                                          absl::Time written_before,
                                                          uint32_t partition) {
-  absl::MutexLock lock(&repair_mu_);
+  absl::MutexLock record(&record_mu_);
   const std::string home_name(home);
-  const uint64_t count = expired_[home_name] + 1;
+  uint64_t count = 1;
+  {
+    absl::MutexLock memory(&memory_mu_);
+    if (auto it = expired_.find(home_name); it != expired_.end()) count = it->second + 1;
+  }
   WriteBatch also;
   also.Put(ColumnFamily::kMeta, RepairMarkKey(partition), "1");
   also.Put(ColumnFamily::kMeta, absl::StrCat(kExpiredPrefix, home), absl::StrCat(count));
   ASSIGN_OR_RETURN(bool dropped, hints_->DropIfWrittenBefore(home, key, written_before, also));
   if (dropped) {
+    absl::MutexLock memory(&memory_mu_);
     expired_[home_name] = count;
     marked_.insert(partition);
   }
@@ -340,7 +371,7 @@ absl::StatusOr<bool> EngineReplicaStore::DropExpiredHint(absl::string_view home,
 
 std::vector<HintSummary> EngineReplicaStore::SummarizeHints() {
   std::vector<HintSummary> summaries = hints_->Summarize();
-  absl::MutexLock lock(&repair_mu_);
+  absl::MutexLock lock(&memory_mu_);
   for (const auto& [home, count] : expired_) {
     auto it = std::find_if(summaries.begin(), summaries.end(),
                            [&](const HintSummary& s) { return s.home == home; });
@@ -351,12 +382,12 @@ std::vector<HintSummary> EngineReplicaStore::SummarizeHints() {
 }
 
 absl::StatusOr<std::vector<uint32_t>> EngineReplicaStore::PartitionsMarkedForRepair() {
-  absl::MutexLock lock(&repair_mu_);
+  absl::MutexLock lock(&memory_mu_);
   return std::vector<uint32_t>(marked_.begin(), marked_.end());
 }
 
 bool EngineReplicaStore::MarkedForRepair(uint32_t partition) {
-  absl::MutexLock lock(&repair_mu_);
+  absl::MutexLock lock(&memory_mu_);
   return marked_.count(partition) > 0 || marked_.count(kEveryPartition) > 0;
 }
 

@@ -106,9 +106,10 @@ class EngineReplicaStore : public ReplicaStore {
   absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override;
   bool MarkedForRepair(uint32_t partition) override;
   bool HoldsData() override { return holds_data_.load(std::memory_order_relaxed); }
-  bool OpenedEmpty() const override { return opened_empty_; }
-  std::set<std::string> PeersSeenHoldingData() override;
-  absl::Status RecordPeerHoldsData(const std::string& peer) override;
+  bool EmptyStartUnsettled() override;
+  absl::Status SettleEmptyStart() override;
+  std::set<std::string> ActorsSeenHoldingData() override;
+  absl::Status RecordActorHoldsData(const std::string& actor) override;
 
   // The highest counter this store has handed out (0 if none).
   uint64_t last_issued_counter() const;
@@ -119,12 +120,12 @@ class EngineReplicaStore : public ReplicaStore {
   // What Open read of the directory.
   struct Opened {
     std::string actor;
-    bool empty = false;  // no actor yet: a new directory
+    bool empty_start_unsettled = false;
     uint64_t lease = 0;
     std::unique_ptr<HintStore> hints;
     std::map<std::string, uint64_t> expired;
     std::set<uint32_t> marked;
-    std::set<std::string> peers_holding_data;
+    std::set<std::string> actors_holding_data;
     bool holds_data = false;
   };
 
@@ -140,19 +141,24 @@ class EngineReplicaStore : public ReplicaStore {
   Engine* const engine_;
   const ReplicaStoreOptions options_;
   const std::string actor_;
-  const bool opened_empty_;
   std::array<absl::Mutex, kKeyLockStripes> key_locks_;
   const std::unique_ptr<HintStore> hints_;
   std::atomic<bool> holds_data_;  // a replica or a hint was stored
 
-  // Taken before a hint's lock, never after.
-  mutable absl::Mutex repair_mu_;
+  // Serializes the writes of meta records (counts, marks, sightings) with
+  // their in-memory copies. Taken before a hint's lock and before
+  // memory_mu_, never after; held across synced writes, so readers take
+  // only memory_mu_.
+  mutable absl::Mutex record_mu_;
+  mutable absl::Mutex memory_mu_;
   // Hints dropped for age, per home; the meta keys "hints_expired/<home>".
-  std::map<std::string, uint64_t> expired_ ABSL_GUARDED_BY(repair_mu_);
+  std::map<std::string, uint64_t> expired_ ABSL_GUARDED_BY(memory_mu_);
   // Partitions marked for repair; the meta keys "repair/<partition>".
-  std::set<uint32_t> marked_ ABSL_GUARDED_BY(repair_mu_);
-  // The meta keys "holds_data/<peer>".
-  std::set<std::string> peers_holding_data_ ABSL_GUARDED_BY(repair_mu_);
+  std::set<uint32_t> marked_ ABSL_GUARDED_BY(memory_mu_);
+  // The meta keys "holds_data/<actor>".
+  std::set<std::string> actors_holding_data_ ABSL_GUARDED_BY(memory_mu_);
+  // The meta key "empty_start".
+  bool empty_start_unsettled_ ABSL_GUARDED_BY(memory_mu_);
 
   mutable absl::Mutex dot_mu_;
   uint64_t next_counter_ ABSL_GUARDED_BY(dot_mu_);

@@ -38,12 +38,17 @@ std::string ReadBootId() {
 }
 
 // The watermark file of the RocksDB directory `db_path`, in `dir`: named
-// after a stable hash of the directory's absolute path.
-std::string WatermarkPath(const std::string& dir, const std::string& db_path) {
+// after a stable hash of its canonical path and of the database's identity
+// (an older copy of the directory has the same; a new database another),
+// so that databases at one path in different containers sharing `dir` do
+// not share one.
+std::string WatermarkPath(const std::string& dir, const std::string& db_path,
+                          const std::string& identity) {
   std::error_code ec;
-  std::filesystem::path absolute = std::filesystem::absolute(db_path, ec);
-  if (ec) absolute = db_path;
-  return absl::StrFormat("%s/wal-%016x", dir, StableHash(absolute.lexically_normal().string()));
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(db_path, ec);
+  if (ec) canonical = std::filesystem::absolute(db_path, ec).lexically_normal();
+  return absl::StrFormat("%s/wal-%016x", dir,
+                         StableHash(absl::StrCat(canonical.string(), "\n", identity)));
 }
 
 // "<boot id> <sequence number>\n", of one width, so that each rewrite
@@ -139,7 +144,9 @@ void RocksDbEngine::StartWatermark(const RocksDbEngineOptions& options) {
   }
   std::error_code ec;
   std::filesystem::create_directories(options.watermark_dir, ec);
-  const std::string path = WatermarkPath(options.watermark_dir, options.path);
+  std::string identity;
+  db_->GetDbIdentity(identity).PermitUncheckedError();
+  const std::string path = WatermarkPath(options.watermark_dir, options.path, identity);
   const std::optional<Watermark> last = ReadWatermark(path);
   if (!last) {
     recovery_ = {Verdict::kUnknown,
@@ -156,19 +163,19 @@ void RocksDbEngine::StartWatermark(const RocksDbEngineOptions& options) {
     recovery_ = {Verdict::kComplete, ""};
   }
   absl::MutexLock lock(&watermark_mu_);
-  const std::string record = WatermarkRecord(boot_id_, recovered);
-  watermark_fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (watermark_fd_ < 0 || boot_id_.empty() ||
-      pwrite(watermark_fd_, record.data(), record.size(), 0) !=
-          static_cast<ssize_t>(record.size())) {
-    // No watermark this run: none must be left for the next open to trust.
-    if (watermark_fd_ >= 0) close(watermark_fd_);
-    watermark_fd_ = -1;
+  watermark_fd_ = boot_id_.empty() ? -1 : open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (watermark_fd_ < 0) {
+    // Nothing can vouch for the next open; a record left from before must
+    // not either (it would stay frozen below what this run acknowledges).
     unlink(path.c_str());
-    Log(LogLevel::kWarning, absl::StrCat("cannot keep a write watermark at ", path,
-                                         ": an unclean restart will be taken as a loss"));
+    recovery_ = {Verdict::kUnknown, absl::StrCat("cannot keep a write watermark at ", path)};
+    Log(LogLevel::kError, absl::StrCat("cannot keep a write watermark at ", path,
+                                       ": an unclean restart will be taken as a loss"));
     return;
   }
+  // The record is left as it is until the first write of this run, so that
+  // a loss found now stays on record until the store has recorded it (its
+  // first write does): an open that dies before that finds it again.
   watermark_ = recovered;
 }
 

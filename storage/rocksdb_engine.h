@@ -10,11 +10,13 @@
 // latest. So the engine keeps a write watermark outside the data directory,
 // in a directory that lasts until the machine restarts (/dev/shm by
 // default): the machine's boot id and the sequence number of the latest
-// write it acknowledged, rewritten (not synced) after every write. At open,
-// a watermark of this boot above the recovered sequence number means
-// acknowledged writes are missing (kLost); at or below it, every one was
-// recovered (kComplete); no watermark of this boot (a machine restart, a
-// first open) leaves it kUnknown.
+// write it acknowledged, rewritten (not synced) after every write — first
+// after the first write of a run, so that an open that dies before writing
+// leaves the last record for the next. At open, a watermark of this boot
+// above the recovered sequence number means acknowledged writes are missing
+// (kLost); at or below it, every one was recovered (kComplete); no
+// watermark of this boot (a machine restart, a first open, a directory it
+// cannot write) leaves it kUnknown.
 #ifndef QUORUMKV_STORAGE_ROCKSDB_ENGINE_H_
 #define QUORUMKV_STORAGE_ROCKSDB_ENGINE_H_
 

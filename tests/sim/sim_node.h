@@ -72,10 +72,11 @@ class RecordingStore : public ReplicaStore {
   }
   bool MarkedForRepair(uint32_t partition) override { return base_->MarkedForRepair(partition); }
   bool HoldsData() override { return base_->HoldsData(); }
-  bool OpenedEmpty() const override { return base_->OpenedEmpty(); }
-  std::set<std::string> PeersSeenHoldingData() override { return base_->PeersSeenHoldingData(); }
-  absl::Status RecordPeerHoldsData(const std::string& peer) override {
-    return base_->RecordPeerHoldsData(peer);
+  bool EmptyStartUnsettled() override { return base_->EmptyStartUnsettled(); }
+  absl::Status SettleEmptyStart() override { return base_->SettleEmptyStart(); }
+  std::set<std::string> ActorsSeenHoldingData() override { return base_->ActorsSeenHoldingData(); }
+  absl::Status RecordActorHoldsData(const std::string& actor) override {
+    return base_->RecordActorHoldsData(actor);
   }
 
  private:

@@ -134,7 +134,7 @@ int Status(const Global& global) {
   // HINTS..EXPIRED: hints the other nodes hold for this one (it is their
   // home), and those they dropped for age; LATENCY: the reporter's recent
   // median / baseline p99 to it; TO REPAIR: partitions the node marked for
-  // anti-entropy.
+  // anti-entropy (of the hints it dropped for age, or all of its own).
   std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7s %-10s %-12s %-8s %-10s %s\n", "NODE",
                                "ADDRESS", "STATE", "LATENCY ms", "HINTS", "HINT BYTES",
                                "OLDEST HINT", "EXPIRED", "PARTITIONS", "TO REPAIR");
@@ -159,13 +159,14 @@ int Status(const Global& global) {
   }
   std::cout << "HINTS: held by fallbacks for the node; EXPIRED: of those, dropped for age (the "
                "node may lack their writes until anti-entropy); LATENCY: recent median / "
-               "baseline p99 as the reporter sees it; TO REPAIR: partitions marked for "
-               "anti-entropy\n";
+               "baseline p99 as the reporter sees it; TO REPAIR: partitions the node marked "
+               "for anti-entropy (those of hints it dropped, or all after lost writes)\n";
   if (lost_writes) {
-    std::cout << "lost writes: the node restarted without every write it had acknowledged (a "
-                 "log that lost its tail, an unclean stop without sync, a restored directory); "
-                 "it came back under a new actor generation, and its replies do not count "
-                 "toward a read's strict overlap until anti-entropy repairs it\n";
+    std::cout << "lost writes: the node could not prove it kept every write it had "
+                 "acknowledged (a log that lost its tail, a machine restart after an unclean "
+                 "stop, a restored directory, a replaced disk); it came back under a new actor, "
+                 "and its replies do not count toward a read's strict overlap while its "
+                 "partitions are marked for repair\n";
   }
   return kExitOk;
 }

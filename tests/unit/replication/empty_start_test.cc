@@ -42,15 +42,31 @@ TEST(EmptyStartCheckTest, OneYesIsALossTakenOnce) {
   EXPECT_FALSE(check.TakeLoss());
 }
 
-TEST(PeersHoldingDataTest, RecordsEachPeerOnce) {
-  PeersHoldingData peers({"n2"});
-  EXPECT_TRUE(peers.Seen("n2"));
-  peers.Saw("n2");
-  peers.Saw("n3");
-  peers.Saw("n3");
-  EXPECT_TRUE(peers.Seen("n3"));
-  EXPECT_THAT(peers.TakeUnrecorded(), ElementsAre("n3"));
+TEST(EmptyStartCheckTest, APeersFirstAnswerCountsAndTheSettlementIsTakenOnce) {
+  EmptyStartCheck check(true, {"n2", "n3"});
+  check.OnPeerAnswer("n2", false);
+  check.OnPeerAnswer("n2", true);  // it has seen this life hold data since
+  EXPECT_TRUE(check.asking());
+  EXPECT_FALSE(check.TakeSettled());
+  check.OnPeerAnswer("n3", false);
+  EXPECT_FALSE(check.TakeLoss());
+  EXPECT_TRUE(check.TakeSettled());
+  EXPECT_FALSE(check.TakeSettled());
+}
+
+TEST(PeersHoldingDataTest, RecordsEachActorOnceAndAnswersForOtherActorsOfANode) {
+  PeersHoldingData peers({"n2.00000001"});
+  EXPECT_TRUE(peers.HeldUnderAnotherActor("n2", "n2.00000002"));
+  EXPECT_FALSE(peers.HeldUnderAnotherActor("n2", "n2.00000001"));
+  EXPECT_FALSE(peers.HeldUnderAnotherActor("n3", "n3.00000001"));
+  EXPECT_FALSE(peers.HeldUnderAnotherActor("n", "n.1")) << "n2's actors are not n's";
+  peers.Saw("n2.00000001");
+  peers.Saw("n3.00000001");
+  peers.Saw("n3.00000001");
+  EXPECT_THAT(peers.TakeUnrecorded(), ElementsAre("n3.00000001"));
   EXPECT_THAT(peers.TakeUnrecorded(), IsEmpty());
+  peers.Unrecorded("n3.00000001");
+  EXPECT_THAT(peers.TakeUnrecorded(), ElementsAre("n3.00000001"));
 }
 
 // Runs a round of pings from every node, and records what they saw.
@@ -92,6 +108,31 @@ TEST(EmptyStartTest, ANewClusterLearnsNobodyLostData) {
   }
   ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "v", "", 3)).status.ok());
   EXPECT_TRUE(cluster.Get("n1", "k", 3).response.quorum().strict_overlap());
+}
+
+// A new cluster takes writes before its nodes have met: each node holds
+// data before its peers answered whether they had seen it holding any. Found
+// by review: a peer recorded the pinger holding data, then answered yes.
+TEST(EmptyStartTest, ANewNodeThatTookWritesBeforeItsPeersAnsweredIsNotTakenForAWipedOne) {
+  TestCluster cluster(3, "", /*meet_peers=*/false);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "v", "", 3)).status.ok());
+  for (int round = 0; round < 3; ++round) PingRound(cluster);
+  for (const std::string& id : cluster.ids()) {
+    EXPECT_FALSE(EveryPartitionMarked(cluster, id)) << id;
+  }
+  EXPECT_TRUE(cluster.Get("n1", "k", 3).response.quorum().strict_overlap());
+}
+
+// A wiped node that restarts again before its peers answered must still
+// learn it lost its data.
+TEST(EmptyStartTest, ARestartBeforeThePeersAnsweredKeepsAsking) {
+  TestCluster cluster(3);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "v", "", 3)).status.ok());
+  PingRound(cluster);
+  cluster.Restart("n3", /*wipe=*/true);
+  cluster.Restart("n3", /*wipe=*/false);
+  PingRound(cluster);
+  EXPECT_TRUE(EveryPartitionMarked(cluster, "n3"));
 }
 
 TEST(EmptyStartTest, ARestartThatKeptItsDataAsksNothing) {

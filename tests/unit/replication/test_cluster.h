@@ -63,7 +63,8 @@ inline std::vector<std::string> Values(const pb::GetResponse& response) {
 class TestCluster {
  public:
   // Nodes n1..n<count>; `extra_config` is appended to the cluster textproto.
-  explicit TestCluster(int count, const std::string& extra_config = "") {
+  // With `meet_peers` the nodes meet their peers first (MeetPeers).
+  explicit TestCluster(int count, const std::string& extra_config = "", bool meet_peers = true) {
     std::string text;
     for (int i = 1; i <= count; ++i) {
       absl::StrAppend(&text, "nodes { id: \"n", i, "\" address: \"n", i, ":1\" } ");
@@ -71,7 +72,7 @@ class TestCluster {
     absl::StatusOr<pb::ClusterConfig> config = ParseClusterConfig(text + extra_config);
     EXPECT_TRUE(config.ok()) << config.status();
     for (int i = 1; i <= count; ++i) Add(absl::StrCat("n", i), *config);
-    MeetPeers();
+    if (meet_peers) MeetPeers();
   }
 
   // Every node pings every peer once and hears back, as at the start of a
