@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -34,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "replication/clock.h"
+#include "replication/invariant.h"
 #include "replication/transport.h"
 
 namespace quorumkv {
@@ -128,7 +130,10 @@ class CallBatcher {
     }
     auto shared = std::make_shared<std::vector<Pending>>(std::move(batch));
     send_(to, std::move(request), deadline, [this, to, shared](absl::StatusOr<BatchReply> result) {
-      OnBatchDone(to, std::move(*shared), std::move(result));
+      // A batch holds at least one call, and is taken out on its answer.
+      std::vector<Pending> batch = std::exchange(*shared, {});
+      if (!QKV_INVARIANT_STATUS(!batch.empty(), "a batch call answered twice").ok()) return;
+      OnBatchDone(to, std::move(batch), std::move(result));
     });
   }
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "replication/invariant.h"
 
 namespace quorumkv {
 
@@ -37,6 +38,10 @@ std::optional<SlotSend> GetCoordinator::OnReply(const std::string& from,
 void GetCoordinator::OnDeadline() { slots_.ExpirePending(); }
 
 absl::Status GetCoordinator::outcome() const {
+  QKV_INVARIANT(
+      slots_.home_successes() <= slots_.successes() && slots_.successes() <= plan_.pref.home.size(),
+      absl::StrCat("replies (", slots_.home_successes(), " home, ", slots_.successes(),
+                   " in all) exceed the ", plan_.pref.home.size(), " slots"));
   if (slots_.state() == QuorumState::kMet) return absl::OkStatus();
   return slots_.QuorumError(QuorumSlots::Kind::kRead, "replies", "R", "");
 }
@@ -71,8 +76,9 @@ void GetCoordinator::FillOverlap(pb::QuorumInfo* info) const {
   }
   std::string note;
   if (info->strict_overlap()) {
-    note = absl::StrCat(h, " of ", n, " home replicas answered and every acknowledged write is on at ",
-                        "least ", plan_.min_w, " (min_w): the reply reflects them all");
+    note =
+        absl::StrCat(h, " of ", n, " home replicas answered and every acknowledged write is on at ",
+                     "least ", plan_.min_w, " (min_w): the reply reflects them all");
   } else {
     note = absl::StrCat(h, " of ", n, " home replicas answered: the reply reflects every write on ",
                         "at least ", n - h + 1, " of the ", n,

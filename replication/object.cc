@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "replication/invariant.h"
 
 namespace quorumkv {
 namespace {
@@ -32,10 +33,24 @@ size_t ValueBytes(const Object& object) {
 }
 
 absl::Status CheckFreshDot(const Object& local, const VersionVector& context, const Dot& dot) {
-  if (dot.counter == 0 || local.context.Covers(dot) || context.Covers(dot)) {
-    return absl::InternalError(absl::StrCat("dot ", DotToString(dot),
-                                            " is not newer than the object's context ",
-                                            VersionVectorToString(local.context)));
+  QKV_INVARIANT(
+      dot.counter > 0 && !local.context.Covers(dot) && !context.Covers(dot),
+      absl::StrCat("issued dot ", DotToString(dot), " is not newer than the object's context ",
+                   VersionVectorToString(local.context), " or the put's ",
+                   VersionVectorToString(context)));
+  return absl::OkStatus();
+}
+
+absl::Status CheckObjectInvariants(const Object& object) {
+  for (size_t i = 0; i < object.siblings.size(); ++i) {
+    const Dot& dot = object.siblings[i].dot;
+    QKV_INVARIANT(dot.counter > 0 && object.context.Covers(dot),
+                  absl::StrCat("sibling ", DotToString(dot), " is outside the object's context ",
+                               VersionVectorToString(object.context)));
+    for (size_t j = 0; j < i; ++j) {
+      QKV_INVARIANT(!(object.siblings[j].dot == dot),
+                    absl::StrCat("two siblings carry dot ", DotToString(dot)));
+    }
   }
   return absl::OkStatus();
 }

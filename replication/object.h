@@ -59,9 +59,14 @@ size_t ValueBytes(const Object& object);
 // `context` (see CheckFreshDot).
 Object ApplyWrite(const Object& local, const VersionVector& context, Sibling sibling);
 
-// OK iff `dot` can tag a new write on `local` given the writer's `context`;
-// INTERNAL otherwise (a reused dot: the bug behind Riak's KV679).
+// OK iff `dot` can tag a new write on `local` given the writer's `context`.
+// An invariant (invariant.h): the store issues each dot once and a context
+// names only issued dots, so a failure is a bug (a reused dot: the bug
+// behind Riak's KV679).
 absl::Status CheckFreshDot(const Object& local, const VersionVector& context, const Dot& dot);
+// The invariants of an object this node built (invariant.h): every
+// sibling's dot is in the object's context, and no two siblings share one.
+absl::Status CheckObjectInvariants(const Object& object);
 
 // The context to hand back to the writer of `dot`, who had read `read`,
 // when the coordinator's replica had context `before` just before the

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "replication/invariant.h"
 #include "replication/object_codec.h"
 
 namespace quorumkv {
@@ -30,6 +31,10 @@ std::optional<SlotSend> PutCoordinator::OnReply(const std::string& from, const a
 void PutCoordinator::OnDeadline() { slots_.ExpirePending(); }
 
 absl::Status PutCoordinator::outcome() const {
+  QKV_INVARIANT(
+      slots_.home_successes() <= slots_.successes() && slots_.successes() <= plan_.pref.home.size(),
+      absl::StrCat("acks (", slots_.home_successes(), " home, ", slots_.successes(),
+                   " in all) exceed the ", plan_.pref.home.size(), " slots"));
   if (slots_.state() == QuorumState::kMet) return absl::OkStatus();
   // Every replica that acked keeps the write: say where it may linger.
   std::vector<std::string> applied;

@@ -249,8 +249,8 @@ void ReplicaNode::WriteAndReplicate(std::shared_ptr<CoordinatedPut> put) {
                                                      .healthy = HealthyFn(),
                                                      .stored = std::move(local->stored),
                                                      .start = put->start},
-                                             std::move(response), std::move(put->done),
-                                             &transport_, clock_, ReplicaDeadline(put->deadline));
+                                             std::move(response), std::move(put->done), &transport_,
+                                             clock_, ReplicaDeadline(put->deadline));
     op->Start();
   });
 }
@@ -318,6 +318,7 @@ void ReplicaNode::ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
                                      .hlc = hlc_.Now(),
                                      .tombstone = put->request.tombstone(),
                                      .value = put->request.value()});
+    RETURN_IF_ERROR(CheckObjectInvariants(next));
     RETURN_IF_ERROR(CheckSiblingLimit(local, next, put->request.key()));
     RETURN_IF_ERROR(CheckObjectSize(next, config().max_object_bytes()));
     return next;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "replication/invariant.h"
 #include "replication/object_codec.h"
 #include "replication/replica_node.h"
 #include "replication/request_validation.h"
@@ -164,6 +165,9 @@ class PendingWriteBatch {
     pb::ReplicaWriteBatchResponse response;
     {
       absl::MutexLock lock(&mu_);
+      if (!QKV_INVARIANT_STATUS(left_ > 0, "a merge of a write batch answered twice").ok()) {
+        return;
+      }
       outcomes_[i] = std::move(outcome);
       if (--left_ > 0) return;
       response = BatchResponse(outcomes_);
@@ -187,10 +191,9 @@ void ReplicaNode::MergeWriteBatch(const pb::ReplicaWriteBatchRequest& request,
   std::vector<std::pair<int, Object>> merges;
   for (int i = 0; i < n; ++i) {
     const pb::ReplicaWriteRequest& write = request.writes(i);
-    if (!write.hinted_for().empty()) {
-      outcomes[i] = absl::InternalError("a write for a hint reached the write groups");
-      continue;
-    }
+    outcomes[i] = QKV_INVARIANT_STATUS(write.hinted_for().empty(),
+                                       "a write for a hint reached the write groups");
+    if (!outcomes[i].ok()) continue;
     absl::StatusOr<Object> decoded = CheckWrite(write);
     if (!decoded.ok()) {
       outcomes[i] = decoded.status();
@@ -253,6 +256,7 @@ pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest& request) {
   response.set_hlc(hlc_.Now());
   response.set_actor(store_->actor());
   response.set_holds_data(store_->HoldsData());
+  response.set_invariant_failures(InvariantViolations());
   if (!request.actor().empty()) {
     response.set_you_held_data(
         peers_holding_data_.HeldUnderAnotherActor(request.from(), request.actor()));
@@ -270,8 +274,8 @@ pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest& request) {
   if (marked.ok()) {
     const bool every = std::find(marked->begin(), marked->end(), kEveryPartition) != marked->end();
     response.set_lost_writes(every);
-    response.set_partitions_marked_for_repair(
-        every ? ring_.partition_count() : static_cast<uint32_t>(marked->size()));
+    response.set_partitions_marked_for_repair(every ? ring_.partition_count()
+                                                    : static_cast<uint32_t>(marked->size()));
   }
   return response;
 }

@@ -21,6 +21,7 @@ struct HintTotals {
 struct RepairState {
   uint32_t partitions_marked = 0;
   bool lost_writes = false;
+  uint64_t invariant_failures = 0;
 };
 
 // What a status round gathered: hints per home node, each node's repair
@@ -54,7 +55,8 @@ class StatusRound {
                h.expired());
     }
     absl::MutexLock lock(&mu_);
-    result_.repair[node] = RepairState{ping.partitions_marked_for_repair(), ping.lost_writes()};
+    result_.repair[node] = RepairState{ping.partitions_marked_for_repair(), ping.lost_writes(),
+                                       ping.invariant_failures()};
   }
   void Unreachable(const std::string& node) {
     absl::MutexLock lock(&mu_);
@@ -112,6 +114,7 @@ void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
       if (auto r = round.repair.find(n.id()); r != round.repair.end()) {
         s->set_partitions_marked_for_repair(r->second.partitions_marked);
         s->set_lost_writes(r->second.lost_writes);
+        s->set_invariant_failures(r->second.invariant_failures);
       }
       auto it = round.hints.find(n.id());
       if (it == round.hints.end()) continue;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "replication/invariant.h"
+
 namespace quorumkv {
 
 void WriteGroup::Submit(std::string key, Mutate mutate, Done done) {
@@ -37,6 +39,9 @@ void WriteGroup::Write(std::vector<Pending> group) {
   updates.reserve(group.size());
   for (const Pending& p : group) updates.push_back(ReplicaStore::KeyUpdate{p.key, p.mutate});
   std::vector<absl::StatusOr<Object>> results = store_->UpdateBatch(updates);
+  const absl::Status answered = QKV_INVARIANT_STATUS(
+      results.size() == group.size(), "the store answered a batch of updates with another count");
+  if (!answered.ok()) results.assign(group.size(), answered);
   for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
 }
 

@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Quick start 2 (and CI): set up, build, run the whole test suite: unit,
-# integration (real processes) and simulation tests under ctest, then the
-# replication core, storage and simulator again under ASan + UBSan.
-# QKV_SANITIZERS=0 skips the sanitizer pass.
+# Quick start 2 (and CI): set up, build, run the whole test suite:
+#   1. build/ (g++): unit, simulation (1000 fresh seeds), integration (real
+#      processes) and benchmark smoke tests, under ctest;
+#   2. build-tsan/ (clang, ThreadSanitizer): every program built with the
+#      lock annotations checked (-Wthread-safety), then the unit tests and
+#      the multi-process tests of the threaded paths, with any race report
+#      failing the run (scripts/sanitize_threads.sh);
+#   3. build-asan/ (clang, AddressSanitizer + UBSan): the replication core,
+#      storage and simulator (scripts/sanitize_memory.sh).
+# QKV_SANITIZERS=0 skips 2 and 3. Each step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+step() { echo "test.sh: $1 ($(( $(date +%s) - start )) s so far)"; }
+
 scripts/setup.sh
 scripts/build.sh
+step "built build/"
 ctest --test-dir build --output-on-failure -j 2 --timeout 600
+step "ctest passed"
 
 if [[ "${QKV_SANITIZERS:-1}" != 0 ]]; then
-  echo "test.sh: ASan + UBSan build of the core, storage and simulator (build-asan/)"
-  if [[ ! -f build-asan/build.ninja ]]; then
-    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DQKV_SANITIZE=address,undefined >/dev/null
-  fi
-  cmake --build build-asan --target unit_tests sim_tests kvsim
-  export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-  build-asan/bin/unit_tests --gtest_brief=1
-  build-asan/bin/sim_tests --gtest_brief=1
-  build-asan/bin/kvsim --seeds 300
+  scripts/sanitize_threads.sh
+  step "ThreadSanitizer pass passed"
+  scripts/sanitize_memory.sh
+  step "AddressSanitizer + UBSan pass passed"
 fi
 echo "test.sh: all passed in $(( $(date +%s) - start )) s"

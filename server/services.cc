@@ -110,14 +110,16 @@ absl::Duration LinkFaults::DelayFrom(const std::string& from) const {
 }
 
 void KvServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestGet, &KvServiceImpl::Get);
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestPut, &KvServiceImpl::Put);
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestDelete, &KvServiceImpl::Delete);
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRing, &KvServiceImpl::Ring);
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestStatus, &KvServiceImpl::Status);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestGet, &KvServiceImpl::ServeGet);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestPut, &KvServiceImpl::ServePut);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestDelete,
+                 &KvServiceImpl::ServeDelete);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRing, &KvServiceImpl::ServeRing);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestStatus,
+                 &KvServiceImpl::ServeStatus);
 }
 
-void KvServiceImpl::Get(UnaryCall<v1::GetRequest, v1::GetResponse>* call) {
+void KvServiceImpl::ServeGet(UnaryCall<v1::GetRequest, v1::GetResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
   const absl::Time deadline = RequestDeadline(call->context(), context_->clock);
@@ -133,11 +135,11 @@ void KvServiceImpl::Get(UnaryCall<v1::GetRequest, v1::GetResponse>* call) {
   });
 }
 
-void KvServiceImpl::Put(UnaryCall<v1::PutRequest, v1::PutResponse>* call) {
+void KvServiceImpl::ServePut(UnaryCall<v1::PutRequest, v1::PutResponse>* call) {
   CoordinatePut(call, call->request());
 }
 
-void KvServiceImpl::Delete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* call) {
+void KvServiceImpl::ServeDelete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* call) {
   const v1::DeleteRequest& request = call->request();
   v1::PutRequest put;
   put.set_key(request.key());
@@ -165,14 +167,14 @@ void KvServiceImpl::CoordinatePut(Call* call, const v1::PutRequest& request) {
   });
 }
 
-void KvServiceImpl::Ring(UnaryCall<v1::RingRequest, v1::RingResponse>* call) {
+void KvServiceImpl::ServeRing(UnaryCall<v1::RingRequest, v1::RingResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
   *call->response() = node->RingInfo();
   call->Finish(grpc::Status::OK);
 }
 
-void KvServiceImpl::Status(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call) {
+void KvServiceImpl::ServeStatus(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
   node->Status([call](v1::StatusResponse status) {
@@ -183,28 +185,29 @@ void KvServiceImpl::Status(UnaryCall<v1::StatusRequest, v1::StatusResponse>* cal
 
 void ReplicaServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestRead,
-                 &ReplicaServiceImpl::Read);
+                 &ReplicaServiceImpl::ServeRead);
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestReadBatch,
-                 &ReplicaServiceImpl::ReadBatch);
+                 &ReplicaServiceImpl::ServeReadBatch);
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestWrite,
-                 &ReplicaServiceImpl::Write);
+                 &ReplicaServiceImpl::ServeWrite);
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestWriteBatch,
-                 &ReplicaServiceImpl::WriteBatch);
+                 &ReplicaServiceImpl::ServeWriteBatch);
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestCoordinatePut,
-                 &ReplicaServiceImpl::CoordinatePut);
+                 &ReplicaServiceImpl::ServeCoordinatePut);
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestPing,
-                 &ReplicaServiceImpl::Ping);
+                 &ReplicaServiceImpl::ServePing);
 }
 
-void ReplicaServiceImpl::Read(UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadResponse>* call) {
+void ReplicaServiceImpl::ServeRead(
+    UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
-  // On the queue's thread, as a client get (see KvServiceImpl::Get).
+  // On the queue's thread, as a client get (see KvServiceImpl::ServeGet).
   AfterLinkDelay(context_, call, call->request().from(),
                  [node, call] { FinishWith(call, node->HandleRead(call->request())); });
 }
 
-void ReplicaServiceImpl::ReadBatch(
+void ReplicaServiceImpl::ServeReadBatch(
     UnaryCall<v1::ReplicaReadBatchRequest, v1::ReplicaReadBatchResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
@@ -214,7 +217,8 @@ void ReplicaServiceImpl::ReadBatch(
   });
 }
 
-void ReplicaServiceImpl::Write(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWriteResponse>* call) {
+void ReplicaServiceImpl::ServeWrite(
+    UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWriteResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
   ServiceContext* context = context_;
@@ -224,7 +228,7 @@ void ReplicaServiceImpl::Write(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWri
   });
 }
 
-void ReplicaServiceImpl::WriteBatch(
+void ReplicaServiceImpl::ServeWriteBatch(
     UnaryCall<v1::ReplicaWriteBatchRequest, v1::ReplicaWriteBatchResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
@@ -250,7 +254,7 @@ void ReplicaServiceImpl::WriteBatch(
   });
 }
 
-void ReplicaServiceImpl::CoordinatePut(
+void ReplicaServiceImpl::ServeCoordinatePut(
     UnaryCall<v1::CoordinatePutRequest, v1::CoordinatePutResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
@@ -268,7 +272,7 @@ void ReplicaServiceImpl::CoordinatePut(
   });
 }
 
-void ReplicaServiceImpl::Ping(UnaryCall<v1::PingRequest, v1::PingResponse>* call) {
+void ReplicaServiceImpl::ServePing(UnaryCall<v1::PingRequest, v1::PingResponse>* call) {
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
   AfterLinkDelay(context_, call, call->request().from(), [node, call] {
@@ -279,10 +283,11 @@ void ReplicaServiceImpl::Ping(UnaryCall<v1::PingRequest, v1::PingResponse>* call
 
 void AdminServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
   methods_.Serve(queue, this, &v1::AdminService::AsyncService::RequestSetFaults,
-                 &AdminServiceImpl::SetFaults);
+                 &AdminServiceImpl::ServeSetFaults);
 }
 
-void AdminServiceImpl::SetFaults(UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call) {
+void AdminServiceImpl::ServeSetFaults(
+    UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call) {
   if (!context_->allow_fault_injection) {
     call->Finish(ToGrpcStatus(absl::PermissionDeniedError(
         "fault injection is not enabled on this node (start kvnode with "

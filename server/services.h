@@ -70,11 +70,11 @@ class KvServiceImpl final : public v1::KvService::AsyncService {
   void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
-  void Get(UnaryCall<v1::GetRequest, v1::GetResponse>* call);
-  void Put(UnaryCall<v1::PutRequest, v1::PutResponse>* call);
-  void Delete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* call);
-  void Ring(UnaryCall<v1::RingRequest, v1::RingResponse>* call);
-  void Status(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call);
+  void ServeGet(UnaryCall<v1::GetRequest, v1::GetResponse>* call);
+  void ServePut(UnaryCall<v1::PutRequest, v1::PutResponse>* call);
+  void ServeDelete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* call);
+  void ServeRing(UnaryCall<v1::RingRequest, v1::RingResponse>* call);
+  void ServeStatus(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call);
   // Coordinates `request` and answers `call` with the result.
   template <typename Call>
   void CoordinatePut(Call* call, const v1::PutRequest& request);
@@ -91,15 +91,16 @@ class ReplicaServiceImpl final : public v1::ReplicaService::AsyncService {
   void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
-  void Read(UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadResponse>* call);
+  void ServeRead(UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadResponse>* call);
   // Answers each read as Read would, in order, until the reply is full
   // (ReplicaNode::HandleReadBatch).
-  void ReadBatch(UnaryCall<v1::ReplicaReadBatchRequest, v1::ReplicaReadBatchResponse>* call);
-  void Write(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWriteResponse>* call);
+  void ServeReadBatch(UnaryCall<v1::ReplicaReadBatchRequest, v1::ReplicaReadBatchResponse>* call);
+  void ServeWrite(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWriteResponse>* call);
   // Applies each write as Write would, durable together with one fsync.
-  void WriteBatch(UnaryCall<v1::ReplicaWriteBatchRequest, v1::ReplicaWriteBatchResponse>* call);
-  void CoordinatePut(UnaryCall<v1::CoordinatePutRequest, v1::CoordinatePutResponse>* call);
-  void Ping(UnaryCall<v1::PingRequest, v1::PingResponse>* call);
+  void ServeWriteBatch(
+      UnaryCall<v1::ReplicaWriteBatchRequest, v1::ReplicaWriteBatchResponse>* call);
+  void ServeCoordinatePut(UnaryCall<v1::CoordinatePutRequest, v1::CoordinatePutResponse>* call);
+  void ServePing(UnaryCall<v1::PingRequest, v1::PingResponse>* call);
 
   ServiceContext* const context_;
   UnaryMethods methods_;
@@ -114,7 +115,7 @@ class AdminServiceImpl final : public v1::AdminService::AsyncService {
 
  private:
   // PERMISSION_DENIED unless the node allows fault injection.
-  void SetFaults(UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call);
+  void ServeSetFaults(UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call);
 
   ServiceContext* const context_;
   UnaryMethods methods_;

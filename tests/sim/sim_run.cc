@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "replication/invariant.h"
 #include "replication/logging.h"
 #include "tests/sim/simulation.h"
 
@@ -70,6 +71,9 @@ RunResult RunSeed(const RunOptions& options) {
     return true;
   }();
   (void)sink_installed;
+  SetInvariantMode(options.abort_on_invariant ? InvariantMode::kAbort : InvariantMode::kReport);
+  SetInvariantContext(absl::StrCat("kvsim seed ", options.seed, " (replay: kvsim --seed ",
+                                   options.seed, " --trace)"));
   // The scenario comes from a generator of its own, so that drawing it
   // differently never shifts the run's own random choices.
   std::mt19937_64 scenario_rng(options.seed ^ 0x5ce7a210u);

@@ -21,6 +21,10 @@ struct RunOptions {
   uint64_t seed = 1;
   bool trace = false;
   Mutation mutation = Mutation::kNone;  // a deliberate bug (mutation.h)
+  // A failed invariant check of the replication core (invariant.h) aborts
+  // the process, printing the seed; false: it fails the request INTERNAL,
+  // as in a release kvnode, and the checkers see what follows.
+  bool abort_on_invariant = true;
 };
 
 // The shape of a run, drawn from its seed.
@@ -33,9 +37,9 @@ struct Scenario {
   LinkFaults faults;
   absl::Duration nemesis_interval;  // mean time between faults
   bool sync_writes = true;
-  absl::Duration max_hint_age;       // zero: the config's default (3 h)
+  absl::Duration max_hint_age;        // zero: the config's default (3 h)
   std::vector<absl::Duration> skews;  // per node: how far its clock runs ahead
-  double forged_rate = 0;            // share of writes the hostile client forges
+  double forged_rate = 0;             // share of writes the hostile client forges
 };
 
 struct RunResult {

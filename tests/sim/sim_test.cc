@@ -55,7 +55,9 @@ TEST_P(MutationTest, IsCaughtByItsInvariant) {
   const MutationInfo& m = GetParam().mutation;
   const int invariant = GetParam().invariant;
   for (uint64_t seed = 1; seed <= kMaxSeeds; ++seed) {
-    RunResult r = RunSeed({.seed = seed, .mutation = m.mutation});
+    // Checks of the core's invariants report instead of aborting, so that
+    // the simulator's own checkers are what is tested.
+    RunResult r = RunSeed({.seed = seed, .mutation = m.mutation, .abort_on_invariant = false});
     for (const Violation& v : r.violations) {
       if (v.invariant != invariant) continue;
       if (invariant == 1 || invariant == 2) {
@@ -75,6 +77,20 @@ INSTANTIATE_TEST_SUITE_P(EveryInvariant, MutationTest, ::testing::ValuesIn(Mutat
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+// A reused dot trips the core's own fresh-dot check (invariant.h) before
+// any checker: under the simulator that aborts, naming the seed.
+TEST(InvariantAbortTest, AReusedDotAbortsTheRunNamingItsSeed) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        for (uint64_t seed = 1; seed <= 300; ++seed) {
+          RunSeed({.seed = seed, .mutation = Mutation::kReuseDot});
+        }
+      },
+      "invariant failed at .*object.cc.*issued dot .* is not newer.*kvsim seed [0-9]+ "
+      "\\(replay: kvsim --seed");
+}
 
 TEST(MutationCoverageTest, EveryInvariantHasAMutationThatTripsIt) {
   std::set<int> covered;

@@ -152,7 +152,8 @@ nlohmann::json StatusJson(const v1::StatusResponse& r) {
          {"baseline_p99_ms", n.baseline_p99_ms()},
          {"hints_expired", n.hints_expired()},
          {"partitions_marked_for_repair", n.partitions_marked_for_repair()},
-         {"lost_writes", n.lost_writes()}});
+         {"lost_writes", n.lost_writes()},
+         {"invariant_failures", n.invariant_failures()}});
   }
   return {{"reporter", r.reporter()},
           {"replication_factor", r.replication_factor()},

@@ -100,7 +100,7 @@ class ProgressPrinter {
   std::thread thread_;
 };
 
-std::string ValueOf(uint64_t seed, size_t bytes) {
+std::string SeededValue(uint64_t seed, size_t bytes) {
   std::string value(bytes, 'x');
   for (size_t i = 0; i < bytes; ++i) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -138,7 +138,8 @@ absl::Status LoadDirectly(Target& target, const RunOptions& options, TargetResul
     ProgressPrinter printer(absl::StrCat(target.name(), " load"), &progress, 0,
                             options.progress_on_tty);
     loaded = target.LoadDirectly(
-        options.keys, [&](uint64_t i) { return ValueOf(i, options.value_bytes); }, &progress.ops);
+        options.keys, [&](uint64_t i) { return SeededValue(i, options.value_bytes); },
+        &progress.ops);
   }
   if (absl::IsUnimplemented(loaded)) return loaded;
   result.load_time = absl::Now() - start;
@@ -163,7 +164,7 @@ absl::Status Load(Target& target, const RunOptions& options, TargetResult& resul
                             options.progress_on_tty);
     absl::Status workers = RunWorkers(target, options.concurrency, [&](int, TargetClient& c) {
       for (uint64_t i = next++; i < options.keys && !g_interrupted; i = next++) {
-        absl::Status s = c.Update(KeyName(i), ValueOf(i, options.value_bytes));
+        absl::Status s = c.Update(KeyName(i), SeededValue(i, options.value_bytes));
         ++progress.ops;
         if (s.ok()) continue;
         std::lock_guard<std::mutex> lock(mu);
@@ -200,7 +201,7 @@ class WorkerOps {
     Op op;
     op.key = KeyName(keys_.Next());
     op.read = std::uniform_real_distribution<double>(0, 1)(rng_) < options_->workload.read_fraction;
-    if (!op.read) op.value = ValueOf(rng_(), options_->value_bytes);
+    if (!op.read) op.value = SeededValue(rng_(), options_->value_bytes);
     return op;
   }
 

@@ -161,6 +161,12 @@ int Status(const Global& global) {
                "node may lack their writes until anti-entropy); LATENCY: recent median / "
                "baseline p99 as the reporter sees it; TO REPAIR: partitions the node marked "
                "for anti-entropy (those of hints it dropped, or all after lost writes)\n";
+  for (const v1::NodeStatus& n : r->nodes()) {
+    if (n.invariant_failures() == 0) continue;
+    std::cout << "invariant failures on " << n.id() << ": " << n.invariant_failures()
+              << " (each a bug in quorumkv, logged by the node with the check that failed; the "
+                 "request it was part of failed with INTERNAL)\n";
+  }
   if (lost_writes) {
     std::cout << "lost writes: the node could not prove it kept every write it had "
                  "acknowledged (a log that lost its tail, a machine restart after an unclean "

@@ -14,6 +14,7 @@
 #include "replication/object_codec.h"
 #include "replication/replica_node.h"
 #include "tests/unit/replication/test_cluster.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -25,7 +26,7 @@ using test_support::Values;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr char kKey[] = "k";
+using test_support::kKey;
 
 // `context` (a context of kKey) with `extra` entries added.
 std::string Forge(const std::string& context, const std::vector<Dot>& extra) {

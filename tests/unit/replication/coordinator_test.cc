@@ -10,6 +10,7 @@
 #include "replication/put_coordinator.h"
 #include "replication/transport.h"
 #include "tests/unit/replication/object_printers.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -19,15 +20,10 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
+using test_support::kStart;
 const absl::Time kLater = kStart + absl::Milliseconds(3);
 
-Object OneValue(const std::string& actor, uint64_t counter, const std::string& value) {
-  Object object;
-  object.context.Add(Dot{actor, counter});
-  object.siblings.push_back(Sibling{.dot = {actor, counter}, .hlc = counter, .value = value});
-  return object;
-}
+using test_support::OneValue;
 
 const PreferenceList kPref = {.home = {"n1", "n2", "n3"}, .fallbacks = {"n4", "n5"}};
 
@@ -50,8 +46,7 @@ PutCoordinator MakePut(uint32_t w, std::vector<SlotSend>* sends = nullptr) {
 }
 
 GetCoordinator MakeGet(uint32_t r) {
-  return GetCoordinator(
-      GetPlan{.key = "k", .self = "n1", .pref = kPref, .r = r, .start = kStart});
+  return GetCoordinator(GetPlan{.key = "k", .self = "n1", .pref = kPref, .r = r, .start = kStart});
 }
 
 std::vector<std::string> SendsTo(const std::vector<SlotSend>& sends) {
@@ -192,12 +187,8 @@ TEST(GetCoordinatorTest, TwoNotFoundRepliesMeetROfTwoWithAnEmptyMerge) {
 }
 
 GetCoordinator MakeSloppyGet(uint32_t r) {
-  return GetCoordinator(GetPlan{.key = "k",
-                                .self = "n1",
-                                .pref = kPref,
-                                .r = r,
-                                .sloppy = true,
-                                .start = kStart});
+  return GetCoordinator(
+      GetPlan{.key = "k", .self = "n1", .pref = kPref, .r = r, .sloppy = true, .start = kStart});
 }
 
 // A fallback that holds no hint of the key knows nothing of it: its empty
@@ -333,7 +324,8 @@ TEST(GetCoordinatorTest, StrictOverlapNeedsHomeRepliesPlusMinWAboveN) {
     for (uint32_t answered = 1; answered <= 3; ++answered) {
       GetCoordinator get = MakeGetWithMinW(3, min_w);
       const std::vector<std::string> homes = {"n1", "n2", "n3"};
-      for (uint32_t i = 0; i < answered; ++i) get.OnReply(homes[i], std::optional<Object>(), kLater);
+      for (uint32_t i = 0; i < answered; ++i)
+        get.OnReply(homes[i], std::optional<Object>(), kLater);
       const pb::QuorumInfo info = get.quorum();
       EXPECT_EQ(info.strict_overlap(), answered + min_w > 3)
           << "answered=" << answered << " min_w=" << min_w;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "replication/transport.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
+using test_support::kStart;
 const absl::Duration kFast = absl::Milliseconds(1);
 const absl::Duration kSlow = absl::Milliseconds(50);
 

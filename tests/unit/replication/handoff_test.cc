@@ -15,6 +15,7 @@
 #include "storage/engine_replica_store.h"
 #include "storage/mem_engine.h"
 #include "tests/unit/replication/object_printers.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -22,15 +23,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
-const absl::Status kRefused = NotSentError("unreachable (connection refused)");
+using test_support::kRefused;
+using test_support::kStart;
 
-Object OneValue(const std::string& actor, uint64_t counter, const std::string& value) {
-  Object object;
-  object.context.Add(Dot{actor, counter});
-  object.siblings.push_back(Sibling{.dot = {actor, counter}, .hlc = counter, .value = value});
-  return object;
-}
+using test_support::OneValue;
 
 // Records Writes; each completes when the test calls Complete. Only Write
 // is expected. Not thread-safe: everything runs on the test's thread.

@@ -9,15 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "replication/ring.h"
 #include "tests/unit/replication/object_printers.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
 
 using ::testing::StartsWith;
 
-VersionVector Vv(std::vector<VersionVector::Entry> entries) {
-  return VersionVector::FromSortedEntries(std::move(entries));
-}
+using test_support::Vv;
 
 Object ThreeSiblings() {
   Object object;
@@ -30,7 +29,7 @@ Object ThreeSiblings() {
   return object;
 }
 
-constexpr char kKey[] = "k";
+using test_support::kKey;
 
 std::string ContextBytes(const std::vector<std::pair<std::string, uint64_t>>& entries,
                          absl::string_view key = kKey) {

@@ -8,8 +8,10 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "replication/invariant.h"
 #include "replication/version_vector.h"
 #include "tests/unit/replication/dvv_simulation.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -252,34 +254,41 @@ TEST(LastWriterWinsTest, AWriteKeepsOneSiblingAndEveryDotInTheContext) {
   EXPECT_TRUE(next.context.Covers(old_value.dot));
 }
 
-TEST(CheckFreshDotTest, AcceptsADotNewerThanLocalAndContext) {
+// A stale dot is an invariant failure (invariant.h): these tests see the
+// status a release node returns for it instead of the abort.
+class CheckFreshDotTest : public ::testing::Test {
+ protected:
+  void SetUp() override { SetInvariantMode(InvariantMode::kReport); }
+  void TearDown() override { SetInvariantMode(saved_); }
+  const InvariantMode saved_ = GetInvariantMode();
+};
+
+TEST_F(CheckFreshDotTest, AcceptsADotNewerThanLocalAndContext) {
   Object local;
   local.context.Add({"a.1", 4});
   EXPECT_TRUE(CheckFreshDot(local, VersionVector(), {"a.1", 5}).ok());
   EXPECT_TRUE(CheckFreshDot(local, VersionVector(), {"b.1", 1}).ok());
 }
 
-TEST(CheckFreshDotTest, RejectsADotTheLocalReplicaHasSeen) {
+TEST_F(CheckFreshDotTest, RejectsADotTheLocalReplicaHasSeen) {
   Object local;
   local.context.Add({"a.1", 4});
   EXPECT_EQ(CheckFreshDot(local, VersionVector(), {"a.1", 4}).code(), absl::StatusCode::kInternal);
   EXPECT_EQ(CheckFreshDot(local, VersionVector(), {"a.1", 2}).code(), absl::StatusCode::kInternal);
 }
 
-TEST(CheckFreshDotTest, RejectsADotTheWritersContextHasSeen) {
+TEST_F(CheckFreshDotTest, RejectsADotTheWritersContextHasSeen) {
   VersionVector context;
   context.Add({"a.1", 9});
   EXPECT_EQ(CheckFreshDot(Object(), context, {"a.1", 9}).code(), absl::StatusCode::kInternal);
 }
 
-TEST(CheckFreshDotTest, RejectsCounterZero) {
+TEST_F(CheckFreshDotTest, RejectsCounterZero) {
   EXPECT_EQ(CheckFreshDot(Object(), VersionVector(), {"a.1", 0}).code(),
             absl::StatusCode::kInternal);
 }
 
-VersionVector Vv(std::vector<VersionVector::Entry> entries) {
-  return VersionVector::FromSortedEntries(std::move(entries));
-}
+using test_support::Vv;
 
 TEST(VersionVectorTest, GetOfAMissingActorIsZero) {
   const VersionVector vv = Vv({{"a", 3}, {"c", 1}});

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "replication/transport.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -21,13 +22,14 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
-const PreferenceList kPref = {.home = {"n1", "n2", "n3"}, .fallbacks = {"n4", "n5", "n6"}};
+using test_support::kStart;
+const PreferenceList kPrefWithThreeFallbacks = {.home = {"n1", "n2", "n3"},
+                                                .fallbacks = {"n4", "n5", "n6"}};
 
-// Slots over kPref where every node outside `unhealthy` is healthy.
+// Slots over kPrefWithThreeFallbacks where every node outside `unhealthy` is healthy.
 QuorumSlots Make(uint32_t required, bool sloppy, std::set<std::string> unhealthy = {}) {
   return QuorumSlots(
-      kPref, required, sloppy,
+      kPrefWithThreeFallbacks, required, sloppy,
       [unhealthy](const std::string& node) { return unhealthy.count(node) == 0; }, kStart);
 }
 
@@ -45,12 +47,12 @@ std::optional<std::string> Describe(const std::optional<SlotSend>& send) {
   return Describe(*send);
 }
 
-const absl::Status kRefused = NotSentError("unreachable (connection refused)");
+using test_support::kRefused;
 
 // Slots that send to `first_wave` replicas first (the local one counts).
 QuorumSlots MakeWave(uint32_t required, uint32_t first_wave, std::set<std::string> unhealthy = {}) {
   return QuorumSlots(
-      kPref, required, /*sloppy=*/true,
+      kPrefWithThreeFallbacks, required, /*sloppy=*/true,
       [unhealthy](const std::string& node) { return unhealthy.count(node) == 0; }, kStart,
       first_wave);
 }
@@ -168,7 +170,8 @@ TEST(QuorumSlotsTest, QuorumStateCountsSlots) {
     slots.Start("");
     for (size_t i = 0; i < c.replies.size(); ++i) {
       if (c.replies[i] == '.') continue;
-      slots.OnReply(kPref.home[i], c.replies[i] == '+' ? absl::OkStatus() : kRefused, kStart);
+      slots.OnReply(kPrefWithThreeFallbacks.home[i],
+                    c.replies[i] == '+' ? absl::OkStatus() : kRefused, kStart);
     }
     EXPECT_EQ(slots.state(), c.state);
     EXPECT_EQ(slots.all_answered(), c.replies.find('.') == std::string::npos);

@@ -8,6 +8,7 @@
 
 #include "replication/replica_node.h"
 #include "tests/unit/replication/test_cluster.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -20,7 +21,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr char kKey[] = "k";
+using test_support::kKey;
 
 pb::GetRequest StrictGet(const std::string& key, uint32_t r) {
   pb::GetRequest request;

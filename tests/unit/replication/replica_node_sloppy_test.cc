@@ -9,6 +9,7 @@
 
 #include "replication/replica_node.h"
 #include "tests/unit/replication/test_cluster.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -21,7 +22,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr char kKey[] = "k";
+using test_support::kKey;
 
 // A 5-node N=3 cluster and the preference list of kKey in it.
 class SloppyTest : public ::testing::Test {

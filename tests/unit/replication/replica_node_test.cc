@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "replication/invariant.h"
 #include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "tests/unit/replication/test_cluster.h"
@@ -406,7 +407,11 @@ TEST(ReplicaNodeTest, AWriteBatchWithNothingToMergeIsAnsweredAtOnce) {
   EXPECT_EQ(reply.results(0).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
 }
 
+// The server routes batches with hints elsewhere (CarriesHints): one that
+// reaches the write groups is an invariant failure, here in report mode.
 TEST(ReplicaNodeTest, AWriteForAHintIsNotMergedInTheWriteGroups) {
+  const InvariantMode saved = GetInvariantMode();
+  SetInvariantMode(InvariantMode::kReport);
   TestCluster cluster(4);
   cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
   cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
@@ -416,9 +421,12 @@ TEST(ReplicaNodeTest, AWriteForAHintIsNotMergedInTheWriteGroups) {
   *batch.add_writes() = WriteOf(cluster, "a");
   batch.mutable_writes(0)->set_hinted_for("n2");
   ASSERT_TRUE(ReplicaNode::CarriesHints(batch));
+  const uint64_t failures = InvariantViolations();
   const pb::ReplicaWriteBatchResponse reply = MergeNow(cluster.node("n2"), batch);
+  SetInvariantMode(saved);
   ASSERT_EQ(reply.results_size(), 1);
   EXPECT_EQ(reply.results(0).code(), static_cast<int>(absl::StatusCode::kInternal));
+  EXPECT_EQ(InvariantViolations(), failures + 1);
 }
 
 TEST(ReplicaNodeTest, AReadBatchStopsAtItsReplyBudgetAndMarksTheRestNotRun) {

@@ -11,6 +11,7 @@
 
 #include "storage/engine_replica_store.h"
 #include "storage/mem_engine.h"
+#include "tests/unit/storage/store_support.h"
 
 namespace quorumkv {
 namespace {
@@ -40,12 +41,7 @@ class CountingEngine : public Engine {
   MemEngine base_;
 };
 
-std::unique_ptr<EngineReplicaStore> OpenStore(Engine* engine) {
-  absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store =
-      EngineReplicaStore::Open(engine, ReplicaStoreOptions{.node_id = "n1"});
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? *std::move(store) : nullptr;
-}
+using test_support::OpenStore;
 
 WriteGroup::Mutate Put(const std::string& value) {
   return [value](const std::optional<Object>& current) -> absl::StatusOr<Object> {

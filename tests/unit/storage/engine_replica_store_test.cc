@@ -17,6 +17,7 @@
 #include "storage/fault_injection_engine.h"
 #include "storage/mem_engine.h"
 #include "storage/rocksdb_engine.h"
+#include "tests/unit/storage/store_support.h"
 #include "tests/unit/storage/temp_dir.h"
 
 namespace quorumkv {
@@ -31,12 +32,7 @@ ReplicaStoreOptions Options(const std::string& node, uint32_t epoch = 0x2a,
       .node_id = node, .dot_lease_block = dot_lease_block, .new_epoch = [epoch] { return epoch; }};
 }
 
-std::unique_ptr<EngineReplicaStore> OpenStore(Engine* engine, ReplicaStoreOptions options) {
-  absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store =
-      EngineReplicaStore::Open(engine, std::move(options));
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? *std::move(store) : nullptr;
-}
+using test_support::OpenStore;
 
 // Issues `count` dots, checking each is above `last` and of `actor`.
 void IssueIncreasing(EngineReplicaStore& store, int count, uint64_t& last) {

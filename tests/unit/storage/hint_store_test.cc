@@ -18,7 +18,9 @@
 #include "storage/mem_engine.h"
 #include "storage/rocksdb_engine.h"
 #include "tests/unit/replication/object_printers.h"
+#include "tests/unit/storage/store_support.h"
 #include "tests/unit/storage/temp_dir.h"
+#include "tests/unit/test_support.h"
 
 namespace quorumkv {
 namespace {
@@ -29,18 +31,11 @@ using ::testing::IsEmpty;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
 
-Object OneValue(const std::string& actor, uint64_t counter, const std::string& value) {
-  Object object;
-  object.context.Add(Dot{actor, counter});
-  object.siblings.push_back(Sibling{.dot = {actor, counter}, .hlc = counter, .value = value});
-  return object;
-}
+using test_support::OneValue;
 
-std::unique_ptr<EngineReplicaStore> OpenStore(Engine* engine) {
-  absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store = EngineReplicaStore::Open(
+std::unique_ptr<EngineReplicaStore> OpenEpochOneStore(Engine* engine) {
+  return test_support::OpenStore(
       engine, ReplicaStoreOptions{.node_id = "n1", .new_epoch = [] { return 1u; }});
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? *std::move(store) : nullptr;
 }
 
 // Merges `object` into the hint `store` keeps for (home, key), as a
@@ -69,16 +64,16 @@ std::vector<std::string> Keys(const std::vector<HintInfo>& hints) {
 
 class HintStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = OpenStore(&engine_); }
+  void SetUp() override { store_ = OpenEpochOneStore(&engine_); }
   void Reopen() {
     store_.reset();
-    store_ = OpenStore(&engine_);
+    store_ = OpenEpochOneStore(&engine_);
     ASSERT_NE(store_, nullptr);
   }
   // Size of one stored hint of a 4-byte value.
   uint64_t OneHintBytes() {
     MemEngine engine;
-    std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine);
+    std::unique_ptr<EngineReplicaStore> store = OpenEpochOneStore(&engine);
     EXPECT_TRUE(AddHint(*store, "n2", "k0", OneValue("a.1", 1, "aaaa")).ok());
     return store->ListHints("n2", 1).at(0).bytes;
   }
@@ -248,7 +243,7 @@ class InterleavingEngine : public FaultInjectionEngine {
 TEST(HintStoreConcurrencyTest, ConcurrentNewHintsCannotPassMaxCount) {
   MemEngine base;
   InterleavingEngine engine(&base);
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine);
+  std::unique_ptr<EngineReplicaStore> store = OpenEpochOneStore(&engine);
   const HintLimits limits{.max_count = 1};
   // Two keys under different lock stripes, so neither write waits.
   std::string other = "b";
@@ -280,7 +275,7 @@ TEST_F(HintStoreTest, AHintThatCouldNotBeReadBackIsRefused) {
 TEST(HintStoreFaultTest, AFailedEngineWriteStoresAndIndexesNothing) {
   MemEngine base;
   FaultInjectionEngine engine(&base);
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine);
+  std::unique_ptr<EngineReplicaStore> store = OpenEpochOneStore(&engine);
   engine.SetWriteError(absl::ResourceExhaustedError("disk full"));
   EXPECT_FALSE(AddHint(*store, "n2", "k", OneValue("a.1", 1, "v")).ok());
   EXPECT_EQ(ReadHint(*store, "n2", "k"), std::nullopt);
@@ -413,7 +408,7 @@ TEST(HintStoreRocksDbTest, HintsAndTheirIndexSurviveReopen) {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> db =
         RocksDbEngine::Open({.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"});
     ASSERT_TRUE(db.ok()) << db.status();
-    std::unique_ptr<EngineReplicaStore> store = OpenStore(db->get());
+    std::unique_ptr<EngineReplicaStore> store = OpenEpochOneStore(db->get());
     ASSERT_NE(store, nullptr);
     if (life == 0) {
       ASSERT_TRUE(AddHint(*store, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
