@@ -1,8 +1,9 @@
 // Time as the replication core sees it.
 //
 // Everything in replication/ reads time through a Clock so the same code runs
-// against the system clock in kvnode and against a ManualClock in tests and
-// in the deterministic simulator.
+// against the system clock in kvnode (server/system_clock.h) and against a
+// ManualClock in tests and in the deterministic simulator. Nothing in
+// replication/ reads the real time itself.
 #ifndef QUORUMKV_REPLICATION_CLOCK_H_
 #define QUORUMKV_REPLICATION_CLOCK_H_
 
@@ -19,17 +20,6 @@ class Clock {
   // Wall-clock time. May jump (NTP, skew injected by the harness); use it for
   // timestamps and deadlines, not to measure short intervals precisely.
   virtual absl::Time Now() = 0;
-};
-
-// The process's real clock, optionally shifted by a fixed offset (the
-// harness's `skew` fault).
-class SystemClock : public Clock {
- public:
-  explicit SystemClock(absl::Duration offset = absl::ZeroDuration()) : offset_(offset) {}
-  absl::Time Now() override { return absl::Now() + offset_; }
-
- private:
-  const absl::Duration offset_;
 };
 
 // A clock that moves only when told to. Thread-safe.

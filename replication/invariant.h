@@ -3,18 +3,17 @@
 //
 //   QKV_INVARIANT(acks <= replies, "more acks than replies");
 //
-// returns from the enclosing function (which returns absl::Status or
-// absl::StatusOr<T>) when the condition is false. What happens first
+// does nothing while the condition holds. When it does not, what happens
 // depends on the process's InvariantMode:
-//   kAbort:  the failure is printed, with the context the process set
-//            (the simulator's seed), and the process aborts. The default
-//            in debug builds, in the sanitizer builds, under the simulator
-//            and in the unit tests.
+//   kAbort:  the failure is printed, with the context the thread set (the
+//            simulator's seed), and the process aborts. The default in
+//            debug builds and in the sanitizer builds (scripts/test.sh runs
+//            the unit tests and the simulator there); kvsim sets it.
 //   kReport: the failure is logged and counted (InvariantViolations, in a
-//            ping's answer and in `kvctl status`), and the function returns
-//            INTERNAL naming the condition. The default in release builds:
-//            a node keeps serving the keys the broken invariant did not
-//            touch.
+//            ping's answer and in `kvctl status`), and the enclosing
+//            function (returning absl::Status or absl::StatusOr<T>) returns
+//            INTERNAL naming the check. The default in release builds: a
+//            node keeps serving the keys the broken invariant did not touch.
 // QKV_INVARIANT_STATUS(cond, msg) is the same check as an expression, for
 // code that cannot return from where it checks (a callback, a loop that
 // answers each item): OK when it holds, else what the failure returned.

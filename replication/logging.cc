@@ -4,8 +4,6 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 
 namespace quorumkv {
 namespace {
@@ -21,7 +19,9 @@ LogSink& Sink() {
   return *sink;
 }
 
-const char* LevelName(LogLevel level) {
+}  // namespace
+
+const char* LogLevelName(LogLevel level) {
   switch (level) {
     case LogLevel::kInfo:
       return "I";
@@ -32,8 +32,6 @@ const char* LevelName(LogLevel level) {
   }
   return "?";
 }
-
-}  // namespace
 
 void SetLogSink(LogSink sink) {
   absl::MutexLock lock(&SinkMutex());
@@ -46,9 +44,8 @@ void Log(LogLevel level, absl::string_view message) {
     Sink()(level, message);
     return;
   }
-  const std::string when = absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::LocalTimeZone());
-  std::fprintf(stderr, "%s %s %.*s\n", LevelName(level), when.c_str(),
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "%s %.*s\n", LogLevelName(level), static_cast<int>(message.size()),
+               message.data());
 }
 
 }  // namespace quorumkv

@@ -1,5 +1,7 @@
 // Minimal diagnostics for the replication core. Lines go to a replaceable
-// sink (stderr by default; the simulator captures them into its trace).
+// sink: by default stderr, as "<level> <message>" (the core reads no real
+// time: kvnode installs a sink that adds the time, server/stderr_log.h; the
+// simulator captures lines into its trace).
 #ifndef QUORUMKV_REPLICATION_LOGGING_H_
 #define QUORUMKV_REPLICATION_LOGGING_H_
 
@@ -12,6 +14,9 @@ namespace quorumkv {
 enum class LogLevel { kInfo, kWarning, kError };
 
 using LogSink = std::function<void(LogLevel, absl::string_view)>;
+
+// "I", "W" or "E".
+const char* LogLevelName(LogLevel level);
 
 // Thread-safe. Replaces the process-wide sink; an empty sink restores stderr.
 void SetLogSink(LogSink sink);

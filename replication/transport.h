@@ -44,6 +44,11 @@ absl::Status StatusFromProto(const Message& in) {
   return absl::Status(static_cast<absl::StatusCode>(in.code()), in.message());
 }
 
+// The calls a node makes to another. Thread-safe; the contract above holds
+// for every method. An implementation may batch calls to the same peer
+// (replication/call_batcher.h) as long as each call keeps its own deadline
+// and answer. An implementation's destructor returns only once every
+// callback it owes has run (kvnode's cancels the calls in flight first).
 class Transport {
  public:
   template <typename T>
@@ -51,12 +56,20 @@ class Transport {
 
   virtual ~Transport() = default;
 
+  // Reads `to`'s replica of request.key() (or, for a fallback, its hints of
+  // the key): ReplicaService.Read.
   virtual void Read(const std::string& to, const pb::ReplicaReadRequest& request,
                     absl::Time deadline, Callback<pb::ReplicaReadResponse> done) = 0;
+  // Merges request.object() into `to`'s replica of the key, or into its hint
+  // for request.hinted_for(): ReplicaService.Write. OK once durable there.
   virtual void Write(const std::string& to, const pb::ReplicaWriteRequest& request,
                      absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) = 0;
+  // Asks `to`, a home replica of the key, to coordinate a put this node
+  // received but cannot coordinate: ReplicaService.CoordinatePut.
   virtual void CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
                              absl::Time deadline, Callback<pb::CoordinatePutResponse> done) = 0;
+  // The failure detector's probe; the answer also carries what `to` knows of
+  // its hints, repair marks and data (replica.proto, PingResponse).
   virtual void Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
                     Callback<pb::PingResponse> done) = 0;
 };

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/node_server.h"
+#include "server/stderr_log.h"
 
 namespace {
 
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   // lock graph updated on every acquisition: a few percent of a node's CPU.
   // The unit tests and the simulator run the same code with it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  quorumkv::SetLogSink(quorumkv::TimestampedStderrSink());
   CLI::App app{
       "kvnode: a quorumkv node. Holds replicas in RocksDB, coordinates client requests, and\n"
       "serves the client API, the replica protocol, gRPC health and reflection on one port.\n"

@@ -21,6 +21,7 @@
 #include "server/grpc_transport.h"
 #include "server/health_service.h"
 #include "server/services.h"
+#include "server/system_clock.h"
 #include "server/worker_pool.h"
 #include "storage/engine_replica_store.h"
 #include "storage/rocksdb_engine.h"

@@ -70,10 +70,21 @@ class KvServiceImpl final : public v1::KvService::AsyncService {
   void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
+  // Each handler answers its call exactly once, possibly later from
+  // another thread (a replica's answer, the writer thread). Client requests
+  // past kMaxClientRequestsInFlight are shed with RESOURCE_EXHAUSTED before
+  // anything is written; a request without a deadline gets
+  // kDefaultRequestTimeout.
+  // ReplicaNode::Get, on the queue's thread.
   void ServeGet(UnaryCall<v1::GetRequest, v1::GetResponse>* call);
+  // ReplicaNode::Put, up to the write group on the queue's thread.
   void ServePut(UnaryCall<v1::PutRequest, v1::PutResponse>* call);
+  // A put of a tombstone (ReplicaNode::Put with tombstone set).
   void ServeDelete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* call);
+  // The ring as this node holds it; answered at once.
   void ServeRing(UnaryCall<v1::RingRequest, v1::RingResponse>* call);
+  // A status round (ReplicaNode::Status): answered once every peer answered
+  // its ping or timed out.
   void ServeStatus(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call);
   // Coordinates `request` and answers `call` with the result.
   template <typename Call>
@@ -91,15 +102,24 @@ class ReplicaServiceImpl final : public v1::ReplicaService::AsyncService {
   void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
+  // Each handler answers its call exactly once; a link delay injected on
+  // the caller's link (AdminService) holds the call back first.
+  // ReplicaNode::HandleRead, on the queue's thread.
   void ServeRead(UnaryCall<v1::ReplicaReadRequest, v1::ReplicaReadResponse>* call);
   // Answers each read as Read would, in order, until the reply is full
   // (ReplicaNode::HandleReadBatch).
   void ServeReadBatch(UnaryCall<v1::ReplicaReadBatchRequest, v1::ReplicaReadBatchResponse>* call);
+  // ReplicaNode::HandleWrite, on the replica pool (it may block on fsync).
   void ServeWrite(UnaryCall<v1::ReplicaWriteRequest, v1::ReplicaWriteResponse>* call);
-  // Applies each write as Write would, durable together with one fsync.
+  // Applies each write as Write would, durable together with one fsync:
+  // through the write groups (ReplicaNode::MergeWriteBatch), or on the
+  // replica pool when it carries hints; shed past kMaxReplicaBatchesInFlight.
   void ServeWriteBatch(
       UnaryCall<v1::ReplicaWriteBatchRequest, v1::ReplicaWriteBatchResponse>* call);
+  // A put forwarded by a node that is not a home replica of the key:
+  // coordinated here as ServePut would.
   void ServeCoordinatePut(UnaryCall<v1::CoordinatePutRequest, v1::CoordinatePutResponse>* call);
+  // ReplicaNode::HandlePing, on the queue's thread.
   void ServePing(UnaryCall<v1::PingRequest, v1::PingResponse>* call);
 
   ServiceContext* const context_;

@@ -33,19 +33,35 @@ class HintStore {
   // does not decode.
   static absl::StatusOr<std::unique_ptr<HintStore>> Open(Engine* engine, bool sync_writes);
 
+  // Applies `mutate` to the hint for (home, key) (nullopt if there is none)
+  // and stores the result, under the key's lock: atomic per hint, durable
+  // when it returns if sync_writes. A new hint's created time is `now`; every
+  // write sets its newest-write time to `now` (never earlier than before,
+  // should the clock step back). RESOURCE_EXHAUSTED, writing nothing, when
+  // the hint would pass `limits` for its home (count or bytes); a mutation's
+  // error is returned as is, writing nothing. A result equal to the stored
+  // hint writes nothing either.
   absl::StatusOr<Object> Update(absl::string_view home, absl::string_view key,
                                 const HintLimits& limits, absl::Time now,
                                 ReplicaStore::Mutation mutate);
+  // The hint for (home, key), or nullopt. DATA_LOSS if it does not decode.
   absl::StatusOr<std::optional<Object>> Read(absl::string_view home, absl::string_view key);
   // The hints of `key` for every home, in home order.
   absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(absl::string_view key);
+  // After a handoff: deletes the hint if it still equals `delivered` (a write
+  // merged into it since must stay, for the next handoff). True if deleted.
+  // The delete is durable when it returns if sync_writes.
   absl::StatusOr<bool> DeleteIfUnchanged(absl::string_view home, absl::string_view key,
                                          const Object& delivered);
   // Deletes the hint, in one synced engine write with `also`, if its newest
   // write came before `written_before`. True if deleted.
   absl::StatusOr<bool> DropIfWrittenBefore(absl::string_view home, absl::string_view key,
                                            absl::Time written_before, const WriteBatch& also);
+  // Up to `limit` hints for `home`, oldest created first (from the index:
+  // no disk read).
   std::vector<HintInfo> List(absl::string_view home, size_t limit);
+  // Up to `limit` hints for `home` whose newest write came before
+  // `written_before`, stalest first: the candidates for expiry.
   std::vector<HintInfo> ListWrittenBefore(absl::string_view home, absl::Time written_before,
                                           size_t limit);
   // Per home with hints: count, bytes, oldest and stalest (expired is 0).
