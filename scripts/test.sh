@@ -6,8 +6,8 @@
 #      lock annotations checked (-Wthread-safety), then the unit tests and
 #      the multi-process tests of the threaded paths, with any race report
 #      failing the run (scripts/sanitize_threads.sh);
-#   3. build-asan/ (clang, AddressSanitizer + UBSan): the replication core,
-#      storage and simulator (scripts/sanitize_memory.sh).
+#   3. build-asan/ (clang, AddressSanitizer + UBSan): the replication core
+#      and storage unit tests, and the simulator (scripts/sanitize_memory.sh).
 # QKV_SANITIZERS=0 skips 2 and 3. Each step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
