@@ -1,13 +1,14 @@
-// ReplicaNode's get path: fan-out reads (fallbacks standing in for
+// GetPath: a node's get path: fan-out reads (fallbacks standing in for
 // unhealthy home replicas in a sloppy get), the reply after R answers, and
 // read repair of the home replicas that lacked something of the merge.
+#include "replication/get_path.h"
+
 #include <map>
 
 #include "absl/synchronization/mutex.h"
 #include "replication/cluster_config.h"
 #include "replication/get_coordinator.h"
 #include "replication/object_codec.h"
-#include "replication/replica_node.h"
 #include "replication/request_validation.h"
 
 namespace quorumkv {
@@ -45,7 +46,7 @@ struct GetIo {
 // to repair. Replies may arrive on any thread.
 class GetOperation : public std::enable_shared_from_this<GetOperation> {
  public:
-  GetOperation(GetPlan plan, pb::ReadRepairMode mode, ReplicaNode::GetDone done, GetIo io)
+  GetOperation(GetPlan plan, pb::ReadRepairMode mode, GetPath::Done done, GetIo io)
       : key_(plan.key),
         self_(plan.self),
         may_fall_back_(plan.sloppy && !plan.pref.fallbacks.empty()),
@@ -79,11 +80,11 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
     auto self = shared_from_this();
     const absl::Time deadline =
         AttemptDeadline(send, may_fall_back_, io_.clock->Now(), io_.replica_deadline);
-    io_.transport->Read(send.to, request, deadline,
-                        [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
-                          self->Run(self->OnReply(to, ToReply(reply),
-                                                  reply.ok() && reply->may_lack_writes()));
-                        });
+    io_.transport->Read(
+        send.to, request, deadline,
+        [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
+          self->Run(self->OnReply(to, ToReply(reply), reply.ok() && reply->may_lack_writes()));
+        });
   }
 
   GetStep OnReply(const std::string& from, const absl::StatusOr<std::optional<Object>>& reply,
@@ -178,28 +179,29 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
   pb::GetResponse response_ ABSL_GUARDED_BY(mu_);
   size_t blocking_repairs_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Object> repaired_with_ ABSL_GUARDED_BY(mu_);
-  const ReplicaNode::GetDone done_;  // called once, by the step that has finish set
+  const GetPath::Done done_;  // called once, by the step that has finish set
   const GetIo io_;
 };
 
 }  // namespace
 
-void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDone done) {
-  absl::Status valid = ValidateGetRequest(config(), request);
+void GetPath::Get(const pb::GetRequest& request, absl::Time deadline, Done done) {
+  absl::Status valid = ValidateGetRequest(node_->config(), request);
   if (!valid.ok()) {
     pb::GetResponse response;
     response.set_key(request.key());
-    response.mutable_quorum()->set_coordinator(self());
+    response.mutable_quorum()->set_coordinator(node_->self());
     return done(valid, response);
   }
-  const PreferenceList& pref = ring_.ForKey(request.key());
-  const uint32_t r = EffectiveR(config(), request);
+  const PreferenceList& pref = node_->ring.ForKey(request.key());
+  const uint32_t r = EffectiveR(node_->config(), request);
   if (request.strict()) {
-    absl::Status reachable = CheckStrictQuorumReachable(pref.home, r, "R", "no replica was asked");
+    absl::Status reachable =
+        node_->CheckStrictQuorumReachable(pref.home, r, "R", "no replica was asked");
     if (!reachable.ok()) {
       pb::GetResponse response;
       response.set_key(request.key());
-      response.mutable_quorum()->set_coordinator(self());
+      response.mutable_quorum()->set_coordinator(node_->self());
       response.mutable_quorum()->set_required(r);
       response.mutable_quorum()->set_n(static_cast<uint32_t>(pref.home.size()));
       return done(reachable, response);
@@ -207,29 +209,37 @@ void ReplicaNode::Get(const pb::GetRequest& request, absl::Time deadline, GetDon
   }
   auto op = std::make_shared<GetOperation>(
       GetPlan{.key = request.key(),
-              .self = self(),
+              .self = node_->self(),
               .pref = pref,
               .r = r,
-              .min_w = MinWFor(config(), request.key()),
-              .policy = PolicyFor(request.key()),
+              .min_w = MinWFor(node_->config(), request.key()),
+              .policy = node_->PolicyFor(request.key()),
               .sloppy = !request.strict(),
-              .read_all = config().read_all_replicas(),
-              .healthy = HealthyFn(),
-              .start = clock_->Now()},
-      config().read_repair(), std::move(done),
-      GetIo{.transport = &transport_,
-            .clock = clock_,
-            .replica_deadline = ReplicaDeadline(deadline),
-            .repair_timeout = absl::Milliseconds(config().replica_timeout_ms())});
+              .read_all = node_->config().read_all_replicas(),
+              .healthy = node_->HealthyFn(),
+              .start = node_->clock->Now()},
+      node_->config().read_repair(), std::move(done),
+      GetIo{.transport = &node_->transport,
+            .clock = node_->clock,
+            .replica_deadline = node_->ReplicaDeadline(deadline),
+            .repair_timeout = absl::Milliseconds(node_->config().replica_timeout_ms())});
   // `request` belongs to the caller, who may free it as soon as the reply
   // is sent, which Start can trigger: nothing below touches it.
   std::optional<absl::StatusOr<std::optional<Object>>> local;
   bool local_may_lack_writes = false;
-  if (ring_.IsHome(request.key(), self())) {
-    local = store_->Read(request.key());
-    local_may_lack_writes = MayLackWrites(request.key());
+  if (node_->ring.IsHome(request.key(), node_->self())) {
+    local = node_->store->Read(request.key());
+    local_may_lack_writes = node_->MayLackWrites(request.key());
   }
   op->Start(std::move(local), local_may_lack_writes);
+}
+
+void FillGetResponse(const Object& merged, pb::GetResponse* response) {
+  // The context is bound to response->key(), which callers set first.
+  response->set_found(LiveSiblingCount(merged) > 0);
+  response->clear_siblings();
+  for (const Sibling& s : merged.siblings) ToProto(s, response->add_siblings());
+  response->set_context(EncodeContext(merged.context, response->key()));
 }
 
 }  // namespace quorumkv

@@ -1,5 +1,7 @@
-// ReplicaNode's put path: validation, forwarding, the local write and the
+// PutPath: a node's put path: validation, forwarding, the local write and the
 // fan-out to the other home replicas.
+#include "replication/put_path.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -10,21 +12,20 @@
 #include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/put_coordinator.h"
-#include "replication/replica_node.h"
 #include "replication/request_validation.h"
 #include "replication/status_macros.h"
 #include "replication/transport.h"
 
 namespace quorumkv {
 
-struct ReplicaNode::LocalWrite {
+struct PutPath::LocalWrite {
   Object stored;
   Dot dot;
   VersionVector before;  // the replica's context just before the write
 };
 
 // A put this node coordinates, from its checks to its local write.
-struct ReplicaNode::CoordinatedPut {
+struct PutPath::CoordinatedPut {
   pb::PutRequest request;
   VersionVector context;  // decoded from the request
   PreferenceList pref;
@@ -32,20 +33,20 @@ struct ReplicaNode::CoordinatedPut {
   absl::Time start;
   absl::Time deadline;
   pb::PutResponse response;
-  PutDone done;
+  Done done;
   // The other home replicas were asked what they have seen of the key
   // (context_check.h), and answered `homes`.
   bool homes_asked = false;
   HomesSeen homes;
 };
 
-struct ReplicaNode::ForwardState {
+struct PutPath::ForwardState {
   pb::CoordinatePutRequest request;
   std::vector<std::string> candidates;  // home replicas, tried in order
   size_t next = 0;
   std::vector<std::string> errors;
   absl::Time call_deadline;
-  PutDone done;
+  Done done;
 };
 
 namespace {
@@ -87,8 +88,8 @@ absl::Status CheckObjectSize(const Object& after, uint64_t limit) {
 // decides. Replies and replacements may arrive on any thread.
 class PutOperation : public std::enable_shared_from_this<PutOperation> {
  public:
-  PutOperation(PutPlan plan, pb::PutResponse response, ReplicaNode::PutDone done,
-               Transport* transport, Clock* clock, absl::Time replica_deadline)
+  PutOperation(PutPlan plan, pb::PutResponse response, PutPath::Done done, Transport* transport,
+               Clock* clock, absl::Time replica_deadline)
       : may_fall_back_(plan.sloppy && !plan.pref.fallbacks.empty()),
         coordinator_(std::move(plan)),
         response_(std::move(response)),
@@ -133,7 +134,7 @@ class PutOperation : public std::enable_shared_from_this<PutOperation> {
 
   // Calls `done` if the outcome is decided and it has not been called yet.
   void MaybeFinish() {
-    ReplicaNode::PutDone done;
+    PutPath::Done done;
     absl::Status status;
     {
       absl::MutexLock lock(&mu_);
@@ -150,7 +151,7 @@ class PutOperation : public std::enable_shared_from_this<PutOperation> {
   absl::Mutex mu_;
   PutCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   pb::PutResponse response_;  // written once, under mu_, before done_ is taken
-  ReplicaNode::PutDone done_ ABSL_GUARDED_BY(mu_);
+  PutPath::Done done_ ABSL_GUARDED_BY(mu_);
   Transport* const transport_;
   Clock* const clock_;
   const absl::Time replica_deadline_;
@@ -158,12 +159,12 @@ class PutOperation : public std::enable_shared_from_this<PutOperation> {
 
 }  // namespace
 
-void ReplicaNode::Put(const pb::PutRequest& request, absl::Time deadline, PutDone done) {
+void PutPath::Put(const pb::PutRequest& request, absl::Time deadline, Done done) {
   CoordinatePut(request, deadline, /*forwarded=*/false, std::move(done));
 }
 
-void ReplicaNode::HandleCoordinatePut(const pb::CoordinatePutRequest& request, absl::Time deadline,
-                                      std::function<void(pb::CoordinatePutResponse)> done) {
+void PutPath::HandleCoordinatePut(const pb::CoordinatePutRequest& request, absl::Time deadline,
+                                  std::function<void(pb::CoordinatePutResponse)> done) {
   CoordinatePut(request.put(), deadline, /*forwarded=*/true,
                 [done = std::move(done)](absl::Status status, pb::PutResponse response) {
                   pb::CoordinatePutResponse reply;
@@ -173,44 +174,45 @@ void ReplicaNode::HandleCoordinatePut(const pb::CoordinatePutRequest& request, a
                 });
 }
 
-void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadline, bool forwarded,
-                                PutDone done) {
+void PutPath::CoordinatePut(const pb::PutRequest& request, absl::Time deadline, bool forwarded,
+                            Done done) {
   pb::PutResponse response;
   response.set_key(request.key());
-  response.mutable_quorum()->set_coordinator(self());
-  absl::Status valid = ValidatePutRequest(config(), request);
+  response.mutable_quorum()->set_coordinator(node_->self());
+  absl::Status valid = ValidatePutRequest(node_->config(), request);
   if (!valid.ok()) return done(valid, response);
   absl::StatusOr<VersionVector> context = DecodeContext(request.context(), request.key());
   if (!context.ok()) return done(context.status(), response);
 
-  const PreferenceList& pref = ring_.ForKey(request.key());
-  if (!Contains(pref.home, self())) {
+  const PreferenceList& pref = node_->ring.ForKey(request.key());
+  if (!Contains(pref.home, node_->self())) {
     if (forwarded) {
       return done(absl::FailedPreconditionError(absl::StrCat(
-                      "put forwarded to ", self(),
+                      "put forwarded to ", node_->self(),
                       ", which is not a home replica of the key (do the nodes share one config?)")),
                   response);
     }
     auto state = std::make_shared<ForwardState>();
     *state->request.mutable_put() = request;
-    state->request.set_from(self());
+    state->request.set_from(node_->self());
     state->candidates = ForwardCandidates(pref.home);
     // The home replica coordinates until then; this node answers after.
-    state->call_deadline = ReplicaDeadline(deadline);
+    state->call_deadline = node_->ReplicaDeadline(deadline);
     state->done = std::move(done);
     return ForwardPut(std::move(state));
   }
 
-  const uint32_t w = EffectiveW(config(), request);
+  const uint32_t w = EffectiveW(node_->config(), request);
   if (request.strict()) {
-    absl::Status reachable = CheckStrictQuorumReachable(pref.home, w, "W", "nothing written");
+    absl::Status reachable =
+        node_->CheckStrictQuorumReachable(pref.home, w, "W", "nothing written");
     if (!reachable.ok()) {
       response.mutable_quorum()->set_required(w);
       response.mutable_quorum()->set_n(static_cast<uint32_t>(pref.home.size()));
       return done(reachable, response);
     }
   }
-  const absl::Time start = clock_->Now();
+  const absl::Time start = node_->clock->Now();
   if (start >= deadline) {
     // It waited in a queue past its deadline: better not to start it.
     return done(
@@ -227,7 +229,7 @@ void ReplicaNode::CoordinatePut(const pb::PutRequest& request, absl::Time deadli
                                                                     .done = std::move(done)}));
 }
 
-void ReplicaNode::WriteAndReplicate(std::shared_ptr<CoordinatedPut> put) {
+void PutPath::WriteAndReplicate(std::shared_ptr<CoordinatedPut> put) {
   ApplyLocalWrite(put, [this, put](absl::StatusOr<LocalWrite> local) {
     // ABORTED: the context names writes this replica has not seen, and the
     // other home replicas were not asked yet (CheckUnseen). Nothing written.
@@ -239,42 +241,42 @@ void ReplicaNode::WriteAndReplicate(std::shared_ptr<CoordinatedPut> put) {
     ToProto(local->dot, response.mutable_dot());
     response.set_context(EncodeContext(ContextAfterWrite(put->context, local->before, local->dot),
                                        put->request.key()));
-    auto op = std::make_shared<PutOperation>(PutPlan{.key = put->request.key(),
-                                                     .self = self(),
-                                                     .pref = put->pref,
-                                                     .w = put->w,
-                                                     .min_w = MinWFor(config(), put->request.key()),
-                                                     .default_r = config().default_r(),
-                                                     .sloppy = !put->request.strict(),
-                                                     .healthy = HealthyFn(),
-                                                     .stored = std::move(local->stored),
-                                                     .start = put->start},
-                                             std::move(response), std::move(put->done), &transport_,
-                                             clock_, ReplicaDeadline(put->deadline));
+    auto op = std::make_shared<PutOperation>(
+        PutPlan{.key = put->request.key(),
+                .self = node_->self(),
+                .pref = put->pref,
+                .w = put->w,
+                .min_w = MinWFor(node_->config(), put->request.key()),
+                .default_r = node_->config().default_r(),
+                .sloppy = !put->request.strict(),
+                .healthy = node_->HealthyFn(),
+                .stored = std::move(local->stored),
+                .start = put->start},
+        std::move(response), std::move(put->done), &node_->transport, node_->clock,
+        node_->ReplicaDeadline(put->deadline));
     op->Start();
   });
 }
 
-void ReplicaNode::CheckContextThenWrite(std::shared_ptr<CoordinatedPut> put) {
-  AskHomesWhatTheySaw(&transport_, self(), put->request.key(), put->pref.home,
-                      ReplicaDeadline(put->deadline), [this, put](HomesSeen homes) {
+void PutPath::CheckContextThenWrite(std::shared_ptr<CoordinatedPut> put) {
+  AskHomesWhatTheySaw(&node_->transport, node_->self(), put->request.key(), put->pref.home,
+                      node_->ReplicaDeadline(put->deadline), [this, put](HomesSeen homes) {
                         put->homes_asked = true;
                         put->homes = std::move(homes);
                         WriteAndReplicate(put);
                       });
 }
 
-absl::Status ReplicaNode::CheckUnseen(const std::vector<Dot>& unseen,
-                                      const CoordinatedPut& put) const {
+absl::Status PutPath::CheckUnseen(const std::vector<Dot>& unseen, const CoordinatedPut& put) const {
   const std::string where =
       absl::StrCat(" (", unseen.size() == 1 ? "" : absl::StrCat(unseen.size(), " entries, e.g. "),
                    DotToString(unseen.front()), ")");
-  RETURN_IF_ERROR(CheckUnseenActors(config(), unseen));
+  RETURN_IF_ERROR(CheckUnseenActors(node_->config(), unseen));
   for (const Dot& dot : unseen) {
-    if (dot.actor != store_->actor()) continue;
+    if (dot.actor != node_->store->actor()) continue;
     // This node's own writes of the key always reach its replica first.
     return absl::InvalidArgumentError(
-        absl::StrCat("context claims dot ", DotToString(dot), ", which ", self(),
+        absl::StrCat("context claims dot ", DotToString(dot), ", which ", node_->self(),
                      " never issued for this key: pass the context a get of this key returned"));
   }
   if (!put.homes_asked) return absl::AbortedError(absl::StrCat("context not checked yet", where));
@@ -284,17 +286,17 @@ absl::Status ReplicaNode::CheckUnseen(const std::vector<Dot>& unseen,
         ": not a context this cluster issued; pass the context a get of this key returned"));
   }
   return absl::UnavailableError(
-      absl::StrCat("cannot check the context: it names writes ", self(), " has not seen", where,
-                   ", and not every other home replica answered; nothing written"));
+      absl::StrCat("cannot check the context: it names writes ", node_->self(), " has not seen",
+                   where, ", and not every other home replica answered; nothing written"));
 }
 
-void ReplicaNode::ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
-                                  std::function<void(absl::StatusOr<LocalWrite>)> done) {
+void PutPath::ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
+                              std::function<void(absl::StatusOr<LocalWrite>)> done) {
   auto result = std::make_shared<LocalWrite>();
-  auto write = [this, result, put, policy = PolicyFor(put->request.key())](
+  auto write = [this, result, put, policy = node_->PolicyFor(put->request.key())](
                    const std::optional<Object>& current) -> absl::StatusOr<Object> {
     // It waited for its group past its deadline: the client has given up.
-    if (clock_->Now() >= put->deadline) {
+    if (node_->clock->Now() >= put->deadline) {
       return absl::DeadlineExceededError(
           "deadline passed while the put waited to be written; nothing was written");
     }
@@ -309,40 +311,40 @@ void ReplicaNode::ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
     result->before = local.context;
     // Issued under the key's lock: this actor's dots reach its replica of
     // the key in counter order.
-    ASSIGN_OR_RETURN(result->dot, store_->IssueDot());
+    ASSIGN_OR_RETURN(result->dot, node_->store->IssueDot());
     RETURN_IF_ERROR(CheckFreshDot(local, put->context, result->dot));
     // The new write's timestamp follows every write this replica has seen.
-    for (const Sibling& s : local.siblings) hlc_.Observe(s.hlc);
+    for (const Sibling& s : local.siblings) node_->hlc.Observe(s.hlc);
     Object next = ApplyWrite(policy, local, put->context,
                              Sibling{.dot = result->dot,
-                                     .hlc = hlc_.Now(),
+                                     .hlc = node_->hlc.Now(),
                                      .tombstone = put->request.tombstone(),
                                      .value = put->request.value()});
     RETURN_IF_ERROR(CheckObjectInvariants(next));
     RETURN_IF_ERROR(CheckSiblingLimit(local, next, put->request.key()));
-    RETURN_IF_ERROR(CheckObjectSize(next, config().max_object_bytes()));
+    RETURN_IF_ERROR(CheckObjectSize(next, node_->config().max_object_bytes()));
     return next;
   };
-  write_group_.Submit(put->request.key(), std::move(write),
-                      [result, done = std::move(done)](absl::StatusOr<Object> stored) {
-                        if (!stored.ok()) return done(stored.status());
-                        result->stored = std::move(*stored);
-                        done(std::move(*result));
-                      });
+  node_->write_group.Submit(put->request.key(), std::move(write),
+                            [result, done = std::move(done)](absl::StatusOr<Object> stored) {
+                              if (!stored.ok()) return done(stored.status());
+                              result->stored = std::move(*stored);
+                              done(std::move(*result));
+                            });
 }
 
-void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
+void PutPath::ForwardPut(std::shared_ptr<ForwardState> state) {
   if (state->next == state->candidates.size()) {
     pb::PutResponse response;
     response.set_key(state->request.put().key());
-    response.mutable_quorum()->set_coordinator(self());
+    response.mutable_quorum()->set_coordinator(node_->self());
     return state->done(absl::UnavailableError(absl::StrCat(
                            "no home replica of the key could coordinate the put (",
                            absl::StrJoin(state->errors, "; "), "); nothing was written")),
                        response);
   }
   const std::string to = state->candidates[state->next++];
-  transport_.CoordinatePut(
+  node_->transport.CoordinatePut(
       to, state->request, state->call_deadline,
       [this, state, to](absl::StatusOr<pb::CoordinatePutResponse> reply) {
         const absl::Status outcome =
@@ -369,6 +371,13 @@ void ReplicaNode::ForwardPut(std::shared_ptr<ForwardState> state) {
                              unknown ? " (outcome unknown)" : "")),
             response);
       });
+}
+
+std::vector<std::string> PutPath::ForwardCandidates(const std::vector<std::string>& home) const {
+  std::vector<std::string> candidates = home;
+  const QuorumSlots::Healthy healthy = node_->HealthyFn();
+  std::stable_partition(candidates.begin(), candidates.end(), healthy);
+  return candidates;
 }
 
 }  // namespace quorumkv

@@ -1,5 +1,7 @@
-// ReplicaNode's side of the replica protocol: reads and merges asked by a
+// ReplicaProtocol: a node's side of the replica protocol: reads and merges asked by a
 // coordinator, for a key this node is home for or holds a hint of.
+#include "replication/replica_protocol.h"
+
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -10,7 +12,6 @@
 #include "absl/synchronization/mutex.h"
 #include "replication/invariant.h"
 #include "replication/object_codec.h"
-#include "replication/replica_node.h"
 #include "replication/request_validation.h"
 #include "replication/status_macros.h"
 
@@ -47,45 +48,40 @@ pb::ReplicaWriteBatchResponse BatchResponse(const std::vector<absl::Status>& out
 
 }  // namespace
 
-absl::Status ReplicaNode::CheckHome(const std::string& key) const {
-  if (ring_.IsHome(key, self())) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat(self(), " is not a home replica of the key (do the nodes share one config?)"));
-}
-
-absl::StatusOr<std::optional<Object>> ReplicaNode::MergedHintsOf(const std::string& key) {
-  ASSIGN_OR_RETURN(auto hints, store_->ReadHintsOfKey(key));
+absl::StatusOr<std::optional<Object>> ReplicaProtocol::MergedHintsOf(const std::string& key) {
+  ASSIGN_OR_RETURN(auto hints, node_->store->ReadHintsOfKey(key));
   if (hints.empty()) return std::optional<Object>();
   Object merged;
-  for (const auto& [home, hint] : hints) merged = Sync(PolicyFor(key), merged, hint);
+  for (const auto& [home, hint] : hints) merged = Sync(node_->PolicyFor(key), merged, hint);
   return std::optional<Object>(std::move(merged));
 }
 
-absl::StatusOr<pb::ReplicaReadResponse> ReplicaNode::HandleRead(
+absl::StatusOr<pb::ReplicaReadResponse> ReplicaProtocol::HandleRead(
     const pb::ReplicaReadRequest& request) {
-  RETURN_IF_ERROR(ValidateKey(config(), request.key()));
+  RETURN_IF_ERROR(ValidateKey(node_->config(), request.key()));
   std::optional<Object> object;
   if (request.hinted_for().empty()) {
     // A node that is not home would answer "not found" for a key it never
     // held, and that answer would count toward R.
-    RETURN_IF_ERROR(CheckHome(request.key()));
-    ASSIGN_OR_RETURN(object, store_->Read(request.key()));
+    RETURN_IF_ERROR(node_->CheckHome(request.key()));
+    ASSIGN_OR_RETURN(object, node_->store->Read(request.key()));
   } else {
-    RETURN_IF_ERROR(CheckHintFor(ring_, self(), request.hinted_for(), request.key()));
+    RETURN_IF_ERROR(CheckHintFor(node_->ring, node_->self(), request.hinted_for(), request.key()));
     ASSIGN_OR_RETURN(object, MergedHintsOf(request.key()));
   }
   pb::ReplicaReadResponse response;
   response.set_found(object.has_value());
   if (object) ToProto(*object, response.mutable_object());
-  if (request.hinted_for().empty()) response.set_may_lack_writes(MayLackWrites(request.key()));
+  if (request.hinted_for().empty())
+    response.set_may_lack_writes(node_->MayLackWrites(request.key()));
   return response;
 }
 
-pb::ReplicaReadBatchResponse ReplicaNode::HandleReadBatch(
+pb::ReplicaReadBatchResponse ReplicaProtocol::HandleReadBatch(
     const pb::ReplicaReadBatchRequest& request) {
   // A reply holds at most this much before its last read, and one object
   // of the largest size the config allows fits after it (MaxMessageBytes).
-  const uint64_t budget = std::min(config().max_object_bytes(), kMaxReadBatchReplyBytes);
+  const uint64_t budget = std::min(node_->config().max_object_bytes(), kMaxReadBatchReplyBytes);
   pb::ReplicaReadBatchResponse response;
   uint64_t bytes = 0;
   for (const pb::ReplicaReadRequest& read : request.reads()) {
@@ -102,7 +98,7 @@ pb::ReplicaReadBatchResponse ReplicaNode::HandleReadBatch(
   return response;
 }
 
-absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
+absl::StatusOr<pb::ReplicaWriteResponse> ReplicaProtocol::HandleWrite(
     const pb::ReplicaWriteRequest& request) {
   pb::ReplicaWriteBatchRequest batch;
   *batch.add_writes() = request;
@@ -110,7 +106,7 @@ absl::StatusOr<pb::ReplicaWriteResponse> ReplicaNode::HandleWrite(
   return pb::ReplicaWriteResponse();
 }
 
-pb::ReplicaWriteBatchResponse ReplicaNode::HandleWriteBatch(
+pb::ReplicaWriteBatchResponse ReplicaProtocol::HandleWriteBatch(
     const pb::ReplicaWriteBatchRequest& request) {
   const int n = request.writes_size();
   std::vector<absl::Status> outcomes(n);
@@ -132,19 +128,19 @@ pb::ReplicaWriteBatchResponse ReplicaNode::HandleWriteBatch(
   return BatchResponse(outcomes);
 }
 
-absl::StatusOr<Object> ReplicaNode::CheckWrite(const pb::ReplicaWriteRequest& write) {
-  RETURN_IF_ERROR(ValidateKey(config(), write.key()));
+absl::StatusOr<Object> ReplicaProtocol::CheckWrite(const pb::ReplicaWriteRequest& write) {
+  RETURN_IF_ERROR(ValidateKey(node_->config(), write.key()));
   ASSIGN_OR_RETURN(Object incoming, FromProto(write.object()));
   if (write.hinted_for().empty()) {
-    RETURN_IF_ERROR(CheckHome(write.key()));
+    RETURN_IF_ERROR(node_->CheckHome(write.key()));
   } else {
-    RETURN_IF_ERROR(CheckHintFor(ring_, self(), write.hinted_for(), write.key()));
+    RETURN_IF_ERROR(CheckHintFor(node_->ring, node_->self(), write.hinted_for(), write.key()));
   }
-  for (const Sibling& s : incoming.siblings) hlc_.Observe(s.hlc);
+  for (const Sibling& s : incoming.siblings) node_->hlc.Observe(s.hlc);
   return incoming;
 }
 
-bool ReplicaNode::CarriesHints(const pb::ReplicaWriteBatchRequest& request) {
+bool ReplicaProtocol::CarriesHints(const pb::ReplicaWriteBatchRequest& request) {
   return std::any_of(request.writes().begin(), request.writes().end(),
                      [](const pb::ReplicaWriteRequest& w) { return !w.hinted_for().empty(); });
 }
@@ -184,8 +180,8 @@ class PendingWriteBatch {
 
 }  // namespace
 
-void ReplicaNode::MergeWriteBatch(const pb::ReplicaWriteBatchRequest& request,
-                                  std::function<void(pb::ReplicaWriteBatchResponse)> done) {
+void ReplicaProtocol::MergeWriteBatch(const pb::ReplicaWriteBatchRequest& request,
+                                      std::function<void(pb::ReplicaWriteBatchResponse)> done) {
   const int n = request.writes_size();
   std::vector<absl::Status> outcomes(n);
   std::vector<std::pair<int, Object>> merges;
@@ -206,23 +202,23 @@ void ReplicaNode::MergeWriteBatch(const pb::ReplicaWriteBatchRequest& request,
       std::make_shared<PendingWriteBatch>(std::move(outcomes), merges.size(), std::move(done));
   for (auto& [i, object] : merges) {
     const std::string& key = request.writes(i).key();
-    write_group_.Submit(
+    node_->write_group.Submit(
         key, ReplicaMerge(key, std::move(object)),
         [pending, i = i](absl::StatusOr<Object> stored) { pending->Done(i, stored.status()); });
   }
 }
 
-WriteGroup::Mutate ReplicaNode::ReplicaMerge(const std::string& key, Object incoming) const {
-  return [policy = PolicyFor(key), incoming = std::move(incoming),
+WriteGroup::Mutate ReplicaProtocol::ReplicaMerge(const std::string& key, Object incoming) const {
+  return [policy = node_->PolicyFor(key), incoming = std::move(incoming),
           limit = kMergedObjectFactor *
-                  config().max_object_bytes()](const std::optional<Object>& current) {
+                  node_->config().max_object_bytes()](const std::optional<Object>& current) {
     return MergeBounded(policy, current, incoming, limit);
   };
 }
 
-void ReplicaNode::MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request,
-                                    const std::vector<int>& which, std::vector<Object> incoming,
-                                    std::vector<absl::Status>* outcomes) {
+void ReplicaProtocol::MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request,
+                                        const std::vector<int>& which, std::vector<Object> incoming,
+                                        std::vector<absl::Status>* outcomes) {
   if (which.empty()) return;
   std::vector<WriteGroup::Mutate> merges;
   merges.reserve(which.size());  // the updates below refer to them
@@ -232,37 +228,37 @@ void ReplicaNode::MergeIntoReplicas(const pb::ReplicaWriteBatchRequest& request,
     merges.push_back(ReplicaMerge(key, std::move(incoming[i])));
     updates.push_back(ReplicaStore::KeyUpdate{key, merges.back()});
   }
-  std::vector<absl::StatusOr<Object>> results = store_->UpdateBatch(updates);
+  std::vector<absl::StatusOr<Object>> results = node_->store->UpdateBatch(updates);
   for (size_t j = 0; j < which.size(); ++j) (*outcomes)[which[j]] = results[j].status();
 }
 
-absl::Status ReplicaNode::MergeIntoHint(const std::string& home, const std::string& key,
-                                        const Object& incoming) {
-  const uint64_t limit = kMergedObjectFactor * config().max_object_bytes();
-  const MergePolicy policy = PolicyFor(key);
-  const HintLimits limits{.max_bytes = config().max_hint_bytes_per_target(),
-                          .max_count = config().max_hints_per_target()};
-  return store_
-      ->UpdateHint(home, key, limits, clock_->Now(),
+absl::Status ReplicaProtocol::MergeIntoHint(const std::string& home, const std::string& key,
+                                            const Object& incoming) {
+  const uint64_t limit = kMergedObjectFactor * node_->config().max_object_bytes();
+  const MergePolicy policy = node_->PolicyFor(key);
+  const HintLimits limits{.max_bytes = node_->config().max_hint_bytes_per_target(),
+                          .max_count = node_->config().max_hints_per_target()};
+  return node_->store
+      ->UpdateHint(home, key, limits, node_->clock->Now(),
                    [&](const std::optional<Object>& current) {
                      return MergeBounded(policy, current, incoming, limit);
                    })
       .status();
 }
 
-pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest& request) {
+pb::PingResponse ReplicaProtocol::HandlePing(const pb::PingRequest& request) {
   pb::PingResponse response;
-  response.set_node(self());
-  response.set_hlc(hlc_.Now());
-  response.set_actor(store_->actor());
-  response.set_holds_data(store_->HoldsData());
+  response.set_node(node_->self());
+  response.set_hlc(node_->hlc.Now());
+  response.set_actor(node_->store->actor());
+  response.set_holds_data(node_->store->HoldsData());
   response.set_invariant_failures(InvariantViolations());
   if (!request.actor().empty()) {
     response.set_you_held_data(
-        peers_holding_data_.HeldUnderAnotherActor(request.from(), request.actor()));
-    if (request.holds_data()) peers_holding_data_.Saw(request.actor());
+        node_->peers_holding_data.HeldUnderAnotherActor(request.from(), request.actor()));
+    if (request.holds_data()) node_->peers_holding_data.Saw(request.actor());
   }
-  for (const HintSummary& s : store_->SummarizeHints()) {
+  for (const HintSummary& s : node_->store->SummarizeHints()) {
     pb::HintSummaryProto* h = response.add_hints();
     h->set_home(s.home);
     h->set_count(s.count);
@@ -270,11 +266,11 @@ pb::PingResponse ReplicaNode::HandlePing(const pb::PingRequest& request) {
     if (s.count > 0) h->set_oldest_created_unix_ms(absl::ToUnixMillis(s.oldest));
     h->set_expired(s.expired);
   }
-  absl::StatusOr<std::vector<uint32_t>> marked = store_->PartitionsMarkedForRepair();
+  absl::StatusOr<std::vector<uint32_t>> marked = node_->store->PartitionsMarkedForRepair();
   if (marked.ok()) {
     const bool every = std::find(marked->begin(), marked->end(), kEveryPartition) != marked->end();
     response.set_lost_writes(every);
-    response.set_partitions_marked_for_repair(every ? ring_.partition_count()
+    response.set_partitions_marked_for_repair(every ? node_->ring.partition_count()
                                                     : static_cast<uint32_t>(marked->size()));
   }
   return response;

@@ -1,10 +1,11 @@
-// ReplicaNode::Status: each node's state as this node's failure detector
-// sees it, and the hints the cluster holds for each node.
+// ClusterStatus: each node's state as this node's failure detector sees it,
+// and the hints the cluster holds for each node.
+#include "replication/cluster_status.h"
+
 #include <map>
 #include <set>
 
 #include "absl/synchronization/mutex.h"
-#include "replication/replica_node.h"
 #include "replication/transport.h"
 
 namespace quorumkv {
@@ -82,34 +83,34 @@ class StatusRound {
 
 }  // namespace
 
-void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
+void ClusterStatus::Report(std::function<void(pb::StatusResponse)> done) {
   std::vector<std::string> peers;
-  for (const pb::NodeConfig& n : config().nodes()) {
-    if (n.id() != self()) peers.push_back(n.id());
+  for (const pb::NodeConfig& n : node_->config().nodes()) {
+    if (n.id() != node_->self()) peers.push_back(n.id());
   }
   auto report = [this, done = std::move(done)](RoundResult round) {
-    const absl::Time now = clock_->Now();
+    const absl::Time now = node_->clock->Now();
     pb::StatusResponse response;
-    response.set_reporter(self());
-    response.set_replication_factor(config().replication_factor());
-    response.set_partitions(ring_.partition_count());
-    for (const pb::NodeConfig& n : config().nodes()) {
+    response.set_reporter(node_->self());
+    response.set_replication_factor(node_->config().replication_factor());
+    response.set_partitions(node_->ring.partition_count());
+    for (const pb::NodeConfig& n : node_->config().nodes()) {
       pb::NodeStatus* s = response.add_nodes();
       s->set_id(n.id());
       s->set_address(n.address());
       // The detector's view, unless this very round found the node gone.
-      const char* state = n.id() == self() ? "up"
+      const char* state = n.id() == node_->self() ? "up"
                           : round.unreachable.count(n.id()) > 0
                               ? "down"
-                              : PeerStateName(detector_.StateOf(n.id(), now));
+                              : PeerStateName(node_->detector.StateOf(n.id(), now));
       s->set_state(state);
-      if (n.id() != self()) {
-        const PeerHealth health = detector_.HealthOf(n.id(), now);
+      if (n.id() != node_->self()) {
+        const PeerHealth health = node_->detector.HealthOf(n.id(), now);
         s->set_recent_median_ms(absl::ToDoubleMilliseconds(health.recent_median));
         s->set_baseline_p99_ms(absl::ToDoubleMilliseconds(health.baseline_p99));
       }
-      for (uint32_t p = 0; p < ring_.partition_count(); ++p) {
-        if (ring_.Owner(p) == n.id()) s->set_partitions(s->partitions() + 1);
+      for (uint32_t p = 0; p < node_->ring.partition_count(); ++p) {
+        if (node_->ring.Owner(p) == n.id()) s->set_partitions(s->partitions() + 1);
       }
       if (auto r = round.repair.find(n.id()); r != round.repair.end()) {
         s->set_partitions_marked_for_repair(r->second.partitions_marked);
@@ -127,21 +128,22 @@ void ReplicaNode::Status(std::function<void(pb::StatusResponse)> done) {
     done(std::move(response));
   };
   auto round = std::make_shared<StatusRound>(peers.size() + 1, std::move(report));
-  const pb::PingResponse own = HandlePing(pb::PingRequest());
-  round->AddPing(self(), own);
+  const pb::PingResponse own = protocol_->HandlePing(pb::PingRequest());
+  round->AddPing(node_->self(), own);
   round->Arrived();
   pb::PingRequest ping;
-  ping.set_from(self());
-  const absl::Time deadline = clock_->Now() + kStatusPingTimeout;
+  ping.set_from(node_->self());
+  const absl::Time deadline = node_->clock->Now() + kStatusPingTimeout;
   for (const std::string& peer : peers) {
-    transport_.Ping(peer, ping, deadline, [round, peer](absl::StatusOr<pb::PingResponse> reply) {
-      if (reply.ok()) {
-        round->AddPing(peer, *reply);
-      } else if (IsNotSent(reply.status())) {
-        round->Unreachable(peer);
-      }
-      round->Arrived();
-    });
+    node_->transport.Ping(peer, ping, deadline,
+                          [round, peer](absl::StatusOr<pb::PingResponse> reply) {
+                            if (reply.ok()) {
+                              round->AddPing(peer, *reply);
+                            } else if (IsNotSent(reply.status())) {
+                              round->Unreachable(peer);
+                            }
+                            round->Arrived();
+                          });
   }
 }
 
