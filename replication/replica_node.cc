@@ -1,12 +1,12 @@
 #include "replication/replica_node.h"
 
-#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "replication/cluster_config.h"
 #include "replication/logging.h"
-#include "replication/object_codec.h"
 #include "replication/status_macros.h"
 
 namespace quorumkv {
