@@ -16,14 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build-tsan
-if [[ ! -f $dir/build.ninja ]]; then
-  CC=clang CXX=clang++ cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
-    -DQKV_SANITIZE=thread >/dev/null
-fi
 echo "sanitize_threads: building every program with clang -Wthread-safety, under TSan ($dir/)"
-cmake --build $dir -j "${QKV_BUILD_JOBS:-$(nproc)}" --target core_tests server_tests kvnode kvctl \
-  kvharness shopping_cart integration_tests kvbench handoff_bench hot_paths_bench
+scripts/sanitizer_build.sh $dir thread core_tests server_tests kvnode kvctl kvharness \
+  shopping_cart integration_tests kvbench handoff_bench hot_paths_bench
 
 reports=$PWD/$dir/tsan-reports
 rm -rf "$reports" && mkdir -p "$reports"
