@@ -1,5 +1,6 @@
-// EngineReplicaStore: the actor id, dots that never repeat across restarts
-// and power losses, and atomic per-key updates.
+// EngineReplicaStore's identity: the actor id, dots that never repeat
+// across restarts and power losses, and the generations a loss moves it to.
+// Its per-key updates are in replica_store_update_test.cc.
 #include "storage/engine_replica_store.h"
 
 #include <gmock/gmock.h>
@@ -26,13 +27,9 @@ namespace {
 using test_support::TempDir;
 using ::testing::HasSubstr;
 
-ReplicaStoreOptions Options(const std::string& node, uint32_t epoch = 0x2a,
-                            uint64_t dot_lease_block = 3) {
-  return ReplicaStoreOptions{
-      .node_id = node, .dot_lease_block = dot_lease_block, .new_epoch = [epoch] { return epoch; }};
-}
-
 using test_support::OpenStore;
+using test_support::StoreOptions;
+using test_support::WithValue;
 
 // Issues `count` dots, checking each is above `last` and of `actor`.
 void IssueIncreasing(EngineReplicaStore& store, int count, uint64_t& last) {
@@ -45,35 +42,28 @@ void IssueIncreasing(EngineReplicaStore& store, int count, uint64_t& last) {
   }
 }
 
-Object WithValue(const std::string& actor, const std::string& value) {
-  Object object;
-  object.context.Add({actor, 1});
-  object.siblings.push_back(Sibling{.dot = {actor, 1}, .value = value});
-  return object;
-}
-
 TEST(EngineReplicaStoreTest, ActorIsNodeIdDotEpochInHex) {
   MemEngine engine;
-  EXPECT_EQ(OpenStore(&engine, Options("n1", 0x2a))->actor(), "n1.0000002a");
+  EXPECT_EQ(OpenStore(&engine, StoreOptions("n1", 0x2a))->actor(), "n1.0000002a");
 }
 
 TEST(EngineReplicaStoreTest, ActorIsCreatedOnceAndKeptAcrossReopen) {
   MemEngine engine;
-  const std::string actor = OpenStore(&engine, Options("n1", 1))->actor();
-  EXPECT_EQ(OpenStore(&engine, Options("n1", 2))->actor(), actor);
+  const std::string actor = OpenStore(&engine, StoreOptions("n1", 1))->actor();
+  EXPECT_EQ(OpenStore(&engine, StoreOptions("n1", 2))->actor(), actor);
 }
 
 TEST(EngineReplicaStoreTest, EmptyDataDirectoryGetsANewActor) {
   MemEngine before, wiped;
-  const std::string actor = OpenStore(&before, Options("n1", 1))->actor();
-  EXPECT_NE(OpenStore(&wiped, Options("n1", 2))->actor(), actor);
+  const std::string actor = OpenStore(&before, StoreOptions("n1", 1))->actor();
+  EXPECT_NE(OpenStore(&wiped, StoreOptions("n1", 2))->actor(), actor);
 }
 
 TEST(EngineReplicaStoreTest, ReopeningAsAnotherNodeIsFailedPrecondition) {
   MemEngine engine;
-  OpenStore(&engine, Options("n1"));
+  OpenStore(&engine, StoreOptions("n1"));
   for (const std::string other : {"n2", "n", "n11"}) {
-    const absl::Status status = EngineReplicaStore::Open(&engine, Options(other)).status();
+    const absl::Status status = EngineReplicaStore::Open(&engine, StoreOptions(other)).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << other;
     EXPECT_THAT(std::string(status.message()), HasSubstr("belongs to actor n1.0000002a")) << other;
   }
@@ -81,7 +71,7 @@ TEST(EngineReplicaStoreTest, ReopeningAsAnotherNodeIsFailedPrecondition) {
 
 TEST(EngineReplicaStoreTest, ZeroDotLeaseBlockIsInvalidArgument) {
   MemEngine engine;
-  EXPECT_EQ(EngineReplicaStore::Open(&engine, Options("n1", 1, 0)).status().code(),
+  EXPECT_EQ(EngineReplicaStore::Open(&engine, StoreOptions("n1", 1, 0)).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -90,7 +80,7 @@ TEST(EngineReplicaStoreTest, CorruptDotLeaseIsDataLoss) {
   WriteBatch batch;
   batch.Put(ColumnFamily::kMeta, "dot_lease", "twelve");
   ASSERT_TRUE(engine.Write(batch, {}).ok());
-  EXPECT_EQ(EngineReplicaStore::Open(&engine, Options("n1")).status().code(),
+  EXPECT_EQ(EngineReplicaStore::Open(&engine, StoreOptions("n1")).status().code(),
             absl::StatusCode::kDataLoss);
 }
 
@@ -102,7 +92,7 @@ TEST(EngineReplicaStoreTest, DotsStrictlyIncreaseAcrossRocksDbReopen) {
     absl::StatusOr<std::unique_ptr<RocksDbEngine>> db =
         RocksDbEngine::Open({.path = dir.path() + "/db", .watermark_dir = dir.path() + "/wm"});
     ASSERT_TRUE(db.ok()) << db.status();
-    std::unique_ptr<EngineReplicaStore> store = OpenStore(db->get(), Options("n1"));
+    std::unique_ptr<EngineReplicaStore> store = OpenStore(db->get(), StoreOptions("n1"));
     ASSERT_NE(store, nullptr);
     if (life == 0) actor = store->actor();
     EXPECT_EQ(store->actor(), actor);  // kept, not re-created
@@ -115,7 +105,7 @@ TEST(EngineReplicaStoreTest, DotsNeverRepeatAfterPowerLoss) {
   SCOPED_TRACE(absl::StrCat("seed=", kSeed));
   std::mt19937_64 rng(kSeed);
   MemEngine engine;
-  ReplicaStoreOptions options = Options("n1");
+  ReplicaStoreOptions options = StoreOptions("n1");
   options.sync_writes = false;  // object writes stay unsynced until a lease write
   uint64_t last = 0;
   for (int life = 0; life < 20; ++life) {
@@ -154,7 +144,7 @@ Object WriteAt(EngineReplicaStore& store, const std::string& key, const std::str
 // lost its data must not issue writes that claim to have seen what it lost).
 TEST(EngineReplicaStoreTest, BlindWriteAfterPowerLossKeepsTheWriteTheNodeLost) {
   MemEngine engine;
-  ReplicaStoreOptions options = Options("n1", 1, 10'000);
+  ReplicaStoreOptions options = StoreOptions("n1", 1, 10'000);
   options.sync_writes = false;
   std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, options);
   const Object elsewhere = WriteAt(*store, "k", "acked");  // also merged by another replica
@@ -180,7 +170,7 @@ bool EveryPartitionMarked(EngineReplicaStore& store) {
 TEST(EngineReplicaStoreTest, ACrashOfTheProcessKeepsTheActorWithOrWithoutSyncWrites) {
   for (bool sync : {true, false}) {
     MemEngine engine;
-    ReplicaStoreOptions options = Options("n1");
+    ReplicaStoreOptions options = StoreOptions("n1");
     options.sync_writes = sync;
     const std::string actor = OpenStore(&engine, options)->actor();  // dropped: a crash
     std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, options);
@@ -193,7 +183,7 @@ TEST(EngineReplicaStoreTest, ACrashOfTheProcessKeepsTheActorWithOrWithoutSyncWri
 // back as the next generation of its actor, every partition marked.
 // Epochs and generation tokens 1, 2, 3, ...
 ReplicaStoreOptions CountingOptions(const std::string& node) {
-  ReplicaStoreOptions options = Options(node);
+  ReplicaStoreOptions options = StoreOptions(node);
   options.new_epoch = [next = std::make_shared<uint32_t>(0)] { return ++*next; };
   return options;
 }
@@ -237,7 +227,7 @@ TEST(EngineReplicaStoreTest, ALostLogTailMovesToTheNextGenerationForGood) {
 TEST(EngineReplicaStoreTest, AGenerationWhoseRecordTheLogLostIsNeverTakenAgain) {
   MemEngine engine;
   uint32_t epochs = 0;
-  ReplicaStoreOptions options = Options("n1");
+  ReplicaStoreOptions options = StoreOptions("n1");
   options.new_epoch = [&epochs] { return ++epochs; };
   OpenStore(&engine, options);
   engine.SimulatePowerLoss();
@@ -253,7 +243,7 @@ TEST(EngineReplicaStoreTest, AGenerationWhoseRecordTheLogLostIsNeverTakenAgain) 
 
 TEST(EngineReplicaStoreTest, ACleanCloseKeepsTheActorThroughAPowerLoss) {
   MemEngine engine;
-  ReplicaStoreOptions options = Options("n1");
+  ReplicaStoreOptions options = StoreOptions("n1");
   options.sync_writes = false;
   std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, options);
   const std::string actor = store->actor();
@@ -273,26 +263,26 @@ TEST(EngineReplicaStoreTest, ACleanCloseKeepsTheActorThroughAPowerLoss) {
 // older copy of a cleanly stopped directory carries one.
 TEST(EngineReplicaStoreTest, LostWritesOverrideACleanMark) {
   MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, StoreOptions("n1"));
   WriteAt(*store, "a", "1");
   ASSERT_TRUE(store->CloseCleanly().ok());
   store.reset();
   ASSERT_EQ(engine.SimulateLostLogTail(1), 1u);  // the clean mark itself
-  EXPECT_NE(OpenStore(&engine, Options("n1"))->actor(), "n1.0000002a");
+  EXPECT_NE(OpenStore(&engine, StoreOptions("n1"))->actor(), "n1.0000002a");
 }
 
 TEST(EngineReplicaStoreTest, AWipedDiskGetsAFreshActor) {
   MemEngine engine;
-  const std::string first = OpenStore(&engine, Options("n1", 1))->actor();
+  const std::string first = OpenStore(&engine, StoreOptions("n1", 1))->actor();
   engine.Wipe();
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1", 2));
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, StoreOptions("n1", 2));
   EXPECT_NE(store->actor(), first);
   EXPECT_EQ(store->actor(), "n1.00000002");
 }
 
 TEST(EngineReplicaStoreTest, AnObjectThatCouldNotBeReadBackIsNeverStored) {
   MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, StoreOptions("n1"));
   Object huge;
   for (uint64_t i = 1; i <= kMaxDecodedSiblings + 1; ++i) {
     huge.context.Add(Dot{"a.1", i});
@@ -308,7 +298,7 @@ TEST(EngineReplicaStoreTest, AnObjectThatCouldNotBeReadBackIsNeverStored) {
 TEST(EngineReplicaStoreTest, FailedLeaseWriteIssuesNoDotAndLaterDotsContinue) {
   MemEngine base;
   FaultInjectionEngine engine(&base);
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
+  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, StoreOptions("n1"));
   uint64_t last = 0;
   IssueIncreasing(*store, 3, last);  // the first lease: 1..3
   engine.SetWriteError(absl::ResourceExhaustedError("disk full"));
@@ -316,182 +306,6 @@ TEST(EngineReplicaStoreTest, FailedLeaseWriteIssuesNoDotAndLaterDotsContinue) {
   engine.ClearWriteError();
   IssueIncreasing(*store, 1, last);
   EXPECT_EQ(last, 4u);
-}
-
-TEST(EngineReplicaStoreTest, ReadOfAMissingKeyIsNullopt) {
-  MemEngine engine;
-  absl::StatusOr<std::optional<Object>> read = OpenStore(&engine, Options("n1"))->Read("k");
-  ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_FALSE(read->has_value());
-}
-
-TEST(EngineReplicaStoreTest, UpdateStoresWhatTheMutationReturns) {
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  const Object object = WithValue(store->actor(), "v");
-  absl::StatusOr<Object> stored = store->Update("k", [&](const std::optional<Object>& current) {
-    EXPECT_FALSE(current.has_value());
-    return absl::StatusOr<Object>(object);
-  });
-  ASSERT_TRUE(stored.ok()) << stored.status();
-  EXPECT_EQ(*stored, object);
-  EXPECT_EQ(*store->Read("k"), std::optional<Object>(object));
-}
-
-TEST(EngineReplicaStoreTest, UpdateWithAMutationErrorWritesNothing) {
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  const Object before = WithValue(store->actor(), "before");
-  ASSERT_TRUE(store->Update("k", [&](const auto&) { return absl::StatusOr<Object>(before); }).ok());
-  const absl::Status refused = absl::FailedPreconditionError("refused");
-  EXPECT_EQ(
-      store->Update("k", [&](const auto&) { return absl::StatusOr<Object>(refused); }).status(),
-      refused);
-  EXPECT_EQ(
-      store->Update("new", [&](const auto&) { return absl::StatusOr<Object>(refused); }).status(),
-      refused);
-  EXPECT_EQ(*store->Read("k"), std::optional<Object>(before));
-  EXPECT_EQ(*store->Read("new"), std::nullopt);
-}
-
-TEST(EngineReplicaStoreTest, UpdateFailsWhenTheEngineCannotWrite) {
-  MemEngine base;
-  FaultInjectionEngine engine(&base);
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  engine.SetWriteError(absl::ResourceExhaustedError("disk full"));
-  const absl::StatusOr<Object> stored = store->Update(
-      "k", [&](const auto&) { return absl::StatusOr<Object>(WithValue(store->actor(), "v")); });
-  EXPECT_EQ(stored.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(*store->Read("k"), std::nullopt);
-}
-
-TEST(EngineReplicaStoreTest, CorruptStoredObjectIsDataLoss) {
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  WriteBatch batch;
-  batch.Put(ColumnFamily::kData, "k", "\xff\xff\xff");
-  ASSERT_TRUE(engine.Write(batch, {}).ok());
-  EXPECT_EQ(store->Read("k").status().code(), absl::StatusCode::kDataLoss);
-}
-
-// A counter kept as the value of one sibling: `current` plus one.
-absl::StatusOr<Object> Increment(const std::string& actor, const std::optional<Object>& current) {
-  int count = 0;
-  if (current && !absl::SimpleAtoi(current->siblings.at(0).value, &count)) {
-    return absl::InternalError("not a counter");
-  }
-  return WithValue(actor, absl::StrCat(count + 1));
-}
-
-TEST(EngineReplicaStoreTest, UpdateIsAtomicPerKeyUnderConcurrentThreads) {
-  constexpr int kThreads = 8;
-  constexpr int kIncrements = 200;
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  auto increment = [&](const std::optional<Object>& current) {
-    return Increment(store->actor(), current);
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kIncrements; ++i) EXPECT_TRUE(store->Update("counter", increment).ok());
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  const absl::StatusOr<std::optional<Object>> final_state = store->Read("counter");
-  ASSERT_TRUE(final_state.ok() && final_state->has_value());
-  EXPECT_EQ((*final_state)->siblings.at(0).value, absl::StrCat(kThreads * kIncrements));
-}
-
-// Adds `value` as a sibling of its own actor (a distinct dot per value).
-absl::StatusOr<Object> Append(const std::optional<Object>& current, const std::string& value) {
-  Object next = current.value_or(Object());
-  const Dot dot{value, 1};
-  next.context.Add(dot);
-  next.siblings.push_back(Sibling{.dot = dot, .value = value});
-  return next;
-}
-
-TEST(EngineReplicaStoreTest, UpdateBatchAppliesEachUpdateInOrderAndReturnsEachResult) {
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  const absl::Status refused = absl::FailedPreconditionError("refused");
-  auto append = [](std::string value) {
-    return [value](const std::optional<Object>& current) { return Append(current, value); };
-  };
-  auto a1 = append("a1"), b1 = append("b1"), a2 = append("a2");
-  auto refuse = [&](const std::optional<Object>&) { return absl::StatusOr<Object>(refused); };
-  std::vector<absl::StatusOr<Object>> results =
-      store->UpdateBatch({{"a", a1}, {"b", b1}, {"c", refuse}, {"a", a2}});
-  ASSERT_EQ(results.size(), 4u);
-  EXPECT_EQ(results[2].status(), refused);
-  ASSERT_TRUE(results[3].ok()) << results[3].status();
-  EXPECT_EQ(results[3]->siblings.size(), 2u) << "the second update of a saw the first";
-  EXPECT_EQ(*store->Read("a"), std::optional<Object>(*results[3]));
-  EXPECT_EQ(*store->Read("b"), std::optional<Object>(*results[1]));
-  EXPECT_EQ(*store->Read("c"), std::nullopt);
-}
-
-TEST(EngineReplicaStoreTest, UpdateBatchIsOneWriteThatSurvivesPowerLoss) {
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  auto x = [](const std::optional<Object>& c) { return Append(c, "x"); };
-  ASSERT_TRUE(store->UpdateBatch({{"a", x}, {"b", x}})[1].ok());
-  store.reset();
-  engine.SimulatePowerLoss();
-  store = OpenStore(&engine, Options("n1"));
-  EXPECT_TRUE(store->Read("a")->has_value());
-  EXPECT_TRUE(store->Read("b")->has_value());
-}
-
-TEST(EngineReplicaStoreTest, UpdateBatchFailsEveryUpdateItsWriteCarried) {
-  MemEngine base;
-  FaultInjectionEngine engine(&base);
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  auto x = [](const std::optional<Object>& c) { return Append(c, "x"); };
-  ASSERT_TRUE(store->Update("same", x).ok());
-  engine.SetWriteError(absl::ResourceExhaustedError("disk full"));
-  // "same" is unchanged (x is there already): nothing of it rests on the write.
-  auto unchanged = [](const std::optional<Object>& c) { return absl::StatusOr<Object>(*c); };
-  std::vector<absl::StatusOr<Object>> results =
-      store->UpdateBatch({{"a", x}, {"same", unchanged}, {"b", x}});
-  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(results[1].ok());
-  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(*store->Read("a"), std::nullopt);
-}
-
-TEST(EngineReplicaStoreTest, UpdateBatchesAndUpdatesOfSharedKeysDoNotDeadlockOrLoseIncrements) {
-  constexpr int kThreads = 4;
-  constexpr int kRounds = 100;
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, Options("n1"));
-  auto increment = [&](const std::optional<Object>& current) {
-    return Increment(store->actor(), current);
-  };
-  const std::vector<std::string> keys = {"k0", "k1", "k2", "k3", "k4"};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kRounds; ++i) {
-        // Each thread takes the keys in another order; one thread of two
-        // updates them one at a time.
-        std::vector<ReplicaStore::KeyUpdate> updates;
-        for (size_t k = 0; k < keys.size(); ++k) {
-          updates.push_back({keys[(k + t) % keys.size()], increment});
-        }
-        if (t % 2 == 0) {
-          for (const absl::StatusOr<Object>& r : store->UpdateBatch(updates)) EXPECT_TRUE(r.ok());
-        } else {
-          for (const auto& u : updates) EXPECT_TRUE(store->Update(u.key, u.mutate).ok());
-        }
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  for (const std::string& key : keys) {
-    EXPECT_EQ((*store->Read(key))->siblings.at(0).value, absl::StrCat(kThreads * kRounds)) << key;
-  }
 }
 
 }  // namespace
