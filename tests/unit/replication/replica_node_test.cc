@@ -1,5 +1,6 @@
 // ReplicaNode end to end over a hand-driven network (test_cluster.h): the
 // put and get paths, siblings, forwarding, limits, read repair, deletes.
+// The replica protocol's batches are in replica_protocol_test.cc.
 #include "replication/replica_node.h"
 
 #include <gmock/gmock.h>
@@ -330,130 +331,6 @@ TEST(ReplicaNodeTest, ANodeThatIsNotHomeRefusesToAnswerForAKey) {
     return;
   }
   FAIL() << "no key without n4 among its home replicas";
-}
-
-// A replica write of `object` (from n1's replica of `key`) to its home replicas.
-pb::ReplicaWriteRequest WriteOf(TestCluster& cluster, const std::string& key) {
-  pb::ReplicaWriteRequest write;
-  write.set_key(key);
-  write.set_from("n1");
-  ToProto(*cluster.Stored("n1", key), write.mutable_object());
-  return write;
-}
-
-// n1's writes of "a" and "b" (made while n2 and n3 were down) as a batch
-// of three replica writes: a, one without a key, b.
-pb::ReplicaWriteBatchRequest GoodBadGoodBatch(TestCluster& cluster) {
-  cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
-  cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
-  EXPECT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
-  EXPECT_TRUE(cluster.Put("n1", PutRequest("b", "vb", "", 1)).status.ok());
-  pb::ReplicaWriteBatchRequest batch;
-  *batch.add_writes() = WriteOf(cluster, "a");
-  pb::ReplicaWriteRequest bad = WriteOf(cluster, "b");
-  bad.set_key("");
-  *batch.add_writes() = bad;
-  *batch.add_writes() = WriteOf(cluster, "b");
-  return batch;
-}
-
-// n2 answered GoodBadGoodBatch write by write and stored the good ones.
-void ExpectGoodBadGoodApplied(TestCluster& cluster, const pb::ReplicaWriteBatchResponse& reply) {
-  ASSERT_EQ(reply.results_size(), 3);
-  EXPECT_EQ(reply.results(0).code(), 0);
-  EXPECT_EQ(reply.results(1).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
-  EXPECT_EQ(reply.results(2).code(), 0);
-  EXPECT_EQ(cluster.Stored("n2", "a"), cluster.Stored("n1", "a"));
-  EXPECT_EQ(cluster.Stored("n2", "b"), cluster.Stored("n1", "b"));
-}
-
-TEST(ReplicaNodeTest, AWriteBatchAppliesEachWriteAndAnswersEachInOrder) {
-  TestCluster cluster(3);
-  const pb::ReplicaWriteBatchRequest batch = GoodBadGoodBatch(cluster);
-  ExpectGoodBadGoodApplied(cluster, cluster.node("n2").HandleWriteBatch(batch));
-}
-
-// MergeWriteBatch's reply, which (with no run_blocking) comes before it
-// returns.
-pb::ReplicaWriteBatchResponse MergeNow(ReplicaNode& node,
-                                       const pb::ReplicaWriteBatchRequest& batch) {
-  std::optional<pb::ReplicaWriteBatchResponse> reply;
-  node.MergeWriteBatch(batch, [&reply](pb::ReplicaWriteBatchResponse r) {
-    EXPECT_FALSE(reply.has_value()) << "answered twice";
-    reply = std::move(r);
-  });
-  EXPECT_TRUE(reply.has_value()) << "not answered";
-  return reply.value_or(pb::ReplicaWriteBatchResponse());
-}
-
-TEST(ReplicaNodeTest, AWriteBatchMergedInTheWriteGroupsAnswersEachWriteInOrder) {
-  TestCluster cluster(3);
-  const pb::ReplicaWriteBatchRequest batch = GoodBadGoodBatch(cluster);
-  ASSERT_FALSE(ReplicaNode::CarriesHints(batch));
-  ExpectGoodBadGoodApplied(cluster, MergeNow(cluster.node("n2"), batch));
-}
-
-TEST(ReplicaNodeTest, AWriteBatchWithNothingToMergeIsAnsweredAtOnce) {
-  TestCluster cluster(3);
-  cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
-  cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
-  ASSERT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
-  pb::ReplicaWriteBatchRequest batch;
-  pb::ReplicaWriteRequest bad = WriteOf(cluster, "a");
-  bad.set_key("");
-  *batch.add_writes() = bad;
-  const pb::ReplicaWriteBatchResponse reply = MergeNow(cluster.node("n2"), batch);
-  ASSERT_EQ(reply.results_size(), 1);
-  EXPECT_EQ(reply.results(0).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
-}
-
-// The server routes batches with hints elsewhere (CarriesHints): one that
-// reaches the write groups is an invariant failure, here in report mode.
-TEST(ReplicaNodeTest, AWriteForAHintIsNotMergedInTheWriteGroups) {
-  const InvariantMode saved = GetInvariantMode();
-  SetInvariantMode(InvariantMode::kReport);
-  TestCluster cluster(4);
-  cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
-  cluster.net().SetHealth("n3", FakeNetwork::Health::kDown);
-  cluster.net().SetHealth("n4", FakeNetwork::Health::kDown);
-  ASSERT_TRUE(cluster.Put("n1", PutRequest("a", "va", "", 1)).status.ok());
-  pb::ReplicaWriteBatchRequest batch;
-  *batch.add_writes() = WriteOf(cluster, "a");
-  batch.mutable_writes(0)->set_hinted_for("n2");
-  ASSERT_TRUE(ReplicaNode::CarriesHints(batch));
-  const uint64_t failures = InvariantViolations();
-  const pb::ReplicaWriteBatchResponse reply = MergeNow(cluster.node("n2"), batch);
-  SetInvariantMode(saved);
-  ASSERT_EQ(reply.results_size(), 1);
-  EXPECT_EQ(reply.results(0).code(), static_cast<int>(absl::StatusCode::kInternal));
-  EXPECT_EQ(InvariantViolations(), failures + 1);
-}
-
-TEST(ReplicaNodeTest, AReadBatchStopsAtItsReplyBudgetAndMarksTheRestNotRun) {
-  TestCluster cluster(3, "max_value_bytes: 1000 max_object_bytes: 1000");
-  const std::string big(600, 'x');  // two of them pass the budget (1000)
-  for (const char* key : {"a", "b", "c"}) {
-    ASSERT_TRUE(cluster.Put("n1", PutRequest(key, big, "", 3)).status.ok());
-  }
-  pb::ReplicaReadBatchRequest batch;
-  for (const char* key : {"a", "b", "c"}) batch.add_reads()->set_key(key);
-  const pb::ReplicaReadBatchResponse reply = cluster.node("n2").HandleReadBatch(batch);
-  ASSERT_EQ(reply.results_size(), 3);
-  EXPECT_TRUE(reply.results(0).response().found());
-  EXPECT_TRUE(reply.results(1).response().found());
-  EXPECT_FALSE(reply.results(1).not_run());
-  EXPECT_TRUE(reply.results(2).not_run());
-}
-
-TEST(ReplicaNodeTest, ConcurrentPutsAtOneCoordinatorAllSurvive) {
-  TestCluster cluster(3);
-  std::vector<std::shared_ptr<test_support::PutOutcome>> puts;
-  for (int i = 0; i < 5; ++i) {
-    puts.push_back(cluster.StartPut("n1", PutRequest("k", absl::StrCat("v", i), "", 2)));
-  }
-  cluster.net().DeliverAll();
-  for (const auto& put : puts) ASSERT_TRUE(put->done && put->status.ok()) << put->status;
-  EXPECT_EQ(cluster.Stored("n1", "k")->siblings.size(), 5u) << "blind puts are concurrent";
 }
 
 }  // namespace
