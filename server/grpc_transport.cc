@@ -194,7 +194,7 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
   grpc::CompletionQueue* queue = queues_[next_queue_.fetch_add(1) % queues_.size()];
   call->reader = (peer->stub.get()->*prepare)(&call->context, call->request, queue);
   call->reader->StartCall();
-  call->reader->Finish(&call->response, &call->status, call);
+  call->reader->Finish(&call->response, &call->status, QueueTag(call));
 }
 
 template <typename Request, typename Response>
