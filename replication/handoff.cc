@@ -8,12 +8,12 @@
 
 namespace quorumkv {
 
-HandoffManager::HandoffManager(std::string self, ReplicaStore* store, Transport* transport,
+HandoffManager::HandoffManager(std::string self, Hints* hints, Transport* transport,
                                const FailureDetector* detector,
                                std::function<uint32_t(const std::string&)> partition_of,
                                HandoffOptions options)
     : self_(std::move(self)),
-      store_(store),
+      hints_(hints),
       transport_(transport),
       detector_(detector),
       partition_of_(std::move(partition_of)),
@@ -25,12 +25,12 @@ HandoffStats HandoffManager::stats() const {
     absl::MutexLock lock(&mu_);
     stats = stats_;
   }
-  for (const HintSummary& s : store_->SummarizeHints()) stats.expired += s.expired;
+  for (const HintSummary& s : hints_->Summarize()) stats.expired += s.expired;
   return stats;
 }
 
 void HandoffManager::Tick(absl::Time now) {
-  const std::vector<HintSummary> summaries = store_->SummarizeHints();
+  const std::vector<HintSummary> summaries = hints_->Summarize();
   ExpireOld(summaries, now);
   SettleDeliveries();
   for (const HintSummary& summary : summaries) {
@@ -45,10 +45,10 @@ void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::
   for (const HintSummary& summary : summaries) {
     if (summary.stalest >= written_before) continue;
     for (const HintInfo& hint :
-         store_->ListExpiredHints(summary.home, written_before, kMaxExpiredPerTick)) {
+         hints_->ListWrittenBefore(summary.home, written_before, kMaxExpiredPerTick)) {
       const uint32_t partition = partition_of_(hint.key);
       absl::StatusOr<bool> dropped =
-          store_->DropExpiredHint(hint.home, hint.key, written_before, partition);
+          hints_->DropExpired(hint.home, hint.key, written_before, partition);
       if (!dropped.ok()) {
         Log(LogLevel::kError,
             absl::StrCat("cannot drop an expired hint: ", dropped.status().message()));
@@ -72,7 +72,7 @@ void HandoffManager::SettleDeliveries() {
   for (Delivery& d : finished) {
     bool deleted = false;
     if (d.ok) {
-      absl::StatusOr<bool> result = store_->DeleteHintIfUnchanged(d.home, d.key, d.object);
+      absl::StatusOr<bool> result = hints_->DeleteIfUnchanged(d.home, d.key, d.object);
       deleted = result.ok() && *result;
       if (!result.ok()) {
         Log(LogLevel::kError,
@@ -114,11 +114,11 @@ void HandoffManager::Push(const std::string& home, absl::Time now) {
     room = options_.max_in_flight - std::min(options_.max_in_flight, busy.size());
   }
   if (room == 0) return;
-  for (const HintInfo& hint : store_->ListHints(home, busy.size() + room)) {
+  for (const HintInfo& hint : hints_->List(home, busy.size() + room)) {
     if (room == 0) break;
     if (busy.count(hint.key) > 0) continue;
     if (!TakeTokens(hint.bytes, now)) return;
-    absl::StatusOr<std::optional<Object>> object = store_->ReadHint(home, hint.key);
+    absl::StatusOr<std::optional<Object>> object = hints_->Read(home, hint.key);
     if (!object.ok() || !object->has_value()) continue;
     pb::ReplicaWriteRequest request;
     request.set_key(hint.key);

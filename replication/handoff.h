@@ -29,7 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "replication/failure_detector.h"
-#include "replication/replica_store.h"
+#include "replication/hints.h"
 #include "replication/transport.h"
 
 namespace quorumkv {
@@ -44,7 +44,7 @@ struct HandoffOptions {
 struct HandoffStats {
   uint64_t delivered = 0;  // hints acked by their home and deleted (since start)
   uint64_t delivered_bytes = 0;
-  // Dropped for age, their partitions marked for repair: the store's
+  // Dropped for age, their partitions marked for repair: the hints'
   // durable count, over every life of the node.
   uint64_t expired = 0;
   uint64_t failed_pushes = 0;
@@ -54,7 +54,7 @@ struct HandoffStats {
 // its arguments.
 class HandoffManager {
  public:
-  HandoffManager(std::string self, ReplicaStore* store, Transport* transport,
+  HandoffManager(std::string self, Hints* hints, Transport* transport,
                  const FailureDetector* detector,
                  std::function<uint32_t(const std::string& key)> partition_of,
                  HandoffOptions options);
@@ -82,7 +82,7 @@ class HandoffManager {
   bool TakeTokens(uint64_t bytes, absl::Time now);
 
   const std::string self_;
-  ReplicaStore* const store_;
+  Hints* const hints_;
   Transport* const transport_;
   const FailureDetector* const detector_;
   const std::function<uint32_t(const std::string&)> partition_of_;

@@ -39,17 +39,18 @@ HandoffOptions HandoffOptionsFor(const pb::ClusterConfig& config) {
 }  // namespace
 
 NodeContext::NodeContext(ReplicaNodeOptions node_options, Ring node_ring, ReplicaStore* node_store,
-                         Transport* node_transport, Clock* node_clock)
+                         Hints* node_hints, Transport* node_transport, Clock* node_clock)
     : options(std::move(node_options)),
       ring(std::move(node_ring)),
       store(node_store),
+      hints(node_hints),
       clock(node_clock),
       hlc(node_clock),
       detector(Peers(options.config, options.self), DetectorOptions(options.config),
                node_clock->Now()),
       transport(node_transport, &detector, node_clock),
       handoff(
-          options.self, node_store, &transport, &detector,
+          options.self, node_hints, &transport, &detector,
           [this](const std::string& key) { return ring.PartitionOf(key); },
           HandoffOptionsFor(options.config)),
       write_group(node_store, options.run_blocking),

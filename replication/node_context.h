@@ -23,6 +23,7 @@
 #include "replication/failure_detector.h"
 #include "replication/handoff.h"
 #include "replication/health_tracking_transport.h"
+#include "replication/hints.h"
 #include "replication/hlc.h"
 #include "replication/object.h"
 #include "replication/quorum_slots.h"
@@ -58,8 +59,8 @@ struct ReplicaNodeOptions {
 
 struct NodeContext {
   // REQUIRES: options.self is in options.config, `ring` built from it.
-  NodeContext(ReplicaNodeOptions options, Ring ring, ReplicaStore* store, Transport* transport,
-              Clock* clock);
+  NodeContext(ReplicaNodeOptions options, Ring ring, ReplicaStore* store, Hints* hints,
+              Transport* transport, Clock* clock);
   NodeContext(const NodeContext&) = delete;
   NodeContext& operator=(const NodeContext&) = delete;
 
@@ -92,6 +93,7 @@ struct NodeContext {
   const ReplicaNodeOptions options;
   const Ring ring;
   ReplicaStore* const store;
+  Hints* const hints;
   Clock* const clock;
   HybridClock hlc;
   FailureDetector detector;

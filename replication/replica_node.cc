@@ -12,7 +12,7 @@
 namespace quorumkv {
 
 absl::StatusOr<std::unique_ptr<ReplicaNode>> ReplicaNode::Create(ReplicaNodeOptions options,
-                                                                 ReplicaStore* store,
+                                                                 ReplicaStore* store, Hints* hints,
                                                                  Transport* transport,
                                                                  Clock* clock) {
   if (FindNode(options.config, options.self) == nullptr) {
@@ -23,8 +23,8 @@ absl::StatusOr<std::unique_ptr<ReplicaNode>> ReplicaNode::Create(ReplicaNodeOpti
   for (const pb::NodeConfig& n : options.config.nodes()) ids.push_back(n.id());
   ASSIGN_OR_RETURN(Ring ring, Ring::Create(std::move(ids), options.config.vnodes_per_node(),
                                            options.config.replication_factor()));
-  return std::unique_ptr<ReplicaNode>(new ReplicaNode(
-      std::make_unique<NodeContext>(std::move(options), std::move(ring), store, transport, clock)));
+  return std::unique_ptr<ReplicaNode>(new ReplicaNode(std::make_unique<NodeContext>(
+      std::move(options), std::move(ring), store, hints, transport, clock)));
 }
 
 ReplicaNode::ReplicaNode(std::unique_ptr<NodeContext> node)

@@ -26,6 +26,7 @@
 #include "replication/clock.h"
 #include "replication/cluster_status.h"
 #include "replication/get_path.h"
+#include "replication/hints.h"
 #include "replication/node_context.h"
 #include "replication/put_path.h"
 #include "replication/replica_protocol.h"
@@ -34,7 +35,7 @@
 
 namespace quorumkv {
 
-// Thread-safe. Does not own the store, transport or clock; they must outlive
+// Thread-safe. Does not own the store, hints, transport or clock; they must outlive
 // it, and the transport must have run every callback before it is destroyed.
 class ReplicaNode {
  public:
@@ -42,7 +43,7 @@ class ReplicaNode {
   using GetDone = GetPath::Done;
 
   static absl::StatusOr<std::unique_ptr<ReplicaNode>> Create(ReplicaNodeOptions options,
-                                                             ReplicaStore* store,
+                                                             ReplicaStore* store, Hints* hints,
                                                              Transport* transport, Clock* clock);
 
   // The client API: PutPath::Put, GetPath::Get, ClusterStatus::Report.

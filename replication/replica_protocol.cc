@@ -49,7 +49,7 @@ pb::ReplicaWriteBatchResponse BatchResponse(const std::vector<absl::Status>& out
 }  // namespace
 
 absl::StatusOr<std::optional<Object>> ReplicaProtocol::MergedHintsOf(const std::string& key) {
-  ASSIGN_OR_RETURN(auto hints, node_->store->ReadHintsOfKey(key));
+  ASSIGN_OR_RETURN(auto hints, node_->hints->ReadAllHomes(key));
   if (hints.empty()) return std::optional<Object>();
   Object merged;
   for (const auto& [home, hint] : hints) merged = Sync(node_->PolicyFor(key), merged, hint);
@@ -238,11 +238,11 @@ absl::Status ReplicaProtocol::MergeIntoHint(const std::string& home, const std::
   const MergePolicy policy = node_->PolicyFor(key);
   const HintLimits limits{.max_bytes = node_->config().max_hint_bytes_per_target(),
                           .max_count = node_->config().max_hints_per_target()};
-  return node_->store
-      ->UpdateHint(home, key, limits, node_->clock->Now(),
-                   [&](const std::optional<Object>& current) {
-                     return MergeBounded(policy, current, incoming, limit);
-                   })
+  return node_->hints
+      ->Update(home, key, limits, node_->clock->Now(),
+               [&](const std::optional<Object>& current) {
+                 return MergeBounded(policy, current, incoming, limit);
+               })
       .status();
 }
 
@@ -258,7 +258,7 @@ pb::PingResponse ReplicaProtocol::HandlePing(const pb::PingRequest& request) {
         node_->peers_holding_data.HeldUnderAnotherActor(request.from(), request.actor()));
     if (request.holds_data()) node_->peers_holding_data.Saw(request.actor());
   }
-  for (const HintSummary& s : node_->store->SummarizeHints()) {
+  for (const HintSummary& s : node_->hints->Summarize()) {
     pb::HintSummaryProto* h = response.add_hints();
     h->set_home(s.home);
     h->set_count(s.count);

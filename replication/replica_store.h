@@ -1,6 +1,7 @@
-// A node's replicas: the versioned objects it holds, the hints it keeps for
-// other nodes (sloppy quorum), and the counter its dots come from. storage/
-// implements it on an Engine (RocksDB or memory).
+// A node's replicas: the versioned objects it holds, the counter its dots
+// come from, and what it records of its own history (repair marks, an empty
+// start). The hints it keeps for other nodes are a separate interface
+// (hints.h). storage/ implements both on an Engine (RocksDB or memory).
 #ifndef QUORUMKV_REPLICATION_REPLICA_STORE_H_
 #define QUORUMKV_REPLICATION_REPLICA_STORE_H_
 
@@ -8,43 +9,14 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "replication/object.h"
 
 namespace quorumkv {
-
-// A hint: an object this node keeps for `home`, a home replica of `key`
-// that could not take a write.
-struct HintInfo {
-  std::string home;
-  std::string key;
-  uint64_t bytes = 0;       // encoded size
-  absl::Time created;       // when its first write arrived
-  absl::Time newest_write;  // when the newest write merged into it arrived
-};
-
-struct HintSummary {
-  std::string home;
-  uint64_t count = 0;
-  uint64_t bytes = 0;
-  absl::Time oldest = absl::InfiniteFuture();   // the earliest `created`
-  absl::Time stalest = absl::InfiniteFuture();  // the earliest `newest_write`
-  // Hints for `home` dropped for age, ever: a durable count. A home with
-  // such hints and none pending is summarized too.
-  uint64_t expired = 0;
-};
-
-// Limits on the hints kept for one home node.
-struct HintLimits {
-  uint64_t max_bytes = 256ull << 20;
-  uint64_t max_count = 1'000'000;
-};
 
 // A repair mark that stands for every partition of the node.
 inline constexpr uint32_t kEveryPartition = UINT32_MAX;
@@ -93,39 +65,6 @@ class ReplicaStore {
   // This node's actor id, "<node id>.<epoch>"; a new epoch when the node
   // starts on an empty data directory.
   virtual const std::string& actor() const = 0;
-
-  // Hints. Like Update, for the hint this node keeps for `home` and `key`:
-  // atomic per (home, key), durable when it returns, `now` stamped as the
-  // creation time of a new hint. RESOURCE_EXHAUSTED, writing nothing, when a
-  // new hint would take `home` past `limits`.
-  virtual absl::StatusOr<Object> UpdateHint(absl::string_view home, absl::string_view key,
-                                            const HintLimits& limits, absl::Time now,
-                                            Mutation mutate) = 0;
-  virtual absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
-                                                         absl::string_view key) = 0;
-  // Every hint this node keeps of `key`, whichever home it is for, in home
-  // order: what a fallback knows of the key. Empty if it keeps none.
-  virtual absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadHintsOfKey(
-      absl::string_view key) = 0;
-  // Deletes the hint if it still equals `delivered` (else a newer write
-  // merged into it since: it stays for the next handoff). True if deleted.
-  virtual absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
-                                                     const Object& delivered) = 0;
-  // Drops an expired hint: if no write reached the hint for (home, key) at
-  // or after `written_before`, then in one synced write it is deleted, ring
-  // partition `partition` is marked for repair and the count of hints
-  // expired for `home` goes up by one. False, dropping nothing, if a newer
-  // write has reached it since it was listed, or it is gone.
-  virtual absl::StatusOr<bool> DropExpiredHint(absl::string_view home, absl::string_view key,
-                                               absl::Time written_before, uint32_t partition) = 0;
-  // Up to `limit` hints for `home`, oldest first. Served from memory.
-  virtual std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) = 0;
-  // Up to `limit` hints for `home` whose newest write came before
-  // `written_before`, the stalest first. Served from memory.
-  virtual std::vector<HintInfo> ListExpiredHints(absl::string_view home, absl::Time written_before,
-                                                 size_t limit) = 0;
-  // Per home node with hints. Served from memory.
-  virtual std::vector<HintSummary> SummarizeHints() = 0;
 
   // Records that the replicas of ring partition `partition` may disagree in
   // a way only anti-entropy can fix: a hint for one of them was dropped, or

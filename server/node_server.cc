@@ -92,10 +92,9 @@ absl::Status NodeServer::OpenStorage() {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create data directory ", options_.data_dir, ": ", ec.message()));
   }
-  ASSIGN_OR_RETURN(engine_,
-                   RocksDbEngine::Open(RocksDbEngineOptions{
-                       .path = (std::filesystem::path(options_.data_dir) / "db").string(),
-                       .watermark_dir = options_.watermark_dir}));
+  ASSIGN_OR_RETURN(engine_, RocksDbEngine::Open(RocksDbEngineOptions{
+                                .path = (std::filesystem::path(options_.data_dir) / "db").string(),
+                                .watermark_dir = options_.watermark_dir}));
   ASSIGN_OR_RETURN(store_, EngineReplicaStore::Open(
                                engine_.get(),
                                ReplicaStoreOptions{.node_id = options_.node_id,
@@ -111,10 +110,11 @@ absl::Status NodeServer::OpenStorage() {
   auto run_blocking = [this](std::function<void()> work) {
     return writer_pool_.Submit(std::move(work)).ok();
   };
-  ASSIGN_OR_RETURN(node_, ReplicaNode::Create(ReplicaNodeOptions{.self = options_.node_id,
-                                                                 .config = options_.config,
-                                                                 .run_blocking = run_blocking},
-                                              store_.get(), transport_.get(), &clock_));
+  ASSIGN_OR_RETURN(node_,
+                   ReplicaNode::Create(ReplicaNodeOptions{.self = options_.node_id,
+                                                          .config = options_.config,
+                                                          .run_blocking = run_blocking},
+                                       store_.get(), store_->hints(), transport_.get(), &clock_));
   context_.node.store(node_.get());
   return absl::OkStatus();
 }

@@ -13,7 +13,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/ring.h"
@@ -51,16 +50,10 @@ constexpr absl::string_view kActorKey = "actor";
 constexpr absl::string_view kDotLeaseKey = "dot_lease";
 constexpr absl::string_view kCleanShutdownKey = "clean_shutdown";
 constexpr absl::string_view kUnsyncedRunKey = "unsynced_run";  // no longer written
-constexpr absl::string_view kRepairPrefix = "repair/";
-constexpr absl::string_view kExpiredPrefix = "hints_expired/";
 constexpr absl::string_view kHoldsDataPrefix = "holds_data/";
 // Present from the first open of an empty directory until the node's peers
 // settle whether it is new or lost its data (replication/empty_start.h).
 constexpr absl::string_view kEmptyStartKey = "empty_start";
-
-std::string RepairMarkKey(uint32_t partition) {
-  return absl::StrFormat("%s%08u", kRepairPrefix, partition);
-}
 
 uint32_t RandomEpoch() {
   std::random_device rd;
@@ -127,7 +120,7 @@ absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptio
   batch.Put(ColumnFamily::kMeta, kActorKey, next);
   batch.Delete(ColumnFamily::kMeta, kCleanShutdownKey);
   batch.Delete(ColumnFamily::kMeta, kUnsyncedRunKey);  // of older versions
-  if (!lost.empty()) batch.Put(ColumnFamily::kMeta, RepairMarkKey(kEveryPartition), "1");
+  if (!lost.empty()) RepairMarks::Stage(kEveryPartition, &batch);
   if (!actor) batch.Put(ColumnFamily::kMeta, kEmptyStartKey, "1");
   RETURN_IF_ERROR(engine->Write(batch, WriteOptions{.sync = true}));
   if (!lost.empty()) {
@@ -137,41 +130,6 @@ absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptio
                      "), every partition marked for repair"));
   }
   return next;
-}
-
-// The durable counts of hints dropped for age, per home.
-absl::StatusOr<std::map<std::string, uint64_t>> ReadExpiredCounts(Engine* engine) {
-  std::map<std::string, uint64_t> counts;
-  absl::Status bad;
-  RETURN_IF_ERROR(engine->Scan(
-      ColumnFamily::kMeta, kExpiredPrefix, absl::StrCat(kExpiredPrefix, "\xff"),
-      [&](absl::string_view key, absl::string_view value) {
-        uint64_t count = 0;
-        if (!absl::SimpleAtoi(value, &count)) {
-          bad =
-              absl::DataLossError(absl::StrCat("count of expired hints is corrupt: '", value, "'"));
-          return false;
-        }
-        counts[std::string(key.substr(kExpiredPrefix.size()))] = count;
-        return true;
-      }));
-  RETURN_IF_ERROR(bad);
-  return counts;
-}
-
-// The partitions marked for repair.
-absl::StatusOr<std::set<uint32_t>> ReadRepairMarks(Engine* engine) {
-  std::set<uint32_t> partitions;
-  RETURN_IF_ERROR(engine->Scan(ColumnFamily::kMeta, kRepairPrefix,
-                               absl::StrCat(kRepairPrefix, "\xff"),
-                               [&](absl::string_view key, absl::string_view) {
-                                 uint32_t p = 0;
-                                 if (absl::SimpleAtoi(key.substr(kRepairPrefix.size()), &p)) {
-                                   partitions.insert(p);
-                                 }
-                                 return true;
-                               }));
-  return partitions;
 }
 
 // The actors of other nodes this node has seen holding data.
@@ -220,12 +178,10 @@ absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
                    engine->Get(ColumnFamily::kMeta, kEmptyStartKey));
   opened.empty_start_unsettled = empty_start.has_value();
   ASSIGN_OR_RETURN(opened.lease, ReadLease(engine));
-  ASSIGN_OR_RETURN(opened.hints, HintStore::Open(engine, options.sync_writes));
-  ASSIGN_OR_RETURN(opened.expired, ReadExpiredCounts(engine));
-  ASSIGN_OR_RETURN(opened.marked, ReadRepairMarks(engine));
+  ASSIGN_OR_RETURN(opened.marks, RepairMarks::Open(engine));
+  ASSIGN_OR_RETURN(opened.hints, HintStore::Open(engine, options.sync_writes, opened.marks.get()));
   ASSIGN_OR_RETURN(opened.actors_holding_data, ReadActorsHoldingData(engine));
   ASSIGN_OR_RETURN(opened.holds_data, HasAnyReplica(engine));
-  opened.holds_data = opened.holds_data || !opened.hints->Summarize().empty();
   return std::unique_ptr<EngineReplicaStore>(
       new EngineReplicaStore(engine, std::move(options), std::move(opened)));
 }
@@ -234,10 +190,9 @@ EngineReplicaStore::EngineReplicaStore(Engine* engine, ReplicaStoreOptions optio
     : engine_(engine),
       options_(std::move(options)),
       actor_(std::move(opened.actor)),
+      marks_(std::move(opened.marks)),
       hints_(std::move(opened.hints)),
       holds_data_(opened.holds_data),
-      expired_(std::move(opened.expired)),
-      marked_(std::move(opened.marked)),
       actors_holding_data_(std::move(opened.actors_holding_data)),
       empty_start_unsettled_(opened.empty_start_unsettled),
       next_counter_(opened.lease + 1),
@@ -361,60 +316,14 @@ absl::StatusOr<Dot> EngineReplicaStore::IssueDot() {
 }
 
 absl::Status EngineReplicaStore::MarkPartitionForRepair(uint32_t partition) {
-  absl::MutexLock record(&record_mu_);
-  WriteBatch batch;
-  batch.Put(ColumnFamily::kMeta, RepairMarkKey(partition), "1");
-  RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
-  absl::MutexLock memory(&memory_mu_);
-  marked_.insert(partition);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<bool> EngineReplicaStore::DropExpiredHint(absl::string_view home,
-                                                         absl::string_view key,
-                                                         absl::Time written_before,
-                                                         uint32_t partition) {
-  absl::MutexLock record(&record_mu_);
-  const std::string home_name(home);
-  uint64_t count = 1;
-  {
-    absl::MutexLock memory(&memory_mu_);
-    if (auto it = expired_.find(home_name); it != expired_.end()) count = it->second + 1;
-  }
-  WriteBatch also;
-  also.Put(ColumnFamily::kMeta, RepairMarkKey(partition), "1");
-  also.Put(ColumnFamily::kMeta, absl::StrCat(kExpiredPrefix, home), absl::StrCat(count));
-  ASSIGN_OR_RETURN(bool dropped, hints_->DropIfWrittenBefore(home, key, written_before, also));
-  if (dropped) {
-    absl::MutexLock memory(&memory_mu_);
-    expired_[home_name] = count;
-    marked_.insert(partition);
-  }
-  return dropped;
-}
-
-std::vector<HintSummary> EngineReplicaStore::SummarizeHints() {
-  std::vector<HintSummary> summaries = hints_->Summarize();
-  absl::MutexLock lock(&memory_mu_);
-  for (const auto& [home_name, count] : expired_) {
-    const std::string& home = home_name;  // clang 14 cannot capture a structured binding
-    auto it = std::find_if(summaries.begin(), summaries.end(),
-                           [&](const HintSummary& s) { return s.home == home; });
-    if (it == summaries.end()) it = summaries.insert(summaries.end(), HintSummary{.home = home});
-    it->expired = count;
-  }
-  return summaries;
+  return marks_->Mark(partition);
 }
 
 absl::StatusOr<std::vector<uint32_t>> EngineReplicaStore::PartitionsMarkedForRepair() {
-  absl::MutexLock lock(&memory_mu_);
-  return std::vector<uint32_t>(marked_.begin(), marked_.end());
+  return marks_->List();
 }
 
-bool EngineReplicaStore::MarkedForRepair(uint32_t partition) {
-  absl::MutexLock lock(&memory_mu_);
-  return marked_.count(partition) > 0 || marked_.count(kEveryPartition) > 0;
-}
+bool EngineReplicaStore::MarkedForRepair(uint32_t partition) { return marks_->Marked(partition); }
 
 uint64_t EngineReplicaStore::last_issued_counter() const {
   absl::MutexLock lock(&dot_mu_);

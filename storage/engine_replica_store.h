@@ -1,5 +1,7 @@
 // The ReplicaStore of a node, on any Engine: objects in the data column
 // family, encoded as ObjectProto; the actor id and the dot lease in meta.
+// It owns the node's Hints (a HintStore in the same engine, hints()) and its
+// repair marks (RepairMarks), which both mark.
 //
 // Dots: counters are issued from memory and persisted in leased blocks. The
 // meta key "dot_lease" holds L, the highest counter that may have been
@@ -28,7 +30,6 @@
 #include <array>
 #include <atomic>
 #include <functional>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -39,6 +40,7 @@
 #include "replication/replica_store.h"
 #include "storage/engine.h"
 #include "storage/hint_store.h"
+#include "storage/repair_marks.h"
 
 namespace quorumkv {
 
@@ -73,43 +75,20 @@ class EngineReplicaStore : public ReplicaStore {
   absl::StatusOr<Dot> IssueDot() override;
   const std::string& actor() const override { return actor_; }
 
-  absl::StatusOr<Object> UpdateHint(absl::string_view home, absl::string_view key,
-                                    const HintLimits& limits, absl::Time now,
-                                    Mutation mutate) override {
-    absl::StatusOr<Object> stored = hints_->Update(home, key, limits, now, mutate);
-    if (stored.ok()) holds_data_.store(true, std::memory_order_relaxed);
-    return stored;
-  }
-  absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
-                                                 absl::string_view key) override {
-    return hints_->Read(home, key);
-  }
-  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadHintsOfKey(
-      absl::string_view key) override {
-    return hints_->ReadAllHomes(key);
-  }
-  absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
-                                             const Object& delivered) override {
-    return hints_->DeleteIfUnchanged(home, key, delivered);
-  }
-  absl::StatusOr<bool> DropExpiredHint(absl::string_view home, absl::string_view key,
-                                       absl::Time written_before, uint32_t partition) override;
-  std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) override {
-    return hints_->List(home, limit);
-  }
-  std::vector<HintInfo> ListExpiredHints(absl::string_view home, absl::Time written_before,
-                                         size_t limit) override {
-    return hints_->ListWrittenBefore(home, written_before, limit);
-  }
-  std::vector<HintSummary> SummarizeHints() override;
   absl::Status MarkPartitionForRepair(uint32_t partition) override;
   absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override;
   bool MarkedForRepair(uint32_t partition) override;
-  bool HoldsData() override { return holds_data_.load(std::memory_order_relaxed); }
+  bool HoldsData() override {
+    return holds_data_.load(std::memory_order_relaxed) || hints_->HeldAny();
+  }
   bool EmptyStartUnsettled() override;
   absl::Status SettleEmptyStart() override;
   std::set<std::string> ActorsSeenHoldingData() override;
   absl::Status RecordActorHoldsData(const std::string& actor) override;
+
+  // The hints this node keeps for others, in the same engine: their drops
+  // mark partitions for repair here. Owned by this store.
+  Hints* hints() { return hints_.get(); }
 
   // The highest counter this store has handed out (0 if none).
   uint64_t last_issued_counter() const;
@@ -122,9 +101,8 @@ class EngineReplicaStore : public ReplicaStore {
     std::string actor;
     bool empty_start_unsettled = false;
     uint64_t lease = 0;
+    std::unique_ptr<RepairMarks> marks;
     std::unique_ptr<HintStore> hints;
-    std::map<std::string, uint64_t> expired;
-    std::set<uint32_t> marked;
     std::set<std::string> actors_holding_data;
     bool holds_data = false;
   };
@@ -142,19 +120,15 @@ class EngineReplicaStore : public ReplicaStore {
   const ReplicaStoreOptions options_;
   const std::string actor_;
   std::array<absl::Mutex, kKeyLockStripes> key_locks_;
-  const std::unique_ptr<HintStore> hints_;
-  std::atomic<bool> holds_data_;  // a replica or a hint was stored
+  const std::unique_ptr<RepairMarks> marks_;
+  const std::unique_ptr<HintStore> hints_;  // after marks_, which it uses
+  std::atomic<bool> holds_data_;            // a replica was stored
 
-  // Serializes the writes of meta records (counts, marks, sightings) with
-  // their in-memory copies. Taken before a hint's lock and before
-  // memory_mu_, never after; held across synced writes, so readers take
-  // only memory_mu_.
+  // Serializes the writes of meta records (sightings, the empty start) with
+  // their in-memory copies. Taken before memory_mu_, never after; held
+  // across synced writes, so readers take only memory_mu_.
   mutable absl::Mutex record_mu_;
   mutable absl::Mutex memory_mu_;
-  // Hints dropped for age, per home; the meta keys "hints_expired/<home>".
-  std::map<std::string, uint64_t> expired_ ABSL_GUARDED_BY(memory_mu_);
-  // Partitions marked for repair; the meta keys "repair/<partition>".
-  std::set<uint32_t> marked_ ABSL_GUARDED_BY(memory_mu_);
   // The meta keys "holds_data/<actor>".
   std::set<std::string> actors_holding_data_ ABSL_GUARDED_BY(memory_mu_);
   // The meta key "empty_start".

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "proto/replica.pb.h"
 #include "replication/object_codec.h"
@@ -39,6 +40,28 @@ std::string EncodeHint(const Object& object, absl::Time created, absl::Time newe
   return proto.SerializeAsString();
 }
 
+constexpr absl::string_view kExpiredPrefix = "hints_expired/";
+
+// The durable counts of hints dropped for age, per home.
+absl::StatusOr<std::map<std::string, uint64_t>> ReadExpiredCounts(Engine* engine) {
+  std::map<std::string, uint64_t> counts;
+  absl::Status bad;
+  RETURN_IF_ERROR(engine->Scan(
+      ColumnFamily::kMeta, kExpiredPrefix, absl::StrCat(kExpiredPrefix, "\xff"),
+      [&](absl::string_view key, absl::string_view value) {
+        uint64_t count = 0;
+        if (!absl::SimpleAtoi(value, &count)) {
+          bad =
+              absl::DataLossError(absl::StrCat("count of expired hints is corrupt: '", value, "'"));
+          return false;
+        }
+        counts[std::string(key.substr(kExpiredPrefix.size()))] = count;
+        return true;
+      }));
+  RETURN_IF_ERROR(bad);
+  return counts;
+}
+
 }  // namespace
 
 std::string HintKey(absl::string_view home, absl::string_view key) {
@@ -53,8 +76,9 @@ bool SplitHintKey(absl::string_view hint_key, std::string* home, std::string* ke
   return true;
 }
 
-absl::StatusOr<std::unique_ptr<HintStore>> HintStore::Open(Engine* engine, bool sync_writes) {
-  std::unique_ptr<HintStore> store(new HintStore(engine, sync_writes));
+absl::StatusOr<std::unique_ptr<HintStore>> HintStore::Open(Engine* engine, bool sync_writes,
+                                                           RepairMarks* marks) {
+  std::unique_ptr<HintStore> store(new HintStore(engine, sync_writes, marks));
   absl::Status bad;
   RETURN_IF_ERROR(engine->Scan(
       ColumnFamily::kHints, "", "", [&](absl::string_view hint_key, absl::string_view value) {
@@ -68,6 +92,11 @@ absl::StatusOr<std::unique_ptr<HintStore>> HintStore::Open(Engine* engine, bool 
         return true;
       }));
   RETURN_IF_ERROR(bad);
+  using ExpiredCounts = std::map<std::string, uint64_t>;
+  ASSIGN_OR_RETURN(ExpiredCounts expired, ReadExpiredCounts(engine));
+  absl::MutexLock lock(&store->index_mu_);
+  store->expired_ = std::move(expired);
+  store->held_any_.store(!store->index_.empty(), std::memory_order_relaxed);
   return store;
 }
 
@@ -155,7 +184,7 @@ void HintStore::Unreserve(const std::string& home, const std::string& key,
 
 absl::StatusOr<Object> HintStore::Update(absl::string_view home, absl::string_view key,
                                          const HintLimits& limits, absl::Time now,
-                                         ReplicaStore::Mutation mutate) {
+                                         Mutation mutate) {
   const std::string hint_key = HintKey(home, key);
   absl::MutexLock lock(&LockFor(hint_key));
   ASSIGN_OR_RETURN(std::optional<Stored> current, Load(hint_key));
@@ -184,6 +213,7 @@ absl::StatusOr<Object> HintStore::Update(absl::string_view home, absl::string_vi
     Unreserve(home_name, key_name, previous);
     return written;
   }
+  held_any_.store(true, std::memory_order_relaxed);
   return next;
 }
 
@@ -234,19 +264,30 @@ absl::StatusOr<bool> HintStore::DeleteIfUnchanged(absl::string_view home, absl::
   return true;
 }
 
-absl::StatusOr<bool> HintStore::DropIfWrittenBefore(absl::string_view home, absl::string_view key,
-                                                    absl::Time written_before,
-                                                    const WriteBatch& also) {
+absl::StatusOr<bool> HintStore::DropExpired(absl::string_view home, absl::string_view key,
+                                            absl::Time written_before, uint32_t partition) {
+  absl::MutexLock drop(&drop_mu_);
+  const std::string home_name(home);
+  uint64_t count = 1;
+  {
+    absl::MutexLock lock(&index_mu_);
+    if (auto it = expired_.find(home_name); it != expired_.end()) count = it->second + 1;
+  }
   const std::string hint_key = HintKey(home, key);
   absl::MutexLock lock(&LockFor(hint_key));
   ASSIGN_OR_RETURN(std::optional<Stored> current, Load(hint_key));
   if (!current || current->info.newest_write >= written_before) return false;
-  WriteBatch batch = also;
+  WriteBatch batch;
   batch.Delete(ColumnFamily::kHints, hint_key);
+  batch.Put(ColumnFamily::kMeta, absl::StrCat(kExpiredPrefix, home), absl::StrCat(count));
+  RepairMarks::Stage(partition, &batch);
   // Synced, unlike a delivered hint's delete: the count and the repair mark
   // must not be lost while the hint is gone.
   RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
-  Unindex(std::string(home), std::string(key));
+  marks_->Recorded(partition);
+  Unindex(home_name, std::string(key));
+  absl::MutexLock index(&index_mu_);
+  expired_[home_name] = count;
   return true;
 }
 
@@ -282,17 +323,22 @@ std::vector<HintInfo> HintStore::ListWrittenBefore(absl::string_view home,
 
 std::vector<HintSummary> HintStore::Summarize() {
   absl::MutexLock lock(&index_mu_);
-  std::vector<HintSummary> summary;
-  for (const auto& [home, index] : index_) {
-    summary.push_back(HintSummary{
-        .home = home,
-        .count = index.by_key.size(),
-        .bytes = index.bytes,
-        .oldest = index.by_age.empty() ? absl::InfiniteFuture() : index.by_age.begin()->first,
-        .stalest =
-            index.by_newest.empty() ? absl::InfiniteFuture() : index.by_newest.begin()->first});
+  std::map<std::string, HintSummary> by_home;
+  for (const auto& [home, count] : expired_) {
+    by_home[home] = HintSummary{.home = home, .expired = count};
   }
-  return summary;
+  for (const auto& [home, index] : index_) {
+    HintSummary& s = by_home[home];
+    s.home = home;
+    s.count = index.by_key.size();
+    s.bytes = index.bytes;
+    if (!index.by_age.empty()) s.oldest = index.by_age.begin()->first;
+    if (!index.by_newest.empty()) s.stalest = index.by_newest.begin()->first;
+  }
+  std::vector<HintSummary> summaries;
+  summaries.reserve(by_home.size());
+  for (auto& [home, s] : by_home) summaries.push_back(std::move(s));
+  return summaries;
 }
 
 }  // namespace quorumkv

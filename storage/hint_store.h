@@ -7,11 +7,14 @@
 // with byte totals) is kept in memory and rebuilt by a scan when the store
 // opens, so limits, status, expiry and handoff never scan the disk.
 // Durability is that of the engine writes (synced when sync_writes), like
-// replicas; dropping an expired hint is always synced.
+// replicas; dropping an expired hint is always synced, with the count of
+// hints expired per home (the meta keys "hints_expired/<home>") and the
+// repair mark of the hint's partition.
 #ifndef QUORUMKV_STORAGE_HINT_STORE_H_
 #define QUORUMKV_STORAGE_HINT_STORE_H_
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,51 +24,41 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "replication/replica_store.h"
+#include "replication/hints.h"
 #include "storage/engine.h"
+#include "storage/repair_marks.h"
 
 namespace quorumkv {
 
-// Thread-safe. Does not own `engine`.
-class HintStore {
+// Thread-safe. Does not own `engine` or `marks`, which must outlive it.
+class HintStore : public Hints {
  public:
-  // Scans the hints column family to build the index. DATA_LOSS if a hint
-  // does not decode.
-  static absl::StatusOr<std::unique_ptr<HintStore>> Open(Engine* engine, bool sync_writes);
+  // Scans the hints column family to build the index, and reads the counts
+  // of expired hints. DATA_LOSS if a hint or a count does not decode.
+  static absl::StatusOr<std::unique_ptr<HintStore>> Open(Engine* engine, bool sync_writes,
+                                                         RepairMarks* marks);
 
-  // Applies `mutate` to the hint for (home, key) (nullopt if there is none)
-  // and stores the result, under the key's lock: atomic per hint, durable
-  // when it returns if sync_writes. A new hint's created time is `now`; every
-  // write sets its newest-write time to `now` (never earlier than before,
-  // should the clock step back). RESOURCE_EXHAUSTED, writing nothing, when
-  // the hint would pass `limits` for its home (count or bytes); a mutation's
-  // error is returned as is, writing nothing. A result equal to the stored
-  // hint writes nothing either.
+  // Hints. A result equal to the stored hint writes nothing; durable when
+  // it returns if sync_writes. The index takes a new hint before its write,
+  // so that two new hints cannot both pass max_count.
   absl::StatusOr<Object> Update(absl::string_view home, absl::string_view key,
-                                const HintLimits& limits, absl::Time now,
-                                ReplicaStore::Mutation mutate);
-  // The hint for (home, key), or nullopt. DATA_LOSS if it does not decode.
-  absl::StatusOr<std::optional<Object>> Read(absl::string_view home, absl::string_view key);
-  // The hints of `key` for every home, in home order.
-  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(absl::string_view key);
-  // After a handoff: deletes the hint if it still equals `delivered` (a write
-  // merged into it since must stay, for the next handoff). True if deleted.
-  // The delete is durable when it returns if sync_writes.
+                                const HintLimits& limits, absl::Time now, Mutation mutate) override;
+  absl::StatusOr<std::optional<Object>> Read(absl::string_view home,
+                                             absl::string_view key) override;
+  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(
+      absl::string_view key) override;
+  // The delete is not synced (see Hints).
   absl::StatusOr<bool> DeleteIfUnchanged(absl::string_view home, absl::string_view key,
-                                         const Object& delivered);
-  // Deletes the hint, in one synced engine write with `also`, if its newest
-  // write came before `written_before`. True if deleted.
-  absl::StatusOr<bool> DropIfWrittenBefore(absl::string_view home, absl::string_view key,
-                                           absl::Time written_before, const WriteBatch& also);
-  // Up to `limit` hints for `home`, oldest created first (from the index:
-  // no disk read).
-  std::vector<HintInfo> List(absl::string_view home, size_t limit);
-  // Up to `limit` hints for `home` whose newest write came before
-  // `written_before`, stalest first: the candidates for expiry.
+                                         const Object& delivered) override;
+  absl::StatusOr<bool> DropExpired(absl::string_view home, absl::string_view key,
+                                   absl::Time written_before, uint32_t partition) override;
+  std::vector<HintInfo> List(absl::string_view home, size_t limit) override;
   std::vector<HintInfo> ListWrittenBefore(absl::string_view home, absl::Time written_before,
-                                          size_t limit);
-  // Per home with hints: count, bytes, oldest and stalest (expired is 0).
-  std::vector<HintSummary> Summarize();
+                                          size_t limit) override;
+  std::vector<HintSummary> Summarize() override;
+
+  // Whether this directory held a hint when it opened, or one was stored since.
+  bool HeldAny() const { return held_any_.load(std::memory_order_relaxed); }
 
  private:
   struct Indexed {
@@ -86,7 +79,8 @@ class HintStore {
   };
   static constexpr size_t kLockStripes = 64;
 
-  HintStore(Engine* engine, bool sync_writes) : engine_(engine), sync_writes_(sync_writes) {}
+  HintStore(Engine* engine, bool sync_writes, RepairMarks* marks)
+      : engine_(engine), sync_writes_(sync_writes), marks_(marks) {}
   absl::Mutex& LockFor(const std::string& hint_key);
   absl::StatusOr<std::optional<Stored>> Load(const std::string& hint_key);
   absl::Status Erase(absl::string_view home, absl::string_view key);
@@ -105,9 +99,16 @@ class HintStore {
 
   Engine* const engine_;
   const bool sync_writes_;
+  RepairMarks* const marks_;
+  std::atomic<bool> held_any_{false};
+  // Serializes the drops of expired hints, and so the writes of their
+  // counts. Taken before a hint's lock, held across the synced write.
+  absl::Mutex drop_mu_;
   std::array<absl::Mutex, kLockStripes> locks_;
   absl::Mutex index_mu_;
   std::map<std::string, HomeIndex> index_ ABSL_GUARDED_BY(index_mu_);
+  // Hints dropped for age, per home: the meta keys "hints_expired/<home>".
+  std::map<std::string, uint64_t> expired_ ABSL_GUARDED_BY(index_mu_);
 };
 
 // "<home>\0<key>" and back.

@@ -18,9 +18,8 @@ bool HasDot(const Object& object, const Dot& dot) {
 }
 
 void InsertSorted(Object& object, const Sibling& sibling) {
-  auto pos = std::upper_bound(
-      object.siblings.begin(), object.siblings.end(), sibling,
-      [](const Sibling& a, const Sibling& b) { return a.dot < b.dot; });
+  auto pos = std::upper_bound(object.siblings.begin(), object.siblings.end(), sibling,
+                              [](const Sibling& a, const Sibling& b) { return a.dot < b.dot; });
   object.siblings.insert(pos, sibling);
 }
 
@@ -65,7 +64,8 @@ RecordingStore::OwnedMutation RecordingStore::Mutated(ReplicaStore::Mutation mut
   };
 }
 
-absl::StatusOr<Object> RecordingStore::Update(absl::string_view key, ReplicaStore::Mutation mutate) {
+absl::StatusOr<Object> RecordingStore::Update(absl::string_view key,
+                                              ReplicaStore::Mutation mutate) {
   ASSIGN_OR_RETURN(Object stored, base_->Update(key, Mutated(mutate)));
   recorder_->Stored(stored);
   return stored;
@@ -87,43 +87,41 @@ std::vector<absl::StatusOr<Object>> RecordingStore::UpdateBatch(
   return results;
 }
 
-absl::StatusOr<Object> RecordingStore::UpdateHint(absl::string_view home, absl::string_view key,
-                                                  const HintLimits& limits, absl::Time now,
-                                                  ReplicaStore::Mutation mutate) {
+absl::StatusOr<Object> RecordingHints::Update(absl::string_view home, absl::string_view key,
+                                              const HintLimits& limits, absl::Time now,
+                                              Mutation mutate) {
   if (mutation_ == sim::Mutation::kAckUnstoredHints) {
-    ASSIGN_OR_RETURN(std::optional<Object> current, base_->ReadHint(home, key));
+    ASSIGN_OR_RETURN(std::optional<Object> current, base_->Read(home, key));
     return mutate(current);  // acked, never stored
   }
-  ASSIGN_OR_RETURN(Object stored, base_->UpdateHint(home, key, limits, now, mutate));
+  ASSIGN_OR_RETURN(Object stored, base_->Update(home, key, limits, now, mutate));
   recorder_->Stored(stored);
   return stored;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, Object>>> RecordingStore::ReadHintsOfKey(
+absl::StatusOr<std::vector<std::pair<std::string, Object>>> RecordingHints::ReadAllHomes(
     absl::string_view key) {
   if (mutation_ == sim::Mutation::kFallbackIgnoresHints) {
     return std::vector<std::pair<std::string, Object>>();
   }
-  return base_->ReadHintsOfKey(key);
+  return base_->ReadAllHomes(key);
 }
 
-absl::StatusOr<bool> RecordingStore::DeleteHintIfUnchanged(absl::string_view home,
-                                                           absl::string_view key,
-                                                           const Object& delivered) {
+absl::StatusOr<bool> RecordingHints::DeleteIfUnchanged(absl::string_view home,
+                                                       absl::string_view key,
+                                                       const Object& delivered) {
   if (mutation_ == sim::Mutation::kKeepDeliveredHints) return false;
-  return base_->DeleteHintIfUnchanged(home, key, delivered);
+  return base_->DeleteIfUnchanged(home, key, delivered);
 }
 
-absl::StatusOr<bool> RecordingStore::DropExpiredHint(absl::string_view home,
-                                                     absl::string_view key,
-                                                     absl::Time written_before,
-                                                     uint32_t partition) {
-  ASSIGN_OR_RETURN(std::optional<Object> hint, base_->ReadHint(home, key));
+absl::StatusOr<bool> RecordingHints::DropExpired(absl::string_view home, absl::string_view key,
+                                                 absl::Time written_before, uint32_t partition) {
+  ASSIGN_OR_RETURN(std::optional<Object> hint, base_->Read(home, key));
   bool dropped = false;
   if (mutation_ == sim::Mutation::kUncountedExpiry && hint) {
-    ASSIGN_OR_RETURN(dropped, base_->DeleteHintIfUnchanged(home, key, *hint));
+    ASSIGN_OR_RETURN(dropped, base_->DeleteIfUnchanged(home, key, *hint));
   } else {
-    ASSIGN_OR_RETURN(dropped, base_->DropExpiredHint(home, key, written_before, partition));
+    ASSIGN_OR_RETURN(dropped, base_->DropExpired(home, key, written_before, partition));
   }
   if (dropped && hint) {
     ++recorder_->hints_expired[node_];
@@ -160,8 +158,10 @@ void SimNode::Start() {
   base_store_ = *EngineReplicaStore::Open(&engine_, std::move(store_options));
   store_ = std::make_unique<RecordingStore>(base_store_.get(), recorder_, options_.id,
                                             options_.mutation, options_.id == "n1");
+  hints_ = std::make_unique<RecordingHints>(base_store_->hints(), recorder_, options_.id,
+                                            options_.mutation);
   node_ = *ReplicaNode::Create(ReplicaNodeOptions{.self = options_.id, .config = options_.config},
-                               store_.get(), &transport_, &clock_);
+                               store_.get(), hints_.get(), &transport_, &clock_);
   world_->Trace(absl::StrCat(id(), " started (actor ", store_->actor(), ")"));
   ScheduleTick();
 }
@@ -179,6 +179,7 @@ void SimNode::Crash() {
   if (!up()) return;
   ++incarnation_;
   node_.reset();
+  hints_.reset();
   store_.reset();
   base_store_.reset();
   world_->Trace(absl::StrCat(id(), " crashed"));

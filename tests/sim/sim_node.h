@@ -21,14 +21,14 @@
 
 namespace quorumkv::sim {
 
-// Decorates a node's real store: records into the Recorder, and, under
+// Decorates a node's real replicas: records into the Recorder, and, under
 // some mutations, misbehaves on purpose (mutation.h).
 class RecordingStore : public ReplicaStore {
  public:
   // `mutation`: the mutation of the run; `mutated`: whether the ones that
   // affect one node (n1) apply to this one.
-  RecordingStore(ReplicaStore* base, Recorder* recorder, std::string node,
-                 sim::Mutation mutation, bool mutated)
+  RecordingStore(ReplicaStore* base, Recorder* recorder, std::string node, sim::Mutation mutation,
+                 bool mutated)
       : base_(base),
         recorder_(recorder),
         node_(std::move(node)),
@@ -43,27 +43,6 @@ class RecordingStore : public ReplicaStore {
   absl::StatusOr<Dot> IssueDot() override;
   const std::string& actor() const override { return base_->actor(); }
 
-  absl::StatusOr<Object> UpdateHint(absl::string_view home, absl::string_view key,
-                                    const HintLimits& limits, absl::Time now,
-                                    Mutation mutate) override;
-  absl::StatusOr<std::optional<Object>> ReadHint(absl::string_view home,
-                                                 absl::string_view key) override {
-    return base_->ReadHint(home, key);
-  }
-  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadHintsOfKey(
-      absl::string_view key) override;
-  absl::StatusOr<bool> DeleteHintIfUnchanged(absl::string_view home, absl::string_view key,
-                                             const Object& delivered) override;
-  absl::StatusOr<bool> DropExpiredHint(absl::string_view home, absl::string_view key,
-                                       absl::Time written_before, uint32_t partition) override;
-  std::vector<HintInfo> ListHints(absl::string_view home, size_t limit) override {
-    return base_->ListHints(home, limit);
-  }
-  std::vector<HintInfo> ListExpiredHints(absl::string_view home, absl::Time written_before,
-                                         size_t limit) override {
-    return base_->ListExpiredHints(home, written_before, limit);
-  }
-  std::vector<HintSummary> SummarizeHints() override { return base_->SummarizeHints(); }
   absl::Status MarkPartitionForRepair(uint32_t partition) override {
     return base_->MarkPartitionForRepair(partition);
   }
@@ -91,6 +70,41 @@ class RecordingStore : public ReplicaStore {
   const sim::Mutation mutation_;
   const bool mutated_;
   uint64_t dots_issued_ = 0;
+};
+
+// Decorates a node's real hints, as RecordingStore its replicas; the
+// hints' mutations apply to every node.
+class RecordingHints : public Hints {
+ public:
+  RecordingHints(Hints* base, Recorder* recorder, std::string node, sim::Mutation mutation)
+      : base_(base), recorder_(recorder), node_(std::move(node)), mutation_(mutation) {}
+
+  absl::StatusOr<Object> Update(absl::string_view home, absl::string_view key,
+                                const HintLimits& limits, absl::Time now, Mutation mutate) override;
+  absl::StatusOr<std::optional<Object>> Read(absl::string_view home,
+                                             absl::string_view key) override {
+    return base_->Read(home, key);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(
+      absl::string_view key) override;
+  absl::StatusOr<bool> DeleteIfUnchanged(absl::string_view home, absl::string_view key,
+                                         const Object& delivered) override;
+  absl::StatusOr<bool> DropExpired(absl::string_view home, absl::string_view key,
+                                   absl::Time written_before, uint32_t partition) override;
+  std::vector<HintInfo> List(absl::string_view home, size_t limit) override {
+    return base_->List(home, limit);
+  }
+  std::vector<HintInfo> ListWrittenBefore(absl::string_view home, absl::Time written_before,
+                                          size_t limit) override {
+    return base_->ListWrittenBefore(home, written_before, limit);
+  }
+  std::vector<HintSummary> Summarize() override { return base_->Summarize(); }
+
+ private:
+  Hints* const base_;
+  Recorder* const recorder_;
+  const std::string node_;
+  const sim::Mutation mutation_;
 };
 
 struct SimNodeOptions {
@@ -168,6 +182,7 @@ class SimNode {
   SimTransport transport_;
   std::unique_ptr<EngineReplicaStore> base_store_;
   std::unique_ptr<RecordingStore> store_;
+  std::unique_ptr<RecordingHints> hints_;
   std::unique_ptr<ReplicaNode> node_;
   uint64_t incarnation_ = 0;
 };

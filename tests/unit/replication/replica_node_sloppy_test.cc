@@ -166,7 +166,7 @@ TEST(SloppyStatusTest, HintsDroppedForAgeAreCountedForTheirHomeInStatus) {
 }
 
 TEST_F(SloppyTest, AForwardedPutWhoseCoordinatorCouldNotWriteIsTriedAtTheNext) {
-  cluster_.disk(home(0)).SetWriteError(absl::ResourceExhaustedError("disk full"));
+  cluster_.store(home(0)).SetWriteError(absl::ResourceExhaustedError("disk full"));
   const auto put = cluster_.Put(fallback(0), PutRequest(kKey, "v"));
   ASSERT_TRUE(put.status.ok()) << put.status;
   EXPECT_EQ(put.response.quorum().coordinator(), home(1));

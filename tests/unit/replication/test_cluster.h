@@ -1,7 +1,6 @@
-// A cluster of ReplicaNodes for unit tests: each node on its own
-// EngineReplicaStore over a MemEngine (behind a FaultInjectionEngine, its
-// disk), with its own ManualClock, talking through a FakeNetwork the test
-// drives by hand.
+// A cluster of ReplicaNodes for unit tests: each node on its own FakeStore
+// (its disk), with its own ManualClock, talking through a FakeNetwork the
+// test drives by hand.
 #ifndef QUORUMKV_TESTS_UNIT_REPLICATION_TEST_CLUSTER_H_
 #define QUORUMKV_TESTS_UNIT_REPLICATION_TEST_CLUSTER_H_
 
@@ -17,10 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "replication/cluster_config.h"
 #include "replication/replica_node.h"
-#include "storage/engine_replica_store.h"
-#include "storage/fault_injection_engine.h"
-#include "storage/mem_engine.h"
 #include "tests/unit/replication/fake_network.h"
+#include "tests/unit/replication/fake_store.h"
 #include "tests/unit/replication/object_printers.h"
 
 namespace quorumkv::test_support {
@@ -88,10 +85,9 @@ class TestCluster {
   }
 
   ReplicaNode& node(const std::string& id) { return *nodes_.at(id).node; }
-  EngineReplicaStore& store(const std::string& id) { return *nodes_.at(id).store; }
-  ManualClock& clock(const std::string& id) { return nodes_.at(id).clock; }
   // The node's disk: SetWriteError makes its writes fail, as a full disk.
-  FaultInjectionEngine& disk(const std::string& id) { return nodes_.at(id).disk; }
+  FakeStore& store(const std::string& id) { return *nodes_.at(id).store; }
+  ManualClock& clock(const std::string& id) { return nodes_.at(id).clock; }
   FakeNetwork& net() { return net_; }
   std::vector<std::string> ids() const {
     std::vector<std::string> ids;
@@ -106,9 +102,8 @@ class TestCluster {
     Node& n = nodes_.at(id);
     const pb::ClusterConfig config = n.node->config();
     n.node.reset();
-    n.store.reset();
-    if (wipe) n.engine.Wipe();
-    Open(id, config, epoch);
+    if (wipe) n.store = std::make_unique<FakeStore>(id, epoch);
+    Open(id, config);
   }
 
   // What `id` stores for `key` (nullopt if nothing).
@@ -155,27 +150,22 @@ class TestCluster {
 
  private:
   struct Node {
-    MemEngine engine;
-    FaultInjectionEngine disk{&engine};
     ManualClock clock;
-    std::unique_ptr<EngineReplicaStore> store;
+    std::unique_ptr<FakeStore> store;
     std::unique_ptr<ReplicaNode> node;
   };
 
   void Add(const std::string& id, const pb::ClusterConfig& config) {
-    nodes_[id];
-    Open(id, config, 1);
+    nodes_[id].store = std::make_unique<FakeStore>(id, 1);
+    Open(id, config);
   }
 
-  void Open(const std::string& id, const pb::ClusterConfig& config, uint32_t epoch) {
+  // Starts node `id` on the disk it has.
+  void Open(const std::string& id, const pb::ClusterConfig& config) {
     Node& n = nodes_.at(id);
-    absl::StatusOr<std::unique_ptr<EngineReplicaStore>> store = EngineReplicaStore::Open(
-        &n.disk, ReplicaStoreOptions{.node_id = id, .new_epoch = [epoch] { return epoch; }});
-    ASSERT_TRUE(store.ok()) << store.status();
-    n.store = *std::move(store);
     absl::StatusOr<std::unique_ptr<ReplicaNode>> node =
         ReplicaNode::Create(ReplicaNodeOptions{.self = id, .config = config}, n.store.get(),
-                            net_.TransportFor(id), &n.clock);
+                            n.store->hints(), net_.TransportFor(id), &n.clock);
     ASSERT_TRUE(node.ok()) << node.status();
     n.node = *std::move(node);
     net_.Register(id, n.node.get());

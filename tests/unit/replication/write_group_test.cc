@@ -9,39 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "storage/engine_replica_store.h"
-#include "storage/mem_engine.h"
-#include "tests/unit/storage/store_support.h"
+#include "tests/unit/replication/fake_store.h"
 
 namespace quorumkv {
 namespace {
 
 using ::testing::ElementsAre;
 
-// Counts the object writes of each storage write.
-class CountingEngine : public Engine {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(ColumnFamily cf, absl::string_view key) override {
-    return base_.Get(cf, key);
-  }
-  absl::Status Write(const WriteBatch& batch, const WriteOptions& options) override {
-    size_t objects = 0;
-    for (const WriteBatch::Op& op : batch.ops()) objects += op.cf == ColumnFamily::kData;
-    if (objects > 0) writes.push_back(objects);
-    return base_.Write(batch, options);
-  }
-  absl::Status Scan(ColumnFamily cf, absl::string_view start, absl::string_view end,
-                    Visitor visit) override {
-    return base_.Scan(cf, start, end, visit);
-  }
-
-  std::vector<size_t> writes;  // objects per storage write
-
- private:
-  MemEngine base_;
-};
-
-using test_support::OpenStore;
+using test_support::FakeStore;
 
 WriteGroup::Mutate Put(const std::string& value) {
   return [value](const std::optional<Object>& current) -> absl::StatusOr<Object> {
@@ -53,10 +28,8 @@ WriteGroup::Mutate Put(const std::string& value) {
 }
 
 TEST(WriteGroupTest, WritesSubmittedDuringAGroupGoTogetherInTheNext) {
-  CountingEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine);
-  ASSERT_NE(store, nullptr);
-  WriteGroup group(store.get(), nullptr);
+  FakeStore store("n1", 1);
+  WriteGroup group(&store, nullptr);
   std::vector<std::string> done;
   auto record = [&done](std::string name) {
     return [&done, name](absl::StatusOr<Object> stored) {
@@ -71,16 +44,14 @@ TEST(WriteGroupTest, WritesSubmittedDuringAGroupGoTogetherInTheNext) {
     return Put("a1")(current);
   };
   group.Submit("a", first, record("a1"));
-  EXPECT_THAT(engine.writes, ElementsAre(1, 2));
+  EXPECT_THAT(store.batch_sizes(), ElementsAre(1, 2));
   EXPECT_THAT(done, ElementsAre("a1", "b", "a2"));
-  EXPECT_EQ((*store->Read("a"))->siblings.size(), 2u);
+  EXPECT_EQ((*store.Read("a"))->siblings.size(), 2u);
 }
 
 TEST(WriteGroupTest, AFailedMutationFailsOnlyItsOwnWrite) {
-  MemEngine engine;
-  std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine);
-  ASSERT_NE(store, nullptr);
-  WriteGroup group(store.get(), nullptr);
+  FakeStore store("n1", 1);
+  WriteGroup group(&store, nullptr);
   std::vector<absl::Status> statuses;
   auto record = [&statuses](absl::StatusOr<Object> stored) { statuses.push_back(stored.status()); };
   WriteGroup::Mutate first = [&](const std::optional<Object>& current) {

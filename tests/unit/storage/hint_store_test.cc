@@ -1,4 +1,4 @@
-// The hint store, through EngineReplicaStore's hint methods: hints per
+// The hint store, through EngineReplicaStore::hints(): hints per
 // (home, key), their creation time, the in-memory index and its limits.
 #include "storage/hint_store.h"
 
@@ -40,18 +40,18 @@ std::unique_ptr<EngineReplicaStore> OpenEpochOneStore(Engine* engine) {
 
 // Merges `object` into the hint `store` keeps for (home, key), as a
 // fallback does with a write it takes for `home`.
-absl::StatusOr<Object> AddHint(ReplicaStore& store, const std::string& home, const std::string& key,
-                               const Object& object, absl::Time now = kT0,
+absl::StatusOr<Object> AddHint(EngineReplicaStore& store, const std::string& home,
+                               const std::string& key, const Object& object, absl::Time now = kT0,
                                const HintLimits& limits = {}) {
-  return store.UpdateHint(home, key, limits, now,
-                          [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
-                            return current ? Sync(*current, object) : object;
-                          });
+  return store.hints()->Update(home, key, limits, now,
+                               [&](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+                                 return current ? Sync(*current, object) : object;
+                               });
 }
 
-std::optional<Object> ReadHint(ReplicaStore& store, const std::string& home,
+std::optional<Object> ReadHint(EngineReplicaStore& store, const std::string& home,
                                const std::string& key) {
-  absl::StatusOr<std::optional<Object>> hint = store.ReadHint(home, key);
+  absl::StatusOr<std::optional<Object>> hint = store.hints()->Read(home, key);
   EXPECT_TRUE(hint.ok()) << hint.status();
   return hint.ok() ? *hint : std::nullopt;
 }
@@ -75,7 +75,7 @@ class HintStoreTest : public ::testing::Test {
     MemEngine engine;
     std::unique_ptr<EngineReplicaStore> store = OpenEpochOneStore(&engine);
     EXPECT_TRUE(AddHint(*store, "n2", "k0", OneValue("a.1", 1, "aaaa")).ok());
-    return store->ListHints("n2", 1).at(0).bytes;
+    return store->hints()->List("n2", 1).at(0).bytes;
   }
 
   MemEngine engine_;
@@ -102,9 +102,9 @@ TEST_F(HintStoreTest, UpdateHintMergesIntoTheStoredHint) {
 TEST_F(HintStoreTest, CreatedTimeIsTheFirstWritesAndSurvivesMerges) {
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "x"), kT0).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "y"), kT0 + absl::Hours(1)).ok());
-  ASSERT_EQ(store_->ListHints("n2", 10).size(), 1u);
-  EXPECT_EQ(store_->ListHints("n2", 10)[0].created, kT0);
-  EXPECT_EQ(store_->SummarizeHints().at(0).oldest, kT0);
+  ASSERT_EQ(store_->hints()->List("n2", 10).size(), 1u);
+  EXPECT_EQ(store_->hints()->List("n2", 10)[0].created, kT0);
+  EXPECT_EQ(store_->hints()->Summarize().at(0).oldest, kT0);
 }
 
 // The index keeps `now` to the nanosecond for a new hint, but the stored
@@ -112,9 +112,9 @@ TEST_F(HintStoreTest, CreatedTimeIsTheFirstWritesAndSurvivesMerges) {
 TEST_F(HintStoreTest, CreatedTimeIsTheSameBeforeAndAfterAMerge) {
   const absl::Time created = kT0 + absl::Microseconds(1500);
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "x"), created).ok());
-  const absl::Time before = store_->ListHints("n2", 1).at(0).created;
+  const absl::Time before = store_->hints()->List("n2", 1).at(0).created;
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "y"), created + absl::Hours(1)).ok());
-  EXPECT_EQ(store_->ListHints("n2", 1).at(0).created, before);
+  EXPECT_EQ(store_->hints()->List("n2", 1).at(0).created, before);
 }
 
 TEST_F(HintStoreTest, HintsOfDifferentHomesAndKeysAreSeparate) {
@@ -132,14 +132,14 @@ TEST_F(HintStoreTest, ReadHintsOfKeyReturnsTheHintOfEveryHomeInHomeOrder) {
   ASSERT_TRUE(AddHint(*store_, "n3", "k", OneValue("a.1", 1, "n3-k")).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "n2-k")).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "k2", OneValue("a.1", 3, "n2-k2")).ok());
-  const auto hints = store_->ReadHintsOfKey("k");
+  const auto hints = store_->hints()->ReadAllHomes("k");
   ASSERT_TRUE(hints.ok()) << hints.status();
   ASSERT_EQ(hints->size(), 2u);
   EXPECT_EQ((*hints)[0].first, "n2");
   EXPECT_EQ((*hints)[0].second, OneValue("a.1", 2, "n2-k"));
   EXPECT_EQ((*hints)[1].first, "n3");
   EXPECT_EQ((*hints)[1].second, OneValue("a.1", 1, "n3-k"));
-  EXPECT_THAT(store_->ReadHintsOfKey("absent").value(), IsEmpty());
+  EXPECT_THAT(store_->hints()->ReadAllHomes("absent").value(), IsEmpty());
 }
 
 TEST_F(HintStoreTest, ListHintsReturnsOldestFirstUpToTheLimit) {
@@ -147,26 +147,26 @@ TEST_F(HintStoreTest, ListHintsReturnsOldestFirstUpToTheLimit) {
   ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(1)).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "b", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(2)).ok());
   ASSERT_TRUE(AddHint(*store_, "n3", "d", OneValue("a.1", 1, "v"), kT0 - absl::Seconds(1)).ok());
-  const std::vector<HintInfo> hints = store_->ListHints("n2", 2);
+  const std::vector<HintInfo> hints = store_->hints()->List("n2", 2);
   EXPECT_THAT(Keys(hints), ElementsAre("c", "a"));
   EXPECT_EQ(hints[0].home, "n2");
   EXPECT_EQ(hints[0].created, kT0);
   EXPECT_GT(hints[0].bytes, 0u);
-  EXPECT_THAT(Keys(store_->ListHints("n2", 10)), ElementsAre("c", "a", "b"));
+  EXPECT_THAT(Keys(store_->hints()->List("n2", 10)), ElementsAre("c", "a", "b"));
 }
 
 TEST_F(HintStoreTest, ListHintsOfAHomeWithoutHintsIsEmpty) {
-  EXPECT_THAT(store_->ListHints("n2", 10), IsEmpty());
-  EXPECT_THAT(store_->SummarizeHints(), IsEmpty());
+  EXPECT_THAT(store_->hints()->List("n2", 10), IsEmpty());
+  EXPECT_THAT(store_->hints()->Summarize(), IsEmpty());
 }
 
-TEST_F(HintStoreTest, SummarizeHintsCountsBytesAndOldestPerHome) {
+TEST_F(HintStoreTest, SummarizeCountsBytesAndOldestPerHome) {
   ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(1)).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "b", OneValue("a.1", 1, "vv"), kT0).ok());
   ASSERT_TRUE(AddHint(*store_, "n3", "a", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(5)).ok());
-  const std::vector<HintSummary> summary = store_->SummarizeHints();
+  const std::vector<HintSummary> summary = store_->hints()->Summarize();
   ASSERT_EQ(summary.size(), 2u);
-  const std::vector<HintInfo> n2 = store_->ListHints("n2", 10);
+  const std::vector<HintInfo> n2 = store_->hints()->List("n2", 10);
   EXPECT_EQ(summary[0].home, "n2");
   EXPECT_EQ(summary[0].count, 2u);
   EXPECT_EQ(summary[0].bytes, n2[0].bytes + n2[1].bytes);
@@ -183,7 +183,7 @@ TEST_F(HintStoreTest, MaxCountRefusesANewHintAndStoresNothing) {
   EXPECT_EQ(AddHint(*store_, "n2", "c", OneValue("a.1", 1, "v"), kT0, limits).status().code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ReadHint(*store_, "n2", "c"), std::nullopt);
-  EXPECT_EQ(store_->SummarizeHints().at(0).count, 2u);
+  EXPECT_EQ(store_->hints()->Summarize().at(0).count, 2u);
 }
 
 TEST_F(HintStoreTest, MaxCountAcceptsAnUpdateOfAnExistingHint) {
@@ -206,7 +206,7 @@ TEST_F(HintStoreTest, MaxBytesRefusesANewHintAndStoresNothing) {
   EXPECT_EQ(AddHint(*store_, "n2", "c", OneValue("a.1", 1, "a"), kT0, limits).status().code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ReadHint(*store_, "n2", "c"), std::nullopt);
-  EXPECT_EQ(store_->SummarizeHints().at(0).bytes, 2 * OneHintBytes());
+  EXPECT_EQ(store_->hints()->Summarize().at(0).bytes, 2 * OneHintBytes());
 }
 
 TEST_F(HintStoreTest, AnUpdateWithinMaxBytesIsAcceptedWhenTheHomeIsFull) {
@@ -257,7 +257,7 @@ TEST(HintStoreConcurrencyTest, ConcurrentNewHintsCannotPassMaxCount) {
   const absl::Status status =
       AddHint(*store, "n2", "a", OneValue("a.1", 1, "v"), kT0, limits).status();
   EXPECT_FALSE(status.ok() && other_status.ok()) << "both new hints were accepted";
-  EXPECT_LE(store->SummarizeHints().at(0).count, 1u);
+  EXPECT_LE(store->hints()->Summarize().at(0).count, 1u);
 }
 
 TEST_F(HintStoreTest, AHintThatCouldNotBeReadBackIsRefused) {
@@ -269,7 +269,7 @@ TEST_F(HintStoreTest, AHintThatCouldNotBeReadBackIsRefused) {
   EXPECT_EQ(AddHint(*store_, "n2", "k", huge).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ReadHint(*store_, "n2", "k"), std::nullopt);
-  EXPECT_THAT(store_->SummarizeHints(), IsEmpty());
+  EXPECT_THAT(store_->hints()->Summarize(), IsEmpty());
 }
 
 TEST(HintStoreFaultTest, AFailedEngineWriteStoresAndIndexesNothing) {
@@ -279,80 +279,81 @@ TEST(HintStoreFaultTest, AFailedEngineWriteStoresAndIndexesNothing) {
   engine.SetWriteError(absl::ResourceExhaustedError("disk full"));
   EXPECT_FALSE(AddHint(*store, "n2", "k", OneValue("a.1", 1, "v")).ok());
   EXPECT_EQ(ReadHint(*store, "n2", "k"), std::nullopt);
-  EXPECT_THAT(store->SummarizeHints(), IsEmpty());
+  EXPECT_THAT(store->hints()->Summarize(), IsEmpty());
 }
 
-TEST_F(HintStoreTest, DeleteHintIfUnchangedDeletesAnEqualHint) {
+TEST_F(HintStoreTest, DeleteIfUnchangedDeletesAnEqualHint) {
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v")).ok());
   const absl::StatusOr<bool> deleted =
-      store_->DeleteHintIfUnchanged("n2", "k", OneValue("a.1", 1, "v"));
+      store_->hints()->DeleteIfUnchanged("n2", "k", OneValue("a.1", 1, "v"));
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_TRUE(*deleted);
   EXPECT_EQ(ReadHint(*store_, "n2", "k"), std::nullopt);
-  EXPECT_THAT(store_->ListHints("n2", 10), IsEmpty());
-  EXPECT_THAT(store_->SummarizeHints(), IsEmpty());
+  EXPECT_THAT(store_->hints()->List("n2", 10), IsEmpty());
+  EXPECT_THAT(store_->hints()->Summarize(), IsEmpty());
 }
 
-TEST_F(HintStoreTest, DeleteHintIfUnchangedKeepsAChangedHint) {
+TEST_F(HintStoreTest, DeleteIfUnchangedKeepsAChangedHint) {
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v")).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("b.1", 1, "newer")).ok());
   const absl::StatusOr<bool> deleted =
-      store_->DeleteHintIfUnchanged("n2", "k", OneValue("a.1", 1, "v"));
+      store_->hints()->DeleteIfUnchanged("n2", "k", OneValue("a.1", 1, "v"));
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_FALSE(*deleted);
   ASSERT_TRUE(ReadHint(*store_, "n2", "k").has_value());
   EXPECT_EQ(ReadHint(*store_, "n2", "k")->siblings.size(), 2u);
-  EXPECT_EQ(store_->SummarizeHints().at(0).count, 1u);
+  EXPECT_EQ(store_->hints()->Summarize().at(0).count, 1u);
 }
 
-TEST_F(HintStoreTest, DeleteHintIfUnchangedOfAMissingHintIsFalse) {
+TEST_F(HintStoreTest, DeleteIfUnchangedOfAMissingHintIsFalse) {
   const absl::StatusOr<bool> deleted =
-      store_->DeleteHintIfUnchanged("n2", "k", OneValue("a.1", 1, "v"));
+      store_->hints()->DeleteIfUnchanged("n2", "k", OneValue("a.1", 1, "v"));
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_FALSE(*deleted);
 }
 
-TEST_F(HintStoreTest, DropExpiredHintDeletesItCountsItAndMarksItsPartition) {
+TEST_F(HintStoreTest, DropExpiredDeletesItCountsItAndMarksItsPartition) {
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "k2", OneValue("a.1", 1, "v"), kT0).ok());
   const absl::StatusOr<bool> dropped =
-      store_->DropExpiredHint("n2", "k", kT0 + absl::Seconds(1), 7);
+      store_->hints()->DropExpired("n2", "k", kT0 + absl::Seconds(1), 7);
   ASSERT_TRUE(dropped.ok()) << dropped.status();
   EXPECT_TRUE(*dropped);
   EXPECT_EQ(ReadHint(*store_, "n2", "k"), std::nullopt);
-  EXPECT_THAT(Keys(store_->ListHints("n2", 10)), ElementsAre("k2"));
-  EXPECT_EQ(store_->SummarizeHints().at(0).expired, 1u);
+  EXPECT_THAT(Keys(store_->hints()->List("n2", 10)), ElementsAre("k2"));
+  EXPECT_EQ(store_->hints()->Summarize().at(0).expired, 1u);
   EXPECT_THAT(store_->PartitionsMarkedForRepair().value(), ElementsAre(7u));
 }
 
-TEST_F(HintStoreTest, DropExpiredHintKeepsAHintWrittenSinceTheCutoff) {
+TEST_F(HintStoreTest, DropExpiredKeepsAHintWrittenSinceTheCutoff) {
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "w"), kT0 + absl::Seconds(5)).ok());
   const absl::StatusOr<bool> dropped =
-      store_->DropExpiredHint("n2", "k", kT0 + absl::Seconds(1), 7);
+      store_->hints()->DropExpired("n2", "k", kT0 + absl::Seconds(1), 7);
   ASSERT_TRUE(dropped.ok()) << dropped.status();
   EXPECT_FALSE(*dropped);
   EXPECT_TRUE(ReadHint(*store_, "n2", "k").has_value());
-  EXPECT_EQ(store_->SummarizeHints().at(0).expired, 0u);
+  EXPECT_EQ(store_->hints()->Summarize().at(0).expired, 0u);
   EXPECT_THAT(store_->PartitionsMarkedForRepair().value(), IsEmpty());
 }
 
-TEST_F(HintStoreTest, ListExpiredHintsOrdersByNewestWriteAndStopsAtTheCutoff) {
+TEST_F(HintStoreTest, ListWrittenBeforeOrdersByNewestWriteAndStopsAtTheCutoff) {
   ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 1, "v"), kT0).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "b", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(1)).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 2, "w"), kT0 + absl::Seconds(3)).ok());
-  EXPECT_THAT(Keys(store_->ListExpiredHints("n2", kT0 + absl::Seconds(2), 10)), ElementsAre("b"));
-  EXPECT_THAT(Keys(store_->ListExpiredHints("n2", kT0 + absl::Seconds(4), 10)),
+  EXPECT_THAT(Keys(store_->hints()->ListWrittenBefore("n2", kT0 + absl::Seconds(2), 10)),
+              ElementsAre("b"));
+  EXPECT_THAT(Keys(store_->hints()->ListWrittenBefore("n2", kT0 + absl::Seconds(4), 10)),
               ElementsAre("b", "a"));
-  EXPECT_EQ(store_->SummarizeHints().at(0).stalest, kT0 + absl::Seconds(1));
-  EXPECT_EQ(store_->SummarizeHints().at(0).oldest, kT0);
+  EXPECT_EQ(store_->hints()->Summarize().at(0).stalest, kT0 + absl::Seconds(1));
+  EXPECT_EQ(store_->hints()->Summarize().at(0).oldest, kT0);
 }
 
 TEST_F(HintStoreTest, TheCountOfExpiredHintsSurvivesReopenWithNoHintLeft) {
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
-  ASSERT_TRUE(store_->DropExpiredHint("n2", "k", kT0 + absl::Seconds(1), 7).value());
+  ASSERT_TRUE(store_->hints()->DropExpired("n2", "k", kT0 + absl::Seconds(1), 7).value());
   Reopen();
-  const std::vector<HintSummary> summary = store_->SummarizeHints();
+  const std::vector<HintSummary> summary = store_->hints()->Summarize();
   ASSERT_EQ(summary.size(), 1u);
   EXPECT_EQ(summary[0].home, "n2");
   EXPECT_EQ(summary[0].count, 0u);
@@ -363,7 +364,7 @@ TEST_F(HintStoreTest, NewestWriteTimeSurvivesReopen) {
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 2, "w"), kT0 + absl::Hours(1)).ok());
   Reopen();
-  const std::vector<HintInfo> hints = store_->ListHints("n2", 1);
+  const std::vector<HintInfo> hints = store_->hints()->List("n2", 1);
   ASSERT_EQ(hints.size(), 1u);
   EXPECT_EQ(hints[0].created, kT0);
   EXPECT_EQ(hints[0].newest_write, kT0 + absl::Hours(1));
@@ -373,15 +374,15 @@ TEST_F(HintStoreTest, IndexIsRebuiltWhenTheStoreIsReopened) {
   ASSERT_TRUE(AddHint(*store_, "n2", "b", OneValue("a.1", 1, "v"), kT0 + absl::Seconds(1)).ok());
   ASSERT_TRUE(AddHint(*store_, "n2", "a", OneValue("a.1", 1, "vv"), kT0 + absl::Seconds(2)).ok());
   ASSERT_TRUE(AddHint(*store_, "n3", std::string("z\0z", 3), OneValue("a.1", 1, "v"), kT0).ok());
-  const std::vector<HintSummary> summary = store_->SummarizeHints();
+  const std::vector<HintSummary> summary = store_->hints()->Summarize();
   Reopen();
-  const std::vector<HintInfo> n2 = store_->ListHints("n2", 10);
+  const std::vector<HintInfo> n2 = store_->hints()->List("n2", 10);
   EXPECT_THAT(Keys(n2), ElementsAre("b", "a"));
   EXPECT_EQ(n2[0].created, kT0 + absl::Seconds(1));
-  EXPECT_THAT(Keys(store_->ListHints("n3", 10)), ElementsAre(std::string("z\0z", 3)));
-  ASSERT_EQ(store_->SummarizeHints().size(), 2u);
-  EXPECT_EQ(store_->SummarizeHints()[0].bytes, summary[0].bytes);
-  EXPECT_EQ(store_->SummarizeHints()[1].oldest, summary[1].oldest);
+  EXPECT_THAT(Keys(store_->hints()->List("n3", 10)), ElementsAre(std::string("z\0z", 3)));
+  ASSERT_EQ(store_->hints()->Summarize().size(), 2u);
+  EXPECT_EQ(store_->hints()->Summarize()[0].bytes, summary[0].bytes);
+  EXPECT_EQ(store_->hints()->Summarize()[1].oldest, summary[1].oldest);
 }
 
 TEST_F(HintStoreTest, LimitsCountHintsStoredBeforeAReopen) {
@@ -390,6 +391,17 @@ TEST_F(HintStoreTest, LimitsCountHintsStoredBeforeAReopen) {
   Reopen();
   EXPECT_EQ(AddHint(*store_, "n2", "b", OneValue("a.1", 1, "v"), kT0, limits).status().code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+// A restart does not forget that writes were dropped, nor where.
+TEST_F(HintStoreTest, TheCountOfExpiredHintsAndTheirMarksSurviveReopen) {
+  ASSERT_TRUE(AddHint(*store_, "n2", "k", OneValue("a.1", 1, "v"), kT0).ok());
+  ASSERT_TRUE(store_->hints()->DropExpired("n2", "k", kT0 + absl::Seconds(1), 7).value());
+  Reopen();
+  ASSERT_EQ(store_->hints()->Summarize().size(), 1u);
+  EXPECT_EQ(store_->hints()->Summarize()[0].expired, 1u);
+  EXPECT_EQ(store_->hints()->Summarize()[0].count, 0u);
+  EXPECT_THAT(store_->PartitionsMarkedForRepair().value(), ElementsAre(7u));
 }
 
 TEST_F(HintStoreTest, PartitionsMarkedForRepairSurviveReopen) {
@@ -417,9 +429,9 @@ TEST(HintStoreRocksDbTest, HintsAndTheirIndexSurviveReopen) {
       continue;
     }
     EXPECT_EQ(ReadHint(*store, "n2", "k"), OneValue("a.1", 1, "v"));
-    EXPECT_THAT(Keys(store->ListHints("n2", 10)), ElementsAre("k", "j"));
-    ASSERT_EQ(store->SummarizeHints().size(), 1u);
-    EXPECT_EQ(store->SummarizeHints()[0].oldest, kT0);
+    EXPECT_THAT(Keys(store->hints()->List("n2", 10)), ElementsAre("k", "j"));
+    ASSERT_EQ(store->hints()->Summarize().size(), 1u);
+    EXPECT_EQ(store->hints()->Summarize()[0].oldest, kT0);
     EXPECT_THAT(store->PartitionsMarkedForRepair().value(), ElementsAre(5u));
   }
 }
