@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace quorumkv::testing {
 
@@ -53,6 +54,14 @@ nlohmann::json ClusterTest::KvctlJson(std::vector<std::string> args) {
   nlohmann::json parsed = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   EXPECT_FALSE(parsed.is_discarded()) << "not JSON: " << r.out << r.err;
   return parsed;
+}
+
+bool ClusterTest::WaitFor(absl::Duration timeout, const std::function<bool()>& condition) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> LiveValues(const nlohmann::json& get) {

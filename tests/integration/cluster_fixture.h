@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "tests/integration/command.h"
 
 namespace quorumkv::testing {
@@ -27,6 +29,9 @@ class ClusterTest : public ::testing::Test {
   CommandResult KvctlVia(const std::string& node, std::vector<std::string> args);
   // kvctl --json; fails the test if the output does not parse.
   nlohmann::json KvctlJson(std::vector<std::string> args);
+  // Polls `condition` (each poll runs a command, which paces the loop) until
+  // it holds or `timeout` passes.
+  bool WaitFor(absl::Duration timeout, const std::function<bool()>& condition);
 
   std::string dir_;
   std::string endpoints_;

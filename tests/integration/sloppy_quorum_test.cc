@@ -57,15 +57,6 @@ class SloppyQuorumTest : public ClusterTest {
     return nlohmann::json();
   }
 
-  // Polls `condition` (each poll runs kvctl) until it holds or `timeout`.
-  bool WaitFor(absl::Duration timeout, const std::function<bool()>& condition) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (condition()) return true;
-    }
-    return false;
-  }
-
   std::vector<std::string> home_;
 };
 
@@ -104,10 +95,13 @@ TEST_F(SloppyQuorumTest, StrictPutWithAHomeReplicaKnownDownIsRefusedBeforeAnythi
   // (which writes nothing) through it is then refused before any read.
   for (const std::string& coordinator : home_) {
     if (coordinator == down) continue;
-    ASSERT_TRUE(WaitFor(absl::Seconds(10), [&] {
-      CommandResult get = KvctlVia(coordinator, {"get", kKey, "--r", "3", "--strict"});
-      return get.exit_code == 4 && get.err.find("no replica was asked") != std::string::npos;
-    })) << coordinator << " never saw " << down << " down";
+    ASSERT_TRUE(WaitFor(
+        absl::Seconds(10),
+        [&] {
+          CommandResult get = KvctlVia(coordinator, {"get", kKey, "--r", "3", "--strict"});
+          return get.exit_code == 4 && get.err.find("no replica was asked") != std::string::npos;
+        }))
+        << coordinator << " never saw " << down << " down";
   }
   CommandResult put = KvctlAvoiding(down, {"put", kKey, "v", "--w", "3", "--strict"});
   EXPECT_EQ(put.exit_code, 4) << put.err;

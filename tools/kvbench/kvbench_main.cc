@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
   app.add_option("--workload", workload_name,
                  "A (50% read/50% update), B (95/5), C (read), W (update)")
       ->capture_default_str();
-  app.add_option("--targets", targets, "comma-separated: quorumkv, etcd, redis")
+  app.add_option("--targets", targets,
+                 "comma-separated: quorumkv, etcd, redis, quorumkv-proxied (every link through "
+                 "kvharness's fault proxy)")
       ->capture_default_str();
   app.add_option("--keys", options.keys, "key space, loaded before the run")
       ->capture_default_str()

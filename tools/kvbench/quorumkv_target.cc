@@ -129,11 +129,14 @@ class QuorumKvTarget : public Target {
       : options_(options), bin_dir_(std::move(bin_dir)) {}
   ~QuorumKvTarget() override { Stop(); }
 
-  std::string name() const override { return "quorumkv"; }
+  std::string name() const override {
+    return options_.kv_proxies ? "quorumkv-proxied" : "quorumkv";
+  }
   std::string description() const override {
     return absl::StrCat("3 kvnode, N=3 R=2 W=2, ",
                         options_.kv_sync ? "fsync before ack" : "no fsync (--kv-sync off)",
-                        options_.kv_lww ? ", last-writer-wins updates" : ", siblings kept");
+                        options_.kv_lww ? ", last-writer-wins updates" : ", siblings kept",
+                        options_.kv_proxies ? ", every link through kvharness's proxy" : "");
   }
 
   absl::Status Start(const std::string& dir) override {
@@ -141,7 +144,8 @@ class QuorumKvTarget : public Target {
     absl::Status up = cluster_->Up(UpOptions{.nodes = 3,
                                              .replicas = 3,
                                              .sync_writes = options_.kv_sync,
-                                             .last_writer_wins = options_.kv_lww});
+                                             .last_writer_wins = options_.kv_lww,
+                                             .proxies = options_.kv_proxies});
     if (!up.ok()) return up;
     absl::StatusOr<std::string> endpoints = cluster_->Endpoints();
     if (!endpoints.ok()) return endpoints.status();
@@ -212,6 +216,7 @@ class QuorumKvTarget : public Target {
     for (const NodeState& n : *nodes) {
       if (n.pid > 0) pids.push_back(n.pid);
     }
+    if (std::optional<pid_t> proxy = cluster_->ProxyPid()) pids.push_back(*proxy);
     return pids;
   }
 

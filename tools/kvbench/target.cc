@@ -16,10 +16,15 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
                                                    const TargetOptions& options,
                                                    const std::string& bin_dir) {
   if (name == "quorumkv") return MakeQuorumKvTarget(options, bin_dir);
+  if (name == "quorumkv-proxied") {
+    TargetOptions proxied = options;
+    proxied.kv_proxies = true;
+    return MakeQuorumKvTarget(proxied, bin_dir);
+  }
   if (name == "etcd") return MakeEtcdTarget();
   if (name == "redis") return MakeRedisTarget(options);
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown target '", name, "': choose from quorumkv, etcd, redis"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown target '", name, "': choose from quorumkv, quorumkv-proxied, etcd, redis"));
 }
 
 uint64_t StatusBytes(pid_t pid, absl::string_view field) {

@@ -81,8 +81,11 @@ class Target {
 };
 
 struct TargetOptions {
-  bool kv_sync = true;        // quorumkv: fsync before acking
-  bool kv_lww = true;         // quorumkv: blind updates overwrite (LWW)
+  bool kv_sync = true;  // quorumkv: fsync before acking
+  bool kv_lww = true;   // quorumkv: blind updates overwrite (LWW)
+  // quorumkv: every link through kvharness's fault proxy (target
+  // "quorumkv-proxied"), to measure what the proxy costs.
+  bool kv_proxies = false;
   bool redis_durable = true;  // redis: appendfsync always + WAIT 1
 };
 

@@ -8,8 +8,10 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "tools/kvharness/demos.h"
 #include "tools/kvharness/local_cluster.h"
+#include "tools/kvharness/proxy_daemon.h"
 
 namespace {
 
@@ -28,6 +30,33 @@ int Report(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
+// One line per link fault in place, e.g. "n1->n2  drop".
+void PrintLinkFaults(const LinkFaults& faults) {
+  bool any = false;
+  for (const auto& [link, f] : faults) {
+    if (!f.any()) continue;
+    std::vector<std::string> what;
+    if (f.drop) what.push_back("drop (bytes vanish)");
+    if (f.reset) what.push_back("reset (connections refused and reset)");
+    if (f.delay > absl::ZeroDuration()) {
+      what.push_back(absl::StrCat("delay ", absl::FormatDuration(f.delay),
+                                  f.jitter > absl::ZeroDuration()
+                                      ? absl::StrCat(" + up to ", absl::FormatDuration(f.jitter))
+                                      : ""));
+    }
+    if (!any) std::printf("\nLINK FAULTS (bytes from -> to)\n");
+    any = true;
+    std::printf("%-16s %s\n", absl::StrCat(link.first, "->", link.second).c_str(),
+                absl::StrJoin(what, ", ").c_str());
+  }
+  if (!any) std::printf("\nno link faults\n");
+}
+
+// "n1,n2" -> {"n1", "n2"}.
+std::vector<std::string> Side(const std::string& text) {
+  return absl::StrSplit(text, ',', absl::SkipWhitespace());
+}
+
 int PrintStatus(LocalCluster& cluster) {
   absl::StatusOr<std::vector<NodeState>> nodes = cluster.Status();
   if (!nodes.ok()) return Report(nodes.status());
@@ -39,6 +68,9 @@ int PrintStatus(LocalCluster& cluster) {
     std::printf("%-6s %-22s %-8s %-8s %s\n", n.id.c_str(), n.address.c_str(), process,
                 n.pid ? std::to_string(n.pid).c_str() : "-", n.ready ? "yes" : "no");
   }
+  absl::StatusOr<LinkFaults> faults = cluster.ActiveLinkFaults();
+  if (!faults.ok()) return Report(faults.status());
+  PrintLinkFaults(*faults);
   return 0;
 }
 
@@ -53,17 +85,20 @@ int main(int argc, char** argv) {
   std::string dir = ".kvharness";
   app.add_option("--dir", dir, "the cluster's directory")->capture_default_str();
 
-  UpOptions up;
+  UpOptions up{.proxies = true};
   CLI::App* up_cmd = app.add_subcommand(
       "up",
       "start a fresh cluster in the background (wiping earlier data in --dir); returns "
-      "once every node is ready and writes the client endpoints to DIR/endpoints");
+      "once every node is ready and writes the client endpoints to DIR/endpoints; every link, node "
+      "to node and client to node, runs through a proxy per direction");
   up_cmd->add_option("--nodes", up.nodes, "number of nodes")->capture_default_str();
   up_cmd->add_option("--replicas", up.replicas, "replication factor N (R=W=N/2+1)")
       ->capture_default_str();
   up_cmd->add_option("--base-port", up.base_port, "ports P..P+nodes-1 (default: free ports)");
-  CLI::App* down_cmd = app.add_subcommand("down", "stop every node (data and logs stay)");
-  CLI::App* status_cmd = app.add_subcommand("status", "each node's process and readiness");
+  CLI::App* down_cmd =
+      app.add_subcommand("down", "stop every node and the link proxy (data and logs stay)");
+  CLI::App* status_cmd = app.add_subcommand(
+      "status", "each node's process and readiness, and every link fault in place");
   std::string node;
   auto node_cmd = [&](const char* name, const char* help) {
     CLI::App* cmd = app.add_subcommand(name, help);
@@ -76,15 +111,42 @@ int main(int argc, char** argv) {
   CLI::App* restart_cmd = node_cmd("restart",
                                    "start a stopped node (stopping it first if it "
                                    "runs) and wait until it is ready");
+  // Link faults: bytes from SRC to DST, on every connection that carries
+  // them (tools/kvharness/link_proxy.h). Endpoints: node ids, "client"
+  // (every client), "*" (every node).
   std::string link;
+  const char* link_help = "SRC->DST: n1->n2, client->n1 (a client's requests), '*->n2'";
+  std::string side_a, slash, side_b;
+  CLI::App* partition_cmd = app.add_subcommand(
+      "partition",
+      "cut the cluster in two: every byte between a node of one side and one of the other "
+      "vanishes (both ways); 'client' on a side cuts the clients off the other side");
+  partition_cmd->add_option("side_a", side_a, "e.g. n1,n2")->required();
+  partition_cmd->add_option("slash", slash, "/")->required()->check(CLI::IsMember({"/"}));
+  partition_cmd->add_option("side_b", side_b, "e.g. n3")->required();
+  CLI::App* isolate_cmd =
+      node_cmd("isolate", "partition NODE from every other node (clients still reach it)");
+  CLI::App* drop_cmd = app.add_subcommand(
+      "drop",
+      "blackhole SRC->DST: its bytes vanish, connections stay open, the sender hears "
+      "nothing; after heal, connections that lost bytes are reset");
+  drop_cmd->add_option("link", link, link_help)->required();
+  CLI::App* reset_cmd = app.add_subcommand(
+      "reset", "refuse SRC->DST: new connections of the link are reset, open ones too");
+  reset_cmd->add_option("link", link, link_help)->required();
   int64_t delay_ms = 0;
+  int64_t jitter_ms = 0;
   CLI::App* delay_cmd = app.add_subcommand(
       "delay",
-      "make the link SRC->DST slow: DST holds requests from SRC (a node, or * for "
-      "every node) for MS before handling them; 0 removes it (client links: not yet)");
-  delay_cmd->add_option("link", link, "SRC->DST, e.g. n1->n2 or '*->n2'")->required();
+      "make SRC->DST slow: its bytes are held MS (plus up to --jitter MS) before they go "
+      "on, in order; 0 removes the delay. '*->n2' makes n2 slow to hear from every node");
+  delay_cmd->add_option("link", link, link_help)->required();
   delay_cmd->add_option("ms", delay_ms, "milliseconds")->required()->check(CLI::Range(0, 600000));
+  delay_cmd->add_option("--jitter", jitter_ms, "up to this many more milliseconds, uniform")
+      ->check(CLI::Range(0, 600000));
   CLI::App* heal_cmd = app.add_subcommand("heal", "remove every injected fault");
+  CLI::App* proxy_cmd = app.add_subcommand(
+      "proxy", "run the cluster's link proxy in the foreground (kvharness up starts it)");
   std::string demo;
   CLI::App* demo_cmd = app.add_subcommand(
       "demo", absl::StrCat("run a narrated consistency demo against the cluster: ",
@@ -96,6 +158,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (proxy_cmd->parsed()) return RunProxyDaemon(dir);
   LocalCluster cluster(dir, KvnodePath());
   if (up_cmd->parsed()) {
     absl::Status s = cluster.Up(up);
@@ -104,8 +167,10 @@ int main(int argc, char** argv) {
       return Report(s);
     }
     absl::StatusOr<std::string> endpoints = cluster.Endpoints();
-    std::printf("cluster up: %d nodes, N=%d, in %s\nendpoints: %s\n", up.nodes, up.replicas,
-                dir.c_str(), endpoints.ok() ? endpoints->c_str() : "?");
+    std::printf(
+        "cluster up: %d nodes, N=%d, in %s\nendpoints: %s\nevery link runs through a proxy per "
+        "direction: break them with partition, isolate, drop, reset, delay; see status; heal\n",
+        up.nodes, up.replicas, dir.c_str(), endpoints.ok() ? endpoints->c_str() : "?");
     return 0;
   }
   if (down_cmd->parsed()) return Report(cluster.Down());
@@ -115,14 +180,16 @@ int main(int argc, char** argv) {
   if (resume_cmd->parsed()) return Report(cluster.Resume(node));
   if (restart_cmd->parsed()) return Report(cluster.Restart(node));
   if (demo_cmd->parsed()) return RunDemo(demo, cluster);
-  if (delay_cmd->parsed()) {
-    const size_t arrow = link.find("->");
-    if (arrow == std::string::npos) {
-      std::fprintf(stderr, "kvharness: link '%s' is not SRC->DST\n", link.c_str());
-      return 2;
-    }
+  if (partition_cmd->parsed()) return Report(cluster.Partition(Side(side_a), Side(side_b)));
+  if (isolate_cmd->parsed()) return Report(cluster.Isolate(node));
+  if (drop_cmd->parsed() || reset_cmd->parsed() || delay_cmd->parsed()) {
+    absl::StatusOr<std::pair<std::string, std::string>> ends = ParseLink(link);
+    if (!ends.ok()) return Report(ends.status());
+    const auto& [from, to] = *ends;
+    if (drop_cmd->parsed()) return Report(cluster.Drop(from, to));
+    if (reset_cmd->parsed()) return Report(cluster.Reset(from, to));
     return Report(
-        cluster.Delay(link.substr(0, arrow), link.substr(arrow + 2), absl::Milliseconds(delay_ms)));
+        cluster.Delay(from, to, absl::Milliseconds(delay_ms), absl::Milliseconds(jitter_ms)));
   }
   if (heal_cmd->parsed()) return Report(cluster.Heal());
   return 2;

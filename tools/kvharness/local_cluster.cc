@@ -27,30 +27,6 @@
 
 namespace quorumkv {
 namespace fs = std::filesystem;
-namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << contents;
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 bool IsServing(const std::string& address, absl::Duration timeout) {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
@@ -86,7 +62,9 @@ absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
 }
 
 LocalCluster::LocalCluster(std::string dir, std::string kvnode)
-    : dir_(std::move(dir)), kvnode_(std::move(kvnode)) {}
+    : dir_(std::move(dir)),
+      kvnode_(std::move(kvnode)),
+      kvharness_((fs::path(kvnode_).parent_path() / "kvharness").string()) {}
 
 std::string LocalCluster::Path(const std::string& relative) const {
   return (fs::path(dir_) / relative).string();
@@ -97,7 +75,7 @@ std::string LocalCluster::PidFile(const std::string& node) const {
 }
 
 absl::StatusOr<v1::ClusterConfig> LocalCluster::Config() const {
-  absl::StatusOr<std::string> text = ReadFile(Path("cluster.textproto"));
+  absl::StatusOr<std::string> text = ReadTextFile(Path("cluster.textproto"));
   if (!text.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("no cluster in ", dir_, " (start one with kvharness up)"));
@@ -106,7 +84,7 @@ absl::StatusOr<v1::ClusterConfig> LocalCluster::Config() const {
 }
 
 absl::StatusOr<std::string> LocalCluster::Endpoints() const {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(Path("endpoints")));
+  ASSIGN_OR_RETURN(std::string text, ReadTextFile(Path("endpoints")));
   return std::string(absl::StripAsciiWhitespace(text));
 }
 
@@ -118,14 +96,19 @@ absl::StatusOr<std::string> LocalCluster::EndpointOf(const std::string& node) co
 }
 
 std::optional<pid_t> LocalCluster::RunningPid(const std::string& node) const {
-  absl::StatusOr<std::string> text = ReadFile(PidFile(node));
+  return RunningPidOf(PidFile(node), "kvnode");
+}
+
+std::optional<pid_t> LocalCluster::RunningPidOf(const std::string& pid_file,
+                                                const std::string& binary) const {
+  absl::StatusOr<std::string> text = ReadTextFile(pid_file);
   int pid = 0;
   if (!text.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &pid) || pid <= 0) {
     return std::nullopt;
   }
   ReapIfChild(pid);
   // A recycled pid is not our node.
-  if (StateOf(pid) == PidState::kGone || fs::path(CommandOf(pid)).filename() != "kvnode") {
+  if (StateOf(pid) == PidState::kGone || fs::path(CommandOf(pid)).filename() != binary) {
     return std::nullopt;
   }
   return pid;
@@ -151,6 +134,10 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
                                                    " is not in 1..", options.nodes, " (--nodes)"));
   }
   if (absl::StatusOr<v1::ClusterConfig> old = Config(); old.ok()) {
+    if (RunningPidOf(PidFile("proxy"), "kvharness")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("a cluster is running in ", dir_, " (kvharness down first)"));
+    }
     for (const auto& n : old->nodes()) {
       if (RunningPid(n.id())) {
         return absl::FailedPreconditionError(
@@ -165,7 +152,7 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
     ASSIGN_OR_RETURN(ports, PickFreePorts(options.nodes));
   }
   std::error_code ec;
-  for (const char* sub : {"nodes", "pids", "logs", "faults", "watermarks"}) {
+  for (const char* sub : {"nodes", "pids", "logs", "faults", "watermarks", "proxy"}) {
     fs::remove_all(Path(sub), ec);
     fs::create_directories(Path(sub), ec);
   }
@@ -184,13 +171,17 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
   config.set_default_w(options.replicas / 2 + 1);
   if (!options.sync_writes) config.set_sync_writes(false);
   if (options.last_writer_wins) config.set_default_conflict(v1::CONFLICT_LWW);
+  if (options.proxies) {
+    ASSIGN_OR_RETURN(endpoints, PlanProxies(&config));
+  }
   std::string text;
   google::protobuf::TextFormat::PrintToString(config, &text);
-  RETURN_IF_ERROR(WriteFile(Path("cluster.textproto"), text));
-  RETURN_IF_ERROR(WriteFile(Path("endpoints"), absl::StrJoin(endpoints, ",") + "\n"));
+  RETURN_IF_ERROR(WriteFileAtomically(Path("cluster.textproto"), text));
+  RETURN_IF_ERROR(WriteFileAtomically(Path("endpoints"), absl::StrJoin(endpoints, ",") + "\n"));
 
-  for (const auto& n : config.nodes()) RETURN_IF_ERROR(Start(n.id()));
   const absl::Time deadline = absl::Now() + ready_timeout;
+  if (options.proxies) RETURN_IF_ERROR(StartProxy(deadline));
+  for (const auto& n : config.nodes()) RETURN_IF_ERROR(Start(n.id()));
   for (const auto& n : config.nodes()) RETURN_IF_ERROR(WaitReady(n.id(), deadline));
   return absl::OkStatus();
 }
@@ -207,7 +198,7 @@ absl::Status LocalCluster::Start(const std::string& node) {
                                          WatermarkDir(),
                                          "--allow-fault-injection"};
   ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, Path(absl::StrCat("logs/", node, ".log"))));
-  return WriteFile(PidFile(node), absl::StrCat(pid, "\n"));
+  return WriteFileAtomically(PidFile(node), absl::StrCat(pid, "\n"));
 }
 
 absl::Status LocalCluster::WaitReady(const std::string& node, absl::Time deadline) {
@@ -244,7 +235,7 @@ absl::Status LocalCluster::Stop(const std::string& node, absl::Duration grace) {
 absl::Status LocalCluster::Down(absl::Duration grace) {
   ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
   for (const auto& n : config.nodes()) RETURN_IF_ERROR(Stop(n.id(), grace));
-  return absl::OkStatus();
+  return StopProxy(grace);
 }
 
 absl::Status LocalCluster::Signal(const std::string& node, int signal) {
@@ -281,7 +272,8 @@ absl::Status LocalCluster::Restart(const std::string& node, absl::Duration ready
 
 absl::Status LocalCluster::ApplyFaults(const std::string& node) {
   v1::SetFaultsRequest faults;
-  absl::StatusOr<std::string> text = ReadFile(Path(absl::StrCat("faults/", node, ".textproto")));
+  absl::StatusOr<std::string> text =
+      ReadTextFile(Path(absl::StrCat("faults/", node, ".textproto")));
   if (text.ok() && !google::protobuf::TextFormat::ParseFromString(*text, &faults)) {
     return absl::DataLossError(absl::StrCat("faults of ", node, " do not parse"));
   }
@@ -295,40 +287,6 @@ absl::Status LocalCluster::ApplyFaults(const std::string& node) {
   if (!status.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot set faults on ", node, ": ", status.error_message()));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status LocalCluster::Delay(const std::string& from, const std::string& to,
-                                 absl::Duration delay) {
-  RETURN_IF_ERROR(CheckKnown(to));
-  if (from != "*") RETURN_IF_ERROR(CheckKnown(from));
-  const std::string file = Path(absl::StrCat("faults/", to, ".textproto"));
-  v1::SetFaultsRequest faults;
-  if (absl::StatusOr<std::string> text = ReadFile(file); text.ok()) {
-    google::protobuf::TextFormat::ParseFromString(*text, &faults);
-  }
-  v1::SetFaultsRequest updated;
-  for (const v1::LinkDelay& d : faults.delays()) {
-    if (d.from() != from) *updated.add_delays() = d;
-  }
-  if (delay > absl::ZeroDuration()) {
-    v1::LinkDelay* d = updated.add_delays();
-    d->set_from(from);
-    d->set_delay_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(delay)));
-  }
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(updated, &text);
-  RETURN_IF_ERROR(WriteFile(file, text));
-  return RunningPid(to) ? ApplyFaults(to) : absl::OkStatus();
-}
-
-absl::Status LocalCluster::Heal() {
-  ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
-  for (const auto& n : config.nodes()) {
-    std::error_code ec;
-    fs::remove(Path(absl::StrCat("faults/", n.id(), ".textproto")), ec);
-    if (RunningPid(n.id())) RETURN_IF_ERROR(ApplyFaults(n.id()));
   }
   return absl::OkStatus();
 }

@@ -6,16 +6,22 @@
 //   D/nodes/<id>/         a node's data directory
 //   D/watermarks/         the nodes' write watermarks (storage/rocksdb_engine.h)
 //   D/logs/<id>.log       a node's stderr
-//   D/pids/<id>.pid       the pid of a running node
+//   D/pids/<id>.pid       the pid of a running node (proxy.pid: the proxy's)
+//   D/proxy/links         the proxy's links (link_proxy.h), with proxies
+//   D/faults/links        the link faults in place (link_proxy.h)
+//   D/faults/<id>.textproto  faults injected inside a node (AdminService)
 //
 // Processes are started detached (their own session), so they outlive the
-// kvharness command that started them. Per-link fault proxies will sit
-// between the nodes; the config's `links` are where they plug in.
+// kvharness command that started them. With proxies, every directed link
+// between two nodes, and from clients to each node, runs through
+// `kvharness proxy` (proxy_daemon.h): the config's `links` route the nodes'
+// calls through it and D/endpoints lists its client ports.
 #ifndef QUORUMKV_TOOLS_KVHARNESS_LOCAL_CLUSTER_H_
 #define QUORUMKV_TOOLS_KVHARNESS_LOCAL_CLUSTER_H_
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
+#include "tools/kvharness/link_proxy.h"
 
 namespace quorumkv {
 
@@ -32,6 +39,9 @@ struct UpOptions {
   int base_port = 0;              // 0: free ports chosen by the kernel
   bool sync_writes = true;        // false: acks before fsync (kvbench --kv-sync off)
   bool last_writer_wins = false;  // every key's conflict policy is LWW
+  // Every link through the fault-injecting proxy (kvharness's own clusters);
+  // without it the link commands fail and clients talk to nodes directly.
+  bool proxies = false;
 };
 
 enum class ProcessState { kStopped, kRunning, kPaused };
@@ -64,11 +74,25 @@ class LocalCluster {
   // it is ready.
   absl::Status Restart(const std::string& node, absl::Duration ready_timeout = absl::Seconds(60));
 
-  // Requests from `from` (a node id, or "*" for every node) to `to` wait
-  // `delay` before `to` handles them. Zero removes the delay. Kept in
-  // D/faults/<to>.textproto and applied again when `to` restarts.
-  absl::Status Delay(const std::string& from, const std::string& to, absl::Duration delay);
-  // Removes every injected fault.
+  // Link faults (link_proxy.h), between endpoints: node ids, "client" and
+  // "*" (every node). Each returns once the proxy applies the change.
+  // FAILED_PRECONDITION when the cluster has no proxy running.
+  // Every byte between a node of `side_a` and one of `side_b` vanishes.
+  absl::Status Partition(const std::vector<std::string>& side_a,
+                         const std::vector<std::string>& side_b);
+  // Partition({node}, every other node).
+  absl::Status Isolate(const std::string& node);
+  absl::Status Drop(const std::string& from, const std::string& to);
+  absl::Status Reset(const std::string& from, const std::string& to);
+  // Bytes from `from` to `to` take `delay` plus up to `jitter` more; zero
+  // removes the delay.
+  absl::Status Delay(const std::string& from, const std::string& to, absl::Duration delay,
+                     absl::Duration jitter = absl::ZeroDuration());
+  // The link proxy's process, if it runs.
+  std::optional<pid_t> ProxyPid() const { return RunningPidOf(PidFile("proxy"), "kvharness"); }
+  // The link faults in place (empty without a proxy).
+  absl::StatusOr<LinkFaults> ActiveLinkFaults() const;
+  // Removes every injected fault: link faults and faults inside nodes.
   absl::Status Heal();
 
   absl::StatusOr<std::vector<NodeState>> Status();
@@ -84,6 +108,16 @@ class LocalCluster {
   std::string Path(const std::string& relative) const;
   std::string PidFile(const std::string& node) const;
   std::optional<pid_t> RunningPid(const std::string& node) const;
+  // The pid in `pid_file` if it runs `binary` (a recycled pid does not).
+  std::optional<pid_t> RunningPidOf(const std::string& pid_file, const std::string& binary) const;
+  // Writes D/proxy/links and the config's links for `config`'s nodes, on
+  // free ports; returns the client endpoints, in node order.
+  absl::StatusOr<std::vector<std::string>> PlanProxies(v1::ClusterConfig* config);
+  absl::Status StartProxy(absl::Time deadline);
+  absl::Status StopProxy(absl::Duration grace);
+  // Applies `change` to the link faults, waits until the proxy has them.
+  absl::Status ChangeLinkFaults(const std::function<void(LinkFaults*)>& change);
+  absl::Status CheckEndpoint(const std::string& endpoint) const;
   absl::Status CheckKnown(const std::string& node) const;
   absl::Status Start(const std::string& node);
   absl::Status WaitReady(const std::string& node, absl::Time deadline);
@@ -93,6 +127,7 @@ class LocalCluster {
 
   const std::string dir_;
   const std::string kvnode_;
+  const std::string kvharness_;  // beside kvnode: runs the proxy
 };
 
 // True if `address` (host:port) answers the gRPC health check with SERVING.

@@ -30,6 +30,12 @@ bool WaitGone(pid_t pid, absl::Time deadline);
 // The last `lines` lines of a text file ("" if unreadable).
 std::string TailOfFile(const std::string& path, int lines);
 
+// A whole file; NOT_FOUND if it cannot be read.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+// Writes `contents` to a temporary file and renames it over `path`: a reader
+// sees the old file or the new one, never part of one.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
+
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_TOOLS_KVHARNESS_PROCESS_H_
