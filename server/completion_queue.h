@@ -11,6 +11,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -36,6 +37,20 @@ void RunCompletionQueue(grpc::CompletionQueue* cq);
 // (a release here, the matching acquire when the queue hands the tag back).
 // Elsewhere QueueTag is the identity.
 void* QueueTag(CqTag* tag);
+
+// For an object handed to gRPC by a thread other than the queue's: gRPC may
+// run its tag on the queue's thread before the handing call returns, so the
+// object is deleted by the last of the two to let go of it: the handing
+// thread once gRPC's call returned, the queue's thread once the tag ran.
+// (Deleting it in the tag alone would race with the end of that call.)
+class TwoHolders {
+ public:
+  // True for the last of the two: it deletes the object.
+  bool LetGo() { return holders_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+
+ private:
+  std::atomic<int> holders_{2};
+};
 
 template <typename Request, typename Response>
 class UnaryCall;
@@ -73,7 +88,8 @@ class UnaryCall final : public CqTag {
   const Request& request() const { return request_; }
   Response* response() { return &response_; }
 
-  // Sends response() if `status` is OK, only the status otherwise.
+  // Sends response() if `status` is OK, only the status otherwise. Once
+  // it returns, and the answer went out, the call deletes itself.
   void Finish(const grpc::Status& status) {
     finishing_ = true;
     if (status.ok()) {
@@ -81,10 +97,15 @@ class UnaryCall final : public CqTag {
     } else {
       writer_.FinishWithError(status, QueueTag(this));
     }
+    if (holders_.LetGo()) delete this;
   }
 
   void Run(bool ok) override {
-    if (finishing_ || !ok) {  // answered, or the server is shutting down
+    if (finishing_) {  // the answer went out (or the call ended)
+      if (holders_.LetGo()) delete this;
+      return;
+    }
+    if (!ok) {  // the server is shutting down before a call came
       delete this;
       return;
     }
@@ -102,6 +123,7 @@ class UnaryCall final : public CqTag {
   Response response_;
   grpc::ServerAsyncResponseWriter<Response> writer_;
   bool finishing_ = false;
+  TwoHolders holders_;  // after Finish: its caller and the queue's thread
 };
 
 // The methods a service serves on completion queues, kept alive with it.

@@ -52,6 +52,10 @@ class GrpcTransport::PendingCall final : public CqTag {
         attempt(attempt) {}
 
   void Run(bool) override { transport->Finished(this); }
+  // Called by the thread that started the call, and after Finished.
+  void LetGo() {
+    if (holders.LetGo()) delete this;
+  }
 
   GrpcTransport* const transport;
   Peer* const peer;
@@ -67,6 +71,7 @@ class GrpcTransport::PendingCall final : public CqTag {
   std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
   Response response;
   grpc::Status status;
+  TwoHolders holders;  // the thread that started it, and the queue's
 };
 
 grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes) {
@@ -195,6 +200,7 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
   call->reader = (peer->stub.get()->*prepare)(&call->context, call->request, queue);
   call->reader->StartCall();
   call->reader->Finish(&call->response, &call->status, QueueTag(call));
+  call->LetGo();
 }
 
 template <typename Request, typename Response>
@@ -230,7 +236,7 @@ void GrpcTransport::Finished(PendingCall<Request, Response>* call) {
     Callback<Response> finished = std::move(call->done);
     finished(std::move(result));
   }
-  delete call;
+  call->LetGo();
   EndCallback(bytes);
 }
 
