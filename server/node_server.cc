@@ -34,6 +34,7 @@ NodeServer::NodeServer(NodeServerOptions options)
   context_.replica_pool = &replica_pool_;
   context_.delays = &delays_;
   context_.allow_fault_injection = options_.allow_fault_injection;
+  if (options_.allow_fault_injection) context_.system_clock = &clock_;
 }
 
 absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions options) {
@@ -95,8 +96,14 @@ absl::Status NodeServer::OpenStorage() {
   ASSIGN_OR_RETURN(engine_, RocksDbEngine::Open(RocksDbEngineOptions{
                                 .path = (std::filesystem::path(options_.data_dir) / "db").string(),
                                 .watermark_dir = options_.watermark_dir}));
+  Engine* store_engine = engine_.get();
+  if (options_.allow_fault_injection) {
+    disk_ = std::make_unique<FaultInjectionEngine>(engine_.get());
+    store_engine = disk_.get();
+    context_.disk = disk_.get();
+  }
   ASSIGN_OR_RETURN(store_, EngineReplicaStore::Open(
-                               engine_.get(),
+                               store_engine,
                                ReplicaStoreOptions{.node_id = options_.node_id,
                                                    .sync_writes = options_.config.sync_writes()}));
   std::vector<grpc::CompletionQueue*> queues;
@@ -162,6 +169,8 @@ void NodeServer::Shutdown(absl::Duration grace) {
     if (!closed.ok()) Log(LogLevel::kError, absl::StrCat("clean close failed: ", closed.message()));
   }
   store_.reset();
+  context_.disk = nullptr;
+  disk_.reset();
   engine_.reset();
 }
 

@@ -24,6 +24,7 @@
 #include "server/system_clock.h"
 #include "server/worker_pool.h"
 #include "storage/engine_replica_store.h"
+#include "storage/fault_injection_engine.h"
 #include "storage/rocksdb_engine.h"
 
 namespace quorumkv {
@@ -89,6 +90,8 @@ class NodeServer {
   std::vector<std::thread> queue_threads_;
   int port_ = 0;
   std::unique_ptr<RocksDbEngine> engine_;
+  // With fault injection, the store writes through it (disk-full).
+  std::unique_ptr<FaultInjectionEngine> disk_;
   std::unique_ptr<EngineReplicaStore> store_;
   std::unique_ptr<GrpcTransport> transport_;
   std::unique_ptr<ReplicaNode> node_;

@@ -299,6 +299,15 @@ void AdminServiceImpl::ServeSetFaults(
     if (d.delay_ms() > 0) delays[d.from()] = absl::Milliseconds(d.delay_ms());
   }
   context_->link_faults.Replace(std::move(delays));
+  if (context_->disk != nullptr) {
+    context_->disk->SetWriteError(call->request().disk_full()
+                                      ? absl::ResourceExhaustedError(
+                                            "disk full (injected: kvharness disk-full)")
+                                      : absl::OkStatus());
+  }
+  if (context_->system_clock != nullptr) {
+    context_->system_clock->SetInjectedSkew(absl::Milliseconds(call->request().clock_skew_ms()));
+  }
   call->Finish(grpc::Status::OK);
 }
 

@@ -21,7 +21,9 @@
 #include "replication/replica_node.h"
 #include "server/completion_queue.h"
 #include "server/delay_queue.h"
+#include "server/system_clock.h"
 #include "server/worker_pool.h"
+#include "storage/fault_injection_engine.h"
 
 namespace quorumkv {
 
@@ -58,6 +60,10 @@ struct ServiceContext {
   LinkFaults link_faults;
   DelayQueue* delays = nullptr;  // runs requests a link delay holds back
   bool allow_fault_injection = false;
+  // With fault injection: the node's disk (its writes fail on disk_full)
+  // and clock (skewed on clock_skew_ms).
+  FaultInjectionEngine* disk = nullptr;
+  SystemClock* system_clock = nullptr;
 };
 
 // Each service serves every method on the completion queues it is given

@@ -120,6 +120,22 @@ TEST_F(FoundationTest, SiblingsDemoPasses) {
   EXPECT_THAT(demo.out, HasSubstr("verdict: the store behaved as expected"));
 }
 
+TEST_F(FoundationTest, LwwLossDemoPasses) {
+  CommandResult demo = Harness({"demo", "lww-loss"});
+  EXPECT_EQ(demo.exit_code, 0) << demo.out << demo.err;
+  EXPECT_THAT(demo.out, HasSubstr("verdict: the store behaved as expected"));
+}
+
+TEST_F(FoundationTest, DemoListNamesEveryDemoAndThoseNotYetHere) {
+  CommandResult list = Harness({"demo", "--list"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  for (const char* name :
+       {"siblings", "sloppy-quorum", "strict-vs-sloppy", "lww-loss", "read-your-writes"}) {
+    EXPECT_THAT(list.out, HasSubstr(name));
+  }
+  EXPECT_THAT(list.out, HasSubstr("not yet"));
+}
+
 TEST_F(FoundationTest, ExampleAppMergesConcurrentCartUpdates) {
   CommandResult app = RunCommand({BinDir() + "/shopping_cart", "--cluster", endpoints_});
   EXPECT_EQ(app.exit_code, 0) << app.out << app.err;

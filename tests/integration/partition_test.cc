@@ -1,6 +1,6 @@
-// Link faults through kvharness's proxies, driven as a user would:
-// kvharness partition / isolate / drop / reset / delay / heal, kvctl calls
-// through the cut links, and what kvharness status says.
+// Faults driven as a user would: kvharness partition / drop / reset /
+// delay (through the link proxies), disk-full and skew (inside a node),
+// heal; kvctl calls through them, and what kvharness status says.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -77,6 +77,31 @@ TEST_F(PartitionTest, BadLinkCommandsNameTheProblemAndChangeNothing) {
   CommandResult overlapping = Harness({"partition", "n1,n2", "/", "n2"});
   EXPECT_EQ(overlapping.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(Harness({"status"}).out, "no link faults"));
+}
+
+TEST_F(PartitionTest, ADiskFullNodeRefusesWritesClearlyAndStillServesReads) {
+  ASSERT_EQ(KvctlVia("n1", {"put", "k", "before"}).exit_code, 0);
+  CommandResult full = Harness({"disk-full", "n1", "on"});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_TRUE(absl::StrContains(full.out, "disk full")) << full.out;
+  // W=3: n1's own write is needed, and fails.
+  CommandResult refused = KvctlVia("n1", {"put", "k2", "v", "--w", "3"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(refused.err, "disk full")) << refused.err;
+  CommandResult read = KvctlVia("n1", {"get", "k"});
+  EXPECT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_TRUE(absl::StrContains(read.out, "before")) << read.out;
+  ASSERT_EQ(Harness({"disk-full", "n1", "off"}).exit_code, 0);
+  EXPECT_EQ(KvctlVia("n1", {"put", "k2", "v", "--w", "3"}).exit_code, 0);
+}
+
+TEST_F(PartitionTest, ASkewedClockIsListedUntilHeal) {
+  CommandResult skew = Harness({"skew", "n2", "-1500"});
+  ASSERT_EQ(skew.exit_code, 0) << skew.err;
+  EXPECT_TRUE(absl::StrContains(Harness({"status"}).out, "clock -1500 ms"));
+  EXPECT_EQ(KvctlVia("n2", {"put", "k", "v"}).exit_code, 0) << "a node behind still writes";
+  ASSERT_EQ(Harness({"heal"}).exit_code, 0);
+  EXPECT_FALSE(absl::StrContains(Harness({"status"}).out, "clock"));
 }
 
 }  // namespace

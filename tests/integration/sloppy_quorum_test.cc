@@ -119,6 +119,12 @@ TEST_F(SloppyQuorumTest, SloppyQuorumDemoPasses) {
   EXPECT_THAT(demo.out, HasSubstr("verdict: the store behaved as expected"));
 }
 
+TEST_F(SloppyQuorumTest, StrictVsSloppyDemoPasses) {
+  CommandResult demo = Harness({"demo", "strict-vs-sloppy"});
+  EXPECT_EQ(demo.exit_code, 0) << demo.out << demo.err;
+  EXPECT_THAT(demo.out, HasSubstr("verdict: the store behaved as expected"));
+}
+
 TEST_F(SloppyQuorumTest, PausedHomeReplicaIsSuspectedAndRoutedAround) {
   const std::string paused = home_[1];
   ASSERT_EQ(Harness({"pause", paused}).exit_code, 0);

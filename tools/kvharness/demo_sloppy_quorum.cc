@@ -15,62 +15,6 @@
 #include "tools/kvharness/demo_support.h"
 
 namespace quorumkv {
-namespace {
-
-constexpr absl::Duration kPollInterval = absl::Milliseconds(50);
-
-// What `client`'s node reports of `node`, once `done` holds for it or the
-// deadline passed (then nullopt).
-template <typename Done>
-std::optional<v1::NodeStatus> WaitForStatus(KvClient& client, const std::string& node,
-                                            absl::Duration timeout, Done done) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    absl::StatusOr<v1::StatusResponse> status = client.Status();
-    if (status.ok()) {
-      for (const v1::NodeStatus& s : status->nodes()) {
-        if (s.id() == node && done(s)) return s;
-      }
-    }
-    std::this_thread::sleep_for(absl::ToChronoMilliseconds(kPollInterval));
-  }
-  return std::nullopt;
-}
-
-std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d), " ms"); }
-
-// The fallbacks that stood in for a home replica in `q`.
-std::vector<std::string> StandIns(const v1::QuorumInfo& q) {
-  std::vector<std::string> nodes;
-  for (const v1::ReplicaAnswer& a : q.replied()) {
-    if (!a.hinted_for().empty()) nodes.push_back(a.node());
-  }
-  return nodes;
-}
-
-struct Cast {
-  std::string key;
-  PreferenceList pref;
-  std::string victim;       // the home replica that dies
-  std::string coordinator;  // a live home replica the demo talks to
-  uint32_t n = 0;
-};
-
-absl::StatusOr<Cast> ChooseCast(KvClient& client) {
-  absl::StatusOr<v1::RingResponse> info = client.Ring();
-  if (!info.ok()) return info.status();
-  absl::StatusOr<Ring> ring = RingOf(*info);
-  if (!ring.ok()) return ring.status();
-  Cast cast;
-  cast.key = absl::StrCat("demo/cart-", absl::ToUnixMicros(absl::Now()));
-  cast.pref = ring->ForKey(cast.key);
-  cast.victim = cast.pref.home.front();
-  cast.coordinator = cast.pref.home.back();
-  cast.n = info->replication_factor();
-  return cast;
-}
-
-}  // namespace
 
 int SloppyQuorumDemo(LocalCluster& cluster) {
   Narrator n;
@@ -83,7 +27,7 @@ int SloppyQuorumDemo(LocalCluster& cluster) {
                  "kvharness up --nodes 5\n");
     return 2;
   }
-  absl::StatusOr<Cast> chosen = ChooseCast(*ClientFor(*endpoints));
+  absl::StatusOr<Cast> chosen = ChooseCast(*ClientFor(*endpoints), "demo/cart-");
   if (!chosen.ok()) {
     std::fprintf(stderr, "kvharness: cannot read the ring: %s\n",
                  chosen.status().ToString().c_str());

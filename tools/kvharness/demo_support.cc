@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "tools/common/output.h"
 
 namespace quorumkv {
@@ -54,6 +55,46 @@ std::string Replied(const v1::QuorumInfo& q) {
                                          : absl::StrCat(a.node(), " (for ", a.hinted_for(), ")"));
   }
   return absl::StrJoin(ids, ", ");
+}
+
+std::optional<v1::NodeStatus> WaitForStatus(
+    KvClient& client, const std::string& node, absl::Duration timeout,
+    const std::function<bool(const v1::NodeStatus&)>& done) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<v1::StatusResponse> status = client.Status();
+    if (status.ok()) {
+      for (const v1::NodeStatus& s : status->nodes()) {
+        if (s.id() == node && done(s)) return s;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return std::nullopt;
+}
+
+std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d), " ms"); }
+
+std::vector<std::string> StandIns(const v1::QuorumInfo& q) {
+  std::vector<std::string> nodes;
+  for (const v1::ReplicaAnswer& a : q.replied()) {
+    if (!a.hinted_for().empty()) nodes.push_back(a.node());
+  }
+  return nodes;
+}
+
+absl::StatusOr<Cast> ChooseCast(KvClient& client, const std::string& prefix) {
+  absl::StatusOr<v1::RingResponse> info = client.Ring();
+  if (!info.ok()) return info.status();
+  absl::StatusOr<Ring> ring = RingOf(*info);
+  if (!ring.ok()) return ring.status();
+  Cast cast;
+  cast.key = absl::StrCat(prefix, absl::ToUnixMicros(absl::Now()));
+  cast.pref = ring->ForKey(cast.key);
+  cast.victim = cast.pref.home.front();
+  cast.coordinator = cast.pref.home.back();
+  cast.n = info->replication_factor();
+  return cast;
 }
 
 }  // namespace quorumkv

@@ -3,10 +3,15 @@
 #ifndef QUORUMKV_TOOLS_KVHARNESS_DEMO_SUPPORT_H_
 #define QUORUMKV_TOOLS_KVHARNESS_DEMO_SUPPORT_H_
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/time/time.h"
 #include "client/kv_client.h"
+#include "replication/ring.h"
 #include "tools/kvharness/local_cluster.h"
 
 namespace quorumkv {
@@ -37,9 +42,33 @@ std::string Values(const v1::GetResponse& r);
 // "n1, n2 (for n3)": who answered.
 std::string Replied(const v1::QuorumInfo& q);
 
+// What `client`'s node reports of `node` once `done` holds for it, polled
+// every 50 ms; nullopt if it does not within `timeout`.
+std::optional<v1::NodeStatus> WaitForStatus(KvClient& client, const std::string& node,
+                                            absl::Duration timeout,
+                                            const std::function<bool(const v1::NodeStatus&)>& done);
+// "123 ms".
+std::string Ms(absl::Duration d);
+// The fallbacks that stood in for a home replica in `q`.
+std::vector<std::string> StandIns(const v1::QuorumInfo& q);
+
+// The players of a demo about one key's replicas.
+struct Cast {
+  std::string key;
+  PreferenceList pref;
+  std::string victim;       // the home replica that fails
+  std::string coordinator;  // another home replica the demo talks to
+  uint32_t n = 0;
+};
+// A fresh key "<prefix><microseconds>", its first home replica as the
+// victim and its last as the coordinator, from the ring `client` reads.
+absl::StatusOr<Cast> ChooseCast(KvClient& client, const std::string& prefix);
+
 // The demos (see demos.h).
 int SiblingsDemo(LocalCluster& cluster);
 int SloppyQuorumDemo(LocalCluster& cluster);
+int StrictVsSloppyDemo(LocalCluster& cluster);
+int LwwLossDemo(LocalCluster& cluster);
 
 }  // namespace quorumkv
 

@@ -12,6 +12,8 @@
 namespace quorumkv {
 
 std::vector<std::string> DemoNames();
+// One line per demo, what it shows; then the ones that do not exist yet, and why.
+void PrintDemoList();
 // 0 if the store behaved as the demo expects, 1 if not, 2 for an unknown name.
 int RunDemo(const std::string& name, LocalCluster& cluster);
 

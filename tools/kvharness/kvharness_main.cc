@@ -44,17 +44,47 @@ void PrintLinkFaults(const LinkFaults& faults) {
                                       ? absl::StrCat(" + up to ", absl::FormatDuration(f.jitter))
                                       : ""));
     }
-    if (!any) std::printf("\nLINK FAULTS (bytes from -> to)\n");
+    if (!any) std::printf("LINK FAULTS (bytes from -> to)\n");
     any = true;
     std::printf("%-16s %s\n", absl::StrCat(link.first, "->", link.second).c_str(),
                 absl::StrJoin(what, ", ").c_str());
   }
-  if (!any) std::printf("\nno link faults\n");
+  if (!any) std::printf("no link faults\n");
 }
 
 // "n1,n2" -> {"n1", "n2"}.
 std::vector<std::string> Side(const std::string& text) {
   return absl::StrSplit(text, ',', absl::SkipWhitespace());
+}
+
+// One line per node with faults inside it, e.g. "n2  disk full".
+void PrintNodeFaults(const std::map<std::string, v1::SetFaultsRequest>& faults) {
+  if (faults.empty()) return;
+  std::printf("NODE FAULTS\n");
+  for (const auto& [node, f] : faults) {
+    std::vector<std::string> what;
+    if (f.disk_full()) what.push_back("disk full (writes fail, reads go on)");
+    if (f.clock_skew_ms() != 0) {
+      what.push_back(
+          absl::StrCat("clock ", f.clock_skew_ms() > 0 ? "+" : "", f.clock_skew_ms(), " ms"));
+    }
+    for (const v1::LinkDelay& d : f.delays()) {
+      what.push_back(absl::StrCat("holds requests from ", d.from(), " ", d.delay_ms(), " ms"));
+    }
+    std::printf("%-16s %s\n", node.c_str(), absl::StrJoin(what, ", ").c_str());
+  }
+}
+
+// After a fault command: its error, or every fault now in place.
+int ReportFaults(LocalCluster& cluster, const absl::Status& changed) {
+  if (!changed.ok()) return Report(changed);
+  absl::StatusOr<LinkFaults> faults = cluster.ActiveLinkFaults();
+  if (!faults.ok()) return Report(faults.status());
+  PrintLinkFaults(*faults);
+  absl::StatusOr<std::map<std::string, v1::SetFaultsRequest>> node_faults = cluster.NodeFaults();
+  if (!node_faults.ok()) return Report(node_faults.status());
+  PrintNodeFaults(*node_faults);
+  return 0;
 }
 
 int PrintStatus(LocalCluster& cluster) {
@@ -68,10 +98,8 @@ int PrintStatus(LocalCluster& cluster) {
     std::printf("%-6s %-22s %-8s %-8s %s\n", n.id.c_str(), n.address.c_str(), process,
                 n.pid ? std::to_string(n.pid).c_str() : "-", n.ready ? "yes" : "no");
   }
-  absl::StatusOr<LinkFaults> faults = cluster.ActiveLinkFaults();
-  if (!faults.ok()) return Report(faults.status());
-  PrintLinkFaults(*faults);
-  return 0;
+  std::printf("\n");
+  return ReportFaults(cluster, absl::OkStatus());
 }
 
 }  // namespace
@@ -144,6 +172,18 @@ int main(int argc, char** argv) {
   delay_cmd->add_option("ms", delay_ms, "milliseconds")->required()->check(CLI::Range(0, 600000));
   delay_cmd->add_option("--jitter", jitter_ms, "up to this many more milliseconds, uniform")
       ->check(CLI::Range(0, 600000));
+  std::string on_off;
+  CLI::App* disk_full_cmd = node_cmd(
+      "disk-full", "make NODE's disk full (on): its writes fail with a clear error, reads go on");
+  disk_full_cmd->add_option("state", on_off, "on or off")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  int64_t skew_ms = 0;
+  CLI::App* skew_cmd =
+      node_cmd("skew", "run NODE's clock MS ahead (negative: behind) of the machine's; 0 ends it");
+  skew_cmd->add_option("ms", skew_ms, "milliseconds")
+      ->required()
+      ->check(CLI::Range(int64_t{-86'400'000}, int64_t{86'400'000}));
   CLI::App* heal_cmd = app.add_subcommand("heal", "remove every injected fault");
   CLI::App* proxy_cmd = app.add_subcommand(
       "proxy", "run the cluster's link proxy in the foreground (kvharness up starts it)");
@@ -151,7 +191,10 @@ int main(int argc, char** argv) {
   CLI::App* demo_cmd = app.add_subcommand(
       "demo", absl::StrCat("run a narrated consistency demo against the cluster: ",
                            absl::StrJoin(DemoNames(), ", ")));
-  demo_cmd->add_option("name", demo, "demo name")->required();
+  bool list_demos = false;
+  demo_cmd->add_option("name", demo, "demo name");
+  demo_cmd->add_flag("--list", list_demos,
+                     "list the demos, what each shows, and those not yet here");
 
   try {
     app.parse(argc, argv);
@@ -179,18 +222,36 @@ int main(int argc, char** argv) {
   if (pause_cmd->parsed()) return Report(cluster.Pause(node));
   if (resume_cmd->parsed()) return Report(cluster.Resume(node));
   if (restart_cmd->parsed()) return Report(cluster.Restart(node));
-  if (demo_cmd->parsed()) return RunDemo(demo, cluster);
-  if (partition_cmd->parsed()) return Report(cluster.Partition(Side(side_a), Side(side_b)));
-  if (isolate_cmd->parsed()) return Report(cluster.Isolate(node));
+  if (demo_cmd->parsed()) {
+    if (list_demos) {
+      PrintDemoList();
+      return 0;
+    }
+    if (demo.empty()) {
+      std::fprintf(stderr, "kvharness: demo needs a name (kvharness demo --list)\n");
+      return 2;
+    }
+    return RunDemo(demo, cluster);
+  }
+  if (partition_cmd->parsed()) {
+    return ReportFaults(cluster, cluster.Partition(Side(side_a), Side(side_b)));
+  }
+  if (isolate_cmd->parsed()) return ReportFaults(cluster, cluster.Isolate(node));
   if (drop_cmd->parsed() || reset_cmd->parsed() || delay_cmd->parsed()) {
     absl::StatusOr<std::pair<std::string, std::string>> ends = ParseLink(link);
     if (!ends.ok()) return Report(ends.status());
     const auto& [from, to] = *ends;
-    if (drop_cmd->parsed()) return Report(cluster.Drop(from, to));
-    if (reset_cmd->parsed()) return Report(cluster.Reset(from, to));
-    return Report(
-        cluster.Delay(from, to, absl::Milliseconds(delay_ms), absl::Milliseconds(jitter_ms)));
+    if (drop_cmd->parsed()) return ReportFaults(cluster, cluster.Drop(from, to));
+    if (reset_cmd->parsed()) return ReportFaults(cluster, cluster.Reset(from, to));
+    return ReportFaults(cluster, cluster.Delay(from, to, absl::Milliseconds(delay_ms),
+                                               absl::Milliseconds(jitter_ms)));
   }
-  if (heal_cmd->parsed()) return Report(cluster.Heal());
+  if (disk_full_cmd->parsed()) {
+    return ReportFaults(cluster, cluster.DiskFull(node, on_off == "on"));
+  }
+  if (skew_cmd->parsed()) {
+    return ReportFaults(cluster, cluster.Skew(node, absl::Milliseconds(skew_ms)));
+  }
+  if (heal_cmd->parsed()) return ReportFaults(cluster, cluster.Heal());
   return 2;
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -145,12 +146,28 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
       }
     }
   }
-  std::vector<int> ports;
+  // Every port in one pick, so that they are distinct: a proxy's port
+  // picked later could be one a node was given and has not bound yet.
+  const int proxy_ports = options.proxies ? options.nodes * options.nodes : 0;
+  const int picked = (options.base_port > 0 ? 0 : options.nodes) + proxy_ports;
+  ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(picked));
   if (options.base_port > 0) {
-    for (int i = 0; i < options.nodes; ++i) ports.push_back(options.base_port + i);
-  } else {
-    ASSIGN_OR_RETURN(ports, PickFreePorts(options.nodes));
+    for (int i = 0; i < options.nodes; ++i) {
+      const int port = options.base_port + i;
+      if (std::find(ports.begin(), ports.end(), port) != ports.end()) {
+        return absl::UnavailableError(absl::StrCat("port ", port, " of --base-port ",
+                                                   options.base_port,
+                                                   " was given to a proxy; "
+                                                   "choose another --base-port"));
+      }
+    }
+    std::vector<int> with_nodes;
+    for (int i = 0; i < options.nodes; ++i) with_nodes.push_back(options.base_port + i);
+    with_nodes.insert(with_nodes.end(), ports.begin(), ports.end());
+    ports = std::move(with_nodes);
   }
+  // ports: the nodes' first, then the proxies'.
+  const std::vector<int> proxy_port_list(ports.begin() + options.nodes, ports.end());
   std::error_code ec;
   for (const char* sub : {"nodes", "pids", "logs", "faults", "watermarks", "proxy"}) {
     fs::remove_all(Path(sub), ec);
@@ -171,8 +188,12 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
   config.set_default_w(options.replicas / 2 + 1);
   if (!options.sync_writes) config.set_sync_writes(false);
   if (options.last_writer_wins) config.set_default_conflict(v1::CONFLICT_LWW);
+  // Keys under lww/ are last-writer-wins whatever the default (demo lww-loss).
+  v1::NamespaceConfig* lww = config.add_namespaces();
+  lww->set_name("lww");
+  lww->set_conflict(v1::CONFLICT_LWW);
   if (options.proxies) {
-    ASSIGN_OR_RETURN(endpoints, PlanProxies(&config));
+    ASSIGN_OR_RETURN(endpoints, PlanProxies(proxy_port_list, &config));
   }
   std::string text;
   google::protobuf::TextFormat::PrintToString(config, &text);

@@ -22,12 +22,14 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "proto/admin.pb.h"
 #include "proto/config.pb.h"
 #include "tools/kvharness/link_proxy.h"
 
@@ -88,6 +90,15 @@ class LocalCluster {
   // removes the delay.
   absl::Status Delay(const std::string& from, const std::string& to, absl::Duration delay,
                      absl::Duration jitter = absl::ZeroDuration());
+  // Faults inside a node (AdminService.SetFaults), kept in
+  // D/faults/<node>.textproto and applied again when it restarts.
+  // Its storage writes fail RESOURCE_EXHAUSTED ("disk full"); reads go on.
+  absl::Status DiskFull(const std::string& node, bool full);
+  // Its clock runs `skew` ahead (negative: behind).
+  absl::Status Skew(const std::string& node, absl::Duration skew);
+  // Per node with any: its faults.
+  absl::StatusOr<std::map<std::string, v1::SetFaultsRequest>> NodeFaults() const;
+
   // The link proxy's process, if it runs.
   std::optional<pid_t> ProxyPid() const { return RunningPidOf(PidFile("proxy"), "kvharness"); }
   // The link faults in place (empty without a proxy).
@@ -111,8 +122,10 @@ class LocalCluster {
   // The pid in `pid_file` if it runs `binary` (a recycled pid does not).
   std::optional<pid_t> RunningPidOf(const std::string& pid_file, const std::string& binary) const;
   // Writes D/proxy/links and the config's links for `config`'s nodes, on
-  // free ports; returns the client endpoints, in node order.
-  absl::StatusOr<std::vector<std::string>> PlanProxies(v1::ClusterConfig* config);
+  // `ports` (nodes squared of them); returns the client endpoints, in node
+  // order.
+  absl::StatusOr<std::vector<std::string>> PlanProxies(const std::vector<int>& ports,
+                                                       v1::ClusterConfig* config);
   absl::Status StartProxy(absl::Time deadline);
   absl::Status StopProxy(absl::Duration grace);
   // Applies `change` to the link faults, waits until the proxy has them.
@@ -124,6 +137,8 @@ class LocalCluster {
   absl::Status Stop(const std::string& node, absl::Duration grace);
   absl::Status Signal(const std::string& node, int signal);
   absl::Status ApplyFaults(const std::string& node);
+  absl::Status ChangeNodeFaults(const std::string& node,
+                                const std::function<void(v1::SetFaultsRequest*)>& change);
 
   const std::string dir_;
   const std::string kvnode_;

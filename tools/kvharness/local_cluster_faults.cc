@@ -1,4 +1,6 @@
-// LocalCluster's links: the proxy process and the faults it applies.
+// LocalCluster's faults: the link proxy and the faults it applies, and the
+// faults inside nodes (AdminService.SetFaults).
+#include <google/protobuf/text_format.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -21,9 +23,8 @@ constexpr absl::Duration kApplyTimeout = absl::Seconds(5);
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> LocalCluster::PlanProxies(v1::ClusterConfig* config) {
-  const int nodes = config->nodes_size();
-  ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(nodes * nodes));
+absl::StatusOr<std::vector<std::string>> LocalCluster::PlanProxies(const std::vector<int>& ports,
+                                                                   v1::ClusterConfig* config) {
   std::vector<ProxiedLink> links;
   std::vector<std::string> endpoints;
   size_t next = 0;
@@ -180,6 +181,47 @@ absl::Status LocalCluster::Delay(const std::string& from, const std::string& to,
     f.delay = delay;
     f.jitter = delay > absl::ZeroDuration() ? jitter : absl::ZeroDuration();
   });
+}
+
+absl::Status LocalCluster::ChangeNodeFaults(
+    const std::string& node, const std::function<void(v1::SetFaultsRequest*)>& change) {
+  RETURN_IF_ERROR(CheckKnown(node));
+  const std::string file = Path(absl::StrCat("faults/", node, ".textproto"));
+  v1::SetFaultsRequest faults;
+  if (absl::StatusOr<std::string> text = ReadTextFile(file); text.ok()) {
+    if (!google::protobuf::TextFormat::ParseFromString(*text, &faults)) {
+      return absl::DataLossError(absl::StrCat(file, " does not parse"));
+    }
+  }
+  change(&faults);
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(faults, &text);
+  RETURN_IF_ERROR(WriteFileAtomically(file, text));
+  // A stopped node gets them when it starts (Restart).
+  return RunningPid(node) ? ApplyFaults(node) : absl::OkStatus();
+}
+
+absl::Status LocalCluster::DiskFull(const std::string& node, bool full) {
+  return ChangeNodeFaults(node, [&](v1::SetFaultsRequest* f) { f->set_disk_full(full); });
+}
+
+absl::Status LocalCluster::Skew(const std::string& node, absl::Duration skew) {
+  return ChangeNodeFaults(node, [&](v1::SetFaultsRequest* f) {
+    f->set_clock_skew_ms(absl::ToInt64Milliseconds(skew));
+  });
+}
+
+absl::StatusOr<std::map<std::string, v1::SetFaultsRequest>> LocalCluster::NodeFaults() const {
+  ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
+  std::map<std::string, v1::SetFaultsRequest> faults;
+  for (const v1::NodeConfig& n : config.nodes()) {
+    absl::StatusOr<std::string> text =
+        ReadTextFile(Path(absl::StrCat("faults/", n.id(), ".textproto")));
+    v1::SetFaultsRequest f;
+    if (!text.ok() || !google::protobuf::TextFormat::ParseFromString(*text, &f)) continue;
+    if (f.disk_full() || f.clock_skew_ms() != 0 || f.delays_size() > 0) faults[n.id()] = f;
+  }
+  return faults;
 }
 
 absl::Status LocalCluster::Heal() {
