@@ -18,21 +18,8 @@ namespace quorumkv {
 
 int SloppyQuorumDemo(LocalCluster& cluster) {
   Narrator n;
-  absl::StatusOr<std::string> endpoints = cluster.Endpoints();
-  absl::StatusOr<v1::ClusterConfig> config = cluster.Config();
-  if (!endpoints.ok() || !config.ok() ||
-      config->nodes_size() <= static_cast<int>(config->replication_factor())) {
-    std::fprintf(stderr,
-                 "demo sloppy-quorum needs more nodes than N, so that a fallback can stand in: "
-                 "kvharness up --nodes 5\n");
-    return 2;
-  }
-  absl::StatusOr<Cast> chosen = ChooseCast(*ClientFor(*endpoints), "demo/cart-");
-  if (!chosen.ok()) {
-    std::fprintf(stderr, "kvharness: cannot read the ring: %s\n",
-                 chosen.status().ToString().c_str());
-    return 1;
-  }
+  absl::StatusOr<Cast> chosen = CastWithFallbacks(cluster, "sloppy-quorum", "demo/cart-");
+  if (!chosen.ok()) return NoCast(chosen.status());
   const Cast& c = *chosen;
   auto client = ClientFor(*cluster.EndpointOf(c.coordinator));
   const uint32_t all = c.n;

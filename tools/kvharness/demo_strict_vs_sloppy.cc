@@ -16,21 +16,8 @@ namespace quorumkv {
 
 int StrictVsSloppyDemo(LocalCluster& cluster) {
   Narrator n;
-  absl::StatusOr<std::string> endpoints = cluster.Endpoints();
-  absl::StatusOr<v1::ClusterConfig> config = cluster.Config();
-  if (!endpoints.ok() || !config.ok() ||
-      config->nodes_size() <= static_cast<int>(config->replication_factor())) {
-    std::fprintf(stderr,
-                 "demo strict-vs-sloppy needs more nodes than N, so that a fallback can stand "
-                 "in: kvharness up --nodes 5\n");
-    return 2;
-  }
-  absl::StatusOr<Cast> chosen = ChooseCast(*ClientFor(*endpoints), "demo/list-");
-  if (!chosen.ok()) {
-    std::fprintf(stderr, "kvharness: cannot read the ring: %s\n",
-                 chosen.status().ToString().c_str());
-    return 1;
-  }
+  absl::StatusOr<Cast> chosen = CastWithFallbacks(cluster, "strict-vs-sloppy", "demo/list-");
+  if (!chosen.ok()) return NoCast(chosen.status());
   const Cast& c = *chosen;
   auto client = ClientFor(*cluster.EndpointOf(c.coordinator));
   auto cut_off = ClientFor(*cluster.EndpointOf(c.victim));

@@ -97,4 +97,27 @@ absl::StatusOr<Cast> ChooseCast(KvClient& client, const std::string& prefix) {
   return cast;
 }
 
+absl::StatusOr<Cast> CastWithFallbacks(LocalCluster& cluster, const std::string& demo,
+                                       const std::string& prefix) {
+  absl::StatusOr<std::string> endpoints = cluster.Endpoints();
+  absl::StatusOr<v1::ClusterConfig> config = cluster.Config();
+  if (!endpoints.ok() || !config.ok() ||
+      config->nodes_size() <= static_cast<int>(config->replication_factor())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("demo ", demo,
+                     " needs more nodes than N, so that a fallback can stand in: kvharness up "
+                     "--nodes 5"));
+  }
+  absl::StatusOr<Cast> cast = ChooseCast(*ClientFor(*endpoints), prefix);
+  if (!cast.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot read the ring: ", cast.status().message()));
+  }
+  return cast;
+}
+
+int NoCast(const absl::Status& why) {
+  std::fprintf(stderr, "kvharness: %s\n", std::string(why.message()).c_str());
+  return why.code() == absl::StatusCode::kFailedPrecondition ? 2 : 1;
+}
+
 }  // namespace quorumkv

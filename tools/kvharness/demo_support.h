@@ -63,6 +63,14 @@ struct Cast {
 // A fresh key "<prefix><microseconds>", its first home replica as the
 // victim and its last as the coordinator, from the ring `client` reads.
 absl::StatusOr<Cast> ChooseCast(KvClient& client, const std::string& prefix);
+// ChooseCast for demo `demo`, which needs a fallback to stand in for a home
+// replica: FAILED_PRECONDITION, saying so, unless the cluster has more
+// nodes than N.
+absl::StatusOr<Cast> CastWithFallbacks(LocalCluster& cluster, const std::string& demo,
+                                       const std::string& prefix);
+// Prints why there is no cast; the demo's exit code (2: the cluster is
+// not one the demo can run on).
+int NoCast(const absl::Status& why);
 
 // The demos (see demos.h).
 int SiblingsDemo(LocalCluster& cluster);
