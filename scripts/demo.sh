@@ -17,5 +17,8 @@ The cluster is still running (state in .kvharness/). Try:
   build/bin/kvctl where colour
   build/bin/kvharness kill n2 && build/bin/kvctl status
   build/bin/kvharness restart n2
+  build/bin/kvharness partition n1 / n2,n3 && build/bin/kvctl put colour red --strict
+  build/bin/kvharness status && build/bin/kvharness heal
+  build/bin/kvharness demo --list
 Stop it with: build/bin/kvharness down
 TXT
