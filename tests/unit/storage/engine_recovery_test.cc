@@ -144,16 +144,22 @@ TEST(RocksDbEngineTest, AReopenThatRecoveredEveryWriteIsComplete) {
   EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kComplete);
 }
 
+// Truncates every write-ahead log in the database at `path` to half its
+// size, as a disk that lost the tail of what it was told was synced.
+void CutLogsInHalf(const std::string& path) {
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() != ".log") continue;
+    std::filesystem::resize_file(entry.path(), entry.file_size() / 2);
+  }
+}
+
 // RocksDB's point-in-time recovery drops a damaged log tail without an
 // error: the watermark is what tells.
 TEST(RocksDbEngineTest, ALogThatLostItsTailIsReportedLost) {
   TempDir dir;
   const RocksDbEngineOptions options = OptionsIn(dir);
   WriteAndClose(options, 50);
-  for (const auto& entry : std::filesystem::directory_iterator(options.path)) {
-    if (entry.path().extension() != ".log") continue;
-    std::filesystem::resize_file(entry.path(), entry.file_size() / 2);
-  }
+  CutLogsInHalf(options.path);
   absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
   ASSERT_TRUE(db.ok()) << db.status();
   EXPECT_EQ((*db)->LastRecovery().verdict, Verdict::kLost);
@@ -167,10 +173,7 @@ TEST(RocksDbEngineTest, ALossStaysOnRecordUntilTheFirstWriteAfterIt) {
   TempDir dir;
   const RocksDbEngineOptions options = OptionsIn(dir);
   WriteAndClose(options, 50);
-  for (const auto& entry : std::filesystem::directory_iterator(options.path)) {
-    if (entry.path().extension() != ".log") continue;
-    std::filesystem::resize_file(entry.path(), entry.file_size() / 2);
-  }
+  CutLogsInHalf(options.path);
   EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kLost);
   EXPECT_EQ(VerdictOfNextOpen(options), Verdict::kLost) << "an open that wrote nothing forgot it";
   WriteAndClose(options, 1);
