@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libxxhash-dev
   libhiredis-dev etcd-server redis-server
   clang libclang-rt-14-dev
+  chromium iproute2 iptables
 )
 
 missing=()

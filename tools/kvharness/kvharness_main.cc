@@ -12,6 +12,7 @@
 #include "tools/kvharness/demos.h"
 #include "tools/kvharness/local_cluster.h"
 #include "tools/kvharness/proxy_daemon.h"
+#include "tools/kvharness/scenario_runner.h"
 
 namespace {
 
@@ -196,12 +197,29 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--list", list_demos,
                      "list the demos, what each shows, and those not yet here");
 
+  ScenarioRunOptions run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "run a scenario (tests/scenarios/*.textproto): a fresh cluster in --dir, a workload while "
+      "faults come and go, heal, wait for convergence, check the history; writes DIR/history.jsonl "
+      "and DIR/report.html. Exit 0 only if every check holds (1: a check failed, 2: bad scenario)");
+  run_cmd->add_option("scenario", run.scenario_path, "scenario file (textproto)")->required();
+  run_cmd->add_option("--seed", run.seed, "replay this seed (default: the scenario's, or fresh)");
+  run_cmd->add_option("--history", run.history_path, "where to write the history (JSON lines)");
+  run_cmd->add_option("--report", run.report_path, "where to write the HTML report");
+  run_cmd->add_flag("--keep", run.keep_cluster, "leave the cluster up after the run");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (proxy_cmd->parsed()) return RunProxyDaemon(dir);
+  if (run_cmd->parsed()) {
+    run.dir = dir;
+    run.kvnode = KvnodePath();
+    return RunScenario(run);
+  }
   LocalCluster cluster(dir, KvnodePath());
   if (up_cmd->parsed()) {
     absl::Status s = cluster.Up(up);

@@ -192,6 +192,7 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
   v1::NamespaceConfig* lww = config.add_namespaces();
   lww->set_name("lww");
   lww->set_conflict(v1::CONFLICT_LWW);
+  config.MergeFrom(options.config);
   if (options.proxies) {
     ASSIGN_OR_RETURN(endpoints, PlanProxies(proxy_port_list, &config));
   }

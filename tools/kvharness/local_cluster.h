@@ -44,6 +44,9 @@ struct UpOptions {
   // Every link through the fault-injecting proxy (kvharness's own clusters);
   // without it the link commands fail and clients talk to nodes directly.
   bool proxies = false;
+  // Merged into the config after the above (a scenario's settings); must
+  // not set nodes or links.
+  v1::ClusterConfig config;
 };
 
 enum class ProcessState { kStopped, kRunning, kPaused };

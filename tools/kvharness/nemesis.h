@@ -1,0 +1,39 @@
+// The nemesis of a scenario run: faults, written as kvharness commands
+// ("partition n1 / n2,n3", "kill n2", "heal", ...), applied to a cluster at
+// given times. See proto/scenario.proto for the commands.
+#ifndef QUORUMKV_TOOLS_KVHARNESS_NEMESIS_H_
+#define QUORUMKV_TOOLS_KVHARNESS_NEMESIS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "proto/scenario.pb.h"
+#include "tools/kvharness/local_cluster.h"
+
+namespace quorumkv {
+
+// INVALID_ARGUMENT naming the command unless it is one the nemesis knows,
+// with the right arguments, and names only nodes n1..n<nodes> (and
+// "client", "*" in links).
+absl::Status ValidateNemesisCommand(const std::string& command, int nodes);
+
+// Applies `command` to `cluster`. Returns once it is in place.
+absl::Status ApplyNemesisCommand(LocalCluster& cluster, const std::string& command);
+
+// The scenario's schedule: its events, plus those its random nemesis draws
+// from `seed` (the same seed, the same schedule), sorted by time.
+std::vector<v1::NemesisEvent> NemesisSchedule(const v1::Scenario& scenario, uint64_t seed);
+
+// Which nodes a command's fault touches (for the report's lanes); empty
+// for heal.
+std::vector<std::string> NodesTouched(const std::string& command, int nodes);
+
+// True if `command` ends faults rather than starting one (heal, restart,
+// resume, "disk-full N off", "skew N 0", "delay L 0").
+bool EndsFault(const std::string& command);
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_TOOLS_KVHARNESS_NEMESIS_H_

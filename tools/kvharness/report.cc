@@ -1,0 +1,139 @@
+#include "tools/kvharness/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "tools/kvharness/nemesis.h"
+#include "tools/kvharness/process.h"
+#include "tools/kvharness/report_page.h"
+
+namespace quorumkv {
+namespace {
+
+using Json = nlohmann::json;
+
+struct OpenFault {
+  std::string key;  // "kill n1", "delay n1->n2", "partition n1 / n2,n3"
+  std::string command;
+  int64_t start_us;
+};
+
+std::string FaultKey(const std::vector<std::string>& w) {
+  if (w[0] == "partition") return absl::StrJoin(w, " ");
+  return w.size() > 1 ? absl::StrCat(w[0], " ", w[1]) : w[0];
+}
+
+// True if `undo` (a command that ends faults) ends `open`.
+bool Ends(const std::vector<std::string>& undo, const OpenFault& open) {
+  const std::string& verb = undo[0];
+  const bool process_fault =
+      absl::StartsWith(open.key, "kill ") || absl::StartsWith(open.key, "pause ");
+  if (verb == "heal") return !process_fault;
+  if (undo.size() < 2) return false;
+  if (verb == "restart") return open.key == "kill " + undo[1] || open.key == "pause " + undo[1];
+  if (verb == "resume") return open.key == "pause " + undo[1];
+  return open.key == FaultKey(undo);  // disk-full N off, skew N 0, delay L 0
+}
+
+Json OpJson(const Operation& op) {
+  Json j{
+      {"id", op.id},       {"c", op.client},      {"f", OpKindName(op.kind)},     {"k", op.key},
+      {"s", op.invoke_us}, {"e", op.complete_us}, {"o", OutcomeName(op.outcome)}, {"n", op.node}};
+  if (!op.value.empty()) j["v"] = op.value.size() > 40 ? op.value.substr(0, 40) + "..." : op.value;
+  if (op.dot) j["dot"] = DotToString(*op.dot);
+  if (op.quorum) {
+    j["coord"] = op.quorum->coordinator;
+    j["replied"] = absl::StrJoin(op.quorum->replied, ",");
+    if (!op.quorum->fallbacks.empty()) j["fallbacks"] = absl::StrJoin(op.quorum->fallbacks, ",");
+    if (op.kind == OpKind::kRead) j["strict"] = op.quorum->strict_overlap;
+  }
+  if (op.kind == OpKind::kRead && op.outcome == Outcome::kOk) {
+    std::vector<std::string> seen;
+    for (const SeenSibling& s : op.siblings) seen.push_back(s.tombstone ? "(tombstone)" : s.value);
+    j["found"] = op.found;
+    j["seen"] = absl::StrJoin(seen, ", ");
+  }
+  if (!op.error.empty()) j["err"] = op.error;
+  return j;
+}
+
+Json ReportData(const ReportInput& in) {
+  Json ops = Json::array();
+  for (const Operation& op : in.history.operations) ops.push_back(OpJson(op));
+  Json windows = Json::array();
+  for (const FaultWindow& w : FaultWindows(in.history, in.nodes)) {
+    windows.push_back({{"node", w.node}, {"cmd", w.command}, {"s", w.start_us}, {"e", w.end_us}});
+  }
+  Json nemesis = Json::array();
+  for (const NemesisRecord& r : in.history.nemesis) {
+    nemesis.push_back({{"t", r.time_us}, {"cmd", r.command}, {"err", r.error}});
+  }
+  Json checks = Json::array();
+  for (const CheckResult& c : in.checks) {
+    checks.push_back({{"name", c.name},
+                      {"passed", c.passed},
+                      {"summary", c.summary},
+                      {"problems", c.problems},
+                      {"ops", c.ops}});
+  }
+  return Json{{"name", in.scenario.name()},
+              {"description", in.scenario.description()},
+              {"seed", std::to_string(in.seed)},
+              {"nodes", in.nodes},
+              {"clients", in.scenario.workload().clients()},
+              {"heal", in.history.heal_us},
+              {"end", in.history.end_us},
+              {"ops", ops},
+              {"windows", windows},
+              {"nemesis", nemesis},
+              {"checks", checks}};
+}
+
+}  // namespace
+
+std::vector<FaultWindow> FaultWindows(const History& history,
+                                      const std::vector<std::string>& nodes) {
+  std::vector<FaultWindow> windows;
+  std::vector<OpenFault> open;
+  auto close = [&](const OpenFault& f, int64_t end_us) {
+    for (const std::string& node : NodesTouched(f.command, static_cast<int>(nodes.size()))) {
+      windows.push_back(FaultWindow{node, f.command, f.start_us, end_us});
+    }
+  };
+  for (const NemesisRecord& r : history.nemesis) {
+    if (!r.error.empty()) continue;
+    const std::vector<std::string> w = absl::StrSplit(r.command, ' ', absl::SkipWhitespace());
+    if (w.empty()) continue;
+    if (!EndsFault(r.command)) {
+      open.push_back(OpenFault{FaultKey(w), r.command, r.time_us});
+      continue;
+    }
+    for (auto it = open.begin(); it != open.end();) {
+      if (Ends(w, *it)) {
+        close(*it, r.time_us);
+        it = open.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  const int64_t end = history.heal_us >= 0 ? history.heal_us : history.end_us;
+  for (const OpenFault& f : open) close(f, end);
+  return windows;
+}
+
+std::string RenderReport(const ReportInput& input) {
+  // Inside <script>, "</" could end the element early.
+  const std::string data = absl::StrReplaceAll(ReportData(input).dump(), {{"</", "<\\/"}});
+  return absl::StrReplaceAll(kReportPage, {{"/*DATA*/null", data}});
+}
+
+absl::Status WriteReport(const std::string& path, const ReportInput& input) {
+  return WriteFileAtomically(path, RenderReport(input));
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,60 @@
+// The clients of a scenario run: each a thread of reads, writes and deletes
+// on a small key space, every operation recorded in the history as it is
+// invoked and as it completes. A client writes with the context of its own
+// last read (or write) of the key, as an application doing read-modify-
+// write would; clients that race make siblings. Every value written is
+// unique ("c<client>-<n>"), so the checker can tell them apart.
+#ifndef QUORUMKV_TOOLS_KVHARNESS_WORKLOAD_H_
+#define QUORUMKV_TOOLS_KVHARNESS_WORKLOAD_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/kv_client.h"
+#include "proto/scenario.pb.h"
+#include "tools/kvharness/history.h"
+
+namespace quorumkv {
+
+// The workload's keys: "k0".."k<keys-1>", under "<namespace>/" if it has one.
+std::vector<std::string> ScenarioKeys(const v1::ScenarioWorkload& workload);
+
+// Reads `key` through `client` and records it in `recorder` as client
+// `client_id` asking `node` first.
+Operation RecordedRead(KvClient& client, HistoryRecorder& recorder, int client_id,
+                       const std::string& node, const std::string& key, const ReadOptions& options);
+
+// One client of the workload. Not thread-safe: one thread runs it.
+class WorkloadClient {
+ public:
+  // `endpoints`: the nodes' client endpoints in the order this client tries
+  // them; `node`: the first one's id. `recorder` must outlive this.
+  WorkloadClient(int id, std::vector<std::string> endpoints, std::string node,
+                 const v1::ScenarioWorkload& workload, uint64_t seed, HistoryRecorder* recorder);
+
+  // Runs operations until the recorder's clock reaches `end_us`.
+  void RunUntil(int64_t end_us);
+
+ private:
+  void Read(const std::string& key);
+  void Write(const std::string& key, bool tombstone);
+  // "c<id>-<n>", padded to the workload's value_bytes.
+  std::string NextValue();
+
+  const int id_;
+  const std::string node_;
+  const v1::ScenarioWorkload workload_;
+  const std::vector<std::string> keys_;
+  HistoryRecorder* const recorder_;
+  std::unique_ptr<KvClient> client_;
+  uint64_t rng_state_;
+  int64_t writes_ = 0;
+  std::map<std::string, std::string> contexts_;  // key -> context bytes of the last reply
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_TOOLS_KVHARNESS_WORKLOAD_H_
