@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--replicas", up.replicas, "replication factor N (R=W=N/2+1)")
       ->capture_default_str();
   up_cmd->add_option("--base-port", up.base_port, "ports P..P+nodes-1 (default: free ports)");
+  up_cmd->add_flag("--netns", up.netns,
+                   "root only: every node in its own network namespace on a bridge (10.213.x.y), "
+                   "link faults as iptables rules instead of proxies (no delays)");
   CLI::App* down_cmd =
       app.add_subcommand("down", "stop every node and the link proxy (data and logs stay)");
   CLI::App* status_cmd = app.add_subcommand(
@@ -208,6 +211,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--history", run.history_path, "where to write the history (JSON lines)");
   run_cmd->add_option("--report", run.report_path, "where to write the HTML report");
   run_cmd->add_flag("--keep", run.keep_cluster, "leave the cluster up after the run");
+  run_cmd->add_flag("--netns", run.netns,
+                    "root only: every node in its own network namespace, link faults as iptables "
+                    "rules instead of proxies (no delays)");
 
   try {
     app.parse(argc, argv);
@@ -222,6 +228,7 @@ int main(int argc, char** argv) {
   }
   LocalCluster cluster(dir, KvnodePath());
   if (up_cmd->parsed()) {
+    if (up.netns) up.proxies = false;
     absl::Status s = cluster.Up(up);
     if (!s.ok()) {
       cluster.Down().IgnoreError();  // leave nothing half-started
@@ -229,9 +236,12 @@ int main(int argc, char** argv) {
     }
     absl::StatusOr<std::string> endpoints = cluster.Endpoints();
     std::printf(
-        "cluster up: %d nodes, N=%d, in %s\nendpoints: %s\nevery link runs through a proxy per "
-        "direction: break them with partition, isolate, drop, reset, delay; see status; heal\n",
-        up.nodes, up.replicas, dir.c_str(), endpoints.ok() ? endpoints->c_str() : "?");
+        "cluster up: %d nodes, N=%d, in %s\nendpoints: %s\n%s: break them with partition, "
+        "isolate, drop, reset%s; see status; heal\n",
+        up.nodes, up.replicas, dir.c_str(), endpoints.ok() ? endpoints->c_str() : "?",
+        up.netns ? "every node runs in its own network namespace; links break by iptables"
+                 : "every link runs through a proxy per direction",
+        up.netns ? "" : ", delay");
     return 0;
   }
   if (down_cmd->parsed()) return Report(cluster.Down());

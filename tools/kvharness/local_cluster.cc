@@ -148,10 +148,13 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
   }
   // Every port in one pick, so that they are distinct: a proxy's port
   // picked later could be one a node was given and has not bound yet.
+  if (options.netns) RETURN_IF_ERROR(NetnsNetwork::CheckAllowed());
   const int proxy_ports = options.proxies ? options.nodes * options.nodes : 0;
-  const int picked = (options.base_port > 0 ? 0 : options.nodes) + proxy_ports;
+  const int picked = (options.base_port > 0 || options.netns ? 0 : options.nodes) + proxy_ports;
   ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(picked));
-  if (options.base_port > 0) {
+  if (options.netns) {
+    ports.assign(options.nodes, kNetnsNodePort);  // a namespace each: the same port
+  } else if (options.base_port > 0) {
     for (int i = 0; i < options.nodes; ++i) {
       const int port = options.base_port + i;
       if (std::find(ports.begin(), ports.end(), port) != ports.end()) {
@@ -193,7 +196,14 @@ absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_tim
   lww->set_name("lww");
   lww->set_conflict(v1::CONFLICT_LWW);
   config.MergeFrom(options.config);
-  if (options.proxies) {
+  std::error_code removed;
+  fs::remove(Path("netns"), removed);
+  if (options.netns) {
+    if (options.proxies) return absl::InvalidArgumentError("--netns runs without proxies");
+    RETURN_IF_ERROR(PlanNetns(&config));
+    endpoints.clear();
+    for (const auto& n : config.nodes()) endpoints.push_back(n.address());
+  } else if (options.proxies) {
     ASSIGN_OR_RETURN(endpoints, PlanProxies(proxy_port_list, &config));
   }
   std::string text;
@@ -219,7 +229,9 @@ absl::Status LocalCluster::Start(const std::string& node) {
                                          "--watermark-dir",
                                          WatermarkDir(),
                                          "--allow-fault-injection"};
-  ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, Path(absl::StrCat("logs/", node, ".log"))));
+  std::optional<NetnsNetwork> network = Network();
+  ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, Path(absl::StrCat("logs/", node, ".log")),
+                                            network ? network->Namespace(node) : ""));
   return WriteFileAtomically(PidFile(node), absl::StrCat(pid, "\n"));
 }
 
@@ -257,7 +269,13 @@ absl::Status LocalCluster::Stop(const std::string& node, absl::Duration grace) {
 absl::Status LocalCluster::Down(absl::Duration grace) {
   ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
   for (const auto& n : config.nodes()) RETURN_IF_ERROR(Stop(n.id(), grace));
-  return StopProxy(grace);
+  RETURN_IF_ERROR(StopProxy(grace));
+  if (std::optional<NetnsNetwork> network = Network()) {
+    network->Destroy();
+    std::error_code ec;
+    fs::remove(Path("netns"), ec);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status LocalCluster::Signal(const std::string& node, int signal) {

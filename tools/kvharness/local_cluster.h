@@ -10,6 +10,7 @@
 //   D/proxy/links         the proxy's links (link_proxy.h), with proxies
 //   D/faults/links        the link faults in place (link_proxy.h)
 //   D/faults/<id>.textproto  faults injected inside a node (AdminService)
+//   D/netns               present when the nodes run in network namespaces
 //
 // Processes are started detached (their own session), so they outlive the
 // kvharness command that started them. With proxies, every directed link
@@ -32,8 +33,12 @@
 #include "proto/admin.pb.h"
 #include "proto/config.pb.h"
 #include "tools/kvharness/link_proxy.h"
+#include "tools/kvharness/netns.h"
 
 namespace quorumkv {
+
+// The port of every node of a --netns cluster (each has its own address).
+inline constexpr int kNetnsNodePort = 7100;
 
 struct UpOptions {
   int nodes = 3;
@@ -47,6 +52,9 @@ struct UpOptions {
   // Merged into the config after the above (a scenario's settings); must
   // not set nodes or links.
   v1::ClusterConfig config;
+  // Every node in its own network namespace, link faults by iptables
+  // (netns.h; root only). Excludes proxies.
+  bool netns = false;
 };
 
 enum class ProcessState { kStopped, kRunning, kPaused };
@@ -130,9 +138,15 @@ class LocalCluster {
   absl::StatusOr<std::vector<std::string>> PlanProxies(const std::vector<int>& ports,
                                                        v1::ClusterConfig* config);
   absl::Status StartProxy(absl::Time deadline);
+  // The cluster's network namespaces, if it runs in them (D/netns).
+  std::optional<NetnsNetwork> Network() const;
+  // Creates the namespaces for `config`'s nodes and gives each its address.
+  absl::Status PlanNetns(v1::ClusterConfig* config);
   absl::Status StopProxy(absl::Duration grace);
   // Applies `change` to the link faults, waits until the proxy has them.
   absl::Status ChangeLinkFaults(const std::function<void(LinkFaults*)>& change);
+  absl::Status ChangeNetnsFaults(const NetnsNetwork& network,
+                                 const std::function<void(LinkFaults*)>& change);
   absl::Status CheckEndpoint(const std::string& endpoint) const;
   absl::Status CheckKnown(const std::string& node) const;
   absl::Status Start(const std::string& node);

@@ -87,7 +87,42 @@ absl::StatusOr<LinkFaults> LocalCluster::ActiveLinkFaults() const {
   return parsed.second;
 }
 
+std::optional<NetnsNetwork> LocalCluster::Network() const {
+  if (!ReadTextFile(Path("netns")).ok()) return std::nullopt;
+  absl::StatusOr<v1::ClusterConfig> config = Config();
+  if (!config.ok()) return std::nullopt;
+  std::vector<std::string> nodes;
+  for (const v1::NodeConfig& n : config->nodes()) nodes.push_back(n.id());
+  return NetnsNetwork(dir_, std::move(nodes));
+}
+
+absl::Status LocalCluster::PlanNetns(v1::ClusterConfig* config) {
+  std::vector<std::string> nodes;
+  for (const v1::NodeConfig& n : config->nodes()) nodes.push_back(n.id());
+  NetnsNetwork network(dir_, nodes);
+  RETURN_IF_ERROR(WriteFileAtomically(Path("netns"), "network namespaces (kvharness --netns)\n"));
+  RETURN_IF_ERROR(network.Create());
+  for (v1::NodeConfig& n : *config->mutable_nodes()) {
+    n.set_address(absl::StrCat(network.AddressOf(n.id()), ":", kNetnsNodePort));
+  }
+  return WriteFileAtomically(Path("faults/links"), FormatLinkFaults(0, {}));
+}
+
+// Link faults of a cluster in network namespaces: iptables rules.
+absl::Status LocalCluster::ChangeNetnsFaults(const NetnsNetwork& network,
+                                             const std::function<void(LinkFaults*)>& change) {
+  uint64_t generation = 0;
+  LinkFaults faults;
+  if (absl::StatusOr<std::string> text = ReadTextFile(Path("faults/links")); text.ok()) {
+    ASSIGN_OR_RETURN(std::tie(generation, faults), ParseLinkFaults(*text));
+  }
+  change(&faults);
+  RETURN_IF_ERROR(network.Apply(faults));
+  return WriteFileAtomically(Path("faults/links"), FormatLinkFaults(generation + 1, faults));
+}
+
 absl::Status LocalCluster::ChangeLinkFaults(const std::function<void(LinkFaults*)>& change) {
+  if (std::optional<NetnsNetwork> network = Network()) return ChangeNetnsFaults(*network, change);
   std::optional<pid_t> proxy = RunningPidOf(PidFile("proxy"), "kvharness");
   if (!proxy) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -231,7 +266,7 @@ absl::Status LocalCluster::Heal() {
     std::filesystem::remove(Path(absl::StrCat("faults/", n.id(), ".textproto")), ec);
     if (RunningPid(n.id())) RETURN_IF_ERROR(ApplyFaults(n.id()));
   }
-  if (!RunningPidOf(PidFile("proxy"), "kvharness")) return absl::OkStatus();
+  if (!RunningPidOf(PidFile("proxy"), "kvharness") && !Network()) return absl::OkStatus();
   return ChangeLinkFaults([](LinkFaults* faults) { faults->clear(); });
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,7 +22,8 @@
 namespace quorumkv {
 
 absl::StatusOr<pid_t> SpawnDetached(const std::vector<std::string>& argv,
-                                    const std::string& log_path) {
+                                    const std::string& log_path, const std::string& netns) {
+  const std::string netns_path = netns.empty() ? "" : absl::StrCat("/var/run/netns/", netns);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -44,6 +46,14 @@ absl::StatusOr<pid_t> SpawnDetached(const std::vector<std::string>& argv,
     dup2(null, STDIN_FILENO);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
+    if (!netns_path.empty()) {
+      const int ns = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
+        const int error = errno;
+        [[maybe_unused]] ssize_t unused = write(exec_pipe[1], &error, sizeof(error));
+        _exit(127);
+      }
+    }
     execv(args[0], args.data());
     const int error = errno;
     [[maybe_unused]] ssize_t unused = write(exec_pipe[1], &error, sizeof(error));

@@ -13,9 +13,10 @@
 namespace quorumkv {
 
 // Starts argv[0] with `argv` in a new session, stdin from /dev/null, stdout
-// and stderr appended to `log_path`. Returns its pid.
+// and stderr appended to `log_path`, in network namespace `netns` (a name
+// of `ip netns`) if one is given. Returns its pid.
 absl::StatusOr<pid_t> SpawnDetached(const std::vector<std::string>& argv,
-                                    const std::string& log_path);
+                                    const std::string& log_path, const std::string& netns = "");
 
 enum class PidState { kGone, kRunning, kStopped };
 // kGone for a pid that does not exist or is a zombie (exited, not reaped).

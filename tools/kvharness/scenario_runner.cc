@@ -208,6 +208,7 @@ int RunScenario(const ScenarioRunOptions& options) {
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed),
               scenario->description().c_str());
   const v1::ScenarioWorkload& w = scenario->workload();
+  if (options.netns) std::printf("  --netns: every node in its own network namespace\n");
   std::printf(
       "  %u nodes, N=%u; %u clients on %u keys%s for %u ms, %s quorums\n", scenario->nodes(),
       scenario->replicas(), w.clients(), w.keys(),
@@ -218,8 +219,9 @@ int RunScenario(const ScenarioRunOptions& options) {
   UpOptions up{.nodes = static_cast<int>(scenario->nodes()),
                .replicas = static_cast<int>(scenario->replicas()),
                .last_writer_wins = scenario->cluster_lww(),
-               .proxies = true,
-               .config = scenario->cluster()};
+               .proxies = !options.netns,
+               .config = scenario->cluster(),
+               .netns = options.netns};
   absl::Status started = cluster.Up(up);
   if (absl::IsFailedPrecondition(started)) {  // a cluster of an earlier run still runs here
     std::printf("  stopping the cluster still running in %s first\n", options.dir.c_str());
