@@ -23,6 +23,15 @@ absl::StatusOr<std::optional<Object>> ToReply(
   return std::optional<Object>(std::move(*object));
 }
 
+// True if a read that fails may be followed by another of the same get: a
+// fallback standing in (a sloppy get with fallbacks), or a spare home
+// replica (a get that asks R of more than R home replicas first).
+bool MayAskAnother(const GetPlan& plan) {
+  const bool fallbacks = plan.sloppy && !plan.pref.fallbacks.empty();
+  const bool spares = !plan.read_all && plan.r < plan.pref.home.size();
+  return fallbacks || spares;
+}
+
 // What one reply leaves to do outside the lock.
 struct GetStep {
   std::optional<SlotSend> read;  // a fallback to ask in place of a failed home
@@ -49,7 +58,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
   GetOperation(GetPlan plan, pb::ReadRepairMode mode, GetPath::Done done, GetIo io)
       : key_(plan.key),
         self_(plan.self),
-        may_fall_back_(plan.sloppy && !plan.pref.fallbacks.empty()),
+        may_ask_another_(MayAskAnother(plan)),
         coordinator_(std::move(plan)),
         mode_(mode),
         done_(std::move(done)),
@@ -79,7 +88,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
     request.set_hinted_for(send.hinted_for);
     auto self = shared_from_this();
     const absl::Time deadline =
-        AttemptDeadline(send, may_fall_back_, io_.clock->Now(), io_.replica_deadline);
+        AttemptDeadline(send, may_ask_another_, io_.clock->Now(), io_.replica_deadline);
     io_.transport->Read(
         send.to, request, deadline,
         [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
@@ -170,7 +179,9 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
 
   const std::string key_;
   const std::string self_;
-  const bool may_fall_back_;
+  // A failed read may be followed by another (MayAskAnother): the first
+  // reads then leave it time.
+  const bool may_ask_another_;
   absl::Mutex mu_;
   GetCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   const pb::ReadRepairMode mode_;

@@ -32,10 +32,11 @@ struct SlotSend {
 };
 
 // The deadline for one send of a request whose replicas must answer by
-// `deadline`. When the slot may still move to a fallback (`may_fall_back`: a
-// sloppy request with fallbacks) and the send goes to a home replica, it gets
-// half the time left, so that a home replica that hangs still leaves a
-// fallback time to stand in. Everything else gets all of it.
+// `deadline`. When a failed send may be followed by another (`may_fall_back`:
+// a sloppy request with fallbacks, or a get with spare home replicas) and the
+// send goes to a home replica, it gets half the time left, so that a home
+// replica that hangs still leaves a fallback or a spare time to answer.
+// Everything else gets all of it.
 absl::Time AttemptDeadline(const SlotSend& send, bool may_fall_back, absl::Time now,
                            absl::Time deadline);
 

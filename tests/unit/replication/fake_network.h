@@ -32,6 +32,7 @@ class FakeNetwork {
     std::string kind;  // "read", "write", "coordinate_put" or "ping"
     std::string from;
     std::string to;
+    absl::Time deadline;  // the caller's; the test network does not enforce it
     std::function<void()> deliver;
     std::function<void(absl::Status)> fail;
   };
@@ -68,6 +69,15 @@ class FakeNetwork {
     }
     return dropped;
   }
+  // The calls queued now that match `filter`, in order (copies).
+  std::vector<Call> Queued(const Filter& filter) {
+    absl::MutexLock lock(&mu_);
+    std::vector<Call> calls;
+    for (const Call& c : queue_) {
+      if (filter(c)) calls.push_back(c);
+    }
+    return calls;
+  }
   size_t pending() {
     absl::MutexLock lock(&mu_);
     return queue_.size();
@@ -85,32 +95,32 @@ class FakeNetwork {
    public:
     NodeTransport(FakeNetwork* net, std::string from) : net_(net), from_(std::move(from)) {}
 
-    void Read(const std::string& to, const pb::ReplicaReadRequest& request, absl::Time,
+    void Read(const std::string& to, const pb::ReplicaReadRequest& request, absl::Time deadline,
               Callback<pb::ReplicaReadResponse> done) override {
-      net_->Enqueue("read", from_, to, std::move(done),
+      net_->Enqueue("read", from_, to, std::move(done), deadline,
                     [request](ReplicaNode* n, Callback<pb::ReplicaReadResponse> cb) {
                       cb(n->HandleRead(request));
                     });
     }
-    void Write(const std::string& to, const pb::ReplicaWriteRequest& request, absl::Time,
+    void Write(const std::string& to, const pb::ReplicaWriteRequest& request, absl::Time deadline,
                Callback<pb::ReplicaWriteResponse> done) override {
-      net_->Enqueue("write", from_, to, std::move(done),
+      net_->Enqueue("write", from_, to, std::move(done), deadline,
                     [request](ReplicaNode* n, Callback<pb::ReplicaWriteResponse> cb) {
                       cb(n->HandleWrite(request));
                     });
     }
     void CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
                        absl::Time deadline, Callback<pb::CoordinatePutResponse> done) override {
-      net_->Enqueue("coordinate_put", from_, to, std::move(done),
+      net_->Enqueue("coordinate_put", from_, to, std::move(done), deadline,
                     [request, deadline](ReplicaNode* n, Callback<pb::CoordinatePutResponse> cb) {
                       n->HandleCoordinatePut(request, deadline,
                                              [cb](pb::CoordinatePutResponse r) { cb(r); });
                     });
     }
-    void Ping(const std::string& to, const pb::PingRequest& request, absl::Time,
+    void Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
               Callback<pb::PingResponse> done) override {
       net_->Enqueue(
-          "ping", from_, to, std::move(done),
+          "ping", from_, to, std::move(done), deadline,
           [request](ReplicaNode* n, Callback<pb::PingResponse> cb) { cb(n->HandlePing(request)); });
     }
 
@@ -121,9 +131,9 @@ class FakeNetwork {
 
   template <typename T, typename Handler>
   void Enqueue(std::string kind, const std::string& from, const std::string& to,
-               Transport::Callback<T> done, Handler handle) {
+               Transport::Callback<T> done, absl::Time deadline, Handler handle) {
     auto callback = std::make_shared<Transport::Callback<T>>(std::move(done));
-    Call call{.kind = std::move(kind), .from = from, .to = to};
+    Call call{.kind = std::move(kind), .from = from, .to = to, .deadline = deadline};
     call.deliver = [this, to, callback, handle] { handle(nodes_.at(to), *callback); };
     call.fail = [callback](absl::Status status) { (*callback)(std::move(status)); };
     absl::MutexLock lock(&mu_);

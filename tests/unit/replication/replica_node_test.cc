@@ -266,6 +266,29 @@ TEST(ReplicaNodeTest, PutWithAHungReplicaIsDeadlineExceeded) {
   EXPECT_THAT(std::string(put.status.message()), HasSubstr("outcome unknown"));
 }
 
+// A get asks R home replicas first and a spare only when one fails. A
+// replica that hangs fails at the deadline of its read: that deadline must
+// leave the spare time to answer, or a hung replica the failure detector
+// has not yet caught fails the whole get however long the client waits.
+TEST(ReplicaNodeTest, AGetThatAsksRFirstLeavesASpareTimeAfterAHungReplica) {
+  TestCluster cluster(3, "read_all_replicas: false default_r: 2");
+  auto is_read = [](const FakeNetwork::Call& c) { return c.kind == "read"; };
+  const auto get = cluster.StartGet("n1", "k");
+  std::vector<FakeNetwork::Call> first = cluster.net().Queued(is_read);
+  ASSERT_EQ(first.size(), 1u);  // the coordinator's own replica is the other
+  // The replica hangs: its read fails at its deadline.
+  cluster.clock("n1").Advance(first[0].deadline - cluster.clock("n1").Now());
+  cluster.net().Drop([&](const FakeNetwork::Call& c) { return is_read(c) && c.to == first[0].to; });
+  std::vector<FakeNetwork::Call> spare = cluster.net().Queued(is_read);
+  ASSERT_EQ(spare.size(), 1u);
+  EXPECT_NE(spare[0].to, first[0].to);
+  EXPECT_GT(spare[0].deadline, cluster.clock("n1").Now())
+      << "the spare is asked with no time left";
+  cluster.net().DeliverAll();
+  ASSERT_TRUE(get->done);
+  EXPECT_TRUE(get->status.ok()) << get->status;
+}
+
 TEST(ReplicaNodeTest, GetIsUnavailableWhenFewerThanRReplicasAnswer) {
   TestCluster cluster(3);
   cluster.net().SetHealth("n2", FakeNetwork::Health::kDown);
