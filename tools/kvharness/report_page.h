@@ -175,7 +175,8 @@ function timeline(violating) {
   }
   if (DATA.heal >= 0) {
     el("line", {x1: x(DATA.heal), x2: x(DATA.heal), y1: top - 4, y2: height, stroke: "#2e7d32", "stroke-width": 2}, svg);
-    el("text", {x: x(DATA.heal) + 3, y: height - 2, fill: "#2e7d32"}, svg, "final heal");
+    el("text", {x: x(DATA.heal) - 3, y: height - 2, fill: "#2e7d32", "text-anchor": "end"}, svg,
+       "final heal");
   }
   let drawn = 0;
   for (const op of DATA.ops) {
