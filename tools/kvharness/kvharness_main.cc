@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
   ScenarioRunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
       "run",
-      "run a scenario (tests/scenarios/*.textproto): a fresh cluster in --dir, a workload while "
+      "run a scenario (tests/scenarios/*.textproto): a fresh cluster in --dir (stopping and wiping any cluster there), a workload while "
       "faults come and go, heal, wait for convergence, check the history; writes DIR/history.jsonl "
       "and DIR/report.html. Exit 0 only if every check holds (1: a check failed, 2: bad scenario)");
   run_cmd->add_option("scenario", run.scenario_path, "scenario file (textproto)")->required();

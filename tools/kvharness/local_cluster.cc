@@ -10,12 +10,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -126,7 +128,30 @@ absl::Status LocalCluster::CheckKnown(const std::string& node) const {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A port picked free was taken by another process before ours bound it.
+bool LostAPickedPort(const absl::Status& status) {
+  return absl::StrContains(absl::AsciiStrToLower(status.message()), "in use");
+}
+
+}  // namespace
+
 absl::Status LocalCluster::Up(const UpOptions& options, absl::Duration ready_timeout) {
+  absl::Status status = UpOnce(options, ready_timeout);
+  // Ports picked by the kernel can be taken by another process between the
+  // pick and the bind: pick others, a bounded number of times.
+  const bool own_ports = options.base_port == 0 && !options.netns;
+  for (int attempt = 1; own_ports && attempt < 3 && LostAPickedPort(status); ++attempt) {
+    std::fprintf(stderr, "kvharness: a port was taken while starting (%s); again on others\n",
+                 std::string(status.message().substr(0, 200)).c_str());
+    RETURN_IF_ERROR(Down());
+    status = UpOnce(options, ready_timeout);
+  }
+  return status;
+}
+
+absl::Status LocalCluster::UpOnce(const UpOptions& options, absl::Duration ready_timeout) {
   if (options.nodes < 1 || options.nodes > 64) {
     return absl::InvalidArgumentError(absl::StrCat("--nodes ", options.nodes, " is not in 1..64"));
   }

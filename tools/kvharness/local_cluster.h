@@ -127,6 +127,7 @@ class LocalCluster {
   std::string WatermarkDir() const { return Path("watermarks"); }
 
  private:
+  absl::Status UpOnce(const UpOptions& options, absl::Duration ready_timeout);
   std::string Path(const std::string& relative) const;
   std::string PidFile(const std::string& node) const;
   std::optional<pid_t> RunningPid(const std::string& node) const;
