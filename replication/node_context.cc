@@ -42,7 +42,9 @@ NodeContext::NodeContext(ReplicaNodeOptions node_options, Ring node_ring, Replic
                          Hints* node_hints, Transport* node_transport, Clock* node_clock)
     : options(std::move(node_options)),
       ring(std::move(node_ring)),
-      store(node_store),
+      trees(&ring),
+      tree_keeping_store(node_store, &trees),
+      store(&tree_keeping_store),
       hints(node_hints),
       clock(node_clock),
       hlc(node_clock),
@@ -53,7 +55,7 @@ NodeContext::NodeContext(ReplicaNodeOptions node_options, Ring node_ring, Replic
           options.self, node_hints, &transport, &detector,
           [this](const std::string& key) { return ring.PartitionOf(key); },
           HandoffOptionsFor(options.config)),
-      write_group(node_store, options.run_blocking),
+      write_group(store, options.run_blocking),
       empty_start(node_store->EmptyStartUnsettled(), Peers(options.config, options.self)),
       peers_holding_data(node_store->ActorsSeenHoldingData()) {}
 

@@ -27,6 +27,7 @@
 #include "replication/hlc.h"
 #include "replication/object.h"
 #include "replication/quorum_slots.h"
+#include "replication/partition_trees.h"
 #include "replication/replica_store.h"
 #include "replication/ring.h"
 #include "replication/transport.h"
@@ -92,6 +93,10 @@ struct NodeContext {
 
   const ReplicaNodeOptions options;
   const Ring ring;
+  // The Merkle trees of this node's partitions, kept equal to its store:
+  // every write goes through tree_keeping_store (`store` is it).
+  PartitionTrees trees;
+  TreeKeepingStore tree_keeping_store;
   ReplicaStore* const store;
   Hints* const hints;
   Clock* const clock;

@@ -23,8 +23,10 @@ absl::StatusOr<std::unique_ptr<ReplicaNode>> ReplicaNode::Create(ReplicaNodeOpti
   for (const pb::NodeConfig& n : options.config.nodes()) ids.push_back(n.id());
   ASSIGN_OR_RETURN(Ring ring, Ring::Create(std::move(ids), options.config.vnodes_per_node(),
                                            options.config.replication_factor()));
-  return std::unique_ptr<ReplicaNode>(new ReplicaNode(std::make_unique<NodeContext>(
-      std::move(options), std::move(ring), store, hints, transport, clock)));
+  auto node = std::make_unique<NodeContext>(std::move(options), std::move(ring), store, hints,
+                                            transport, clock);
+  RETURN_IF_ERROR(node->trees.Build(*store));
+  return std::unique_ptr<ReplicaNode>(new ReplicaNode(std::move(node)));
 }
 
 ReplicaNode::ReplicaNode(std::unique_ptr<NodeContext> node)

@@ -95,6 +95,8 @@ class ReplicaNode {
   const pb::ClusterConfig& config() const { return node_->config(); }
   const FailureDetector& failure_detector() const { return node_->detector; }
   HandoffStats handoff_stats() const { return node_->handoff.stats(); }
+  // The Merkle trees of the partitions it holds objects of.
+  const PartitionTrees& trees() const { return node_->trees; }
 
  private:
   explicit ReplicaNode(std::unique_ptr<NodeContext> node);

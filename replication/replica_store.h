@@ -33,6 +33,12 @@ class ReplicaStore {
   // The stored object of `key`, or nullopt. DATA_LOSS if it is corrupt.
   virtual absl::StatusOr<std::optional<Object>> Read(absl::string_view key) = 0;
 
+  // Visits every stored object, in key order (anti-entropy builds its trees
+  // from them at start). DATA_LOSS if one is corrupt. Updates that run
+  // meanwhile may or may not be seen.
+  using ObjectVisitor = absl::FunctionRef<void(absl::string_view key, const Object& object)>;
+  virtual absl::Status ForEachObject(ObjectVisitor visit) = 0;
+
   // Reads `key`, applies `mutate` and stores the result, atomically with
   // respect to other Updates of the same key. Returns the stored object.
   // After OK the result survives a crash of the process (and, with

@@ -249,6 +249,22 @@ absl::StatusOr<std::optional<Object>> EngineReplicaStore::Read(absl::string_view
   return std::optional<Object>(std::move(object));
 }
 
+absl::Status EngineReplicaStore::ForEachObject(ObjectVisitor visit) {
+  absl::Status corrupt;
+  RETURN_IF_ERROR(engine_->Scan(
+      ColumnFamily::kData, "", "", [&](absl::string_view key, absl::string_view bytes) {
+        absl::StatusOr<Object> object = DecodeObject(bytes);
+        if (!object.ok()) {
+          corrupt = absl::DataLossError(
+              absl::StrCat("stored object of ", key, ": ", object.status().message()));
+          return false;
+        }
+        visit(key, *object);
+        return true;
+      }));
+  return corrupt;
+}
+
 absl::StatusOr<Object> EngineReplicaStore::Update(absl::string_view key, Mutation mutate) {
   return UpdateBatch({KeyUpdate{key, mutate}})[0];
 }

@@ -67,6 +67,7 @@ class EngineReplicaStore : public ReplicaStore {
   absl::Status CloseCleanly();
 
   absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override;
+  absl::Status ForEachObject(ObjectVisitor visit) override;
   // An UpdateBatch of one.
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   // Holds the lock of every key in the batch (in a fixed order) until the

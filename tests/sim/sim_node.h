@@ -38,6 +38,7 @@ class RecordingStore : public ReplicaStore {
   absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override {
     return base_->Read(key);
   }
+  absl::Status ForEachObject(ObjectVisitor visit) override { return base_->ForEachObject(visit); }
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
   absl::StatusOr<Dot> IssueDot() override;

@@ -128,6 +128,15 @@ class FakeStore : public ReplicaStore {
     if (it == objects_.end()) return std::optional<Object>();
     return std::optional<Object>(it->second);
   }
+  absl::Status ForEachObject(ObjectVisitor visit) override {
+    std::map<std::string, Object> objects;
+    {
+      absl::MutexLock lock(&mu_);
+      objects = objects_;
+    }
+    for (const auto& [key, object] : objects) visit(key, object);
+    return absl::OkStatus();
+  }
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override {
     return UpdateBatch({KeyUpdate{key, mutate}})[0];
   }

@@ -88,6 +88,19 @@ TYPED_TEST(StoreContractTest, ReadReturnsWhatUpdateStored) {
   EXPECT_TRUE(this->store().HoldsData());
 }
 
+TYPED_TEST(StoreContractTest, ForEachObjectVisitsEveryStoredObjectInKeyOrder) {
+  ASSERT_TRUE(this->Put("b", OneValue("a.1", 2, "w")).ok());
+  ASSERT_TRUE(this->Put("a", OneValue("a.1", 1, "v")).ok());
+  std::vector<std::pair<std::string, Object>> seen;
+  ASSERT_TRUE(this->store()
+                  .ForEachObject([&](absl::string_view key, const Object& object) {
+                    seen.emplace_back(std::string(key), object);
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, Object>>{{"a", OneValue("a.1", 1, "v")},
+                                                               {"b", OneValue("a.1", 2, "w")}}));
+}
+
 TYPED_TEST(StoreContractTest, UpdateBatchRunsEachUpdateOnTheOneBefore) {
   auto refuse = [](const auto&) { return absl::StatusOr<Object>(absl::AbortedError("no")); };
   auto add = [](const std::optional<Object>& current) {

@@ -1,0 +1,65 @@
+#include "replication/partition_trees.h"
+
+#include <string>
+
+namespace quorumkv {
+
+absl::Status PartitionTrees::Build(ReplicaStore& store) {
+  std::map<uint32_t, MerkleTree> built;
+  absl::Status status = store.ForEachObject([&](absl::string_view key, const Object& object) {
+    built[ring_->PartitionOf(key)].Update(key, 0, MerkleTree::EntryHash(key, object));
+  });
+  if (!status.ok()) return status;
+  absl::MutexLock lock(&mu_);
+  trees_ = std::move(built);
+  return absl::OkStatus();
+}
+
+void PartitionTrees::Apply(absl::string_view key, uint64_t before, uint64_t after) {
+  if (before == after) return;
+  const uint32_t partition = ring_->PartitionOf(key);
+  absl::MutexLock lock(&mu_);
+  trees_[partition].Update(key, before, after);
+}
+
+MerkleTree PartitionTrees::Tree(uint32_t partition) const {
+  absl::MutexLock lock(&mu_);
+  auto it = trees_.find(partition);
+  return it == trees_.end() ? MerkleTree() : it->second;
+}
+
+uint64_t PartitionTrees::Root(uint32_t partition) const {
+  absl::MutexLock lock(&mu_);
+  auto it = trees_.find(partition);
+  return it == trees_.end() ? 0 : it->second.root();
+}
+
+absl::StatusOr<Object> TreeKeepingStore::Update(absl::string_view key, Mutation mutate) {
+  return UpdateBatch({KeyUpdate{key, mutate}})[0];
+}
+
+std::vector<absl::StatusOr<Object>> TreeKeepingStore::UpdateBatch(
+    const std::vector<KeyUpdate>& updates) {
+  // The entry hash each update found, recorded as its mutation runs (a key
+  // updated twice in the batch records the state each update saw).
+  std::vector<uint64_t> before(updates.size(), 0);
+  std::vector<std::function<absl::StatusOr<Object>(const std::optional<Object>&)>> recorders;
+  recorders.reserve(updates.size());
+  std::vector<KeyUpdate> recorded;
+  recorded.reserve(updates.size());
+  for (size_t i = 0; i < updates.size(); ++i) {
+    recorders.push_back([&, i](const std::optional<Object>& current) {
+      before[i] = current ? MerkleTree::EntryHash(updates[i].key, *current) : 0;
+      return updates[i].mutate(current);
+    });
+    recorded.push_back(KeyUpdate{updates[i].key, recorders.back()});
+  }
+  std::vector<absl::StatusOr<Object>> results = base_->UpdateBatch(recorded);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].ok()) continue;  // nothing of it was stored
+    trees_->Apply(updates[i].key, before[i], MerkleTree::EntryHash(updates[i].key, *results[i]));
+  }
+  return results;
+}
+
+}  // namespace quorumkv

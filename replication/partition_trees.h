@@ -1,0 +1,84 @@
+// The Merkle trees (merkle_tree.h) of the ring partitions a node holds
+// objects of, kept equal to its store: built from the store when the node
+// starts, then updated by every write that lands, through TreeKeepingStore.
+//
+// Crash semantics: the trees live in memory only. A crash loses them and
+// the next start rebuilds them from what the store recovered, so no tree
+// can claim a write the store lost (which would hide a difference from
+// anti-entropy). A write is applied to its tree only once the store
+// reports it durable; a failed write changes no tree.
+#ifndef QUORUMKV_REPLICATION_PARTITION_TREES_H_
+#define QUORUMKV_REPLICATION_PARTITION_TREES_H_
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "replication/merkle_tree.h"
+#include "replication/replica_store.h"
+#include "replication/ring.h"
+
+namespace quorumkv {
+
+// Thread-safe.
+class PartitionTrees {
+ public:
+  // `ring` must outlive this.
+  explicit PartitionTrees(const Ring* ring) : ring_(ring) {}
+
+  // Replaces every tree by one built from the objects of `store`.
+  absl::Status Build(ReplicaStore& store);
+  // `key`'s entry hash went from `before` to `after` (0: no entry).
+  void Apply(absl::string_view key, uint64_t before, uint64_t after);
+
+  // A copy of `partition`'s tree (empty if it holds no object).
+  MerkleTree Tree(uint32_t partition) const;
+  uint64_t Root(uint32_t partition) const;
+
+ private:
+  const Ring* const ring_;
+  mutable absl::Mutex mu_;
+  std::map<uint32_t, MerkleTree> trees_ ABSL_GUARDED_BY(mu_);  // partitions with objects
+};
+
+// A ReplicaStore that keeps `trees` equal to the objects in `base`: every
+// update's entry hash before and after is applied to the trees once the
+// update is stored. Thread-safe as `base` is; `base` and `trees` must
+// outlive it.
+class TreeKeepingStore : public ReplicaStore {
+ public:
+  TreeKeepingStore(ReplicaStore* base, PartitionTrees* trees) : base_(base), trees_(trees) {}
+
+  absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override {
+    return base_->Read(key);
+  }
+  absl::Status ForEachObject(ObjectVisitor visit) override { return base_->ForEachObject(visit); }
+  absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
+  std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
+  absl::StatusOr<Dot> IssueDot() override { return base_->IssueDot(); }
+  const std::string& actor() const override { return base_->actor(); }
+  absl::Status MarkPartitionForRepair(uint32_t partition) override {
+    return base_->MarkPartitionForRepair(partition);
+  }
+  absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override {
+    return base_->PartitionsMarkedForRepair();
+  }
+  bool MarkedForRepair(uint32_t partition) override { return base_->MarkedForRepair(partition); }
+  bool HoldsData() override { return base_->HoldsData(); }
+  bool EmptyStartUnsettled() override { return base_->EmptyStartUnsettled(); }
+  absl::Status SettleEmptyStart() override { return base_->SettleEmptyStart(); }
+  std::set<std::string> ActorsSeenHoldingData() override { return base_->ActorsSeenHoldingData(); }
+  absl::Status RecordActorHoldsData(const std::string& actor) override {
+    return base_->RecordActorHoldsData(actor);
+  }
+
+ private:
+  ReplicaStore* const base_;
+  PartitionTrees* const trees_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_REPLICATION_PARTITION_TREES_H_
