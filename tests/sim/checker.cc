@@ -41,8 +41,9 @@ void CheckWritesSurvive(const CheckInput& in, CheckResult& out) {
     ++out.checks[acked ? 1 : 2];
     if (!Applied(in, w)) {
       if (acked) {
-        out.violations.push_back({1, absl::StrCat("write #", w.id, " was acknowledged but never stored"),
-                                  LostWriteExcerpt(in, w, final_state)});
+        out.violations.push_back(
+            {1, absl::StrCat("write #", w.id, " was acknowledged but never stored"),
+             LostWriteExcerpt(in, w, final_state)});
       }
       continue;
     }
@@ -106,10 +107,11 @@ void CheckDurability(const CheckInput& in, CheckResult& out) {
     auto lost = in.recorder->lost_copies.find(w.key);
     if (w.dot && lost != in.recorder->lost_copies.end() && lost->second.Covers(*w.dot)) continue;
     if (w.healed_copies >= 0 && static_cast<uint32_t>(w.healed_copies) < w.quorum) {
-      out.violations.push_back({7,
-                                absl::StrCat("write #", w.id, " (W=", w.quorum, ") was held by only ",
-                                             w.healed_copies, " nodes after heal and handoff"),
-                                {DescribeOp(w)}});
+      out.violations.push_back(
+          {7,
+           absl::StrCat("write #", w.id, " (W=", w.quorum, ") was held by only ", w.healed_copies,
+                        " nodes after heal and handoff"),
+           {DescribeOp(w)}});
     }
   }
 }
@@ -119,12 +121,12 @@ void CheckConvergence(const CheckInput& in, CheckResult& out) {
     ++out.checks[5];
     for (size_t i = 1; i < state.replicas.size(); ++i) {
       if (state.replicas[i] == state.replicas[0]) continue;
-      out.violations.push_back({5,
-                                absl::StrCat("replicas of ", key, " differ after heal and repair: ",
-                                             state.home[0], " has ", ObjectText(state.replicas[0]),
-                                             ", ", state.home[i], " has ",
-                                             ObjectText(state.replicas[i])),
-                                {}});
+      out.violations.push_back(
+          {5,
+           absl::StrCat("replicas of ", key, " differ after heal and repair: ", state.home[0],
+                        " has ", ObjectText(state.replicas[0]), ", ", state.home[i], " has ",
+                        ObjectText(state.replicas[i])),
+           {}});
       break;
     }
   }
@@ -223,6 +225,8 @@ const char* InvariantName(int invariant) {
       return "every hint dropped for age is counted durably";
     case 13:
       return "a write refused with \"nothing written\" wrote nothing";
+    case 14:
+      return "a node's Merkle trees equal its store";
   }
   return "?";
 }
@@ -239,6 +243,8 @@ CheckResult CheckInvariants(const CheckInput& in) {
   for (const std::string& leftover : in.leftover_hints) out.violations.push_back({8, leftover, {}});
   CheckReplies(in, out);
   CheckOutcomes(in, out);
+  out.checks[14] += in.trees_checked;
+  for (const std::string& m : in.tree_mismatches) out.violations.push_back({14, m, {}});
   return out;
 }
 

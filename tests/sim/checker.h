@@ -27,6 +27,9 @@
 //  12. every hint dropped for age is counted durably by the node that
 //      dropped it;
 //  13. a write refused with "nothing written" wrote nothing.
+// What anti-entropy rests on (simulation.cc, at the end of a run):
+//  14. every running node's Merkle trees equal trees built afresh from its
+//      store: the trees it maintains as writes land hide no difference.
 //
 // Writes every copy of which a fault destroyed (a power loss without sync,
 // a lost log tail, a wiped disk) are excused from 1, 2, 3 and 7; writes of
@@ -73,6 +76,10 @@ struct CheckInput {
   std::map<std::string, uint64_t> durable_expired;
   // Whether a key is of the last-writer-wins namespace.
   std::function<bool(const std::string& key)> lossy;
+  // Partitions (of running nodes) whose maintained tree was compared with
+  // one built from the store, and those that differed.
+  uint64_t trees_checked = 0;
+  std::vector<std::string> tree_mismatches;
 };
 
 struct CheckResult {

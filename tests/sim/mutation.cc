@@ -16,6 +16,7 @@ const std::vector<MutationInfo>& Mutations() {
       {Mutation::kAcceptForgedContexts, "accept-forged-contexts", {11}},
       {Mutation::kUncountedExpiry, "uncounted-expiry", {12}},
       {Mutation::kClaimNothingWritten, "claim-nothing-written", {13}},
+      {Mutation::kAckUnstoredWrites, "ack-unstored-writes", {14}},
   };
   return kMutations;
 }

@@ -30,6 +30,7 @@ enum class Mutation {
   kAcceptForgedContexts, // forged context entries are stripped on the way to the node
   kUncountedExpiry,      // an expired hint is dropped without being counted
   kClaimNothingWritten,  // every failed write says "nothing written"
+  kAckUnstoredWrites,    // n1's store reports every tenth update stored and keeps the old state
 };
 
 struct MutationInfo {

@@ -73,16 +73,31 @@ absl::StatusOr<Object> RecordingStore::Update(absl::string_view key,
 
 std::vector<absl::StatusOr<Object>> RecordingStore::UpdateBatch(
     const std::vector<KeyUpdate>& updates) {
+  // The mutation ack-unstored-writes: every tenth update is reported stored
+  // while the old state stays (its result is kept aside and returned).
+  std::vector<std::optional<absl::StatusOr<Object>>> unstored(updates.size());
   std::vector<OwnedMutation> mutations;
   mutations.reserve(updates.size());  // the KeyUpdates below refer to them
+  for (size_t i = 0; i < updates.size(); ++i) {
+    OwnedMutation mutate = Mutated(updates[i].mutate);
+    if (Is(sim::Mutation::kAckUnstoredWrites) && ++updates_seen_ % 10 == 0) {
+      mutate = [&unstored, i,
+                mutate](const std::optional<Object>& current) -> absl::StatusOr<Object> {
+        unstored[i] = mutate(current);
+        if (!unstored[i]->ok()) return unstored[i]->status();
+        return current ? *current : Object();
+      };
+    }
+    mutations.push_back(std::move(mutate));
+  }
   std::vector<KeyUpdate> wrapped;
-  for (const KeyUpdate& u : updates) {
-    mutations.push_back(Mutated(u.mutate));
-    wrapped.push_back(KeyUpdate{u.key, mutations.back()});
+  for (size_t i = 0; i < updates.size(); ++i) {
+    wrapped.push_back(KeyUpdate{updates[i].key, mutations[i]});
   }
   std::vector<absl::StatusOr<Object>> results = base_->UpdateBatch(wrapped);
-  for (const absl::StatusOr<Object>& r : results) {
-    if (r.ok()) recorder_->Stored(*r);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok() && unstored[i]) results[i] = *unstored[i];
+    if (results[i].ok()) recorder_->Stored(*results[i]);
   }
   return results;
 }

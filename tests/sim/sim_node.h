@@ -71,6 +71,7 @@ class RecordingStore : public ReplicaStore {
   const sim::Mutation mutation_;
   const bool mutated_;
   uint64_t dots_issued_ = 0;
+  uint64_t updates_seen_ = 0;
 };
 
 // Decorates a node's real hints, as RecordingStore its replicas; the
@@ -153,6 +154,8 @@ class SimNode {
   absl::Duration skew() const { return options_.skew; }
   // REQUIRES: up().
   ReplicaNode& replica() { return *node_; }
+  // The store the node writes through (below its tree keeping).
+  ReplicaStore& store() { return *store_; }
   // What the node's disk holds, read directly from its engine, up or not
   // (for checkers): its replica of `key`, its durable replica of `key` (what
   // a power loss now would leave), the hints of `key` it keeps by home

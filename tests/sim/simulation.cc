@@ -1,10 +1,12 @@
 // The cluster of a simulated run and the run's phases: clients and nemesis
 // together, a handoff phase, the final heal and repair, the checks.
+#include "tests/sim/simulation.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "replication/cluster_config.h"
-#include "tests/sim/simulation.h"
+#include "replication/partition_trees.h"
 
 namespace quorumkv::sim {
 namespace {
@@ -68,12 +70,11 @@ uint32_t Simulation::MinW(const std::string& key) const { return MinWFor(config_
 
 void Simulation::StartCluster() {
   for (int i = 1; i <= scenario_.nodes; ++i) {
-    nodes_.push_back(std::make_unique<SimNode>(
-        SimNodeOptions{.id = absl::StrCat("n", i),
-                       .config = config_,
-                       .skew = scenario_.skews[i - 1],
-                       .mutation = options_.mutation},
-        &world_, &network_, &recorder_));
+    nodes_.push_back(std::make_unique<SimNode>(SimNodeOptions{.id = absl::StrCat("n", i),
+                                                              .config = config_,
+                                                              .skew = scenario_.skews[i - 1],
+                                                              .mutation = options_.mutation},
+                                               &world_, &network_, &recorder_));
     network_.Attach(nodes_.back().get());
     nodes_.back()->Start();
   }
@@ -169,6 +170,22 @@ void Simulation::HealAndRepair() {
   world_.RunUntil(world_.now() + kSettleTime);
 }
 
+void Simulation::CompareTrees(SimNode& node, CheckInput& in) {
+  PartitionTrees rebuilt(&ring_);
+  if (absl::Status built = rebuilt.Build(node.store()); !built.ok()) {
+    in.tree_mismatches.push_back(
+        absl::StrCat(node.id(), ": cannot read its store: ", built.message()));
+    return;
+  }
+  for (uint32_t p = 0; p < ring_.partition_count(); ++p) {
+    ++in.trees_checked;
+    if (node.replica().trees().Root(p) != rebuilt.Root(p)) {
+      in.tree_mismatches.push_back(
+          absl::StrCat(node.id(), ": the tree of partition ", p, " differs from its store"));
+    }
+  }
+}
+
 CheckInput Simulation::Finals() {
   CheckInput in{.history = &history_,
                 .recorder = &recorder_,
@@ -180,6 +197,7 @@ CheckInput Simulation::Finals() {
       in.leftover_hints.push_back(absl::StrCat(node->id(), " still holds ", hints, " hints"));
     }
     if (node->up()) in.durable_expired[node->id()] = node->replica().handoff_stats().expired;
+    if (node->up()) CompareTrees(*node, in);
   }
   for (const std::string& key : keys_used_) {
     FinalKeyState& state = in.finals[key];
@@ -241,7 +259,8 @@ RunResult Simulation::Run() {
     result.acked_writes += acked;
     result.sloppy_writes += acked && op.used_fallbacks;
   }
-  for (const auto& node : nodes_) result.hints_delivered += node->replica().handoff_stats().delivered;
+  for (const auto& node : nodes_)
+    result.hints_delivered += node->replica().handoff_stats().delivered;
   result.trace = world_.trace_lines();
   SetCurrentWorld(nullptr);
   return result;

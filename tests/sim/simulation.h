@@ -77,6 +77,8 @@ class Simulation {
   void HealAndRepair();
 
   CheckInput Finals();
+  // Invariant 14 for `node`: its maintained trees against its store's.
+  void CompareTrees(SimNode& node, CheckInput& in);
   void CountCoverage(RunResult& result) const;
 
   const RunOptions options_;
