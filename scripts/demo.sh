@@ -21,4 +21,6 @@ The cluster is still running (state in .kvharness/). Try:
   build/bin/kvharness status && build/bin/kvharness heal
   build/bin/kvharness demo --list
 Stop it with: build/bin/kvharness down
+A scenario (its own fresh cluster, faults while clients run, checks, an HTML report):
+  build/bin/kvharness --dir /tmp/mp run tests/scenarios/majority_partition.textproto
 TXT
