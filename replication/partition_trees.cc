@@ -54,7 +54,7 @@ std::vector<absl::StatusOr<Object>> TreeKeepingStore::UpdateBatch(
     });
     recorded.push_back(KeyUpdate{updates[i].key, recorders.back()});
   }
-  std::vector<absl::StatusOr<Object>> results = base_->UpdateBatch(recorded);
+  std::vector<absl::StatusOr<Object>> results = base()->UpdateBatch(recorded);
   for (size_t i = 0; i < results.size(); ++i) {
     if (!results[i].ok()) continue;  // nothing of it was stored
     trees_->Apply(updates[i].key, before[i], MerkleTree::EntryHash(updates[i].key, *results[i]));

@@ -16,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "replication/forwarding_replica_store.h"
 #include "replication/merkle_tree.h"
 #include "replication/replica_store.h"
 #include "replication/ring.h"
@@ -47,35 +48,15 @@ class PartitionTrees {
 // update's entry hash before and after is applied to the trees once the
 // update is stored. Thread-safe as `base` is; `base` and `trees` must
 // outlive it.
-class TreeKeepingStore : public ReplicaStore {
+class TreeKeepingStore : public ForwardingReplicaStore {
  public:
-  TreeKeepingStore(ReplicaStore* base, PartitionTrees* trees) : base_(base), trees_(trees) {}
+  TreeKeepingStore(ReplicaStore* base, PartitionTrees* trees)
+      : ForwardingReplicaStore(base), trees_(trees) {}
 
-  absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override {
-    return base_->Read(key);
-  }
-  absl::Status ForEachObject(ObjectVisitor visit) override { return base_->ForEachObject(visit); }
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
-  absl::StatusOr<Dot> IssueDot() override { return base_->IssueDot(); }
-  const std::string& actor() const override { return base_->actor(); }
-  absl::Status MarkPartitionForRepair(uint32_t partition) override {
-    return base_->MarkPartitionForRepair(partition);
-  }
-  absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override {
-    return base_->PartitionsMarkedForRepair();
-  }
-  bool MarkedForRepair(uint32_t partition) override { return base_->MarkedForRepair(partition); }
-  bool HoldsData() override { return base_->HoldsData(); }
-  bool EmptyStartUnsettled() override { return base_->EmptyStartUnsettled(); }
-  absl::Status SettleEmptyStart() override { return base_->SettleEmptyStart(); }
-  std::set<std::string> ActorsSeenHoldingData() override { return base_->ActorsSeenHoldingData(); }
-  absl::Status RecordActorHoldsData(const std::string& actor) override {
-    return base_->RecordActorHoldsData(actor);
-  }
 
  private:
-  ReplicaStore* const base_;
   PartitionTrees* const trees_;
 };
 

@@ -66,7 +66,7 @@ RecordingStore::OwnedMutation RecordingStore::Mutated(ReplicaStore::Mutation mut
 
 absl::StatusOr<Object> RecordingStore::Update(absl::string_view key,
                                               ReplicaStore::Mutation mutate) {
-  ASSIGN_OR_RETURN(Object stored, base_->Update(key, Mutated(mutate)));
+  ASSIGN_OR_RETURN(Object stored, base()->Update(key, Mutated(mutate)));
   recorder_->Stored(stored);
   return stored;
 }
@@ -94,7 +94,7 @@ std::vector<absl::StatusOr<Object>> RecordingStore::UpdateBatch(
   for (size_t i = 0; i < updates.size(); ++i) {
     wrapped.push_back(KeyUpdate{updates[i].key, mutations[i]});
   }
-  std::vector<absl::StatusOr<Object>> results = base_->UpdateBatch(wrapped);
+  std::vector<absl::StatusOr<Object>> results = base()->UpdateBatch(wrapped);
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].ok() && unstored[i]) results[i] = *unstored[i];
     if (results[i].ok()) recorder_->Stored(*results[i]);
@@ -147,7 +147,7 @@ absl::StatusOr<bool> RecordingHints::DropExpired(absl::string_view home, absl::s
 }
 
 absl::StatusOr<Dot> RecordingStore::IssueDot() {
-  ASSIGN_OR_RETURN(Dot dot, base_->IssueDot());
+  ASSIGN_OR_RETURN(Dot dot, base()->IssueDot());
   if (Is(sim::Mutation::kReuseDot) && ++dots_issued_ % 5 == 0 && dot.counter > 1) --dot.counter;
   recorder_->DotIssued(dot);
   return dot;

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "proto/config.pb.h"
+#include "replication/forwarding_replica_store.h"
+#include "replication/forwarding_replica_store.h"
 #include "replication/replica_node.h"
 #include "storage/engine_replica_store.h"
 #include "storage/mem_engine.h"
@@ -23,41 +25,21 @@ namespace quorumkv::sim {
 
 // Decorates a node's real replicas: records into the Recorder, and, under
 // some mutations, misbehaves on purpose (mutation.h).
-class RecordingStore : public ReplicaStore {
+class RecordingStore : public ForwardingReplicaStore {
  public:
   // `mutation`: the mutation of the run; `mutated`: whether the ones that
   // affect one node (n1) apply to this one.
   RecordingStore(ReplicaStore* base, Recorder* recorder, std::string node, sim::Mutation mutation,
                  bool mutated)
-      : base_(base),
+      : ForwardingReplicaStore(base),
         recorder_(recorder),
         node_(std::move(node)),
         mutation_(mutation),
         mutated_(mutated) {}
 
-  absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override {
-    return base_->Read(key);
-  }
-  absl::Status ForEachObject(ObjectVisitor visit) override { return base_->ForEachObject(visit); }
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
   absl::StatusOr<Dot> IssueDot() override;
-  const std::string& actor() const override { return base_->actor(); }
-
-  absl::Status MarkPartitionForRepair(uint32_t partition) override {
-    return base_->MarkPartitionForRepair(partition);
-  }
-  absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override {
-    return base_->PartitionsMarkedForRepair();
-  }
-  bool MarkedForRepair(uint32_t partition) override { return base_->MarkedForRepair(partition); }
-  bool HoldsData() override { return base_->HoldsData(); }
-  bool EmptyStartUnsettled() override { return base_->EmptyStartUnsettled(); }
-  absl::Status SettleEmptyStart() override { return base_->SettleEmptyStart(); }
-  std::set<std::string> ActorsSeenHoldingData() override { return base_->ActorsSeenHoldingData(); }
-  absl::Status RecordActorHoldsData(const std::string& actor) override {
-    return base_->RecordActorHoldsData(actor);
-  }
 
  private:
   using OwnedMutation = std::function<absl::StatusOr<Object>(const std::optional<Object>&)>;
@@ -65,7 +47,6 @@ class RecordingStore : public ReplicaStore {
   OwnedMutation Mutated(ReplicaStore::Mutation mutate) const;
   bool Is(sim::Mutation m) const { return mutation_ == m && mutated_; }
 
-  ReplicaStore* const base_;
   Recorder* const recorder_;
   const std::string node_;
   const sim::Mutation mutation_;

@@ -1,0 +1,56 @@
+// A ReplicaStore that forwards every call to another: the base of the
+// decorators that change only some calls (TreeKeepingStore, the
+// simulator's RecordingStore). Thread-safe as the store it forwards to,
+// which it does not own and which must outlive it.
+#ifndef QUORUMKV_REPLICATION_FORWARDING_REPLICA_STORE_H_
+#define QUORUMKV_REPLICATION_FORWARDING_REPLICA_STORE_H_
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "replication/replica_store.h"
+
+namespace quorumkv {
+
+class ForwardingReplicaStore : public ReplicaStore {
+ public:
+  explicit ForwardingReplicaStore(ReplicaStore* base) : base_(base) {}
+
+  absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override {
+    return base_->Read(key);
+  }
+  absl::Status ForEachObject(ObjectVisitor visit) override { return base_->ForEachObject(visit); }
+  absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override {
+    return base_->Update(key, mutate);
+  }
+  std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override {
+    return base_->UpdateBatch(updates);
+  }
+  absl::StatusOr<Dot> IssueDot() override { return base_->IssueDot(); }
+  const std::string& actor() const override { return base_->actor(); }
+  absl::Status MarkPartitionForRepair(uint32_t partition) override {
+    return base_->MarkPartitionForRepair(partition);
+  }
+  absl::StatusOr<std::vector<uint32_t>> PartitionsMarkedForRepair() override {
+    return base_->PartitionsMarkedForRepair();
+  }
+  bool MarkedForRepair(uint32_t partition) override { return base_->MarkedForRepair(partition); }
+  bool HoldsData() override { return base_->HoldsData(); }
+  bool EmptyStartUnsettled() override { return base_->EmptyStartUnsettled(); }
+  absl::Status SettleEmptyStart() override { return base_->SettleEmptyStart(); }
+  std::set<std::string> ActorsSeenHoldingData() override { return base_->ActorsSeenHoldingData(); }
+  absl::Status RecordActorHoldsData(const std::string& actor) override {
+    return base_->RecordActorHoldsData(actor);
+  }
+
+ protected:
+  ReplicaStore* base() const { return base_; }
+
+ private:
+  ReplicaStore* const base_;
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_REPLICATION_FORWARDING_REPLICA_STORE_H_
