@@ -49,7 +49,9 @@ TEST_F(FoundationTest, TwoPutsWithTheSameContextShowConflictWithBothValues) {
 
 TEST_F(FoundationTest, BlindPutOnAnExistingKeyKeepsTheOldValueAsASibling) {
   ASSERT_EQ(Kvctl({"put", "k", "old"}).exit_code, 0);
-  ASSERT_EQ(Kvctl({"put", "k", "new"}).exit_code, 0);
+  CommandResult blind = Kvctl({"put", "k", "new"});
+  ASSERT_EQ(blind.exit_code, 0);
+  EXPECT_THAT(blind.out, HasSubstr("blind write (no --context): kept beside any value"));
   nlohmann::json got = KvctlJson({"get", "k"});
   EXPECT_TRUE(got["conflict"].get<bool>());
   EXPECT_THAT(LiveValues(got), UnorderedElementsAre("old", "new"));

@@ -78,6 +78,11 @@ int Put(const Global& global, const PutArgs& args) {
       args.key, args.value, WriteOptions{.w = args.w, .strict = args.strict, .context = *context});
   if (!r.ok()) return Fail(global, args.key, r.status());
   PrintPut(global, *r, "ok");
+  if (context->empty() && !global.json) {
+    std::cout << "blind write (no --context): kept beside any value the key already had; to "
+                 "replace them, put with the context a get printed"
+              << std::endl;
+  }
   return kExitOk;
 }
 
