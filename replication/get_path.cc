@@ -23,13 +23,15 @@ absl::StatusOr<std::optional<Object>> ToReply(
   return std::optional<Object>(std::move(*object));
 }
 
-// True if a read that fails may be followed by another of the same get: a
-// fallback standing in (a sloppy get with fallbacks), or a spare home
-// replica (a get that asks R of more than R home replicas first).
+// True if a read that fails may be followed by a fallback standing in (a
+// sloppy get with fallbacks).
+bool MayFallBack(const GetPlan& plan) { return plan.sloppy && !plan.pref.fallbacks.empty(); }
+
+// True if a read of the first wave that fails may be followed by another:
+// a fallback, or a spare home replica (a get that asks R of more than R
+// home replicas first).
 bool MayAskAnother(const GetPlan& plan) {
-  const bool fallbacks = plan.sloppy && !plan.pref.fallbacks.empty();
-  const bool spares = !plan.read_all && plan.r < plan.pref.home.size();
-  return fallbacks || spares;
+  return MayFallBack(plan) || (!plan.read_all && plan.r < plan.pref.home.size());
 }
 
 // What one reply leaves to do outside the lock.
@@ -59,6 +61,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
       : key_(plan.key),
         self_(plan.self),
         may_ask_another_(MayAskAnother(plan)),
+        may_fall_back_(MayFallBack(plan)),
         coordinator_(std::move(plan)),
         mode_(mode),
         done_(std::move(done)),
@@ -77,18 +80,21 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
     // The local replica first: it answers in microseconds, and a quorum
     // that fails on unreachable peers then still reports it.
     if (local) Run(OnReply(self_, *local, local_may_lack_writes));
-    for (const SlotSend& send : sends) Read(send);
+    for (const SlotSend& send : sends) Read(send, /*first_wave=*/true);
   }
 
  private:
-  void Read(const SlotSend& send) {
+  // A read of the first wave leaves time for a spare or a fallback after
+  // it; a later one (itself a spare or a fallback) only for a fallback.
+  void Read(const SlotSend& send, bool first_wave) {
     pb::ReplicaReadRequest request;
     request.set_key(key_);
     request.set_from(self_);
     request.set_hinted_for(send.hinted_for);
     auto self = shared_from_this();
     const absl::Time deadline =
-        AttemptDeadline(send, may_ask_another_, io_.clock->Now(), io_.replica_deadline);
+        AttemptDeadline(send, first_wave ? may_ask_another_ : may_fall_back_, io_.clock->Now(),
+                        io_.replica_deadline);
     io_.transport->Read(
         send.to, request, deadline,
         [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
@@ -114,7 +120,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
   // Repairs of the local replica go through the transport too, so that no
   // store write runs on a transport callback thread.
   void Run(GetStep step) {
-    if (step.read) Read(*step.read);
+    if (step.read) Read(*step.read, /*first_wave=*/false);
     const bool blocking = step.repairs_block_reply;
     const absl::Time repair_deadline =
         blocking ? io_.replica_deadline : io_.clock->Now() + io_.repair_timeout;
@@ -179,9 +185,10 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
 
   const std::string key_;
   const std::string self_;
-  // A failed read may be followed by another (MayAskAnother): the first
-  // reads then leave it time.
+  // A failed read may be followed by another (MayAskAnother, MayFallBack):
+  // the reads before it then leave it time.
   const bool may_ask_another_;
+  const bool may_fall_back_;
   absl::Mutex mu_;
   GetCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   const pb::ReadRepairMode mode_;

@@ -91,6 +91,11 @@ TEST(ScenarioFile, DefaultsAreFilledAndLimitsNamed) {
             std::string::npos);
   EXPECT_NE(ParseScenario("nemesis { command: \"kill n4\" }").status().message().find("no node n4"),
             std::string::npos);
+  EXPECT_NE(ParseScenario("duration_ms: 100 nemesis { at_ms: 200 command: \"heal\" }")
+                .status()
+                .message()
+                .find("after the workload ends"),
+            std::string::npos);
   EXPECT_NE(ParseScenario("random_nemesis { interval_ms: 100 kinds: \"meteor\" }")
                 .status()
                 .message()

@@ -12,6 +12,10 @@ namespace {
 
 using Json = nlohmann::json;
 
+// One line of the history; bytes that are not UTF-8 (in an error message,
+// say) are replaced rather than thrown on.
+std::string Line(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 int64_t MonotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -102,7 +106,10 @@ void ApplyInvoke(const Json& j, History* h) {
   op.node = j.value("node", "");
   op.invoke_us = j.at("time_us");
   if (j.contains("context")) op.context = VectorOf(j["context"]);
-  if (h->operations.size() <= static_cast<size_t>(op.id)) h->operations.resize(op.id + 1);
+  if (op.id < 0 || static_cast<size_t>(op.id) > h->operations.size()) {
+    throw std::out_of_range(absl::StrCat("op ", op.id, " invoked out of order"));
+  }
+  if (h->operations.size() == static_cast<size_t>(op.id)) h->operations.resize(op.id + 1);
   h->operations[op.id] = std::move(op);
 }
 
@@ -182,7 +189,7 @@ int64_t HistoryRecorder::Invoke(Operation op) {
   absl::MutexLock lock(&mu_);
   op.id = static_cast<int64_t>(history_.operations.size());
   op.invoke_us = Now();
-  WriteLine(InvokeJson(op).dump());
+  WriteLine(Line(InvokeJson(op)));
   history_.operations.push_back(std::move(op));
   return history_.operations.back().id;
 }
@@ -200,7 +207,7 @@ void HistoryRecorder::Complete(const Operation& completed) {
   op.context = invoked.context;
   op.invoke_us = invoked.invoke_us;
   op.complete_us = Now();
-  WriteLine(CompletionJson(op).dump());
+  WriteLine(Line(CompletionJson(op)));
 }
 
 void HistoryRecorder::Nemesis(const std::string& command, const std::string& error) {
@@ -208,14 +215,14 @@ void HistoryRecorder::Nemesis(const std::string& command, const std::string& err
   NemesisRecord record{Now(), command, error};
   Json j{{"type", "nemesis"}, {"time_us", record.time_us}, {"command", command}};
   if (!error.empty()) j["error"] = error;
-  WriteLine(j.dump());
+  WriteLine(Line(j));
   history_.nemesis.push_back(std::move(record));
 }
 
 void HistoryRecorder::FinalHeal() {
   absl::MutexLock lock(&mu_);
   history_.heal_us = Now();
-  WriteLine(Json{{"type", "heal"}, {"time_us", history_.heal_us}}.dump());
+  WriteLine(Line(Json{{"type", "heal"}, {"time_us", history_.heal_us}}));
 }
 
 History HistoryRecorder::Snapshot() const {

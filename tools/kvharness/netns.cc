@@ -1,5 +1,6 @@
 #include "tools/kvharness/netns.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@ namespace quorumkv {
 
 absl::Status RunTool(const std::vector<std::string>& argv) {
   int err[2];
-  if (pipe(err) != 0) return absl::InternalError("pipe failed");
+  if (pipe2(err, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);

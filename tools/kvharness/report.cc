@@ -128,7 +128,8 @@ std::vector<FaultWindow> FaultWindows(const History& history,
 
 std::string RenderReport(const ReportInput& input) {
   // Inside <script>, "</" could end the element early.
-  const std::string data = absl::StrReplaceAll(ReportData(input).dump(), {{"</", "<\\/"}});
+  const std::string data = absl::StrReplaceAll(
+      ReportData(input).dump(-1, ' ', false, Json::error_handler_t::replace), {{"</", "<\\/"}});
   return absl::StrReplaceAll(kReportPage, {{"/*DATA*/null", data}});
 }
 

@@ -68,6 +68,11 @@ absl::Status Validate(const v1::Scenario& s) {
     if (!status.ok()) return status;
   }
   for (const v1::NemesisEvent& e : s.nemesis()) {
+    if (e.at_ms() > s.duration_ms()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scenario: nemesis \"", e.command(), "\" at_ms ", e.at_ms(),
+                       " is after the workload ends (duration_ms ", s.duration_ms(), ")"));
+    }
     if (absl::Status st = ValidateNemesisCommand(e.command(), static_cast<int>(s.nodes()));
         !st.ok()) {
       return st;

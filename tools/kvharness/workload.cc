@@ -36,6 +36,10 @@ SeenQuorum Seen(const v1::QuorumInfo& q) {
 
 Dot DotOf(const v1::Dot& dot) { return Dot{dot.actor(), dot.counter()}; }
 
+// A value as the history records it: its unique name, without the padding
+// (value_bytes), so that the history and the report stay small.
+std::string ValueName(const std::string& value) { return value.substr(0, value.find('.')); }
+
 VersionVector ContextOf(const std::string& bytes, const std::string& key) {
   absl::StatusOr<VersionVector> vv = DecodeContext(bytes, key);
   return vv.ok() ? *std::move(vv) : VersionVector();
@@ -72,7 +76,7 @@ Operation RecordedRead(KvClient& client, HistoryRecorder& recorder, int client_i
     op.outcome = Outcome::kOk;
     op.found = got->found();
     for (const v1::Sibling& s : got->siblings()) {
-      op.siblings.push_back(SeenSibling{s.value(), s.tombstone(), DotOf(s.dot())});
+      op.siblings.push_back(SeenSibling{ValueName(s.value()), s.tombstone(), DotOf(s.dot())});
     }
     op.read_context = ContextOf(got->context(), key);
     op.quorum = Seen(got->quorum());
@@ -120,8 +124,10 @@ void WorkloadClient::Read(const std::string& key) {
   if (op.outcome == Outcome::kOk) contexts_[key] = EncodeContext(op.read_context, key);
 }
 
-std::string WorkloadClient::NextValue() {
-  std::string value = absl::StrCat("c", id_, "-", ++writes_);
+std::string WorkloadClient::NextValue() { return absl::StrCat("c", id_, "-", ++writes_); }
+
+std::string WorkloadClient::Padded(const std::string& name) const {
+  std::string value = name;
   if (value.size() < workload_.value_bytes()) value.resize(workload_.value_bytes(), '.');
   return value;
 }
@@ -139,8 +145,9 @@ void WorkloadClient::Write(const std::string& key, bool tombstone) {
                        .strict = workload_.strict(),
                        .context = context,
                        .blind = context.empty()};
+  const std::string padded = Padded(op.value);
   absl::StatusOr<v1::PutResponse> put =
-      tombstone ? client_->Delete(key, options) : client_->Put(key, op.value, options);
+      tombstone ? client_->Delete(key, options) : client_->Put(key, padded, options);
   if (put.ok()) {
     op.outcome = Outcome::kOk;
     op.dot = DotOf(put->dot());

@@ -3,7 +3,8 @@
 // invoked and as it completes. A client writes with the context of its own
 // last read (or write) of the key, as an application doing read-modify-
 // write would; clients that race make siblings. Every value written is
-// unique ("c<client>-<n>"), so the checker can tell them apart.
+// unique ("c<client>-<n>", padded with '.' to value_bytes; the history
+// records the name), so the checker can tell them apart.
 #ifndef QUORUMKV_TOOLS_KVHARNESS_WORKLOAD_H_
 #define QUORUMKV_TOOLS_KVHARNESS_WORKLOAD_H_
 
@@ -41,8 +42,10 @@ class WorkloadClient {
  private:
   void Read(const std::string& key);
   void Write(const std::string& key, bool tombstone);
-  // "c<id>-<n>", padded to the workload's value_bytes.
+  // "c<id>-<n>": the name of the next value, as the history records it.
   std::string NextValue();
+  // `name` padded with '.' to the workload's value_bytes: what is written.
+  std::string Padded(const std::string& name) const;
 
   const int id_;
   const std::string node_;
