@@ -12,7 +12,6 @@
 
 #include "proto/config.pb.h"
 #include "replication/forwarding_replica_store.h"
-#include "replication/forwarding_replica_store.h"
 #include "replication/replica_node.h"
 #include "storage/engine_replica_store.h"
 #include "storage/mem_engine.h"
