@@ -46,8 +46,6 @@ std::string Describe(const Operation& op) {
                          op.invoke_us / 1e6, OutcomeName(op.outcome));
 }
 
-std::string DotText(const Dot& dot) { return DotToString(dot); }
-
 // A write of `k` whose context covers `dot` (it read the value), if any;
 // with `acked_only`, among acknowledged ones.
 const Operation* Replacer(const KeyOps& k, const Dot& dot, bool acked_only) {
@@ -107,7 +105,7 @@ std::vector<CheckResult> CheckAckedWrites(const std::map<std::string, KeyOps>& k
       if (InFinalState(k, *w->dot)) continue;
       ++lost;
       const std::string problem = absl::StrCat(
-          Describe(*w), ", acknowledged with dot ", DotText(*w->dot),
+          Describe(*w), ", acknowledged with dot ", DotToString(*w->dot),
           ", is neither in the final state of ", key, " (op ", k.final_state->id,
           ") nor replaced by a write that read it",
           concurrent ? absl::StrCat(" (one of ", unreplaced.size(), " concurrent writes)") : "");
@@ -149,8 +147,8 @@ CheckResult CheckSupersededStayGone(const std::map<std::string, KeyOps>& keys, b
       ++total;
       AddProblem(
           &r,
-          absl::StrCat("'", s.value, "' (dot ", DotText(s.dot), ") is in the final state of ", key,
-                       " although ", Describe(*replacer), " read and replaced it"),
+          absl::StrCat("'", s.value, "' (dot ", DotToString(s.dot), ") is in the final state of ",
+                       key, " although ", Describe(*replacer), " read and replaced it"),
           {replacer->id, k.final_state->id});
     }
   }
@@ -182,15 +180,15 @@ CheckResult CheckNoPhantoms(const std::map<std::string, KeyOps>& keys) {
         if (it == writes_by_value.end()) {
           ++total;
           AddProblem(&r,
-                     absl::StrCat(Describe(*read), " saw '", s.value, "' (dot ", DotText(s.dot),
+                     absl::StrCat(Describe(*read), " saw '", s.value, "' (dot ", DotToString(s.dot),
                                   "), which no write of ", key, " wrote"),
                      {read->id});
         } else if (it->second->dot && *it->second->dot != s.dot) {
           ++total;
           AddProblem(&r,
-                     absl::StrCat(Describe(*read), " saw '", s.value, "' with dot ", DotText(s.dot),
-                                  ", but ", Describe(*it->second), " was acknowledged with dot ",
-                                  DotText(*it->second->dot)),
+                     absl::StrCat(Describe(*read), " saw '", s.value, "' with dot ",
+                                  DotToString(s.dot), ", but ", Describe(*it->second),
+                                  " was acknowledged with dot ", DotToString(*it->second->dot)),
                      {read->id, it->second->id});
         }
       }

@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "tools/kvharness/demos.h"
 #include "tools/kvharness/local_cluster.h"
 #include "tools/kvharness/proxy_daemon.h"
@@ -51,11 +50,6 @@ void PrintLinkFaults(const LinkFaults& faults) {
                 absl::StrJoin(what, ", ").c_str());
   }
   if (!any) std::printf("no link faults\n");
-}
-
-// "n1,n2" -> {"n1", "n2"}.
-std::vector<std::string> Side(const std::string& text) {
-  return absl::StrSplit(text, ',', absl::SkipWhitespace());
 }
 
 // One line per node with faults inside it, e.g. "n2  disk full".
@@ -203,7 +197,8 @@ int main(int argc, char** argv) {
   ScenarioRunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
       "run",
-      "run a scenario (tests/scenarios/*.textproto): a fresh cluster in --dir (stopping and wiping any cluster there), a workload while "
+      "run a scenario (tests/scenarios/*.textproto): a fresh cluster in --dir (stopping and wiping "
+      "any cluster there), a workload while "
       "faults come and go, heal, wait for convergence, check the history; writes DIR/history.jsonl "
       "and DIR/report.html. Exit 0 only if every check holds (1: a check failed, 2: bad scenario)");
   run_cmd->add_option("scenario", run.scenario_path, "scenario file (textproto)")->required();
@@ -262,7 +257,7 @@ int main(int argc, char** argv) {
     return RunDemo(demo, cluster);
   }
   if (partition_cmd->parsed()) {
-    return ReportFaults(cluster, cluster.Partition(Side(side_a), Side(side_b)));
+    return ReportFaults(cluster, cluster.Partition(ParseSide(side_a), ParseSide(side_b)));
   }
   if (isolate_cmd->parsed()) return ReportFaults(cluster, cluster.Isolate(node));
   if (drop_cmd->parsed() || reset_cmd->parsed() || delay_cmd->parsed()) {

@@ -7,6 +7,10 @@
 
 namespace quorumkv {
 
+std::vector<std::string> ParseSide(const std::string& text) {
+  return absl::StrSplit(text, ',', absl::SkipWhitespace());
+}
+
 absl::StatusOr<std::pair<std::string, std::string>> ParseLink(const std::string& text) {
   const size_t arrow = text.find("->");
   if (arrow == std::string::npos || arrow == 0 || arrow + 2 == text.size()) {

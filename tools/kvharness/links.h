@@ -40,6 +40,8 @@ using LinkFaults = std::map<std::pair<std::string, std::string>, LinkFault>;
 
 // "n1->n2" -> ("n1", "n2"); INVALID_ARGUMENT otherwise.
 absl::StatusOr<std::pair<std::string, std::string>> ParseLink(const std::string& text);
+// One side of a partition: "n1,n2" -> {"n1", "n2"}.
+std::vector<std::string> ParseSide(const std::string& text);
 
 // The faults file kvharness keeps in D/faults/links: a first line
 // "generation G", then per faulty (sender, receiver) pair one line

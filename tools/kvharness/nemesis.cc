@@ -17,10 +17,6 @@ std::vector<std::string> Words(const std::string& command) {
   return absl::StrSplit(command, ' ', absl::SkipWhitespace());
 }
 
-std::vector<std::string> Side(const std::string& text) {
-  return absl::StrSplit(text, ',', absl::SkipWhitespace());
-}
-
 absl::Status Bad(const std::string& command, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat("nemesis command \"", command, "\": ", why));
 }
@@ -66,7 +62,7 @@ absl::Status CheckArguments(const std::string& command, const std::vector<std::s
   if (verb == "partition") {
     if (w.size() != 4 || w[2] != "/") return Bad(command, "partition A,B / C");
     for (size_t i : {1, 3}) {
-      for (const std::string& n : Side(w[i])) {
+      for (const std::string& n : ParseSide(w[i])) {
         if (n != "client" && !IsNode(n, nodes)) return Bad(command, absl::StrCat("no node ", n));
       }
     }
@@ -173,7 +169,7 @@ absl::Status ApplyNemesisCommand(LocalCluster& cluster, const std::string& comma
   if (verb == "pause") return cluster.Pause(w.at(1));
   if (verb == "resume") return cluster.Resume(w.at(1));
   if (verb == "isolate") return cluster.Isolate(w.at(1));
-  if (verb == "partition") return cluster.Partition(Side(w.at(1)), Side(w.at(3)));
+  if (verb == "partition") return cluster.Partition(ParseSide(w.at(1)), ParseSide(w.at(3)));
   if (verb == "disk-full") return cluster.DiskFull(w.at(1), w.at(2) == "on");
   if (verb == "skew") return cluster.Skew(w.at(1), absl::Milliseconds(Number(w.at(2))));
   if (verb == "drop" || verb == "reset" || verb == "delay") {
@@ -223,8 +219,8 @@ std::vector<std::string> NodesTouched(const std::string& command, int nodes) {
   };
   if (w.size() >= 2) {
     if (w[0] == "partition" && w.size() == 4) {
-      for (const std::string& n : Side(w[1])) add_endpoint(n);
-      for (const std::string& n : Side(w[3])) add_endpoint(n);
+      for (const std::string& n : ParseSide(w[1])) add_endpoint(n);
+      for (const std::string& n : ParseSide(w[3])) add_endpoint(n);
     } else if (w[0] == "drop" || w[0] == "reset" || w[0] == "delay") {
       absl::StatusOr<std::pair<std::string, std::string>> link = ParseLink(w[1]);
       if (link.ok()) {
@@ -245,6 +241,28 @@ bool EndsFault(const std::string& command) {
   if (w[0] == "disk-full") return w.size() == 3 && w[2] == "off";
   if (w[0] == "skew" || w[0] == "delay") return w.size() == 3 && w[2] == "0";
   return false;
+}
+
+namespace {
+
+// What identifies a fault: "kill n1", "delay n1->n2", the whole partition.
+std::string FaultKey(const std::vector<std::string>& w) {
+  if (w[0] == "partition") return absl::StrJoin(w, " ");
+  return w.size() > 1 ? absl::StrCat(w[0], " ", w[1]) : w[0];
+}
+
+}  // namespace
+
+bool Undoes(const std::string& undo, const std::string& fault) {
+  const std::vector<std::string> u = Words(undo);
+  const std::vector<std::string> f = Words(fault);
+  if (u.empty() || f.empty()) return false;
+  const bool process_fault = f[0] == "kill" || f[0] == "pause";
+  if (u[0] == "heal") return !process_fault;
+  if (u.size() < 2 || f.size() < 2) return false;
+  if (u[0] == "restart") return process_fault && f[1] == u[1];
+  if (u[0] == "resume") return f[0] == "pause" && f[1] == u[1];
+  return FaultKey(f) == FaultKey(u);  // disk-full N off, skew N 0, delay L 0
 }
 
 }  // namespace quorumkv

@@ -33,6 +33,10 @@ std::vector<std::string> NodesTouched(const std::string& command, int nodes);
 // True if `command` ends faults rather than starting one (heal, restart,
 // resume, "disk-full N off", "skew N 0", "delay L 0").
 bool EndsFault(const std::string& command);
+// True if `undo` (a command that ends faults) ends the fault `fault`
+// started: heal every link and in-node fault, restart a kill or a pause,
+// resume a pause, and each of the others its own fault.
+bool Undoes(const std::string& undo, const std::string& fault);
 
 }  // namespace quorumkv
 

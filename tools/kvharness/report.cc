@@ -2,11 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "tools/kvharness/nemesis.h"
 #include "tools/kvharness/process.h"
 #include "tools/kvharness/report_page.h"
@@ -17,27 +15,9 @@ namespace {
 using Json = nlohmann::json;
 
 struct OpenFault {
-  std::string key;  // "kill n1", "delay n1->n2", "partition n1 / n2,n3"
   std::string command;
   int64_t start_us;
 };
-
-std::string FaultKey(const std::vector<std::string>& w) {
-  if (w[0] == "partition") return absl::StrJoin(w, " ");
-  return w.size() > 1 ? absl::StrCat(w[0], " ", w[1]) : w[0];
-}
-
-// True if `undo` (a command that ends faults) ends `open`.
-bool Ends(const std::vector<std::string>& undo, const OpenFault& open) {
-  const std::string& verb = undo[0];
-  const bool process_fault =
-      absl::StartsWith(open.key, "kill ") || absl::StartsWith(open.key, "pause ");
-  if (verb == "heal") return !process_fault;
-  if (undo.size() < 2) return false;
-  if (verb == "restart") return open.key == "kill " + undo[1] || open.key == "pause " + undo[1];
-  if (verb == "resume") return open.key == "pause " + undo[1];
-  return open.key == FaultKey(undo);  // disk-full N off, skew N 0, delay L 0
-}
 
 Json OpJson(const Operation& op) {
   Json j{
@@ -106,14 +86,12 @@ std::vector<FaultWindow> FaultWindows(const History& history,
   };
   for (const NemesisRecord& r : history.nemesis) {
     if (!r.error.empty()) continue;
-    const std::vector<std::string> w = absl::StrSplit(r.command, ' ', absl::SkipWhitespace());
-    if (w.empty()) continue;
     if (!EndsFault(r.command)) {
-      open.push_back(OpenFault{FaultKey(w), r.command, r.time_us});
+      open.push_back(OpenFault{r.command, r.time_us});
       continue;
     }
     for (auto it = open.begin(); it != open.end();) {
-      if (Ends(w, *it)) {
+      if (Undoes(r.command, it->command)) {
         close(*it, r.time_us);
         it = open.erase(it);
       } else {
