@@ -33,9 +33,8 @@ class HistoryBuilder {
     return Add(std::move(op));
   }
   int64_t Read(const std::string& key, std::vector<SeenSibling> seen, VersionVector context,
-               bool strict = false, uint32_t covers_w = 0, int client = 0) {
+               bool strict = false, uint32_t covers_w = 0) {
     Operation op = Next(OpKind::kRead, key);
-    op.client = client;
     op.found = false;
     for (const SeenSibling& s : seen) op.found |= !s.tombstone;
     op.siblings = std::move(seen);
@@ -46,13 +45,22 @@ class HistoryBuilder {
   }
   // The harness's final read: the key's final state.
   int64_t Final(const std::string& key, std::vector<SeenSibling> seen, VersionVector context) {
-    return Read(key, std::move(seen), std::move(context), /*strict=*/true, 1, /*client=*/-1);
+    const int client = client_;
+    client_ = -1;
+    const int64_t id = Read(key, std::move(seen), std::move(context), /*strict=*/true, 1);
+    client_ = client;
+    return id;
   }
+  // The client of the operations that follow (0 until set).
+  void As(int client) { client_ = client; }
   History& history() { return history_; }
 
  private:
   Operation Next(OpKind kind, const std::string& key) {
-    Operation op{.id = static_cast<int64_t>(history_.operations.size()), .kind = kind, .key = key};
+    Operation op{.id = static_cast<int64_t>(history_.operations.size()),
+                 .client = client_,
+                 .kind = kind,
+                 .key = key};
     op.invoke_us = now_us_;
     op.complete_us = now_us_ + 500;
     now_us_ += 1000;
@@ -65,6 +73,7 @@ class HistoryBuilder {
 
   History history_;
   int64_t now_us_ = 0;
+  int client_ = 0;
 };
 
 SeenSibling S(const std::string& value, Dot dot) {
@@ -125,6 +134,41 @@ TEST(ScenarioChecker, AWriteOfUnknownOutcomeThatReadTheValueMayHaveReplacedIt) {
   b.Write("k", "b", std::nullopt, Vv({D("n1", 1)}), Outcome::kInfo);
   b.Final("k", {}, Vv({D("n1", 1), D("n2", 1)}));
   EXPECT_TRUE(Failed(Check(b.history())).empty());
+}
+
+// What a store that keeps one value but merges the clocks of concurrent
+// writes (last-writer-wins) shows: client 1's read covers 'a' without
+// returning it, and its next write's context covers 'a' too. Nobody read
+// 'a': it was lost, not replaced, and it was concurrent with 'c'.
+TEST(ScenarioChecker, AContextCoveringAValueNoReadLeadsFromReplacesNothing) {
+  HistoryBuilder b;
+  const int64_t a = b.Write("k", "a", D("n1", 1));
+  b.As(1);
+  b.Write("k", "c", D("n2", 1));  // blind, concurrent with a
+  b.Read("k", {S("c", D("n2", 1))}, Vv({D("n1", 1), D("n2", 1)}));
+  b.Write("k", "d", D("n2", 2), Vv({D("n1", 1), D("n2", 1)}));
+  b.Final("k", {S("d", D("n2", 2))}, Vv({D("n1", 1), D("n2", 2)}));
+  const auto results = Check(b.history());
+  ASSERT_EQ(Failed(results), (std::vector<std::string>{"acked-writes-survive", "siblings-kept"}));
+  EXPECT_EQ(results.at("acked-writes-survive").ops.front(), a);
+}
+
+// Read through another client's write: 'b' replaced 'a' (its writer read
+// it); client 1 read only 'b', and its write replaces both.
+TEST(ScenarioChecker, AValueReadThroughTheWriteThatReplacedItIsReplaced) {
+  HistoryBuilder b;
+  b.Write("k", "a", D("n1", 1));
+  b.Read("k", {S("a", D("n1", 1))}, Vv({D("n1", 1)}));
+  b.Write("k", "b", D("n1", 2), Vv({D("n1", 1)}));
+  b.As(1);
+  b.Read("k", {S("b", D("n1", 2))}, Vv({D("n1", 2)}));
+  b.Write("k", "c", D("n2", 1), Vv({D("n1", 2)}));
+  b.Final("k", {S("c", D("n2", 1))}, Vv({D("n1", 2), D("n2", 1)}));
+  const auto results = Check(b.history());
+  EXPECT_TRUE(Failed(results).empty()) << Failed(results).front();
+  EXPECT_NE(results.at("acked-writes-survive").summary.find("2 replaced by a write that read them"),
+            std::string::npos)
+      << results.at("acked-writes-survive").summary;
 }
 
 TEST(ScenarioChecker, AFailedWriteReplacesNothing) {

@@ -18,14 +18,56 @@ struct KeyOps {
   std::vector<const Operation*> acked;   // writes and deletes acknowledged
   std::vector<const Operation*> reads;   // ok reads, clients' and the harness's
   const Operation* final_state = nullptr;
+  // Who saw what: an edge a -> b when b saw a. A read saw the writes of the
+  // siblings it returned; a write saw the operation its context came from
+  // (its client's last ok read or acknowledged write of the key). Whatever
+  // reaches a write through these edges, its writer had read.
+  std::map<int64_t, std::vector<const Operation*>> seen_by;
+  std::map<Dot, const Operation*> writer_by_dot;
+  std::map<std::string, const Operation*> writer_by_value;
+  std::vector<const Operation*> unknown_deletes;  // outcome unknown: no dot to tell them apart
 };
 
 bool IsWrite(const Operation& op) { return op.kind != OpKind::kRead; }
 
+// The writes of `k` a read's sibling `s` may be from: the one acknowledged
+// with its dot, or the one that wrote its value; a tombstone of no
+// acknowledged delete, any delete of unknown outcome.
+std::vector<const Operation*> WritersOf(const KeyOps& k, const SeenSibling& s) {
+  if (auto it = k.writer_by_dot.find(s.dot); it != k.writer_by_dot.end()) return {it->second};
+  if (s.tombstone) return k.unknown_deletes;
+  if (auto it = k.writer_by_value.find(s.value); it != k.writer_by_value.end()) {
+    return {it->second};
+  }
+  return {};
+}
+
+void LinkWhoSawWhat(KeyOps* k, const std::vector<const Operation*>& by_id) {
+  for (const Operation* w : k->writes) {
+    if (w->dot) k->writer_by_dot[*w->dot] = w;
+    if (w->kind == OpKind::kWrite) k->writer_by_value[w->value] = w;
+    if (w->kind == OpKind::kDelete && !w->dot) k->unknown_deletes.push_back(w);
+  }
+  std::map<int, const Operation*> context_source;  // by client: where its context came from
+  for (const Operation* op : by_id) {
+    if (IsWrite(*op)) {
+      auto it = context_source.find(op->client);
+      if (it != context_source.end()) k->seen_by[it->second->id].push_back(op);
+    } else if (op->outcome == Outcome::kOk) {
+      for (const SeenSibling& s : op->siblings) {
+        for (const Operation* w : WritersOf(*k, s)) k->seen_by[w->id].push_back(op);
+      }
+    }
+    if (op->outcome == Outcome::kOk) context_source[op->client] = op;
+  }
+}
+
 std::map<std::string, KeyOps> IndexByKey(const History& history) {
   std::map<std::string, KeyOps> keys;
+  std::map<std::string, std::vector<const Operation*>> by_key;
   for (const Operation& op : history.operations) {
     KeyOps& k = keys[op.key];
+    by_key[op.key].push_back(&op);
     if (IsWrite(op)) {
       if (op.outcome != Outcome::kFail) k.writes.push_back(&op);
       if (op.outcome == Outcome::kOk && op.dot) k.acked.push_back(&op);
@@ -36,6 +78,7 @@ std::map<std::string, KeyOps> IndexByKey(const History& history) {
       }
     }
   }
+  for (auto& [key, k] : keys) LinkWhoSawWhat(&k, by_key[key]);
   return keys;
 }
 
@@ -46,12 +89,26 @@ std::string Describe(const Operation& op) {
                          op.invoke_us / 1e6, OutcomeName(op.outcome));
 }
 
-// A write of `k` whose context covers `dot` (it read the value), if any;
-// with `acked_only`, among acknowledged ones.
-const Operation* Replacer(const KeyOps& k, const Dot& dot, bool acked_only) {
-  for (const Operation* w : k.writes) {
-    if (acked_only && w->outcome != Outcome::kOk) continue;
-    if (w->context.Covers(dot)) return w;
+// A write of `k` that read `written` (it is reachable from it) and whose
+// context covers `dot`, written's, if any; with `acked_only`, an acknowledged one.
+// The context alone is not enough: a store that merges clocks but drops a
+// value would have its readers' contexts cover a value nobody read.
+const Operation* Replacer(const KeyOps& k, const Operation& written, const Dot& dot,
+                          bool acked_only) {
+  std::set<int64_t> visited = {written.id};
+  std::vector<const Operation*> frontier = {&written};
+  while (!frontier.empty()) {
+    const Operation* op = frontier.back();
+    frontier.pop_back();
+    auto it = k.seen_by.find(op->id);
+    if (it == k.seen_by.end()) continue;
+    for (const Operation* next : it->second) {
+      if (!visited.insert(next->id).second) continue;
+      frontier.push_back(next);
+      if (!IsWrite(*next) || next->outcome == Outcome::kFail) continue;
+      if (acked_only && next->outcome != Outcome::kOk) continue;
+      if (next->context.Covers(dot)) return next;
+    }
   }
   return nullptr;
 }
@@ -80,7 +137,7 @@ void CapProblems(CheckResult* r, size_t total) {
 std::vector<const Operation*> Unreplaced(const KeyOps& k) {
   std::vector<const Operation*> out;
   for (const Operation* w : k.acked) {
-    if (Replacer(k, *w->dot, /*acked_only=*/false) == nullptr) out.push_back(w);
+    if (Replacer(k, *w, *w->dot, /*acked_only=*/false) == nullptr) out.push_back(w);
   }
   return out;
 }
@@ -142,7 +199,11 @@ CheckResult CheckSupersededStayGone(const std::map<std::string, KeyOps>& keys, b
     if (k.final_state == nullptr) continue;
     for (const SeenSibling& s : k.final_state->siblings) {
       ++checked;
-      const Operation* replacer = Replacer(k, s.dot, /*acked_only=*/true);
+      const std::vector<const Operation*> writers = WritersOf(k, s);
+      const Operation* replacer = nullptr;
+      for (const Operation* w : writers) {
+        if (replacer == nullptr) replacer = Replacer(k, *w, s.dot, /*acked_only=*/true);
+      }
       if (replacer == nullptr) continue;
       ++total;
       AddProblem(

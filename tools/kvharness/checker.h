@@ -3,10 +3,15 @@
 // the final state of a key is the harness's last successful read of it
 // after the heal (client -1, every home replica).
 //
-// "Replaced" below: a write (or delete) replaces a value when its context
-// covers the value's dot, i.e. the writer had read it. A write whose
-// outcome is unknown (info) may have happened, so it may replace too; a
-// failed one (refused, nothing written) does not.
+// "Replaced" below: a write (or delete) replaces a value when its writer
+// read it, directly or through what it read, and its context covers the
+// value's dot. "Read" follows the history, not the context: a write saw
+// the operation its client's context came from (the client's last ok read
+// or acknowledged write of the key), a read saw the writes of the values it
+// returned. A context covering a value no chain of reads leads from (a
+// store merging clocks while dropping the value) replaces nothing. A write
+// whose outcome is unknown (info) may have happened, so it may replace too;
+// a failed one (refused, nothing written) does not.
 #ifndef QUORUMKV_TOOLS_KVHARNESS_CHECKER_H_
 #define QUORUMKV_TOOLS_KVHARNESS_CHECKER_H_
 
