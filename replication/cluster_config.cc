@@ -43,6 +43,12 @@ void FillDefaults(pb::ClusterConfig& c) {
     c.set_handoff_bytes_per_second(kDefaultHandoffBytesPerSecond);
   }
   if (c.default_min_w() == 0) c.set_default_min_w(1);
+  if (!c.has_anti_entropy_interval_ms()) {
+    c.set_anti_entropy_interval_ms(kDefaultAntiEntropyIntervalMs);
+  }
+  if (c.anti_entropy_keys_per_second() == 0) {
+    c.set_anti_entropy_keys_per_second(kDefaultAntiEntropyKeysPerSecond);
+  }
 }
 
 absl::Status ValidateNodes(const pb::ClusterConfig& c) {

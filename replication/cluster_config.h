@@ -32,6 +32,8 @@ inline constexpr uint64_t kDefaultMaxHintBytesPerTarget = 256ull << 20;
 inline constexpr uint64_t kDefaultMaxHintsPerTarget = 1'000'000;
 inline constexpr uint64_t kDefaultMaxHintAgeMs = 3ull * 3600 * 1000;
 inline constexpr uint64_t kDefaultHandoffBytesPerSecond = 16ull << 20;
+inline constexpr uint32_t kDefaultAntiEntropyIntervalMs = 60'000;
+inline constexpr uint32_t kDefaultAntiEntropyKeysPerSecond = 2000;
 
 // Parses a cluster.textproto, fills defaults and validates it.
 // INVALID_ARGUMENT naming the field on any problem.

@@ -33,6 +33,10 @@ class HealthTrackingTransport : public Transport {
             Callback<pb::PingResponse> done) override {
     base_->Ping(to, request, deadline, Track(to, std::move(done)));
   }
+  void Exchange(const std::string& to, const pb::ExchangeRequest& request, absl::Time deadline,
+                Callback<pb::ExchangeResponse> done) override {
+    base_->Exchange(to, request, deadline, Track(to, std::move(done)));
+  }
 
  private:
   template <typename T>

@@ -34,7 +34,11 @@ ReplicaNode::ReplicaNode(std::unique_ptr<NodeContext> node)
       protocol_(node_.get()),
       puts_(node_.get()),
       gets_(node_.get()),
-      status_(node_.get(), &protocol_) {}
+      status_(node_.get(), &protocol_),
+      anti_entropy_(
+          node_.get(),
+          [this](const pb::ReplicaWriteBatchRequest& r) { return protocol_.HandleWriteBatch(r); },
+          AntiEntropyOptionsFor(node_->config())) {}
 
 void ReplicaNode::OnPingAnswer(const std::string& peer, const pb::PingResponse& reply) {
   if (reply.holds_data() && !reply.actor().empty()) node_->peers_holding_data.Saw(reply.actor());

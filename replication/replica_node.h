@@ -23,6 +23,7 @@
 #include "proto/config.pb.h"
 #include "proto/kv.pb.h"
 #include "proto/replica.pb.h"
+#include "replication/anti_entropy.h"
 #include "replication/clock.h"
 #include "replication/cluster_status.h"
 #include "replication/get_path.h"
@@ -60,6 +61,10 @@ class ReplicaNode {
   // thread that may block: pings peers that are due, records what their
   // answers say of an empty start, hands hints back.
   void Tick();
+  // Anti-entropy's share (anti_entropy.h), apart from Tick so that a node
+  // may run it on a thread of its own: rounds block on the store.
+  void AntiEntropyTick() { anti_entropy_.Tick(node_->clock->Now()); }
+  AntiEntropy& anti_entropy() { return anti_entropy_; }
 
   // The replica protocol (replica_protocol.h), and puts forwarded by nodes
   // that are not home replicas (put_path.h).
@@ -84,6 +89,9 @@ class ReplicaNode {
   }
   pb::PingResponse HandlePing(const pb::PingRequest& request) {
     return protocol_.HandlePing(request);
+  }
+  absl::StatusOr<pb::ExchangeResponse> HandleExchange(const pb::ExchangeRequest& request) {
+    return AnswerExchange(*node_, request);
   }
   void HandleCoordinatePut(const pb::CoordinatePutRequest& request, absl::Time deadline,
                            std::function<void(pb::CoordinatePutResponse)> done) {
@@ -112,6 +120,7 @@ class ReplicaNode {
   PutPath puts_;
   GetPath gets_;
   ClusterStatus status_;
+  AntiEntropy anti_entropy_;
 };
 
 }  // namespace quorumkv

@@ -72,6 +72,10 @@ class Transport {
   // its hints, repair marks and data (replica.proto, PingResponse).
   virtual void Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
                     Callback<pb::PingResponse> done) = 0;
+  // Anti-entropy: `to`'s tree hashes or objects of one ring partition it is
+  // a home replica of (replica.proto, ExchangeRequest).
+  virtual void Exchange(const std::string& to, const pb::ExchangeRequest& request,
+                        absl::Time deadline, Callback<pb::ExchangeResponse> done) = 0;
 };
 
 }  // namespace quorumkv

@@ -262,4 +262,9 @@ void GrpcTransport::Ping(const std::string& to, const pb::PingRequest& request, 
   Call(to, request, deadline, std::move(done), &v1::ReplicaService::Stub::PrepareAsyncPing);
 }
 
+void GrpcTransport::Exchange(const std::string& to, const pb::ExchangeRequest& request,
+                             absl::Time deadline, Callback<pb::ExchangeResponse> done) {
+  Call(to, request, deadline, std::move(done), &v1::ReplicaService::Stub::PrepareAsyncExchange);
+}
+
 }  // namespace quorumkv

@@ -57,6 +57,8 @@ class GrpcTransport : public Transport {
                      absl::Time deadline, Callback<pb::CoordinatePutResponse> done) override;
   void Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
             Callback<pb::PingResponse> done) override;
+  void Exchange(const std::string& to, const pb::ExchangeRequest& request, absl::Time deadline,
+                Callback<pb::ExchangeResponse> done) override;
 
  private:
   struct Peer {

@@ -56,7 +56,9 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
     return opened;
   }
   server->health_service_.SetServing(true);
-  server->ticker_ = std::thread([s = server.get()] { s->RunTicks(); });
+  server->ticker_ = std::thread([s = server.get()] { s->RunTicks(&ReplicaNode::Tick); });
+  server->anti_entropy_ticker_ =
+      std::thread([s = server.get()] { s->RunTicks(&ReplicaNode::AntiEntropyTick); });
   return server;
 }
 
@@ -102,10 +104,10 @@ absl::Status NodeServer::OpenStorage() {
     store_engine = disk_.get();
     context_.disk = disk_.get();
   }
-  ASSIGN_OR_RETURN(store_, EngineReplicaStore::Open(
-                               store_engine,
-                               ReplicaStoreOptions{.node_id = options_.node_id,
-                                                   .sync_writes = options_.config.sync_writes()}));
+  ASSIGN_OR_RETURN(
+      store_, EngineReplicaStore::Open(
+                  store_engine, ReplicaStoreOptions{.node_id = options_.node_id,
+                                                    .sync_writes = options_.config.sync_writes()}));
   std::vector<grpc::CompletionQueue*> queues;
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
     queues.push_back(queue.get());
@@ -126,12 +128,12 @@ absl::Status NodeServer::OpenStorage() {
   return absl::OkStatus();
 }
 
-void NodeServer::RunTicks() {
+void NodeServer::RunTicks(void (ReplicaNode::*tick)()) {
   absl::MutexLock lock(&tick_mu_);
   auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_) { return !ticking_; };
   while (!tick_mu_.AwaitWithTimeout(absl::Condition(&stopped), kTickInterval)) {
     tick_mu_.Unlock();
-    node_->Tick();
+    (node_.get()->*tick)();
     tick_mu_.Lock();
   }
 }
@@ -144,6 +146,7 @@ void NodeServer::Shutdown(absl::Duration grace) {
     ticking_ = false;
   }
   if (ticker_.joinable()) ticker_.join();
+  if (anti_entropy_ticker_.joinable()) anti_entropy_ticker_.join();
   if (server_) {
     health_service_.SetServing(false);
     health_service_.EndWatches();

@@ -31,8 +31,8 @@ namespace quorumkv {
 
 struct NodeServerOptions {
   std::string node_id;
-  v1::ClusterConfig config;    // validated
-  std::string data_dir;        // created if missing
+  v1::ClusterConfig config;  // validated
+  std::string data_dir;      // created if missing
   // Where the engine keeps its write watermark (storage/rocksdb_engine.h).
   std::string watermark_dir = RocksDbEngineOptions::kDefaultWatermarkDir;
   std::string listen_address;  // default: the node's address in the config
@@ -100,10 +100,14 @@ class NodeServer {
   // The background bulkhead: one thread running ReplicaNode::Tick (pings,
   // hinted handoff) every kTickInterval until Shutdown.
   static constexpr absl::Duration kTickInterval = absl::Milliseconds(20);
-  void RunTicks();
+  // Anti-entropy's bulkhead: a thread of its own running
+  // ReplicaNode::AntiEntropyTick, whose rounds block on the store, so that
+  // pings and handoff never wait for them.
+  void RunTicks(void (ReplicaNode::*tick)());
   absl::Mutex tick_mu_;
   bool ticking_ ABSL_GUARDED_BY(tick_mu_) = true;
   std::thread ticker_;
+  std::thread anti_entropy_ticker_;
 };
 
 }  // namespace quorumkv

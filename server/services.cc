@@ -196,6 +196,8 @@ void ReplicaServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
                  &ReplicaServiceImpl::ServeCoordinatePut);
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestPing,
                  &ReplicaServiceImpl::ServePing);
+  methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestExchange,
+                 &ReplicaServiceImpl::ServeExchange);
 }
 
 void ReplicaServiceImpl::ServeRead(
@@ -281,6 +283,16 @@ void ReplicaServiceImpl::ServePing(UnaryCall<v1::PingRequest, v1::PingResponse>*
   });
 }
 
+void ReplicaServiceImpl::ServeExchange(UnaryCall<v1::ExchangeRequest, v1::ExchangeResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  ServiceContext* context = context_;
+  AfterLinkDelay(context_, call, call->request().from(), [context, node, call] {
+    OnReplicaPool(context, call,
+                  [node, call] { FinishWith(call, node->HandleExchange(call->request())); });
+  });
+}
+
 void AdminServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
   methods_.Serve(queue, this, &v1::AdminService::AsyncService::RequestSetFaults,
                  &AdminServiceImpl::ServeSetFaults);
@@ -300,10 +312,10 @@ void AdminServiceImpl::ServeSetFaults(
   }
   context_->link_faults.Replace(std::move(delays));
   if (context_->disk != nullptr) {
-    context_->disk->SetWriteError(call->request().disk_full()
-                                      ? absl::ResourceExhaustedError(
-                                            "disk full (injected: kvharness disk-full)")
-                                      : absl::OkStatus());
+    context_->disk->SetWriteError(
+        call->request().disk_full()
+            ? absl::ResourceExhaustedError("disk full (injected: kvharness disk-full)")
+            : absl::OkStatus());
   }
   if (context_->system_clock != nullptr) {
     context_->system_clock->SetInjectedSkew(absl::Milliseconds(call->request().clock_skew_ms()));

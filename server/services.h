@@ -127,6 +127,9 @@ class ReplicaServiceImpl final : public v1::ReplicaService::AsyncService {
   void ServeCoordinatePut(UnaryCall<v1::CoordinatePutRequest, v1::CoordinatePutResponse>* call);
   // ReplicaNode::HandlePing, on the queue's thread.
   void ServePing(UnaryCall<v1::PingRequest, v1::PingResponse>* call);
+  // ReplicaNode::HandleExchange, on the replica pool (an object listing
+  // reads the store).
+  void ServeExchange(UnaryCall<v1::ExchangeRequest, v1::ExchangeResponse>* call);
 
   ServiceContext* const context_;
   UnaryMethods methods_;

@@ -99,8 +99,8 @@ void SimNetwork::Call(
 }
 
 pb::ReplicaReadBatchResponse SimTransport::ServeReads(SimNode& target,
-                                                     const pb::ReplicaReadBatchRequest& request,
-                                                     Recorder* recorder) {
+                                                      const pb::ReplicaReadBatchRequest& request,
+                                                      Recorder* recorder) {
   pb::ReplicaReadBatchResponse response = target.replica().HandleReadBatch(request);
   if (recorder == nullptr) return response;
   for (int i = 0; i < request.reads_size() && i < response.results_size(); ++i) {
@@ -172,18 +172,18 @@ Transport::Callback<Response> SimTransport::InOperation(Callback<Response> done,
 
 void SimTransport::Read(const std::string& to, const pb::ReplicaReadRequest& request,
                         absl::Time deadline, Callback<pb::ReplicaReadResponse> done) {
-  reads_->Call(to, request, deadline,
-               InOperation(std::move(done), Recorder::CallEnd{.kind = "read",
-                                                              .to = to,
-                                                              .hinted_for = request.hinted_for()}));
+  reads_->Call(
+      to, request, deadline,
+      InOperation(std::move(done),
+                  Recorder::CallEnd{.kind = "read", .to = to, .hinted_for = request.hinted_for()}));
 }
 
 void SimTransport::Write(const std::string& to, const pb::ReplicaWriteRequest& request,
                          absl::Time deadline, Callback<pb::ReplicaWriteResponse> done) {
   writes_->Call(to, request, deadline,
-                InOperation(std::move(done), Recorder::CallEnd{.kind = "write",
-                                                               .to = to,
-                                                               .hinted_for = request.hinted_for()}));
+                InOperation(std::move(done),
+                            Recorder::CallEnd{
+                                .kind = "write", .to = to, .hinted_for = request.hinted_for()}));
 }
 
 void SimTransport::CoordinatePut(const std::string& to, const pb::CoordinatePutRequest& request,
@@ -220,6 +220,14 @@ void SimTransport::Ping(const std::string& to, const pb::PingRequest& request, a
   network_->Call<pb::PingResponse>(
       self_, to, deadline, /*idempotent=*/true,
       [request](SimNode& target, auto reply) { reply(target.replica().HandlePing(request)); },
+      std::move(done));
+}
+
+void SimTransport::Exchange(const std::string& to, const pb::ExchangeRequest& request,
+                            absl::Time deadline, Callback<pb::ExchangeResponse> done) {
+  network_->Call<pb::ExchangeResponse>(
+      self_, to, deadline, /*idempotent=*/true,
+      [request](SimNode& target, auto reply) { reply(target.replica().HandleExchange(request)); },
       std::move(done));
 }
 

@@ -97,6 +97,8 @@ class SimTransport : public Transport {
                      absl::Time deadline, Callback<pb::CoordinatePutResponse> done) override;
   void Ping(const std::string& to, const pb::PingRequest& request, absl::Time deadline,
             Callback<pb::PingResponse> done) override;
+  void Exchange(const std::string& to, const pb::ExchangeRequest& request, absl::Time deadline,
+                Callback<pb::ExchangeResponse> done) override;
 
  private:
   // `done`, run with the recorder's current operation set to the one

@@ -186,6 +186,7 @@ void SimNode::ScheduleTick() {
   world_->After(kTickInterval, [this, life] {
     if (!up() || incarnation_ != life) return;
     node_->Tick();
+    node_->AntiEntropyTick();
     ScheduleTick();
   });
 }

@@ -123,6 +123,13 @@ class FakeNetwork {
           "ping", from_, to, std::move(done), deadline,
           [request](ReplicaNode* n, Callback<pb::PingResponse> cb) { cb(n->HandlePing(request)); });
     }
+    void Exchange(const std::string& to, const pb::ExchangeRequest& request, absl::Time deadline,
+                  Callback<pb::ExchangeResponse> done) override {
+      net_->Enqueue("exchange", from_, to, std::move(done), deadline,
+                    [request](ReplicaNode* n, Callback<pb::ExchangeResponse> cb) {
+                      cb(n->HandleExchange(request));
+                    });
+    }
 
    private:
     FakeNetwork* const net_;

@@ -58,6 +58,11 @@ class FakeTransport : public Transport {
     ADD_FAILURE() << "handoff does not ping";
     done(absl::UnimplementedError("ping"));
   }
+  void Exchange(const std::string&, const pb::ExchangeRequest&, absl::Time,
+                Callback<pb::ExchangeResponse> done) override {
+    ADD_FAILURE() << "handoff does not exchange trees";
+    done(absl::UnimplementedError("exchange"));
+  }
 
   // Runs the callback of writes[i]: an ack if `status` is OK.
   void Complete(size_t i, const absl::Status& status) {

@@ -1,0 +1,409 @@
+#include "replication/anti_entropy.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "replication/logging.h"
+#include "replication/object_codec.h"
+#include "replication/status_macros.h"
+
+namespace quorumkv {
+namespace {
+
+uint32_t NodesAtLevel(int level) {
+  uint32_t count = 1;
+  for (int l = 0; l < level; ++l) count *= MerkleTree::kFanout;
+  return count;
+}
+
+absl::Status CheckPartitionHome(const NodeContext& node, uint32_t partition) {
+  if (partition >= node.ring.partition_count()) {
+    return absl::InvalidArgumentError(absl::StrCat("partition ", partition, " is not in the ring (",
+                                                   node.ring.partition_count(), " partitions)"));
+  }
+  const std::vector<std::string>& home = node.ring.ForPartition(partition).home;
+  if (std::find(home.begin(), home.end(), node.self()) == home.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(node.self(), " is not a home replica of partition ", partition));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddChildren(const MerkleTree& tree, const pb::ExchangeRequest& request,
+                         pb::ExchangeResponse* response) {
+  if (request.level() < 0 || request.level() >= MerkleTree::kLevels - 1) {
+    return absl::InvalidArgumentError(absl::StrCat("tree level ", request.level(),
+                                                   " has no children (levels 0 to ",
+                                                   MerkleTree::kLevels - 2, " do)"));
+  }
+  for (uint32_t index : request.nodes()) {
+    if (index >= NodesAtLevel(request.level())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tree level ", request.level(), " has no node ", index));
+    }
+    for (uint64_t h : tree.Children(request.level(), index)) response->add_children(h);
+  }
+  return absl::OkStatus();
+}
+
+// This node's objects of `partition` in `segments`, in key order.
+absl::Status ListSegments(NodeContext& node, uint32_t partition, const std::set<uint32_t>& segments,
+                          pb::ExchangeResponse* response) {
+  size_t bytes = 0;
+  return node.store->ForEachObject([&](absl::string_view key, const Object& object) {
+    if (response->truncated()) return;
+    if (node.ring.PartitionOf(key) != partition) return;
+    if (segments.count(MerkleTree::SegmentOf(key)) == 0) return;
+    if (bytes >= kMaxExchangeReplyBytes) {
+      response->set_truncated(true);
+      return;
+    }
+    pb::ExchangeEntry* entry = response->add_entries();
+    entry->set_key(std::string(key));
+    ToProto(object, entry->mutable_object());
+    bytes += entry->ByteSizeLong();
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
+                                                    const pb::ExchangeRequest& request) {
+  RETURN_IF_ERROR(CheckPartitionHome(node, request.partition()));
+  pb::ExchangeResponse response;
+  if (request.segments().empty()) {
+    const MerkleTree tree = node.trees.Tree(request.partition());
+    response.set_root(tree.root());
+    if (request.level() == 0 && request.asker_root() == tree.root()) return response;
+    RETURN_IF_ERROR(AddChildren(tree, request, &response));
+    return response;
+  }
+  std::set<uint32_t> segments;
+  for (uint32_t s : request.segments()) {
+    if (s >= MerkleTree::kSegments) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("segment ", s, " is not in the tree (", MerkleTree::kSegments, ")"));
+    }
+    segments.insert(s);
+  }
+  RETURN_IF_ERROR(ListSegments(node, request.partition(), segments, &response));
+  return response;
+}
+
+AntiEntropyOptions AntiEntropyOptionsFor(const pb::ClusterConfig& config) {
+  AntiEntropyOptions options;
+  options.interval = absl::Milliseconds(config.anti_entropy_interval_ms());
+  options.keys_per_second = std::max<uint32_t>(1, config.anti_entropy_keys_per_second());
+  options.call_timeout = absl::Milliseconds(config.replica_timeout_ms());
+  return options;
+}
+
+AntiEntropy::AntiEntropy(NodeContext* node, MergeLocally merge, AntiEntropyOptions options)
+    : node_(node), merge_(std::move(merge)), options_(options) {}
+
+uint64_t AntiEntropy::RequestRound(std::optional<uint32_t> partition) {
+  absl::MutexLock lock(&mu_);
+  requested_.push_back(partition);
+  // Those requested before it start first, after the one running (counted
+  // in rounds_started).
+  return stats_.rounds_started + requested_.size();
+}
+
+AntiEntropyStats AntiEntropy::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void AntiEntropy::Count(const std::function<void(AntiEntropyStats&)>& update) {
+  absl::MutexLock lock(&mu_);
+  update(stats_);
+}
+
+void AntiEntropy::Tick(absl::Time now) {
+  RefillTokens(now);
+  std::optional<absl::StatusOr<pb::ExchangeResponse>> reply;
+  {
+    absl::MutexLock lock(&mu_);
+    if (reply_ && reply_generation_ == generation_) reply = std::move(reply_);
+    reply_.reset();
+  }
+  if (reply && exchange_) {
+    if (reply->ok()) {
+      Count([&](AntiEntropyStats& s) { s.bytes_received += (*reply)->ByteSizeLong(); });
+      OnReply(**reply, now);
+    } else {
+      EndExchange(reply->status());
+    }
+  }
+  if (exchange_ && exchange_->step == Step::kMerging) MergeSome(now);
+  if (!exchange_) StartNextExchange(now);
+}
+
+void AntiEntropy::RefillTokens(absl::Time now) {
+  const double rate = options_.keys_per_second;
+  if (last_refill_ != absl::InfinitePast()) {
+    tokens_ += absl::ToDoubleSeconds(now - last_refill_) * rate;
+  }
+  tokens_ = std::min(tokens_, rate);
+  last_refill_ = now;
+}
+
+void AntiEntropy::StartRoundIfDue(absl::Time now) {
+  std::optional<uint32_t> only;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!requested_.empty()) {
+      only = requested_.front();
+      requested_.pop_front();
+    } else if (options_.interval <= absl::ZeroDuration() || now < next_round_) {
+      return;
+    }
+    stats_ = AntiEntropyStats{.rounds_started = stats_.rounds_started + 1,
+                              .rounds_finished = stats_.rounds_finished,
+                              .last_complete_round = stats_.last_complete_round,
+                              .running = true};
+  }
+  if (options_.interval > absl::ZeroDuration()) next_round_ = now + options_.interval;
+  round_failed_ = false;
+  std::vector<Pair> marked, others;
+  for (uint32_t p = 0; p < node_->ring.partition_count(); ++p) {
+    if (only && *only != p) continue;
+    const std::vector<std::string>& home = node_->ring.ForPartition(p).home;
+    if (std::find(home.begin(), home.end(), node_->self()) == home.end()) continue;
+    for (const std::string& peer : home) {
+      if (peer == node_->self()) continue;
+      (node_->store->MarkedForRepair(p) ? marked : others).push_back(Pair{p, peer});
+    }
+  }
+  pairs_.assign(marked.begin(), marked.end());
+  pairs_.insert(pairs_.end(), others.begin(), others.end());
+  Count([&](AntiEntropyStats& s) { s.exchanges_total = static_cast<uint32_t>(pairs_.size()); });
+}
+
+void AntiEntropy::StartNextExchange(absl::Time now) {
+  bool running;
+  {
+    absl::MutexLock lock(&mu_);
+    running = stats_.running;
+  }
+  if (!running) {
+    StartRoundIfDue(now);
+    {
+      absl::MutexLock lock(&mu_);
+      running = stats_.running;
+    }
+    if (!running) return;
+  }
+  while (!pairs_.empty()) {
+    Pair pair = std::move(pairs_.front());
+    pairs_.pop_front();
+    exchange_ = Exchange{.pair = pair};
+    if (node_->detector.StateOf(pair.peer, now) == PeerState::kDown) {
+      EndExchange(absl::UnavailableError(absl::StrCat(pair.peer, " is down")));
+      continue;
+    }
+    pb::ExchangeRequest request;
+    request.set_level(0);
+    request.add_nodes(0);
+    request.set_asker_root(node_->trees.Root(pair.partition));
+    Send(std::move(request), now);
+    return;
+  }
+  EndRound(now);
+}
+
+void AntiEntropy::EndRound(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  stats_.running = false;
+  stats_.complete = !round_failed_;
+  ++stats_.rounds_finished;
+  if (stats_.complete) stats_.last_complete_round = now;
+}
+
+void AntiEntropy::Send(pb::ExchangeRequest request, absl::Time now) {
+  request.set_from(node_->self());
+  request.set_partition(exchange_->pair.partition);
+  const uint64_t generation = ++generation_;
+  exchange_->generation = generation;
+  Count([&](AntiEntropyStats& s) { s.bytes_sent += request.ByteSizeLong(); });
+  node_->transport.Exchange(exchange_->pair.peer, request, now + options_.call_timeout,
+                            [this, generation](absl::StatusOr<pb::ExchangeResponse> reply) {
+                              absl::MutexLock lock(&mu_);
+                              reply_ = std::move(reply);
+                              reply_generation_ = generation;
+                            });
+}
+
+void AntiEntropy::OnReply(const pb::ExchangeResponse& reply, absl::Time now) {
+  switch (exchange_->step) {
+    case Step::kRoot:
+      return OnRoot(reply, now);
+    case Step::kSegmentHashes:
+      return OnSegmentHashes(reply, now);
+    case Step::kObjects: {
+      absl::Status listed = OnObjects(reply);
+      if (!listed.ok()) return EndExchange(listed);
+      return MergeSome(now);
+    }
+    case Step::kMerging:
+      return;  // no request is out while merging
+  }
+}
+
+void AntiEntropy::OnRoot(const pb::ExchangeResponse& reply, absl::Time now) {
+  const MerkleTree local = node_->trees.Tree(exchange_->pair.partition);
+  Count([&](AntiEntropyStats& s) { s.hashes_compared += 1; });
+  if (reply.root() == local.root()) return EndExchange(absl::OkStatus());
+  const std::vector<uint64_t> mine = local.Children(0, 0);
+  if (static_cast<size_t>(reply.children_size()) != mine.size()) {
+    return EndExchange(absl::InternalError("the peer sent a root with the wrong fan-out"));
+  }
+  pb::ExchangeRequest request;
+  request.set_level(1);
+  for (uint32_t i = 0; i < mine.size(); ++i) {
+    if (mine[i] != reply.children(static_cast<int>(i))) request.add_nodes(i);
+  }
+  Count([&](AntiEntropyStats& s) { s.hashes_compared += mine.size(); });
+  if (request.nodes().empty()) return EndExchange(absl::OkStatus());  // changed meanwhile
+  exchange_->step = Step::kSegmentHashes;
+  exchange_->differing_nodes.assign(request.nodes().begin(), request.nodes().end());
+  Send(std::move(request), now);
+}
+
+void AntiEntropy::OnSegmentHashes(const pb::ExchangeResponse& reply, absl::Time now) {
+  const MerkleTree local = node_->trees.Tree(exchange_->pair.partition);
+  const std::vector<uint32_t>& nodes = exchange_->differing_nodes;
+  if (static_cast<size_t>(reply.children_size()) != nodes.size() * MerkleTree::kFanout) {
+    return EndExchange(absl::InternalError("the peer sent the wrong number of segment hashes"));
+  }
+  pb::ExchangeRequest request;
+  int at = 0;
+  for (uint32_t node : nodes) {
+    const std::vector<uint64_t> mine = local.Children(1, node);
+    for (uint32_t i = 0; i < mine.size(); ++i) {
+      if (mine[i] != reply.children(at++)) request.add_segments(node * MerkleTree::kFanout + i);
+    }
+  }
+  Count([&](AntiEntropyStats& s) { s.hashes_compared += reply.children_size(); });
+  if (request.segments().empty()) return EndExchange(absl::OkStatus());
+  exchange_->step = Step::kObjects;
+  exchange_->segments.insert(request.segments().begin(), request.segments().end());
+  Send(std::move(request), now);
+}
+
+absl::Status AntiEntropy::OnObjects(const pb::ExchangeResponse& reply) {
+  std::map<std::string, Differing> by_key;
+  for (const pb::ExchangeEntry& e : reply.entries()) {
+    ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
+    by_key[e.key()] = Differing{.key = e.key(), .remote = std::move(remote)};
+  }
+  // List ours in the segments asked for (when the reply was truncated,
+  // only up to the last key the peer sent, so that a key it left out is
+  // not taken for missing there).
+  const uint32_t partition = exchange_->pair.partition;
+  const std::string last_sent = reply.entries().empty() ? "" : reply.entries().rbegin()->key();
+  RETURN_IF_ERROR(node_->store->ForEachObject([&](absl::string_view key, const Object& object) {
+    if (node_->ring.PartitionOf(key) != partition) return;
+    if (exchange_->segments.count(MerkleTree::SegmentOf(key)) == 0) return;
+    if (reply.truncated() && key > last_sent) return;
+    Differing& d = by_key[std::string(key)];
+    d.key = std::string(key);
+    d.local = object;
+  }));
+  exchange_->truncated = reply.truncated();
+  for (auto& [key, d] : by_key) {
+    const uint64_t mine = d.local ? MerkleTree::EntryHash(key, *d.local) : 0;
+    const uint64_t theirs = d.remote ? MerkleTree::EntryHash(key, *d.remote) : 0;
+    if (mine != theirs) exchange_->differing.push_back(std::move(d));
+  }
+  Count([&](AntiEntropyStats& s) { s.keys_differing += exchange_->differing.size(); });
+  exchange_->step = Step::kMerging;
+  return absl::OkStatus();
+}
+
+void AntiEntropy::MergeSome(absl::Time now) {
+  Exchange& x = *exchange_;
+  pb::ReplicaWriteBatchRequest local;
+  local.set_from(x.pair.peer);
+  std::vector<pb::ReplicaWriteRequest> pushes;
+  while (x.next < x.differing.size() && tokens_ >= 1) {
+    tokens_ -= 1;
+    const Differing& d = x.differing[x.next++];
+    if (d.remote) {
+      pb::ReplicaWriteRequest* w = local.add_writes();
+      w->set_key(d.key);
+      ToProto(*d.remote, w->mutable_object());
+    }
+    if (d.local) {
+      pb::ReplicaWriteRequest push;
+      push.set_key(d.key);
+      push.set_from(node_->self());
+      ToProto(*d.local, push.mutable_object());
+      pushes.push_back(std::move(push));
+    }
+  }
+  uint64_t merged = 0;
+  if (!local.writes().empty()) {
+    const pb::ReplicaWriteBatchResponse result = merge_(local);
+    for (const pb::ReplicaWriteResult& r : result.results()) {
+      if (r.code() == 0) {
+        ++merged;
+      } else {
+        absl::MutexLock lock(&mu_);
+        push_failure_ = StatusFromProto(r);
+      }
+    }
+  }
+  uint64_t sent = 0;
+  for (const pb::ReplicaWriteRequest& push : pushes) sent += push.ByteSizeLong();
+  Count([&](AntiEntropyStats& s) {
+    s.keys_repaired += merged;
+    s.bytes_sent += sent;
+  });
+  {
+    absl::MutexLock lock(&mu_);
+    pushes_in_flight_ += pushes.size();
+  }
+  for (pb::ReplicaWriteRequest& push : pushes) {
+    node_->transport.Write(x.pair.peer, push, now + options_.call_timeout,
+                           [this](absl::StatusOr<pb::ReplicaWriteResponse> reply) {
+                             absl::MutexLock lock(&mu_);
+                             --pushes_in_flight_;
+                             if (reply.ok()) {
+                               ++stats_.keys_repaired;
+                             } else {
+                               push_failure_ = reply.status();
+                             }
+                           });
+  }
+  if (x.next < x.differing.size()) return;
+  absl::Status failure;
+  {
+    absl::MutexLock lock(&mu_);
+    if (pushes_in_flight_ > 0) return;
+    failure = std::exchange(push_failure_, absl::OkStatus());
+  }
+  if (failure.ok() && x.truncated) {
+    failure =
+        absl::ResourceExhaustedError("the peer's reply was truncated; the next round goes on");
+  }
+  EndExchange(failure);
+}
+
+void AntiEntropy::EndExchange(const absl::Status& outcome) {
+  const Pair pair = exchange_->pair;
+  exchange_.reset();
+  if (!outcome.ok()) round_failed_ = true;
+  Count([&](AntiEntropyStats& s) {
+    ++s.exchanges_done;
+    if (outcome.ok()) return;
+    ++s.exchanges_failed;
+    s.last_error =
+        absl::StrCat("partition ", pair.partition, " with ", pair.peer, ": ", outcome.ToString());
+  });
+}
+
+}  // namespace quorumkv

@@ -1,0 +1,177 @@
+// Anti-entropy: the home replicas of a ring partition compare their Merkle
+// trees (merkle_tree.h, kept by partition_trees.h) and sync the keys that
+// differ, so replicas that missed writes catch up even if no read ever
+// touches those keys (a dropped hint, a node that was down, a lost disk).
+//
+// A round visits every partition this node is a home replica of (those
+// marked for repair first) and, for each, every other home replica that the
+// failure detector does not call down: an exchange. An exchange
+//   1. sends the peer its root and gets the peer's back, alone if they
+//      agree (then the exchange ends: nothing differs), with the root's
+//      children if not;
+//   2. asks for the children of the level-1 nodes that differ, which gives
+//      the differing segments;
+//   3. asks for the peer's objects in those segments, lists its own, and for
+//      every key whose entry hashes differ merges the peer's object into its
+//      replica and sends its own to the peer as a replica write. Both sides
+//      merge (Sync), never overwrite, so after the exchange both hold the
+//      merge of what each had.
+// The work of an exchange grows with the differences: the hashes of the
+// differing tree nodes and the objects of the differing segments.
+//
+// Rate: at most keys_per_second keys are merged (both ways together), a
+// token bucket with a burst of one second. One exchange runs at a time; a
+// node runs its rounds on their own thread (kvnode: a ticker of its own),
+// apart from client requests — the bulkhead.
+//
+// Store work happens in Tick only, never on a transport callback thread.
+#ifndef QUORUMKV_REPLICATION_ANTI_ENTROPY_H_
+#define QUORUMKV_REPLICATION_ANTI_ENTROPY_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/replica.pb.h"
+#include "replication/merkle_tree.h"
+#include "replication/node_context.h"
+#include "replication/object.h"
+
+namespace quorumkv {
+
+// A reply's entries stop growing past this many bytes (at least one entry
+// is sent); the rest waits for the next round.
+inline constexpr size_t kMaxExchangeReplyBytes = 4 << 20;
+
+// This node's answer to a peer's ExchangeRequest: the hashes of the tree
+// nodes asked for, or its objects in the segments asked for.
+// FAILED_PRECONDITION if it is not a home replica of the partition;
+// INVALID_ARGUMENT for a level, node or segment out of range. May block on
+// the store (a listing reads every object: O(keys held), to be replaced by
+// a segment index).
+absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
+                                                    const pb::ExchangeRequest& request);
+
+struct AntiEntropyOptions {
+  // Between the starts of two rounds; zero: a round runs only when asked.
+  absl::Duration interval = absl::Minutes(1);
+  uint32_t keys_per_second = 2000;
+  absl::Duration call_timeout = absl::Seconds(2);
+};
+
+AntiEntropyOptions AntiEntropyOptionsFor(const pb::ClusterConfig& config);
+
+struct AntiEntropyStats {
+  uint64_t rounds_started = 0;
+  uint64_t rounds_finished = 0;
+  // When the last round that compared every pair it set out to ended
+  // (InfinitePast: none yet).
+  absl::Time last_complete_round = absl::InfinitePast();
+  // The round running, or else the last one:
+  bool running = false;
+  bool complete = false;  // it ended with every exchange done
+  uint32_t exchanges_total = 0;
+  uint32_t exchanges_done = 0;  // ended, well or not
+  uint32_t exchanges_failed = 0;
+  uint64_t hashes_compared = 0;
+  uint64_t keys_differing = 0;
+  uint64_t keys_repaired = 0;  // merged both ways
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  std::string last_error;  // the last failed exchange's reason
+};
+
+// Thread-safe; Tick must not run concurrently with itself. Does not own
+// `node`.
+class AntiEntropy {
+ public:
+  // Merges objects into this node's replicas of their keys, as replica
+  // writes from a peer would (one synced write for the batch).
+  using MergeLocally =
+      std::function<pb::ReplicaWriteBatchResponse(const pb::ReplicaWriteBatchRequest&)>;
+
+  AntiEntropy(NodeContext* node, MergeLocally merge, AntiEntropyOptions options);
+
+  // Asks for a round over every partition (nullopt) or one, starting once
+  // the one running (if any) ends. Returns the number the round will have
+  // (stats().rounds_finished reaches it when it ends).
+  uint64_t RequestRound(std::optional<uint32_t> partition);
+
+  void Tick(absl::Time now);
+  AntiEntropyStats stats() const;
+
+ private:
+  struct Pair {
+    uint32_t partition = 0;
+    std::string peer;
+  };
+  enum class Step { kRoot, kSegmentHashes, kObjects, kMerging };
+  struct Differing {
+    std::string key;
+    std::optional<Object> local;
+    std::optional<Object> remote;
+  };
+  struct Exchange {
+    Pair pair;
+    Step step = Step::kRoot;
+    uint64_t generation = 0;
+    std::vector<uint32_t> differing_nodes;  // level 1
+    std::set<uint32_t> segments;            // differing, asked for
+    std::vector<Differing> differing;       // step kMerging: left to merge
+    size_t next = 0;
+    bool truncated = false;
+  };
+
+  // Tick's own work; none of it runs under mu_, so that a transport
+  // callback running inside a call (which takes mu_) cannot deadlock.
+  void StartRoundIfDue(absl::Time now);
+  void StartNextExchange(absl::Time now);
+  void Send(pb::ExchangeRequest request, absl::Time now);
+  void OnReply(const pb::ExchangeResponse& reply, absl::Time now);
+  void OnRoot(const pb::ExchangeResponse& reply, absl::Time now);
+  void OnSegmentHashes(const pb::ExchangeResponse& reply, absl::Time now);
+  absl::Status OnObjects(const pb::ExchangeResponse& reply);
+  // Merges the differing keys the tokens allow; ends the exchange when
+  // every one is merged and every push answered.
+  void MergeSome(absl::Time now);
+  void EndExchange(const absl::Status& outcome);
+  void EndRound(absl::Time now);
+  void RefillTokens(absl::Time now);
+  void Count(const std::function<void(AntiEntropyStats&)>& update);
+
+  NodeContext* const node_;
+  const MergeLocally merge_;
+  const AntiEntropyOptions options_;
+
+  // Touched by Tick only.
+  absl::Time next_round_ = absl::InfinitePast();
+  std::deque<Pair> pairs_;  // the round's exchanges still to run
+  std::optional<Exchange> exchange_;
+  uint64_t generation_ = 0;
+  double tokens_ = 0;
+  absl::Time last_refill_ = absl::InfinitePast();
+  bool round_failed_ = false;
+
+  mutable absl::Mutex mu_;
+  AntiEntropyStats stats_ ABSL_GUARDED_BY(mu_);
+  // Requested rounds not started yet: the partition each covers (nullopt: all).
+  std::deque<std::optional<uint32_t>> requested_ ABSL_GUARDED_BY(mu_);
+  // Filled by transport callbacks, taken by Tick: the reply to the request
+  // of generation reply_generation_.
+  std::optional<absl::StatusOr<pb::ExchangeResponse>> reply_ ABSL_GUARDED_BY(mu_);
+  uint64_t reply_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t pushes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status push_failure_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace quorumkv
+
+#endif  // QUORUMKV_REPLICATION_ANTI_ENTROPY_H_

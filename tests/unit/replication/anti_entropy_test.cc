@@ -1,0 +1,154 @@
+// Anti-entropy rounds (replication/anti_entropy.h) between ReplicaNodes on
+// the test network: replicas that missed writes catch up without a read,
+// both ways, and the work follows the differences.
+#include "replication/anti_entropy.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "tests/unit/replication/test_cluster.h"
+
+namespace quorumkv {
+namespace {
+
+using test_support::FakeNetwork;
+using test_support::TestCluster;
+
+Object WrittenAs(const std::string& actor, uint64_t counter, const std::string& value) {
+  Object object;
+  object.context.Add(Dot{actor, counter});
+  object.siblings.push_back(Sibling{.dot = Dot{actor, counter}, .hlc = counter, .value = value});
+  return object;
+}
+
+// Merges `object` into `id`'s replica of `key` as a replica write would.
+void StoreAt(TestCluster& c, const std::string& id, const std::string& key, const Object& object) {
+  pb::ReplicaWriteRequest write;
+  write.set_key(key);
+  write.set_from("test");
+  ToProto(object, write.mutable_object());
+  ASSERT_TRUE(c.node(id).HandleWrite(write).ok());
+}
+
+// Ticks every node's anti-entropy and delivers what it sends, until `id`'s
+// round `round` ends (bounded).
+void RunAntiEntropyRound(TestCluster& c, const std::string& id, uint64_t round) {
+  for (int i = 0; i < 10'000 && c.node(id).anti_entropy().stats().rounds_finished < round; ++i) {
+    for (const std::string& n : c.ids()) {
+      c.clock(n).Advance(absl::Milliseconds(10));
+      c.node(n).AntiEntropyTick();
+    }
+    c.net().DeliverAll();
+  }
+  ASSERT_GE(c.node(id).anti_entropy().stats().rounds_finished, round) << "the round never ended";
+}
+
+constexpr char kAskedRoundsOnly[] =
+    "anti_entropy_interval_ms: 0 anti_entropy_keys_per_second: 100000";
+
+TEST(AntiEntropyTest, AReplicaThatMissedWritesCatchesUpAndGivesBackWhatOnlyItHad) {
+  TestCluster c(3, kAskedRoundsOnly);
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = absl::StrCat("k", i);
+    for (const char* id : {"n1", "n2"}) StoreAt(c, id, key, WrittenAs("n1.1", i + 1, "v"));
+  }
+  StoreAt(c, "n3", "only-n3", WrittenAs("n3.1", 1, "mine"));
+
+  RunAntiEntropyRound(c, "n3", c.node("n3").anti_entropy().RequestRound(std::nullopt));
+
+  const AntiEntropyStats stats = c.node("n3").anti_entropy().stats();
+  EXPECT_TRUE(stats.complete) << stats.last_error;
+  EXPECT_EQ(stats.exchanges_failed, 0u);
+  // With n1: its 300 keys, and only-n3; with n2 after that: only-n3.
+  EXPECT_EQ(stats.keys_differing, 300u + 1 + 1);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(c.Stored("n3", absl::StrCat("k", i)), WrittenAs("n1.1", i + 1, "v")) << i;
+  }
+  for (const char* id : {"n1", "n2"}) {
+    EXPECT_EQ(c.Stored(id, "only-n3"), WrittenAs("n3.1", 1, "mine")) << id;
+  }
+  for (uint32_t p = 0; p < c.node("n1").ring().partition_count(); ++p) {
+    EXPECT_EQ(c.node("n1").trees().Root(p), c.node("n3").trees().Root(p)) << p;
+  }
+}
+
+TEST(AntiEntropyTest, AgreeingReplicasCompareRootsOnly) {
+  TestCluster c(3, kAskedRoundsOnly);
+  for (int i = 0; i < 500; ++i) {
+    for (const std::string& id : c.ids()) {
+      StoreAt(c, id, absl::StrCat("k", i), WrittenAs("n1.1", i + 1, "v"));
+    }
+  }
+  RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(std::nullopt));
+  const AntiEntropyStats stats = c.node("n1").anti_entropy().stats();
+  EXPECT_TRUE(stats.complete) << stats.last_error;
+  EXPECT_GT(stats.exchanges_total, 0u);
+  EXPECT_EQ(stats.hashes_compared, stats.exchanges_total);  // one root each
+  EXPECT_EQ(stats.keys_differing, 0u);
+}
+
+TEST(AntiEntropyTest, TheWorkFollowsTheDifferencesNotTheKeys) {
+  TestCluster c(3, kAskedRoundsOnly);
+  for (int i = 0; i < 3000; ++i) {
+    for (const std::string& id : c.ids()) {
+      StoreAt(c, id, absl::StrCat("k", i), WrittenAs("n1.1", i + 1, "v"));
+    }
+  }
+  for (int i = 0; i < 3; ++i)
+    StoreAt(c, "n2", absl::StrCat("new", i), WrittenAs("n2.1", i + 1, "x"));
+  RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(std::nullopt));
+  const AntiEntropyStats stats = c.node("n1").anti_entropy().stats();
+  EXPECT_TRUE(stats.complete) << stats.last_error;
+  // Each new key with n2, and with n3 if n1 compares with n3 after n2 in
+  // the key's partition (N = 3: n1 is home of every key).
+  EXPECT_GE(stats.keys_differing, 3u);
+  EXPECT_LE(stats.keys_differing, 6u);
+  // An agreeing partition costs its root; a differing key at most 32
+  // level-1 hashes, 32 segment hashes and its segment's objects: not the
+  // 3000 keys.
+  EXPECT_LT(stats.bytes_received, 2 * stats.exchanges_total * 12 + 6 * 1000)
+      << stats.bytes_received;
+  for (int i = 0; i < 3; ++i) {
+    const std::string key = absl::StrCat("new", i);
+    EXPECT_TRUE(c.Stored("n1", key).has_value()) << key;
+  }
+}
+
+TEST(AntiEntropyTest, ARoundSkipsAPeerThatIsDownAndIsIncomplete) {
+  TestCluster c(3, kAskedRoundsOnly);
+  StoreAt(c, "n1", "k", WrittenAs("n1.1", 1, "v"));
+  c.net().SetHealth("n2", FakeNetwork::Health::kDown);
+  for (int i = 0; i < 2000; ++i) {  // long enough for the detector to call n2 down
+    for (const std::string& n : c.ids()) c.clock(n).Advance(absl::Milliseconds(10));
+    c.node("n1").Tick();
+    c.net().DeliverAll();
+  }
+  RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(std::nullopt));
+  const AntiEntropyStats stats = c.node("n1").anti_entropy().stats();
+  EXPECT_FALSE(stats.complete);
+  EXPECT_GT(stats.exchanges_failed, 0u);
+  EXPECT_NE(stats.last_error.find("n2"), std::string::npos) << stats.last_error;
+  EXPECT_EQ(stats.last_complete_round, absl::InfinitePast());
+}
+
+TEST(AntiEntropyTest, AnExchangeForAPartitionThisNodeIsNotHomeOfIsRefused) {
+  TestCluster c(4, kAskedRoundsOnly);
+  const Ring& ring = c.node("n1").ring();
+  for (uint32_t p = 0; p < ring.partition_count(); ++p) {
+    const auto& home = ring.ForPartition(p).home;
+    if (std::find(home.begin(), home.end(), "n1") != home.end()) continue;
+    pb::ExchangeRequest request;
+    request.set_partition(p);
+    request.add_nodes(0);
+    EXPECT_EQ(c.node("n1").HandleExchange(request).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    request.set_partition(ring.partition_count());
+    EXPECT_EQ(c.node("n1").HandleExchange(request).status().code(),
+              absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  FAIL() << "n1 is home of every partition";
+}
+
+}  // namespace
+}  // namespace quorumkv
