@@ -134,6 +134,13 @@ absl::StatusOr<v1::StatusResponse> KvClient::Status() {
                                          });
 }
 
+absl::StatusOr<v1::RepairResponse> KvClient::Repair(const v1::RepairRequest& request) {
+  return CallAnyNode<v1::RepairResponse>(absl::ZeroDuration(), /*idempotent=*/!request.start(),
+                                         [&](auto* stub, auto* ctx, auto* response) {
+                                           return stub->Repair(ctx, request, response);
+                                         });
+}
+
 absl::StatusOr<v1::RingResponse> KvClient::Ring() {
   return CallAnyNode<v1::RingResponse>(absl::ZeroDuration(), /*idempotent=*/true,
                                        [&](auto* stub, auto* ctx, auto* response) {

@@ -71,6 +71,9 @@ class KvClient {
   absl::StatusOr<v1::PutResponse> Delete(const std::string& key, const WriteOptions& options = {});
   absl::StatusOr<v1::StatusResponse> Status();
   absl::StatusOr<v1::RingResponse> Ring();
+  // Anti-entropy on the first endpoint that answers (connect with one
+  // endpoint to choose the node). Not retried elsewhere once sent.
+  absl::StatusOr<v1::RepairResponse> Repair(const v1::RepairRequest& request);
 
  private:
   explicit KvClient(KvClientOptions options);

@@ -124,22 +124,37 @@ void AntiEntropy::Count(const std::function<void(AntiEntropyStats&)>& update) {
 
 void AntiEntropy::Tick(absl::Time now) {
   RefillTokens(now);
-  std::optional<absl::StatusOr<pb::ExchangeResponse>> reply;
+  std::map<uint64_t, absl::StatusOr<pb::ExchangeResponse>> replies;
   {
     absl::MutexLock lock(&mu_);
-    if (reply_ && reply_generation_ == generation_) reply = std::move(reply_);
-    reply_.reset();
-  }
-  if (reply && exchange_) {
-    if (reply->ok()) {
-      Count([&](AntiEntropyStats& s) { s.bytes_received += (*reply)->ByteSizeLong(); });
-      OnReply(**reply, now);
-    } else {
-      EndExchange(reply->status());
+    for (auto& [id, box] : inbox_) {
+      if (!box.reply) continue;
+      replies.emplace(id, *std::move(box.reply));
+      box.reply.reset();
     }
   }
-  if (exchange_ && exchange_->step == Step::kMerging) MergeSome(now);
-  if (!exchange_) StartNextExchange(now);
+  for (Exchange& x : active_) {
+    auto it = replies.find(x.id);
+    if (it != replies.end()) {
+      if (it->second.ok()) {
+        Count([&](AntiEntropyStats& s) { s.bytes_received += it->second->ByteSizeLong(); });
+        OnReply(x, *it->second, now);
+      } else {
+        EndExchange(x, it->second.status());
+      }
+    }
+    if (!x.ended && x.step == Step::kMerging) MergeSome(x, now);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (const Exchange& x : active_) {
+      if (x.ended) inbox_.erase(x.id);
+    }
+  }
+  active_.erase(
+      std::remove_if(active_.begin(), active_.end(), [](const Exchange& x) { return x.ended; }),
+      active_.end());
+  StartExchanges(now);
 }
 
 void AntiEntropy::RefillTokens(absl::Time now) {
@@ -151,6 +166,11 @@ void AntiEntropy::RefillTokens(absl::Time now) {
   last_refill_ = now;
 }
 
+bool AntiEntropy::RoundRunning() const {
+  absl::MutexLock lock(&mu_);
+  return stats_.running;
+}
+
 void AntiEntropy::StartRoundIfDue(absl::Time now) {
   std::optional<uint32_t> only;
   {
@@ -159,6 +179,11 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
       only = requested_.front();
       requested_.pop_front();
     } else if (options_.interval <= absl::ZeroDuration() || now < next_round_) {
+      return;
+    } else if (next_round_ == absl::InfinitePast()) {
+      // The first periodic round waits an interval after the node starts:
+      // nodes restarting together do not all compare at once.
+      next_round_ = now + options_.interval;
       return;
     }
     stats_ = AntiEntropyStats{.rounds_started = stats_.rounds_started + 1,
@@ -183,36 +208,30 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
   Count([&](AntiEntropyStats& s) { s.exchanges_total = static_cast<uint32_t>(pairs_.size()); });
 }
 
-void AntiEntropy::StartNextExchange(absl::Time now) {
-  bool running;
-  {
-    absl::MutexLock lock(&mu_);
-    running = stats_.running;
-  }
-  if (!running) {
+void AntiEntropy::StartExchanges(absl::Time now) {
+  if (!RoundRunning()) {
     StartRoundIfDue(now);
+    if (!RoundRunning()) return;
+  }
+  while (active_.size() < kMaxExchangesInFlight && !pairs_.empty()) {
+    Exchange x{.id = ++next_exchange_id_, .pair = std::move(pairs_.front())};
+    pairs_.pop_front();
+    if (node_->detector.StateOf(x.pair.peer, now) == PeerState::kDown) {
+      EndExchange(x, absl::UnavailableError(absl::StrCat(x.pair.peer, " is down")));
+      continue;
+    }
     {
       absl::MutexLock lock(&mu_);
-      running = stats_.running;
-    }
-    if (!running) return;
-  }
-  while (!pairs_.empty()) {
-    Pair pair = std::move(pairs_.front());
-    pairs_.pop_front();
-    exchange_ = Exchange{.pair = pair};
-    if (node_->detector.StateOf(pair.peer, now) == PeerState::kDown) {
-      EndExchange(absl::UnavailableError(absl::StrCat(pair.peer, " is down")));
-      continue;
+      inbox_[x.id] = Inbox();
     }
     pb::ExchangeRequest request;
     request.set_level(0);
     request.add_nodes(0);
-    request.set_asker_root(node_->trees.Root(pair.partition));
-    Send(std::move(request), now);
-    return;
+    request.set_asker_root(node_->trees.Root(x.pair.partition));
+    active_.push_back(std::move(x));
+    Send(active_.back(), std::move(request), now);
   }
-  EndRound(now);
+  if (active_.empty() && pairs_.empty()) EndRound(now);
 }
 
 void AntiEntropy::EndRound(absl::Time now) {
@@ -220,46 +239,47 @@ void AntiEntropy::EndRound(absl::Time now) {
   stats_.running = false;
   stats_.complete = !round_failed_;
   ++stats_.rounds_finished;
-  if (stats_.complete) stats_.last_complete_round = now;
+  if (stats_.complete) {
+    stats_.last_complete_round = now;
+    node_->last_complete_repair_round_us.store(absl::ToUnixMicros(now));
+  }
 }
 
-void AntiEntropy::Send(pb::ExchangeRequest request, absl::Time now) {
+void AntiEntropy::Send(const Exchange& x, pb::ExchangeRequest request, absl::Time now) {
   request.set_from(node_->self());
-  request.set_partition(exchange_->pair.partition);
-  const uint64_t generation = ++generation_;
-  exchange_->generation = generation;
+  request.set_partition(x.pair.partition);
   Count([&](AntiEntropyStats& s) { s.bytes_sent += request.ByteSizeLong(); });
-  node_->transport.Exchange(exchange_->pair.peer, request, now + options_.call_timeout,
-                            [this, generation](absl::StatusOr<pb::ExchangeResponse> reply) {
+  node_->transport.Exchange(x.pair.peer, request, now + options_.call_timeout,
+                            [this, id = x.id](absl::StatusOr<pb::ExchangeResponse> reply) {
                               absl::MutexLock lock(&mu_);
-                              reply_ = std::move(reply);
-                              reply_generation_ = generation;
+                              auto it = inbox_.find(id);
+                              if (it != inbox_.end()) it->second.reply = std::move(reply);
                             });
 }
 
-void AntiEntropy::OnReply(const pb::ExchangeResponse& reply, absl::Time now) {
-  switch (exchange_->step) {
+void AntiEntropy::OnReply(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now) {
+  switch (x.step) {
     case Step::kRoot:
-      return OnRoot(reply, now);
+      return OnRoot(x, reply, now);
     case Step::kSegmentHashes:
-      return OnSegmentHashes(reply, now);
+      return OnSegmentHashes(x, reply, now);
     case Step::kObjects: {
-      absl::Status listed = OnObjects(reply);
-      if (!listed.ok()) return EndExchange(listed);
-      return MergeSome(now);
+      absl::Status listed = OnObjects(x, reply);
+      if (!listed.ok()) return EndExchange(x, listed);
+      return MergeSome(x, now);
     }
     case Step::kMerging:
       return;  // no request is out while merging
   }
 }
 
-void AntiEntropy::OnRoot(const pb::ExchangeResponse& reply, absl::Time now) {
-  const MerkleTree local = node_->trees.Tree(exchange_->pair.partition);
+void AntiEntropy::OnRoot(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now) {
+  const MerkleTree local = node_->trees.Tree(x.pair.partition);
   Count([&](AntiEntropyStats& s) { s.hashes_compared += 1; });
-  if (reply.root() == local.root()) return EndExchange(absl::OkStatus());
+  if (reply.root() == local.root()) return EndExchange(x, absl::OkStatus());
   const std::vector<uint64_t> mine = local.Children(0, 0);
   if (static_cast<size_t>(reply.children_size()) != mine.size()) {
-    return EndExchange(absl::InternalError("the peer sent a root with the wrong fan-out"));
+    return EndExchange(x, absl::InternalError("the peer sent a root with the wrong fan-out"));
   }
   pb::ExchangeRequest request;
   request.set_level(1);
@@ -267,34 +287,34 @@ void AntiEntropy::OnRoot(const pb::ExchangeResponse& reply, absl::Time now) {
     if (mine[i] != reply.children(static_cast<int>(i))) request.add_nodes(i);
   }
   Count([&](AntiEntropyStats& s) { s.hashes_compared += mine.size(); });
-  if (request.nodes().empty()) return EndExchange(absl::OkStatus());  // changed meanwhile
-  exchange_->step = Step::kSegmentHashes;
-  exchange_->differing_nodes.assign(request.nodes().begin(), request.nodes().end());
-  Send(std::move(request), now);
+  if (request.nodes().empty()) return EndExchange(x, absl::OkStatus());  // changed meanwhile
+  x.step = Step::kSegmentHashes;
+  x.differing_nodes.assign(request.nodes().begin(), request.nodes().end());
+  Send(x, std::move(request), now);
 }
 
-void AntiEntropy::OnSegmentHashes(const pb::ExchangeResponse& reply, absl::Time now) {
-  const MerkleTree local = node_->trees.Tree(exchange_->pair.partition);
-  const std::vector<uint32_t>& nodes = exchange_->differing_nodes;
-  if (static_cast<size_t>(reply.children_size()) != nodes.size() * MerkleTree::kFanout) {
-    return EndExchange(absl::InternalError("the peer sent the wrong number of segment hashes"));
+void AntiEntropy::OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now) {
+  const MerkleTree local = node_->trees.Tree(x.pair.partition);
+  if (static_cast<size_t>(reply.children_size()) !=
+      x.differing_nodes.size() * MerkleTree::kFanout) {
+    return EndExchange(x, absl::InternalError("the peer sent the wrong number of segment hashes"));
   }
   pb::ExchangeRequest request;
   int at = 0;
-  for (uint32_t node : nodes) {
+  for (uint32_t node : x.differing_nodes) {
     const std::vector<uint64_t> mine = local.Children(1, node);
     for (uint32_t i = 0; i < mine.size(); ++i) {
       if (mine[i] != reply.children(at++)) request.add_segments(node * MerkleTree::kFanout + i);
     }
   }
   Count([&](AntiEntropyStats& s) { s.hashes_compared += reply.children_size(); });
-  if (request.segments().empty()) return EndExchange(absl::OkStatus());
-  exchange_->step = Step::kObjects;
-  exchange_->segments.insert(request.segments().begin(), request.segments().end());
-  Send(std::move(request), now);
+  if (request.segments().empty()) return EndExchange(x, absl::OkStatus());
+  x.step = Step::kObjects;
+  x.segments.insert(request.segments().begin(), request.segments().end());
+  Send(x, std::move(request), now);
 }
 
-absl::Status AntiEntropy::OnObjects(const pb::ExchangeResponse& reply) {
+absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& reply) {
   std::map<std::string, Differing> by_key;
   for (const pb::ExchangeEntry& e : reply.entries()) {
     ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
@@ -303,29 +323,27 @@ absl::Status AntiEntropy::OnObjects(const pb::ExchangeResponse& reply) {
   // List ours in the segments asked for (when the reply was truncated,
   // only up to the last key the peer sent, so that a key it left out is
   // not taken for missing there).
-  const uint32_t partition = exchange_->pair.partition;
   const std::string last_sent = reply.entries().empty() ? "" : reply.entries().rbegin()->key();
   RETURN_IF_ERROR(node_->store->ForEachObject([&](absl::string_view key, const Object& object) {
-    if (node_->ring.PartitionOf(key) != partition) return;
-    if (exchange_->segments.count(MerkleTree::SegmentOf(key)) == 0) return;
+    if (node_->ring.PartitionOf(key) != x.pair.partition) return;
+    if (x.segments.count(MerkleTree::SegmentOf(key)) == 0) return;
     if (reply.truncated() && key > last_sent) return;
     Differing& d = by_key[std::string(key)];
     d.key = std::string(key);
     d.local = object;
   }));
-  exchange_->truncated = reply.truncated();
+  x.truncated = reply.truncated();
   for (auto& [key, d] : by_key) {
     const uint64_t mine = d.local ? MerkleTree::EntryHash(key, *d.local) : 0;
     const uint64_t theirs = d.remote ? MerkleTree::EntryHash(key, *d.remote) : 0;
-    if (mine != theirs) exchange_->differing.push_back(std::move(d));
+    if (mine != theirs) x.differing.push_back(std::move(d));
   }
-  Count([&](AntiEntropyStats& s) { s.keys_differing += exchange_->differing.size(); });
-  exchange_->step = Step::kMerging;
+  Count([&](AntiEntropyStats& s) { s.keys_differing += x.differing.size(); });
+  x.step = Step::kMerging;
   return absl::OkStatus();
 }
 
-void AntiEntropy::MergeSome(absl::Time now) {
-  Exchange& x = *exchange_;
+void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
   pb::ReplicaWriteBatchRequest local;
   local.set_from(x.pair.peer);
   std::vector<pb::ReplicaWriteRequest> pushes;
@@ -352,57 +370,55 @@ void AntiEntropy::MergeSome(absl::Time now) {
       if (r.code() == 0) {
         ++merged;
       } else {
-        absl::MutexLock lock(&mu_);
-        push_failure_ = StatusFromProto(r);
+        x.merge_failure = StatusFromProto(r);
       }
     }
   }
   uint64_t sent = 0;
   for (const pb::ReplicaWriteRequest& push : pushes) sent += push.ByteSizeLong();
-  Count([&](AntiEntropyStats& s) {
-    s.keys_repaired += merged;
-    s.bytes_sent += sent;
-  });
   {
     absl::MutexLock lock(&mu_);
-    pushes_in_flight_ += pushes.size();
+    stats_.keys_repaired += merged;
+    stats_.bytes_sent += sent;
+    inbox_[x.id].pushes_in_flight += pushes.size();
   }
   for (pb::ReplicaWriteRequest& push : pushes) {
     node_->transport.Write(x.pair.peer, push, now + options_.call_timeout,
-                           [this](absl::StatusOr<pb::ReplicaWriteResponse> reply) {
+                           [this, id = x.id](absl::StatusOr<pb::ReplicaWriteResponse> reply) {
                              absl::MutexLock lock(&mu_);
-                             --pushes_in_flight_;
+                             Inbox& box = inbox_[id];
+                             --box.pushes_in_flight;
                              if (reply.ok()) {
                                ++stats_.keys_repaired;
                              } else {
-                               push_failure_ = reply.status();
+                               box.push_failure = reply.status();
                              }
                            });
   }
   if (x.next < x.differing.size()) return;
-  absl::Status failure;
+  absl::Status failure = x.merge_failure;
   {
     absl::MutexLock lock(&mu_);
-    if (pushes_in_flight_ > 0) return;
-    failure = std::exchange(push_failure_, absl::OkStatus());
+    const Inbox& box = inbox_[x.id];
+    if (box.pushes_in_flight > 0) return;
+    if (failure.ok()) failure = box.push_failure;
   }
   if (failure.ok() && x.truncated) {
     failure =
         absl::ResourceExhaustedError("the peer's reply was truncated; the next round goes on");
   }
-  EndExchange(failure);
+  EndExchange(x, failure);
 }
 
-void AntiEntropy::EndExchange(const absl::Status& outcome) {
-  const Pair pair = exchange_->pair;
-  exchange_.reset();
+void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {
+  x.ended = true;
   if (!outcome.ok()) round_failed_ = true;
   Count([&](AntiEntropyStats& s) {
     ++s.exchanges_done;
     if (outcome.ok()) return;
     ++s.exchanges_failed;
-    s.last_error =
-        absl::StrCat("partition ", pair.partition, " with ", pair.peer, ": ", outcome.ToString());
+    s.last_error = absl::StrCat("partition ", x.pair.partition, " with ", x.pair.peer, ": ",
+                                outcome.ToString());
   });
 }
 

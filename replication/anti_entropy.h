@@ -20,7 +20,7 @@
 // differing tree nodes and the objects of the differing segments.
 //
 // Rate: at most keys_per_second keys are merged (both ways together), a
-// token bucket with a burst of one second. One exchange runs at a time; a
+// token bucket with a burst of one second. A few exchanges run at once; a
 // node runs its rounds on their own thread (kvnode: a ticker of its own),
 // apart from client requests — the bulkhead.
 //
@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -61,7 +62,8 @@ absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
                                                     const pb::ExchangeRequest& request);
 
 struct AntiEntropyOptions {
-  // Between the starts of two rounds; zero: a round runs only when asked.
+  // Between the starts of two rounds (the first one an interval after the
+  // node starts); zero: a round runs only when asked.
   absl::Duration interval = absl::Minutes(1);
   uint32_t keys_per_second = 2000;
   absl::Duration call_timeout = absl::Seconds(2);
@@ -109,6 +111,9 @@ class AntiEntropy {
   AntiEntropyStats stats() const;
 
  private:
+  // Exchanges running at once (each waits on its peer most of the time).
+  static constexpr size_t kMaxExchangesInFlight = 8;
+
   struct Pair {
     uint32_t partition = 0;
     std::string peer;
@@ -120,32 +125,43 @@ class AntiEntropy {
     std::optional<Object> remote;
   };
   struct Exchange {
+    uint64_t id = 0;
     Pair pair;
     Step step = Step::kRoot;
-    uint64_t generation = 0;
     std::vector<uint32_t> differing_nodes;  // level 1
     std::set<uint32_t> segments;            // differing, asked for
     std::vector<Differing> differing;       // step kMerging: left to merge
     size_t next = 0;
     bool truncated = false;
+    absl::Status merge_failure;  // of a local merge
+    bool ended = false;
+  };
+  // What transport callbacks leave for Tick, per exchange.
+  struct Inbox {
+    std::optional<absl::StatusOr<pb::ExchangeResponse>> reply;
+    size_t pushes_in_flight = 0;
+    absl::Status push_failure;
   };
 
   // Tick's own work; none of it runs under mu_, so that a transport
   // callback running inside a call (which takes mu_) cannot deadlock.
   void StartRoundIfDue(absl::Time now);
-  void StartNextExchange(absl::Time now);
-  void Send(pb::ExchangeRequest request, absl::Time now);
-  void OnReply(const pb::ExchangeResponse& reply, absl::Time now);
-  void OnRoot(const pb::ExchangeResponse& reply, absl::Time now);
-  void OnSegmentHashes(const pb::ExchangeResponse& reply, absl::Time now);
-  absl::Status OnObjects(const pb::ExchangeResponse& reply);
+  // Starts exchanges up to kMaxExchangesInFlight; ends the round when none
+  // is left.
+  void StartExchanges(absl::Time now);
+  void Send(const Exchange& x, pb::ExchangeRequest request, absl::Time now);
+  void OnReply(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
+  void OnRoot(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
+  void OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
+  absl::Status OnObjects(Exchange& x, const pb::ExchangeResponse& reply);
   // Merges the differing keys the tokens allow; ends the exchange when
   // every one is merged and every push answered.
-  void MergeSome(absl::Time now);
-  void EndExchange(const absl::Status& outcome);
+  void MergeSome(Exchange& x, absl::Time now);
+  void EndExchange(Exchange& x, const absl::Status& outcome);
   void EndRound(absl::Time now);
   void RefillTokens(absl::Time now);
   void Count(const std::function<void(AntiEntropyStats&)>& update);
+  bool RoundRunning() const;
 
   NodeContext* const node_;
   const MergeLocally merge_;
@@ -153,9 +169,9 @@ class AntiEntropy {
 
   // Touched by Tick only.
   absl::Time next_round_ = absl::InfinitePast();
-  std::deque<Pair> pairs_;  // the round's exchanges still to run
-  std::optional<Exchange> exchange_;
-  uint64_t generation_ = 0;
+  std::deque<Pair> pairs_;  // the round's exchanges not started yet
+  std::vector<Exchange> active_;
+  uint64_t next_exchange_id_ = 0;
   double tokens_ = 0;
   absl::Time last_refill_ = absl::InfinitePast();
   bool round_failed_ = false;
@@ -164,12 +180,7 @@ class AntiEntropy {
   AntiEntropyStats stats_ ABSL_GUARDED_BY(mu_);
   // Requested rounds not started yet: the partition each covers (nullopt: all).
   std::deque<std::optional<uint32_t>> requested_ ABSL_GUARDED_BY(mu_);
-  // Filled by transport callbacks, taken by Tick: the reply to the request
-  // of generation reply_generation_.
-  std::optional<absl::StatusOr<pb::ExchangeResponse>> reply_ ABSL_GUARDED_BY(mu_);
-  uint64_t reply_generation_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t pushes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Status push_failure_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, Inbox> inbox_ ABSL_GUARDED_BY(mu_);  // by exchange id, the active ones
 };
 
 }  // namespace quorumkv

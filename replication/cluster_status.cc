@@ -23,6 +23,7 @@ struct RepairState {
   uint32_t partitions_marked = 0;
   bool lost_writes = false;
   uint64_t invariant_failures = 0;
+  int64_t last_repair_round_age_ms = -1;  // -1: none
 };
 
 // What a status round gathered: hints per home node, each node's repair
@@ -57,7 +58,7 @@ class StatusRound {
     }
     absl::MutexLock lock(&mu_);
     result_.repair[node] = RepairState{ping.partitions_marked_for_repair(), ping.lost_writes(),
-                                       ping.invariant_failures()};
+                                       ping.invariant_failures(), ping.last_repair_round_age_ms()};
   }
   void Unreachable(const std::string& node) {
     absl::MutexLock lock(&mu_);
@@ -116,6 +117,9 @@ void ClusterStatus::Report(std::function<void(pb::StatusResponse)> done) {
         s->set_partitions_marked_for_repair(r->second.partitions_marked);
         s->set_lost_writes(r->second.lost_writes);
         s->set_invariant_failures(r->second.invariant_failures);
+        if (r->second.last_repair_round_age_ms >= 0) {
+          s->set_last_repair_round_age_ms(r->second.last_repair_round_age_ms);
+        }
       }
       auto it = round.hints.find(n.id());
       if (it == round.hints.end()) continue;

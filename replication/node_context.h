@@ -11,6 +11,8 @@
 #ifndef QUORUMKV_REPLICATION_NODE_CONTEXT_H_
 #define QUORUMKV_REPLICATION_NODE_CONTEXT_H_
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -112,6 +114,10 @@ struct NodeContext {
   // peers asking the same (empty_start.h).
   EmptyStartCheck empty_start;
   PeersHoldingData peers_holding_data;
+  // When this node's last complete anti-entropy round ended, in Unix
+  // microseconds of `clock` (INT64_MIN: none since it started); written by
+  // anti_entropy.h, told to pinging peers.
+  std::atomic<int64_t> last_complete_repair_round_us{INT64_MIN};
 };
 
 }  // namespace quorumkv

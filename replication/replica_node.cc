@@ -107,4 +107,37 @@ void ReplicaNode::Tick() {
   node_->handoff.Tick(now);
 }
 
+absl::StatusOr<pb::RepairResponse> ReplicaNode::Repair(const pb::RepairRequest& request) {
+  pb::RepairResponse response;
+  response.set_node(node_->self());
+  if (request.has_partition() && request.partition() >= node_->ring.partition_count()) {
+    return absl::InvalidArgumentError(absl::StrCat("partition ", request.partition(),
+                                                   " is not in the ring (partitions 0 to ",
+                                                   node_->ring.partition_count() - 1, ")"));
+  }
+  if (request.start()) {
+    response.set_round(anti_entropy_.RequestRound(
+        request.has_partition() ? std::optional<uint32_t>(request.partition()) : std::nullopt));
+  }
+  const AntiEntropyStats s = anti_entropy_.stats();
+  response.set_rounds_started(s.rounds_started);
+  response.set_rounds_finished(s.rounds_finished);
+  response.set_running(s.running);
+  response.set_complete(s.complete);
+  response.set_exchanges_total(s.exchanges_total);
+  response.set_exchanges_done(s.exchanges_done);
+  response.set_exchanges_failed(s.exchanges_failed);
+  response.set_hashes_compared(s.hashes_compared);
+  response.set_keys_differing(s.keys_differing);
+  response.set_keys_repaired(s.keys_repaired);
+  response.set_bytes_received(s.bytes_received);
+  response.set_bytes_sent(s.bytes_sent);
+  response.set_last_error(s.last_error);
+  if (s.last_complete_round != absl::InfinitePast()) {
+    response.set_last_complete_round_age_ms(
+        absl::ToInt64Milliseconds(node_->clock->Now() - s.last_complete_round));
+  }
+  return response;
+}
+
 }  // namespace quorumkv

@@ -56,6 +56,10 @@ class ReplicaNode {
   }
   void Status(std::function<void(pb::StatusResponse)> done) { status_.Report(std::move(done)); }
   pb::RingResponse RingInfo() const;
+  // kvctl repair: asks for an anti-entropy round (request.start) and tells
+  // how the running or last round went. INVALID_ARGUMENT for a partition
+  // not in the ring.
+  absl::StatusOr<pb::RepairResponse> Repair(const pb::RepairRequest& request);
 
   // Background work, to be called every few tens of milliseconds from a
   // thread that may block: pings peers that are due, records what their

@@ -253,6 +253,11 @@ pb::PingResponse ReplicaProtocol::HandlePing(const pb::PingRequest& request) {
   response.set_actor(node_->store->actor());
   response.set_holds_data(node_->store->HoldsData());
   response.set_invariant_failures(InvariantViolations());
+  const int64_t round_us = node_->last_complete_repair_round_us.load();
+  response.set_last_repair_round_age_ms(
+      round_us == INT64_MIN
+          ? -1
+          : absl::ToInt64Milliseconds(node_->clock->Now() - absl::FromUnixMicros(round_us)));
   if (!request.actor().empty()) {
     response.set_you_held_data(
         node_->peers_holding_data.HeldUnderAnotherActor(request.from(), request.actor()));

@@ -117,6 +117,8 @@ void KvServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRing, &KvServiceImpl::ServeRing);
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestStatus,
                  &KvServiceImpl::ServeStatus);
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRepair,
+                 &KvServiceImpl::ServeRepair);
 }
 
 void KvServiceImpl::ServeGet(UnaryCall<v1::GetRequest, v1::GetResponse>* call) {
@@ -172,6 +174,12 @@ void KvServiceImpl::ServeRing(UnaryCall<v1::RingRequest, v1::RingResponse>* call
   if (node == nullptr) return;
   *call->response() = node->RingInfo();
   call->Finish(grpc::Status::OK);
+}
+
+void KvServiceImpl::ServeRepair(UnaryCall<v1::RepairRequest, v1::RepairResponse>* call) {
+  ReplicaNode* node = ReadyNode(context_, call);
+  if (node == nullptr) return;
+  FinishWith(call, node->Repair(call->request()));
 }
 
 void KvServiceImpl::ServeStatus(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call) {

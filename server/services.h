@@ -92,6 +92,9 @@ class KvServiceImpl final : public v1::KvService::AsyncService {
   // A status round (ReplicaNode::Status): answered once every peer answered
   // its ping or timed out.
   void ServeStatus(UnaryCall<v1::StatusRequest, v1::StatusResponse>* call);
+  // ReplicaNode::Repair; answered at once (the round runs on the node's
+  // anti-entropy thread).
+  void ServeRepair(UnaryCall<v1::RepairRequest, v1::RepairResponse>* call);
   // Coordinates `request` and answers `call` with the result.
   template <typename Call>
   void CoordinatePut(Call* call, const v1::PutRequest& request);

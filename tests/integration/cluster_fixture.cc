@@ -10,13 +10,13 @@
 
 namespace quorumkv::testing {
 
-void ClusterTest::StartCluster(int nodes, int replicas) {
+void ClusterTest::StartCluster(int nodes, int replicas, const std::string& config) {
   dir_ = std::filesystem::path(::testing::TempDir()) /
          absl::StrCat("qkv-", ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
                       getpid());
   std::filesystem::remove_all(dir_);
-  CommandResult up =
-      Harness({"up", "--nodes", std::to_string(nodes), "--replicas", std::to_string(replicas)});
+  CommandResult up = Harness({"up", "--nodes", std::to_string(nodes), "--replicas",
+                              std::to_string(replicas), "--config", config});
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   std::ifstream in(std::filesystem::path(dir_) / "endpoints");
   std::getline(in, endpoints_);

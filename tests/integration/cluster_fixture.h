@@ -19,7 +19,8 @@ class ClusterTest : public ::testing::Test {
  protected:
   // Starts `nodes` nodes with replication factor `replicas` in a fresh
   // directory on free loopback ports.
-  void StartCluster(int nodes = 3, int replicas = 3);
+  // `config`: kvharness up --config (ClusterConfig text over the defaults).
+  void StartCluster(int nodes = 3, int replicas = 3, const std::string& config = "");
   void TearDown() override;
 
   CommandResult Harness(std::vector<std::string> args);

@@ -153,7 +153,10 @@ nlohmann::json StatusJson(const v1::StatusResponse& r) {
          {"hints_expired", n.hints_expired()},
          {"partitions_marked_for_repair", n.partitions_marked_for_repair()},
          {"lost_writes", n.lost_writes()},
-         {"invariant_failures", n.invariant_failures()}});
+         {"invariant_failures", n.invariant_failures()},
+         {"last_repair_round_age_ms", n.has_last_repair_round_age_ms()
+                                          ? nlohmann::json(n.last_repair_round_age_ms())
+                                          : nlohmann::json(nullptr)}});
   }
   return {{"reporter", r.reporter()},
           {"replication_factor", r.replication_factor()},

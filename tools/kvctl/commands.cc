@@ -140,9 +140,10 @@ int Status(const Global& global) {
   // home), and those they dropped for age; LATENCY: the reporter's recent
   // median / baseline p99 to it; TO REPAIR: partitions the node marked for
   // anti-entropy (of the hints it dropped for age, or all of its own).
-  std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7s %-10s %-12s %-8s %-10s %s\n", "NODE",
-                               "ADDRESS", "STATE", "LATENCY ms", "HINTS", "HINT BYTES",
-                               "OLDEST HINT", "EXPIRED", "PARTITIONS", "TO REPAIR");
+  std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7s %-10s %-12s %-8s %-10s %-18s %s\n",
+                               "NODE", "ADDRESS", "STATE", "LATENCY ms", "HINTS", "HINT BYTES",
+                               "OLDEST HINT", "EXPIRED", "PARTITIONS", "TO REPAIR",
+                               "LAST REPAIR ROUND");
   bool lost_writes = false;
   for (const v1::NodeStatus& n : r->nodes()) {
     lost_writes |= n.lost_writes();
@@ -158,14 +159,21 @@ int Status(const Global& global) {
                                   : n.partitions_marked_for_repair() > 0
                                       ? absl::StrCat(n.partitions_marked_for_repair())
                                       : "-";
-    std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7d %-10d %-12s %-8d %-10d %s\n", n.id(),
-                                 n.address(), n.state(), latency, n.hints_pending(), n.hint_bytes(),
-                                 oldest, n.hints_expired(), n.partitions(), to_repair);
+    const std::string last_round =
+        n.has_last_repair_round_age_ms()
+            ? absl::StrFormat("%.1f s ago", n.last_repair_round_age_ms() / 1000.0)
+            : "none yet";
+    std::cout << absl::StrFormat("%-8s %-22s %-8s %-15s %-7d %-10d %-12s %-8d %-10d %-18s %s\n",
+                                 n.id(), n.address(), n.state(), latency, n.hints_pending(),
+                                 n.hint_bytes(), oldest, n.hints_expired(), n.partitions(),
+                                 to_repair, last_round);
   }
   std::cout << "HINTS: held by fallbacks for the node; EXPIRED: of those, dropped for age (the "
                "node may lack their writes until anti-entropy); LATENCY: recent median / "
                "baseline p99 as the reporter sees it; TO REPAIR: partitions the node marked "
-               "for anti-entropy (those of hints it dropped, or all after lost writes)\n";
+               "for anti-entropy (those of hints it dropped, or all after lost writes); LAST REPAIR "
+               "ROUND: the node's last anti-entropy round that compared every replica pair "
+               "(kvctl repair runs one now)\n";
   for (const v1::NodeStatus& n : r->nodes()) {
     if (n.invariant_failures() == 0) continue;
     std::cout << "invariant failures on " << n.id() << ": " << n.invariant_failures()

@@ -39,11 +39,19 @@ struct DeleteArgs {
   bool blind = false;                      // delete with no context at all
 };
 
+struct RepairArgs {
+  std::string node;                   // empty: every node
+  std::optional<uint32_t> partition;  // absent: every partition
+  int64_t max_wait_s = 3600;
+};
+
 int Put(const Global& global, const PutArgs& args);
 int Get(const Global& global, const GetArgs& args);
 int Delete(const Global& global, const DeleteArgs& args);
 int Status(const Global& global);
 int Where(const Global& global, const std::string& key);
+// tools/kvctl/repair.cc
+int Repair(const Global& global, const RepairArgs& args);
 
 }  // namespace quorumkv::kvctl
 

@@ -103,6 +103,23 @@ int main(int argc, char** argv) {
       app.add_subcommand("where", "a key's preference list: home replicas, then fallbacks");
   where_cmd->add_option("key", where_key, "key")->required();
 
+  kvctl::RepairArgs repair;
+  uint32_t repair_partition = 0;
+  CLI::App* repair_cmd = app.add_subcommand(
+      "repair",
+      "run an anti-entropy round now: each node compares its Merkle trees with the other home "
+      "replicas of its partitions and merges the keys that differ, both ways; progress on "
+      "stderr, a summary (or --json) at the end; exit 4 if some pair could not be compared");
+  repair_cmd->add_option("--node", repair.node, "only this node's round (default: every node)");
+  auto* partition_opt = repair_cmd->add_option("--partition", repair_partition,
+                                               "only this ring partition (kvctl where KEY names "
+                                               "a key's)");
+  repair_cmd
+      ->add_option("--max-wait-s", repair.max_wait_s,
+                   "stop waiting after this long (exit 5; the round goes on in the nodes)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -135,5 +152,9 @@ int main(int argc, char** argv) {
   }
   if (status_cmd->parsed()) return kvctl::Status(global);
   if (where_cmd->parsed()) return kvctl::Where(global, where_key);
+  if (repair_cmd->parsed()) {
+    if (!partition_opt->empty()) repair.partition = repair_partition;
+    return kvctl::Repair(global, repair);
+  }
   return kExitUsage;
 }

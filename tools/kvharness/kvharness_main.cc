@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "absl/strings/str_format.h"
+#include "google/protobuf/text_format.h"
 #include "absl/strings/str_join.h"
 #include "tools/kvharness/demos.h"
 #include "tools/kvharness/local_cluster.h"
@@ -118,6 +119,11 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--replicas", up.replicas, "replication factor N (R=W=N/2+1)")
       ->capture_default_str();
   up_cmd->add_option("--base-port", up.base_port, "ports P..P+nodes-1 (default: free ports)");
+  std::string up_config;
+  up_cmd->add_option("--config", up_config,
+                     "cluster settings as ClusterConfig text (proto/config.proto), over the "
+                     "defaults; e.g. 'anti_entropy_interval_ms: 0 read_repair: READ_REPAIR_OFF'; "
+                     "not nodes or links");
   up_cmd->add_flag("--netns", up.netns,
                    "root only: every node in its own network namespace on a bridge (10.213.x.y), "
                    "link faults as iptables rules instead of proxies (no delays)");
@@ -224,6 +230,13 @@ int main(int argc, char** argv) {
   LocalCluster cluster(dir, KvnodePath());
   if (up_cmd->parsed()) {
     if (up.netns) up.proxies = false;
+    if (!google::protobuf::TextFormat::ParseFromString(up_config, &up.config) ||
+        up.config.nodes_size() > 0 || up.config.links_size() > 0) {
+      std::fprintf(stderr,
+                   "kvharness: --config is not ClusterConfig text without nodes or links: %s\n",
+                   up_config.c_str());
+      return 2;
+    }
     absl::Status s = cluster.Up(up);
     if (!s.ok()) {
       cluster.Down().IgnoreError();  // leave nothing half-started
