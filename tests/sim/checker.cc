@@ -123,9 +123,10 @@ void CheckConvergence(const CheckInput& in, CheckResult& out) {
       if (state.replicas[i] == state.replicas[0]) continue;
       out.violations.push_back(
           {5,
-           absl::StrCat("replicas of ", key, " differ after heal and repair: ", state.home[0],
-                        " has ", ObjectText(state.replicas[0]), ", ", state.home[i], " has ",
-                        ObjectText(state.replicas[i])),
+           absl::StrCat("replicas of ", key,
+                        " differ after heal, handoff and a round of anti-entropy on every node: ",
+                        state.home[0], " has ", ObjectText(state.replicas[0]), ", ", state.home[i],
+                        " has ", ObjectText(state.replicas[i])),
            {}});
       break;
     }
@@ -208,7 +209,7 @@ const char* InvariantName(int invariant) {
     case 4:
       return "dot counters never go backwards";
     case 5:
-      return "replicas converge once the network heals";
+      return "replicas converge by anti-entropy once the network heals";
     case 6:
       return "a replaced sibling never comes back";
     case 7:

@@ -7,7 +7,8 @@
 //   2. concurrent writes are never silently dropped: the same, for every
 //      write that reached any replica, acknowledged or not;
 //   4. dot counters never go backwards, even across crashes;
-//   5. the home replicas of every key converge to identical states;
+//   5. the home replicas of every key converge to identical states, by
+//      anti-entropy alone, within one round of every node after the heal;
 //   6. a sibling replaced by a write that saw it never comes back;
 //   7. an acknowledged write is durable on at least W nodes when acked,
 //      each a home replica or a fallback keeping a hint (and still after the

@@ -13,11 +13,13 @@ void CheckForgedContexts(const CheckInput& in, CheckResult& out) {
     ++out.checks[11];
     if (w.outcome == Outcome::kOk) {
       out.violations.push_back(
-          {11, absl::StrCat("write #", w.id, " with a forged context was acknowledged"),
+          {11,
+           absl::StrCat("write #", w.id, " with a forged context was acknowledged"),
            {DescribeOp(w)}});
     } else if (Applied(in, w)) {
       out.violations.push_back(
-          {11, absl::StrCat("write #", w.id, " with a forged context reached a replica"),
+          {11,
+           absl::StrCat("write #", w.id, " with a forged context reached a replica"),
            {DescribeOp(w)}});
     } else if (w.outcome == Outcome::kFail && w.code != absl::StatusCode::kInvalidArgument &&
                w.code != absl::StatusCode::kUnavailable) {
@@ -37,10 +39,8 @@ void CheckExpiryCounts(const CheckInput& in, CheckResult& out) {
     const uint64_t dropped = seen == in.recorder->hints_expired.end() ? 0 : seen->second;
     out.checks[12] += dropped;
     if (durable == dropped) continue;
-    out.violations.push_back({12,
-                              absl::StrCat(node, " dropped ", dropped, " hints for age but counts ",
-                                           durable),
-                              {}});
+    out.violations.push_back(
+        {12, absl::StrCat(node, " dropped ", dropped, " hints for age but counts ", durable), {}});
   }
 }
 
@@ -54,7 +54,8 @@ void CheckNothingWritten(const CheckInput& in, CheckResult& out) {
     ++out.checks[13];
     if (!Applied(in, w)) continue;
     out.violations.push_back(
-        {13, absl::StrCat("write #", w.id, " said nothing was written, but it reached a replica"),
+        {13,
+         absl::StrCat("write #", w.id, " said nothing was written, but it reached a replica"),
          {DescribeOp(w)}});
   }
 }

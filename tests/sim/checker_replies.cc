@@ -43,8 +43,9 @@ void CheckReadClaims(const CheckInput& in, CheckResult& out) {
       out.violations.push_back(
           {3,
            absl::StrCat("get #", g.id, " (R=", g.reply_quorum->required(), ", ",
-                        g.reply_quorum->strict_overlap() ? "strict_overlap"
-                                                   : absl::StrCat("covers_w=", g.reply_quorum->covers_w()),
+                        g.reply_quorum->strict_overlap()
+                            ? "strict_overlap"
+                            : absl::StrCat("covers_w=", g.reply_quorum->covers_w()),
                         ") missed write #", w.id, " (W=", w.quorum, ", dot ", DotToString(*dot),
                         ", on ", HomeCopiesAtStart(g, *dot), " home replicas when the read began)"),
            Excerpt(
@@ -66,7 +67,8 @@ const Recorder::CallEnd* FindCall(const CheckInput& in, const Op& op, const std:
   const std::string hinted_for = answer.fallback() ? answer.hinted_for() : "";
   const Recorder::CallEnd* best = nullptr;
   for (const Recorder::CallEnd& call : it->second) {
-    if (call.kind != kind || call.to != answer.node() || call.hinted_for != hinted_for || !call.ok) {
+    if (call.kind != kind || call.to != answer.node() || call.hinted_for != hinted_for ||
+        !call.ok) {
       continue;
     }
     if (best == nullptr || (call.found && !best->found)) best = &call;
@@ -112,7 +114,8 @@ void CheckQuorumMetadata(const CheckInput& in, CheckResult& out) {
     std::sort(fallbacks.begin(), fallbacks.end());
     if (listed != fallbacks) {
       out.violations.push_back(
-          {10, absl::StrCat("#", op.id, "'s reply lists fallbacks that are not those that answered"),
+          {10,
+           absl::StrCat("#", op.id, "'s reply lists fallbacks that are not those that answered"),
            {DescribeOp(op)}});
     }
   }

@@ -8,10 +8,10 @@ namespace quorumkv::sim {
 
 const std::vector<std::string>& FaultKinds() {
   static const std::vector<std::string> kKinds = {
-      "message drop",       "message duplicate", "partition",       "one-way block",
-      "heal",               "process crash",     "restart",         "power loss",
-      "disk wipe",          "log tail loss",     "crash in handoff", "clock skew",
-      "sync_writes off",    "hint expired",      "lww write",       "forged context",
+      "message drop",     "message duplicate", "partition",       "one-way block", "heal",
+      "process crash",    "restart",           "power loss",      "disk wipe",     "log tail loss",
+      "crash in handoff", "clock skew",        "sync_writes off", "hint expired",  "lww write",
+      "forged context",
   };
   return kKinds;
 }
@@ -46,8 +46,8 @@ std::string Coverage::Describe() const {
     auto it = checks.find(i);
     c.push_back(absl::StrCat(i, ": ", it == checks.end() ? 0 : it->second));
   }
-  return absl::StrCat("faults: ", absl::StrJoin(f, ", "), "\nchecks per invariant: ",
-                      absl::StrJoin(c, ", "));
+  return absl::StrCat("faults: ", absl::StrJoin(f, ", "),
+                      "\nchecks per invariant: ", absl::StrJoin(c, ", "));
 }
 
 }  // namespace quorumkv::sim

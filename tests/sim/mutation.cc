@@ -17,6 +17,7 @@ const std::vector<MutationInfo>& Mutations() {
       {Mutation::kUncountedExpiry, "uncounted-expiry", {12}},
       {Mutation::kClaimNothingWritten, "claim-nothing-written", {13}},
       {Mutation::kAckUnstoredWrites, "ack-unstored-writes", {14}},
+      {Mutation::kBlindAntiEntropy, "blind-anti-entropy", {5}},
   };
   return kMutations;
 }

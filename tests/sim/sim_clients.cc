@@ -79,9 +79,8 @@ void Simulation::Issue(Op& op) {
   SimNode* node = Node(op.coordinator);
   const int id = op.id;
   if (!node->up()) {
-    world_.After(absl::Microseconds(100), [this, id] {
-      Complete(id, absl::UnavailableError("coordinator unreachable"));
-    });
+    world_.After(absl::Microseconds(100),
+                 [this, id] { Complete(id, absl::UnavailableError("coordinator unreachable")); });
     return;
   }
   // The client gives up a little after its deadline if no answer came (the
@@ -168,7 +167,8 @@ void Simulation::OnPutDone(int id, absl::Status status, const pb::PutResponse& r
   if (status.ok() && !op.forged) {
     std::set<int> seen = op.observed;
     seen.insert(op.id);
-    known_[op.client][op.key] = Knowledge{*DecodeContext(response.context(), op.key), std::move(seen)};
+    known_[op.client][op.key] =
+        Knowledge{*DecodeContext(response.context(), op.key), std::move(seen)};
   }
   Complete(id, status);
 }

@@ -31,16 +31,16 @@ void Simulation::LoseData(SimNode& node) {
   const uint64_t roll = world_.Uniform(0, 9);
   if (roll < 5) {
     node.PowerLoss();
-    Fault(absl::StrCat("power loss at ", node.id(), ": its unsynced writes are gone"),
-          "power loss", true);
+    Fault(absl::StrCat("power loss at ", node.id(), ": its unsynced writes are gone"), "power loss",
+          true);
   } else if (roll < 8) {
     const size_t lost = node.LoseLogTail(world_.Uniform(1, 8));
     Fault(absl::StrCat(node.id(), " crashes and its log loses its last ", lost, " synced writes"),
           "log tail loss", true);
   } else {
     node.Wipe();
-    Fault(absl::StrCat(node.id(), " crashes and its disk is replaced by an empty one"),
-          "disk wipe", true);
+    Fault(absl::StrCat(node.id(), " crashes and its disk is replaced by an empty one"), "disk wipe",
+          true);
   }
   NoteDestroyedWrites();
 }

@@ -227,7 +227,14 @@ void SimTransport::Exchange(const std::string& to, const pb::ExchangeRequest& re
                             absl::Time deadline, Callback<pb::ExchangeResponse> done) {
   network_->Call<pb::ExchangeResponse>(
       self_, to, deadline, /*idempotent=*/true,
-      [request](SimNode& target, auto reply) { reply(target.replica().HandleExchange(request)); },
+      [request](SimNode& target, auto reply) {
+        if (target.mutation() == sim::Mutation::kBlindAntiEntropy) {
+          pb::ExchangeResponse agree;  // the mutation: "my tree is yours"
+          agree.set_root(request.asker_root());
+          return reply(agree);
+        }
+        reply(target.replica().HandleExchange(request));
+      },
       std::move(done));
 }
 

@@ -127,6 +127,7 @@ class SimNode {
   void Wipe();
 
   const std::string& id() const { return options_.id; }
+  sim::Mutation mutation() const { return options_.mutation; }
   bool up() const { return node_ != nullptr; }
   // Bumped by every crash: messages of a former life are discarded.
   uint64_t incarnation() const { return incarnation_; }
