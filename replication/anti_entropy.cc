@@ -49,23 +49,32 @@ absl::Status AddChildren(const MerkleTree& tree, const pb::ExchangeRequest& requ
   return absl::OkStatus();
 }
 
-// This node's objects of `partition` in `segments`, in key order.
-absl::Status ListSegments(NodeContext& node, uint32_t partition, const std::set<uint32_t>& segments,
-                          pb::ExchangeResponse* response) {
+// This node's objects of `partition` in `segments`, segment by segment,
+// through the store's segment index.
+absl::Status ListSegments(NodeContext& node, uint32_t partition,
+                          const std::vector<uint32_t>& segments, pb::ExchangeResponse* response) {
+  const auto [first, last] = node.ring.HashRangeOf(partition);
   size_t bytes = 0;
-  return node.store->ForEachObject([&](absl::string_view key, const Object& object) {
-    if (response->truncated()) return;
-    if (node.ring.PartitionOf(key) != partition) return;
-    if (segments.count(MerkleTree::SegmentOf(key)) == 0) return;
-    if (bytes >= kMaxExchangeReplyBytes) {
-      response->set_truncated(true);
-      return;
+  for (uint32_t segment : segments) {
+    if (response->segments_complete() > 0 && bytes >= kMaxExchangeReplyBytes) break;
+    const int before = response->entries_size();
+    size_t segment_bytes = 0;
+    RETURN_IF_ERROR(node.store->ForEachObjectInSegment(
+        segment, first, last, [&](absl::string_view key, const Object& object) {
+          pb::ExchangeEntry* entry = response->add_entries();
+          entry->set_key(std::string(key));
+          ToProto(object, entry->mutable_object());
+          segment_bytes += entry->ByteSizeLong();
+        }));
+    if (response->segments_complete() > 0 && bytes + segment_bytes > kMaxExchangeReplyBytes) {
+      // Past the budget: this segment waits for the next round.
+      response->mutable_entries()->DeleteSubrange(before, response->entries_size() - before);
+      break;
     }
-    pb::ExchangeEntry* entry = response->add_entries();
-    entry->set_key(std::string(key));
-    ToProto(object, entry->mutable_object());
-    bytes += entry->ByteSizeLong();
-  });
+    bytes += segment_bytes;
+    response->set_segments_complete(response->segments_complete() + 1);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -81,13 +90,13 @@ absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
     RETURN_IF_ERROR(AddChildren(tree, request, &response));
     return response;
   }
-  std::set<uint32_t> segments;
+  std::vector<uint32_t> segments;
   for (uint32_t s : request.segments()) {
     if (s >= MerkleTree::kSegments) {
       return absl::InvalidArgumentError(
           absl::StrCat("segment ", s, " is not in the tree (", MerkleTree::kSegments, ")"));
     }
-    segments.insert(s);
+    segments.push_back(s);
   }
   RETURN_IF_ERROR(ListSegments(node, request.partition(), segments, &response));
   return response;
@@ -310,7 +319,7 @@ void AntiEntropy::OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply
   Count([&](AntiEntropyStats& s) { s.hashes_compared += reply.children_size(); });
   if (request.segments().empty()) return EndExchange(x, absl::OkStatus());
   x.step = Step::kObjects;
-  x.segments.insert(request.segments().begin(), request.segments().end());
+  x.segments.assign(request.segments().begin(), request.segments().end());
   Send(x, std::move(request), now);
 }
 
@@ -320,19 +329,19 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
     ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
     by_key[e.key()] = Differing{.key = e.key(), .remote = std::move(remote)};
   }
-  // List ours in the segments asked for (when the reply was truncated,
-  // only up to the last key the peer sent, so that a key it left out is
-  // not taken for missing there).
-  const std::string last_sent = reply.entries().empty() ? "" : reply.entries().rbegin()->key();
-  RETURN_IF_ERROR(node_->store->ForEachObject([&](absl::string_view key, const Object& object) {
-    if (node_->ring.PartitionOf(key) != x.pair.partition) return;
-    if (x.segments.count(MerkleTree::SegmentOf(key)) == 0) return;
-    if (reply.truncated() && key > last_sent) return;
-    Differing& d = by_key[std::string(key)];
-    d.key = std::string(key);
-    d.local = object;
-  }));
-  x.truncated = reply.truncated();
+  // Ours, in the segments the reply lists whole (the first ones asked).
+  const auto [first, last] = node_->ring.HashRangeOf(x.pair.partition);
+  const size_t complete = std::min<size_t>(reply.segments_complete(), x.segments.size());
+  for (size_t i = 0; i < complete; ++i) {
+    RETURN_IF_ERROR(node_->store->ForEachObjectInSegment(
+        x.segments[i], first, last, [&](absl::string_view key, const Object& object) {
+          Differing& d = by_key[std::string(key)];
+          d.key = std::string(key);
+          d.local = object;
+        }));
+  }
+  x.segments_listed = complete;
+  x.truncated = complete < x.segments.size();
   for (auto& [key, d] : by_key) {
     const uint64_t mine = d.local ? MerkleTree::EntryHash(key, *d.local) : 0;
     const uint64_t theirs = d.remote ? MerkleTree::EntryHash(key, *d.remote) : 0;
@@ -404,8 +413,10 @@ void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
     if (failure.ok()) failure = box.push_failure;
   }
   if (failure.ok() && x.truncated) {
-    failure =
-        absl::ResourceExhaustedError("the peer's reply was truncated; the next round goes on");
+    failure = absl::ResourceExhaustedError(
+        absl::StrCat("the peer listed ", x.segments_listed, " of ", x.segments.size(),
+                     " differing segments (a reply holds ", kMaxExchangeReplyBytes >> 20,
+                     " MiB); the next round syncs the rest"));
   }
   EndExchange(x, failure);
 }

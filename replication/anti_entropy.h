@@ -48,16 +48,17 @@
 
 namespace quorumkv {
 
-// A reply's entries stop growing past this many bytes (at least one entry
-// is sent); the rest waits for the next round.
+// A reply lists whole segments up to this many bytes (always the first
+// one asked, whatever its size); the rest waits for the next round, and
+// the exchange counts as incomplete.
 inline constexpr size_t kMaxExchangeReplyBytes = 4 << 20;
 
 // This node's answer to a peer's ExchangeRequest: the hashes of the tree
 // nodes asked for, or its objects in the segments asked for.
 // FAILED_PRECONDITION if it is not a home replica of the partition;
 // INVALID_ARGUMENT for a level, node or segment out of range. May block on
-// the store (a listing reads every object: O(keys held), to be replaced by
-// a segment index).
+// the store (a listing reads the objects of the segments asked for, through
+// the store's segment index).
 absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
                                                     const pb::ExchangeRequest& request);
 
@@ -129,9 +130,10 @@ class AntiEntropy {
     Pair pair;
     Step step = Step::kRoot;
     std::vector<uint32_t> differing_nodes;  // level 1
-    std::set<uint32_t> segments;            // differing, asked for
+    std::vector<uint32_t> segments;         // differing, asked for, ascending
     std::vector<Differing> differing;       // step kMerging: left to merge
     size_t next = 0;
+    size_t segments_listed = 0;
     bool truncated = false;
     absl::Status merge_failure;  // of a local merge
     bool ended = false;

@@ -21,6 +21,10 @@ class ForwardingReplicaStore : public ReplicaStore {
     return base_->Read(key);
   }
   absl::Status ForEachObject(ObjectVisitor visit) override { return base_->ForEachObject(visit); }
+  absl::Status ForEachObjectInSegment(uint32_t segment, uint64_t hash_first, uint64_t hash_last,
+                                      ObjectVisitor visit) override {
+    return base_->ForEachObjectInSegment(segment, hash_first, hash_last, visit);
+  }
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override {
     return base_->Update(key, mutate);
   }

@@ -39,6 +39,14 @@ class ReplicaStore {
   using ObjectVisitor = absl::FunctionRef<void(absl::string_view key, const Object& object)>;
   virtual absl::Status ForEachObject(ObjectVisitor visit) = 0;
 
+  // Visits the stored objects of the keys in Merkle segment `segment`
+  // (MerkleTree::SegmentOf) whose StableHash is in [hash_first, hash_last]
+  // (one ring partition: Ring::HashRangeOf), in (hash, key) order, in work
+  // proportional to those keys: anti-entropy lists a differing segment so.
+  // DATA_LOSS if one is corrupt.
+  virtual absl::Status ForEachObjectInSegment(uint32_t segment, uint64_t hash_first,
+                                              uint64_t hash_last, ObjectVisitor visit) = 0;
+
   // Reads `key`, applies `mutate` and stores the result, atomically with
   // respect to other Updates of the same key. Returns the stored object.
   // After OK the result survives a crash of the process (and, with

@@ -89,6 +89,16 @@ uint32_t Ring::PartitionOf(absl::string_view key) const {
   return static_cast<uint32_t>(scaled >> 64);
 }
 
+std::pair<uint64_t, uint64_t> Ring::HashRangeOf(uint32_t partition) const {
+  // The inverse of PartitionOf: h is in p when p * 2^64 <= h * P < (p + 1) * 2^64.
+  const unsigned __int128 count = partition_count();
+  auto first_of = [&](unsigned __int128 p) -> unsigned __int128 {
+    return ((p << 64) + count - 1) / count;  // ceil(p * 2^64 / P)
+  };
+  const unsigned __int128 last = first_of(partition + 1) - 1;
+  return {static_cast<uint64_t>(first_of(partition)), static_cast<uint64_t>(last)};
+}
+
 bool Ring::IsHome(absl::string_view key, absl::string_view node) const {
   const auto& home = ForKey(key).home;
   return std::find(home.begin(), home.end(), node) != home.end();

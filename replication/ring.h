@@ -42,6 +42,8 @@ class Ring {
                                      uint32_t replication_factor);
 
   uint32_t PartitionOf(absl::string_view key) const;
+  // The StableHash values of `partition`'s keys: [first, last].
+  std::pair<uint64_t, uint64_t> HashRangeOf(uint32_t partition) const;
   const PreferenceList& ForPartition(uint32_t partition) const { return lists_[partition]; }
   const PreferenceList& ForKey(absl::string_view key) const { return lists_[PartitionOf(key)]; }
   bool IsHome(absl::string_view key, absl::string_view node) const;

@@ -17,6 +17,7 @@
 #include "replication/object_codec.h"
 #include "replication/ring.h"
 #include "replication/status_macros.h"
+#include "storage/segment_index.h"
 
 namespace quorumkv {
 namespace {
@@ -182,6 +183,7 @@ absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
   ASSIGN_OR_RETURN(opened.hints, HintStore::Open(engine, options.sync_writes, opened.marks.get()));
   ASSIGN_OR_RETURN(opened.actors_holding_data, ReadActorsHoldingData(engine));
   ASSIGN_OR_RETURN(opened.holds_data, HasAnyReplica(engine));
+  RETURN_IF_ERROR(segment_index::BuildIfMissing(engine));
   return std::unique_ptr<EngineReplicaStore>(
       new EngineReplicaStore(engine, std::move(options), std::move(opened)));
 }
@@ -265,6 +267,22 @@ absl::Status EngineReplicaStore::ForEachObject(ObjectVisitor visit) {
   return corrupt;
 }
 
+absl::Status EngineReplicaStore::ForEachObjectInSegment(uint32_t segment, uint64_t hash_first,
+                                                        uint64_t hash_last, ObjectVisitor visit) {
+  absl::Status read;
+  RETURN_IF_ERROR(
+      segment_index::ScanKeys(engine_, segment, hash_first, hash_last, [&](absl::string_view key) {
+        absl::StatusOr<std::optional<Object>> object = Read(key);
+        if (!object.ok()) {
+          read = object.status();
+          return false;
+        }
+        if (*object) visit(key, **object);  // an entry always has its object; be lenient
+        return true;
+      }));
+  return read;
+}
+
 absl::StatusOr<Object> EngineReplicaStore::Update(absl::string_view key, Mutation mutate) {
   return UpdateBatch({KeyUpdate{key, mutate}})[0];
 }
@@ -303,7 +321,8 @@ absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
     const KeyUpdate& update, absl::flat_hash_map<std::string, Object>* staged, WriteBatch* batch) {
   std::optional<Object> current;
   auto it = staged->find(update.key);
-  if (it != staged->end()) {
+  const bool staged_before = it != staged->end();
+  if (staged_before) {
     current = it->second;
   } else {
     ASSIGN_OR_RETURN(current, Read(update.key));
@@ -314,6 +333,8 @@ absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
   // Never store what could not be read back.
   RETURN_IF_ERROR(CheckDecodable(next));
   batch->Put(ColumnFamily::kData, update.key, EncodeObject(next));
+  // The key's first object: its segment index entry, in the same batch.
+  if (!current && !staged_before) segment_index::Stage(update.key, batch);
   (*staged)[update.key] = next;
   return next;
 }

@@ -68,6 +68,9 @@ class EngineReplicaStore : public ReplicaStore {
 
   absl::StatusOr<std::optional<Object>> Read(absl::string_view key) override;
   absl::Status ForEachObject(ObjectVisitor visit) override;
+  // Through the segment index (segment_index.h).
+  absl::Status ForEachObjectInSegment(uint32_t segment, uint64_t hash_first, uint64_t hash_last,
+                                      ObjectVisitor visit) override;
   // An UpdateBatch of one.
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   // Holds the lock of every key in the batch (in a fixed order) until the

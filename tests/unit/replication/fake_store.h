@@ -22,8 +22,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "replication/hints.h"
+#include "replication/merkle_tree.h"
 #include "replication/object_codec.h"
 #include "replication/replica_store.h"
+#include "replication/ring.h"
 #include "replication/status_macros.h"
 
 namespace quorumkv::test_support {
@@ -135,6 +137,18 @@ class FakeStore : public ReplicaStore {
       objects = objects_;
     }
     for (const auto& [key, object] : objects) visit(key, object);
+    return absl::OkStatus();
+  }
+  // By filtering every object: the contract, not the work, of the real one.
+  absl::Status ForEachObjectInSegment(uint32_t segment, uint64_t hash_first, uint64_t hash_last,
+                                      ObjectVisitor visit) override {
+    std::map<std::pair<uint64_t, std::string>, Object> wanted;
+    RETURN_IF_ERROR(ForEachObject([&](absl::string_view key, const Object& object) {
+      const uint64_t hash = StableHash(key);
+      if (MerkleTree::SegmentOf(key) != segment || hash < hash_first || hash > hash_last) return;
+      wanted.emplace(std::make_pair(hash, std::string(key)), object);
+    }));
+    for (const auto& [at, object] : wanted) visit(at.second, object);
     return absl::OkStatus();
   }
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override {

@@ -43,6 +43,26 @@ void ExpectBalanced(const std::map<std::string, uint64_t>& counts, size_t nodes,
   }
 }
 
+// The hash ranges of the partitions tile the 64-bit space in order, and
+// every key's hash lies in its partition's (the segment index relies on it).
+TEST(RingTest, HashRangesTileTheSpaceAndHoldTheirKeys) {
+  for (uint32_t vnodes : {1u, 7u, 64u}) {
+    absl::StatusOr<Ring> ring = Ring::Create({"n1", "n2", "n3"}, vnodes, 3);
+    ASSERT_TRUE(ring.ok());
+    EXPECT_EQ(ring->HashRangeOf(0).first, 0u);
+    EXPECT_EQ(ring->HashRangeOf(ring->partition_count() - 1).second, UINT64_MAX);
+    for (uint32_t p = 0; p + 1 < ring->partition_count(); ++p) {
+      EXPECT_EQ(ring->HashRangeOf(p).second + 1, ring->HashRangeOf(p + 1).first) << p;
+    }
+    for (int i = 0; i < 5000; ++i) {
+      const std::string key = absl::StrCat("k", i);
+      const auto [first, last] = ring->HashRangeOf(ring->PartitionOf(key));
+      EXPECT_GE(StableHash(key), first) << key;
+      EXPECT_LE(StableHash(key), last) << key;
+    }
+  }
+}
+
 TEST(RingTest, EveryNodeOwnsExactlyItsVnodesPartitions) {
   const Ring ring = MakeRing(kFiveNodes);
   ASSERT_EQ(ring.partition_count(), 5 * kDefaultVnodesPerNode);

@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "replication/merkle_tree.h"
 #include "replication/object_codec.h"
 #include "storage/fault_injection_engine.h"
 #include "storage/mem_engine.h"
@@ -306,6 +307,44 @@ TEST(EngineReplicaStoreTest, FailedLeaseWriteIssuesNoDotAndLaterDotsContinue) {
   engine.ClearWriteError();
   IssueIncreasing(*store, 1, last);
   EXPECT_EQ(last, 4u);
+}
+
+// A directory written before the segment index existed: its keys have no
+// entries and no marker says the index is complete. Opening it builds the
+// index, so anti-entropy lists every key.
+TEST(EngineReplicaStoreTest, ADirectoryFromBeforeTheSegmentIndexGetsItBuiltWhenOpened) {
+  MemEngine engine;
+  {
+    std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, StoreOptions("n1"));
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(
+          store
+              ->Update(absl::StrCat("k", i),
+                       [&](const auto&) { return absl::StatusOr<Object>(WithValue("n1.1", "v")); })
+              .ok());
+    }
+  }
+  WriteBatch forget;  // what an older version left
+  ASSERT_TRUE(engine
+                  .Scan(ColumnFamily::kMeta, "seg", "seh",
+                        [&](absl::string_view key, absl::string_view) {
+                          forget.Delete(ColumnFamily::kMeta, key);
+                          return true;
+                        })
+                  .ok());
+  ASSERT_GE(forget.ops().size(), 200u);
+  forget.Delete(ColumnFamily::kMeta, "segment_index_complete");
+  ASSERT_TRUE(engine.Write(forget, WriteOptions{}).ok());
+
+  std::unique_ptr<EngineReplicaStore> reopened = OpenStore(&engine, StoreOptions("n1"));
+  int listed = 0;
+  for (uint32_t segment = 0; segment < MerkleTree::kSegments; ++segment) {
+    ASSERT_TRUE(reopened
+                    ->ForEachObjectInSegment(segment, 0, UINT64_MAX,
+                                             [&](absl::string_view, const Object&) { ++listed; })
+                    .ok());
+  }
+  EXPECT_EQ(listed, 200);
 }
 
 }  // namespace

@@ -5,10 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "replication/merkle_tree.h"
+#include "replication/ring.h"
 #include "storage/engine_replica_store.h"
 #include "storage/fault_injection_engine.h"
 #include "storage/mem_engine.h"
@@ -99,6 +103,42 @@ TYPED_TEST(StoreContractTest, ForEachObjectVisitsEveryStoredObjectInKeyOrder) {
                   .ok());
   EXPECT_EQ(seen, (std::vector<std::pair<std::string, Object>>{{"a", OneValue("a.1", 1, "v")},
                                                                {"b", OneValue("a.1", 2, "w")}}));
+}
+
+// Against a brute-force filter of ForEachObject, over several segments and
+// hash ranges (the whole space, one ring partition's, a range holding one
+// key only).
+TYPED_TEST(StoreContractTest, ForEachObjectInSegmentVisitsExactlyThatSegmentsKeysOfTheRange) {
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(this->Put(absl::StrCat("key", i), OneValue("a.1", i + 1, "v")).ok());
+  }
+  absl::StatusOr<Ring> ring = Ring::Create({"n1", "n2", "n3"}, 8, 3);
+  ASSERT_TRUE(ring.ok());
+  const uint64_t one = StableHash("key7");
+  const std::vector<std::pair<uint64_t, uint64_t>> ranges = {
+      {0, UINT64_MAX}, ring->HashRangeOf(5), ring->HashRangeOf(23), {one, one}};
+  for (const auto& [first, last] : ranges) {
+    for (uint32_t segment : {0u, 1u, 517u, MerkleTree::SegmentOf("key7"), 1023u}) {
+      std::vector<std::pair<uint64_t, std::string>> expected, seen;
+      ASSERT_TRUE(this->store()
+                      .ForEachObject([&](absl::string_view key, const Object&) {
+                        const uint64_t h = StableHash(key);
+                        if (MerkleTree::SegmentOf(key) == segment && h >= first && h <= last) {
+                          expected.emplace_back(h, std::string(key));
+                        }
+                      })
+                      .ok());
+      std::sort(expected.begin(), expected.end());
+      ASSERT_TRUE(this->store()
+                      .ForEachObjectInSegment(segment, first, last,
+                                              [&](absl::string_view key, const Object& object) {
+                                                EXPECT_EQ(*this->store().Read(key), object);
+                                                seen.emplace_back(StableHash(key), key);
+                                              })
+                      .ok());
+      EXPECT_EQ(seen, expected) << "segment " << segment << " [" << first << ", " << last << "]";
+    }
+  }
 }
 
 TYPED_TEST(StoreContractTest, UpdateBatchRunsEachUpdateOnTheOneBefore) {
