@@ -202,18 +202,21 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
   }
   if (options_.interval > absl::ZeroDuration()) next_round_ = now + options_.interval;
   round_failed_ = false;
-  std::vector<Pair> marked, others;
+  // Marked partitions first; then peer by peer, so that the exchanges of
+  // one partition with two peers do not run at once (the second would
+  // repair again what the first is repairing).
+  std::map<std::pair<bool, std::string>, std::vector<Pair>> by_peer;  // (unmarked, peer)
   for (uint32_t p = 0; p < node_->ring.partition_count(); ++p) {
     if (only && *only != p) continue;
     const std::vector<std::string>& home = node_->ring.ForPartition(p).home;
     if (std::find(home.begin(), home.end(), node_->self()) == home.end()) continue;
+    const bool unmarked = !node_->store->MarkedForRepair(p);
     for (const std::string& peer : home) {
-      if (peer == node_->self()) continue;
-      (node_->store->MarkedForRepair(p) ? marked : others).push_back(Pair{p, peer});
+      if (peer != node_->self()) by_peer[{unmarked, peer}].push_back(Pair{p, peer});
     }
   }
-  pairs_.assign(marked.begin(), marked.end());
-  pairs_.insert(pairs_.end(), others.begin(), others.end());
+  pairs_.clear();
+  for (const auto& [order, pairs] : by_peer) pairs_.insert(pairs_.end(), pairs.begin(), pairs.end());
   Count([&](AntiEntropyStats& s) { s.exchanges_total = static_cast<uint32_t>(pairs_.size()); });
 }
 

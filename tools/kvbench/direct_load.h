@@ -18,8 +18,11 @@ namespace quorumkv::bench {
 inline constexpr char kLoaderActor[] = "kvbench-load";
 
 using ValueOf = std::function<std::string(uint64_t index)>;
+// Keys this node does not get (kvbench --repair-missing); empty: none.
+using SkipKey = std::function<bool(uint64_t index)>;
 
-// Writes keys KeyName(0..keys-1) with value_of(i) into the storage of node
+// Writes keys KeyName(0..keys-1) but those `skip` names, with value_of(i),
+// and their segment index entries, into the storage of node
 // `node_id` at `db_path` (the kvnode must be stopped; it must have run
 // once, so its actor exists). Every replica must get the same object, so
 // every call of one load passes the same `hlc`: one sibling, dot
@@ -29,7 +32,7 @@ using ValueOf = std::function<std::string(uint64_t index)>;
 // --watermark-dir).
 absl::Status LoadNodeStorage(const std::string& db_path, const std::string& watermark_dir,
                              const std::string& node_id, uint64_t keys, const ValueOf& value_of,
-                             uint64_t hlc, std::atomic<uint64_t>* loaded);
+                             const SkipKey& skip, uint64_t hlc, std::atomic<uint64_t>* loaded);
 
 }  // namespace quorumkv::bench
 

@@ -93,6 +93,13 @@ int main(int argc, char** argv) {
                  "would; the others still load through their API)")
       ->capture_default_str()
       ->check(CLI::IsMember({"api", "direct"}));
+  double repair_missing = -1;
+  app.add_option("--repair-missing", repair_missing,
+                 "quorumkv only, with --load direct: the last node gets all keys but this "
+                 "fraction (0..1), and instead of the workload kvbench measures two anti-entropy "
+                 "rounds of that node (kvctl repair --node): the repair, then one with nothing "
+                 "to repair")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--dir", dir, "working directory (wiped per target)")->capture_default_str();
   app.add_flag("--json", json, "print the results as JSON on stdout");
   app.add_option("--svg", svg, "also write a latency CDF of every target to this SVG file");
@@ -111,9 +118,15 @@ int main(int argc, char** argv) {
   options.duration = absl::Seconds(duration_s);
   options.progress_on_tty = isatty(fileno(stderr));
   options.direct_load = load == "direct";
+  options.measure_repair = repair_missing >= 0;
+  if (options.measure_repair && (!options.direct_load || targets != "quorumkv")) {
+    std::fprintf(stderr, "kvbench: --repair-missing needs --load direct and --targets quorumkv\n");
+    return 2;
+  }
   const TargetOptions target_options{.kv_sync = kv_sync == "on",
                                      .kv_lww = kv_conflict == "lww",
-                                     .redis_durable = redis_durable == "on"};
+                                     .redis_durable = redis_durable == "on",
+                                     .kv_repair_missing = std::max(0.0, repair_missing)};
   std::vector<std::unique_ptr<Target>> chosen;
   for (absl::string_view name : absl::StrSplit(targets, ',', absl::SkipEmpty())) {
     absl::StatusOr<std::unique_ptr<Target>> t =

@@ -118,6 +118,16 @@ std::string TextReport(const RunOptions& options, const Environment& env,
         absl::StrAppendFormat(&out, "            first error: %s\n", s->first_error);
       }
     }
+    for (size_t i = 0; i < r.repairs.size(); ++i) {
+      const RepairMeasure& m = r.repairs[i];
+      absl::StrAppendFormat(
+          &out,
+          "            repair round %d of the last node: %.2f s, %s; %d pairs compared, %d "
+          "hashes, %d keys differing, %d merges; received %d bytes, sent %d\n",
+          i + 1, absl::ToDoubleSeconds(m.elapsed), m.complete ? "complete" : "INCOMPLETE",
+          m.exchanges, m.hashes_compared, m.keys_differing, m.keys_repaired, m.bytes_received,
+          m.bytes_sent);
+    }
   }
   const TargetResult* us = Find(results, "quorumkv");
   if (us != nullptr && results.size() > 1) {
@@ -175,6 +185,19 @@ nlohmann::json JsonReport(const RunOptions& options, const Environment& env,
     t["server_cpu_us_per_op"] = r.server_cpu_us_per_op();
     t["client_cpu_seconds"] = r.client_cpu_seconds;
     t["client_cpu_us_per_op"] = r.client_cpu_us_per_op();
+    if (!r.repairs.empty()) {
+      t["repair_rounds"] = nlohmann::json::array();
+      for (const RepairMeasure& m : r.repairs) {
+        t["repair_rounds"].push_back({{"seconds", absl::ToDoubleSeconds(m.elapsed)},
+                                      {"complete", m.complete},
+                                      {"exchanges", m.exchanges},
+                                      {"hashes_compared", m.hashes_compared},
+                                      {"keys_differing", m.keys_differing},
+                                      {"keys_repaired", m.keys_repaired},
+                                      {"bytes_received", m.bytes_received},
+                                      {"bytes_sent", m.bytes_sent}});
+      }
+    }
     out["targets"].push_back(std::move(t));
   }
   return out;

@@ -360,7 +360,16 @@ TargetResult RunTarget(Target& target, const RunOptions& options, const std::str
                result.description.c_str());
   result.status = target.Start(dir);
   if (result.status.ok()) result.status = Load(target, options, result);
-  if (result.status.ok()) {
+  if (result.status.ok() && options.measure_repair) {
+    for (int round = 0; round < 2 && result.status.ok(); ++round) {
+      absl::StatusOr<RepairMeasure> measured = target.MeasureRepairRound();
+      if (measured.ok()) {
+        result.repairs.push_back(*measured);
+      } else {
+        result.status = measured.status();
+      }
+    }
+  } else if (result.status.ok()) {
     const double cpu_before = TotalCpuSeconds(target.Pids());
     const double client_cpu_before = CpuSeconds(getpid());
     Run(target, options, result);

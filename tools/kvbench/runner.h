@@ -30,6 +30,10 @@ struct RunOptions {
   uint64_t seed = 1;
   bool progress_on_tty = false;  // rewrite one progress line instead of printing lines
   bool direct_load = false;      // load through Target::LoadDirectly where it has one
+  // Instead of the workload: two anti-entropy rounds of the node the load
+  // left behind (Target::MeasureRepairRound), the second with nothing left
+  // to repair.
+  bool measure_repair = false;
 };
 
 struct OpStats {
@@ -52,6 +56,7 @@ struct TargetResult {
   std::vector<uint64_t> anon_rss_bytes;  // the anonymous part of each
   double server_cpu_seconds = 0;         // all server processes, during the run
   double client_cpu_seconds = 0;         // kvbench itself (its clients), during the run
+  std::vector<RepairMeasure> repairs;    // with measure_repair
   double ops_per_second() const;
   // Server CPU per operation in microseconds: the cost of an operation,
   // whatever else shares the machine.

@@ -49,6 +49,18 @@ class AsyncTargetClient {
   virtual void Run() = 0;
 };
 
+// One anti-entropy round of one node, as kvbench --repair-missing measures it.
+struct RepairMeasure {
+  absl::Duration elapsed;
+  uint64_t exchanges = 0;  // (partition, peer) pairs compared
+  uint64_t hashes_compared = 0;
+  uint64_t keys_differing = 0;
+  uint64_t keys_repaired = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  bool complete = false;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -74,6 +86,11 @@ class Target {
                                     std::atomic<uint64_t>* /*written*/) {
     return absl::UnimplementedError(absl::StrCat(name(), " has no direct load"));
   }
+  // Asks one node for an anti-entropy round and measures it until it ends
+  // (kvbench --repair-missing); UNIMPLEMENTED where the store has none.
+  virtual absl::StatusOr<RepairMeasure> MeasureRepairRound() {
+    return absl::UnimplementedError(absl::StrCat(name(), " has no anti-entropy round"));
+  }
   // Stops every process Start started (also when Start failed half-way).
   virtual void Stop() = 0;
   // The store's server processes, for their memory after the run.
@@ -87,6 +104,9 @@ struct TargetOptions {
   // "quorumkv-proxied"), to measure what the proxy costs.
   bool kv_proxies = false;
   bool redis_durable = true;  // redis: appendfsync always + WAIT 1
+  // quorumkv with a direct load: the last node does not get this fraction
+  // of the keys (kvbench --repair-missing).
+  double kv_repair_missing = 0;
 };
 
 // "quorumkv", "etcd" or "redis"; INVALID_ARGUMENT naming them otherwise.
