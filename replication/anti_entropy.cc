@@ -356,6 +356,12 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
 }
 
 void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
+  // Merges go in batches of a fifth of a second's worth (or what is left):
+  // each batch is one synced write here, so at most about five a second,
+  // not one per tick.
+  const size_t left = x.differing.size() - x.next;
+  const double batch = std::min<double>(left, std::max(1.0, options_.keys_per_second / 5.0));
+  if (left > 0 && tokens_ < batch) return;
   pb::ReplicaWriteBatchRequest local;
   local.set_from(x.pair.peer);
   std::vector<pb::ReplicaWriteRequest> pushes;

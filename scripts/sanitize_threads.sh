@@ -35,7 +35,7 @@ run() {
 run $dir/bin/core_tests
 run $dir/bin/server_tests
 run $dir/bin/integration_tests \
-  --gtest_filter='ConcurrentLoadTest.*:SloppyQuorumTest.PutWithAHomeReplicaDownGoesToAFallbackAndTheHintComesBack'
+  --gtest_filter='ConcurrentLoadTest.*:SloppyQuorumTest.PutWithAHomeReplicaDownGoesToAFallbackAndTheHintComesBack:AntiEntropyRepairTest.AReplicaThatWasDown*'
 
 if compgen -G "$reports/report.*" >/dev/null; then
   echo "sanitize_threads: ThreadSanitizer reported races:" >&2

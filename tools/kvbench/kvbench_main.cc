@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/text_format.h"
 #include "tools/kvbench/report.h"
 #include "tools/kvbench/runner.h"
 #include "tools/kvbench/target.h"
@@ -45,7 +47,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--targets", targets,
                  "comma-separated: quorumkv, etcd, redis, quorumkv-proxied (every link through "
-                 "kvharness's fault proxy)")
+                 "kvharness's fault proxy), quorumkv-repairing (with --load direct: n3 misses 10% "
+                 "of the keys and repairs them by anti-entropy during the run)")
       ->capture_default_str();
   app.add_option("--keys", options.keys, "key space, loaded before the run")
       ->capture_default_str()
@@ -93,6 +96,10 @@ int main(int argc, char** argv) {
                  "would; the others still load through their API)")
       ->capture_default_str()
       ->check(CLI::IsMember({"api", "direct"}));
+  std::string kv_config;
+  app.add_option("--kv-config", kv_config,
+                 "quorumkv: cluster settings as ClusterConfig text (proto/config.proto) over the "
+                 "defaults, e.g. 'anti_entropy_keys_per_second: 500'; not nodes or links");
   double repair_missing = -1;
   app.add_option("--repair-missing", repair_missing,
                  "quorumkv only, with --load direct: the last node gets all keys but this "
@@ -123,10 +130,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kvbench: --repair-missing needs --load direct and --targets quorumkv\n");
     return 2;
   }
-  const TargetOptions target_options{.kv_sync = kv_sync == "on",
-                                     .kv_lww = kv_conflict == "lww",
-                                     .redis_durable = redis_durable == "on",
-                                     .kv_repair_missing = std::max(0.0, repair_missing)};
+  if (absl::StrContains(targets, "quorumkv-repairing") && !options.direct_load) {
+    std::fprintf(stderr, "kvbench: target quorumkv-repairing needs --load direct\n");
+    return 2;
+  }
+  TargetOptions target_options{.kv_sync = kv_sync == "on",
+                               .kv_lww = kv_conflict == "lww",
+                               .redis_durable = redis_durable == "on",
+                               .kv_repair_missing = std::max(0.0, repair_missing)};
+  if (!google::protobuf::TextFormat::ParseFromString(kv_config, &target_options.kv_config) ||
+      target_options.kv_config.nodes_size() > 0 || target_options.kv_config.links_size() > 0) {
+    std::fprintf(stderr, "kvbench: --kv-config is not ClusterConfig text without nodes or links\n");
+    return 2;
+  }
   std::vector<std::unique_ptr<Target>> chosen;
   for (absl::string_view name : absl::StrSplit(targets, ',', absl::SkipEmpty())) {
     absl::StatusOr<std::unique_ptr<Target>> t =

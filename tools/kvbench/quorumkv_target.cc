@@ -130,13 +130,50 @@ class QuorumKvTarget : public Target {
   ~QuorumKvTarget() override { Stop(); }
 
   std::string name() const override {
+    if (options_.kv_repair_during_run) return "quorumkv-repairing";
     return options_.kv_proxies ? "quorumkv-proxied" : "quorumkv";
   }
   std::string description() const override {
     return absl::StrCat("3 kvnode, N=3 R=2 W=2, ",
                         options_.kv_sync ? "fsync before ack" : "no fsync (--kv-sync off)",
                         options_.kv_lww ? ", last-writer-wins updates" : ", siblings kept",
-                        options_.kv_proxies ? ", every link through kvharness's proxy" : "");
+                        options_.kv_proxies ? ", every link through kvharness's proxy" : "",
+                        options_.kv_repair_during_run
+                            ? absl::StrFormat(", n3 missing %.0f%% of the keys and repairing them "
+                                              "by anti-entropy during the run",
+                                              options_.kv_repair_missing * 100)
+                            : "");
+  }
+
+  absl::Status BeforeRun() override {
+    if (!options_.kv_repair_during_run) return absl::OkStatus();
+    if (!loaded_directly_) {
+      return absl::FailedPreconditionError("quorumkv-repairing needs --load direct");
+    }
+    absl::StatusOr<std::unique_ptr<KvClient>> client = LastNodeClient();
+    if (!client.ok()) return client.status();
+    v1::RepairRequest ask;
+    ask.set_start(true);
+    absl::StatusOr<v1::RepairResponse> r = (*client)->Repair(ask);
+    if (!r.ok()) return r.status();
+    repair_round_ = r->round();
+    run_start_ = absl::Now();
+    return absl::OkStatus();
+  }
+
+  std::string AfterRun() override {
+    if (!options_.kv_repair_during_run) return "";
+    absl::StatusOr<std::unique_ptr<KvClient>> client = LastNodeClient();
+    if (!client.ok()) return client.status().ToString();
+    absl::StatusOr<v1::RepairResponse> r = (*client)->Repair(v1::RepairRequest());
+    if (!r.ok()) return r.status().ToString();
+    const std::string when = r->rounds_finished() >= repair_round_
+                                 ? "ended before the run did"
+                                 : absl::StrFormat("still running when the run ended (%.1f s)",
+                                                   absl::ToDoubleSeconds(absl::Now() - run_start_));
+    return absl::StrCat("anti-entropy round of n3 ", when, ": ", r->keys_repaired(), " merges of ",
+                        r->keys_differing(), " keys differing so far, ", r->exchanges_done(), "/",
+                        r->exchanges_total(), " pairs compared");
   }
 
   absl::Status Start(const std::string& dir) override {
@@ -145,7 +182,8 @@ class QuorumKvTarget : public Target {
                                              .replicas = 3,
                                              .sync_writes = options_.kv_sync,
                                              .last_writer_wins = options_.kv_lww,
-                                             .proxies = options_.kv_proxies});
+                                             .proxies = options_.kv_proxies,
+                                             .config = options_.kv_config});
     if (!up.ok()) return up;
     absl::StatusOr<std::string> endpoints = cluster_->Endpoints();
     if (!endpoints.ok()) return endpoints.status();
@@ -185,14 +223,13 @@ class QuorumKvTarget : public Target {
     for (const v1::NodeConfig& node : config->nodes()) {
       if (absl::Status up = cluster_->Restart(node.id()); !up.ok()) return up;
     }
+    loaded_directly_ = true;
     return absl::OkStatus();
   }
 
   // A round of the last node (the one a --repair-missing load left behind).
   absl::StatusOr<RepairMeasure> MeasureRepairRound() override {
-    const std::vector<std::string> endpoints = SplitEndpoints(endpoints_);
-    absl::StatusOr<std::unique_ptr<KvClient>> client =
-        KvClient::Connect(KvClientOptions{.endpoints = {endpoints.back()}});
+    absl::StatusOr<std::unique_ptr<KvClient>> client = LastNodeClient();
     if (!client.ok()) return client.status();
     v1::RepairRequest ask;
     ask.set_start(true);
@@ -260,12 +297,20 @@ class QuorumKvTarget : public Target {
   }
 
  private:
+  // n3, the node a --repair-missing or quorumkv-repairing load leaves behind.
+  absl::StatusOr<std::unique_ptr<KvClient>> LastNodeClient() const {
+    return KvClient::Connect(KvClientOptions{.endpoints = {SplitEndpoints(endpoints_).back()}});
+  }
+
   const TargetOptions options_;
   const std::string bin_dir_;
   std::unique_ptr<LocalCluster> cluster_;
   std::string endpoints_;
   size_t next_ = 0;
   std::vector<std::shared_ptr<KvClient>> shared_;
+  bool loaded_directly_ = false;
+  uint64_t repair_round_ = 0;
+  absl::Time run_start_;
 };
 
 }  // namespace

@@ -118,6 +118,7 @@ std::string TextReport(const RunOptions& options, const Environment& env,
         absl::StrAppendFormat(&out, "            first error: %s\n", s->first_error);
       }
     }
+    if (!r.note.empty()) absl::StrAppendFormat(&out, "            %s\n", r.note);
     for (size_t i = 0; i < r.repairs.size(); ++i) {
       const RepairMeasure& m = r.repairs[i];
       absl::StrAppendFormat(
@@ -185,6 +186,7 @@ nlohmann::json JsonReport(const RunOptions& options, const Environment& env,
     t["server_cpu_us_per_op"] = r.server_cpu_us_per_op();
     t["client_cpu_seconds"] = r.client_cpu_seconds;
     t["client_cpu_us_per_op"] = r.client_cpu_us_per_op();
+    if (!r.note.empty()) t["note"] = r.note;
     if (!r.repairs.empty()) {
       t["repair_rounds"] = nlohmann::json::array();
       for (const RepairMeasure& m : r.repairs) {

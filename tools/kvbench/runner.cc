@@ -370,11 +370,15 @@ TargetResult RunTarget(Target& target, const RunOptions& options, const std::str
       }
     }
   } else if (result.status.ok()) {
+    result.status = target.BeforeRun();
+  }
+  if (result.status.ok() && !options.measure_repair) {
     const double cpu_before = TotalCpuSeconds(target.Pids());
     const double client_cpu_before = CpuSeconds(getpid());
     Run(target, options, result);
     result.server_cpu_seconds = TotalCpuSeconds(target.Pids()) - cpu_before;
     result.client_cpu_seconds = CpuSeconds(getpid()) - client_cpu_before;
+    result.note = target.AfterRun();
   }
   for (pid_t pid : target.Pids()) {
     result.rss_bytes.push_back(RssBytes(pid));

@@ -57,6 +57,7 @@ struct TargetResult {
   double server_cpu_seconds = 0;         // all server processes, during the run
   double client_cpu_seconds = 0;         // kvbench itself (its clients), during the run
   std::vector<RepairMeasure> repairs;    // with measure_repair
+  std::string note;                      // Target::AfterRun's
   double ops_per_second() const;
   // Server CPU per operation in microseconds: the cost of an operation,
   // whatever else shares the machine.

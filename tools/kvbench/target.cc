@@ -21,10 +21,17 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
     proxied.kv_proxies = true;
     return MakeQuorumKvTarget(proxied, bin_dir);
   }
+  if (name == "quorumkv-repairing") {
+    TargetOptions repairing = options;
+    repairing.kv_repair_during_run = true;
+    repairing.kv_repair_missing = kRepairingMissing;
+    return MakeQuorumKvTarget(repairing, bin_dir);
+  }
   if (name == "etcd") return MakeEtcdTarget();
   if (name == "redis") return MakeRedisTarget(options);
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown target '", name, "': choose from quorumkv, quorumkv-proxied, etcd, redis"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown target '", name,
+                   "': choose from quorumkv, quorumkv-proxied, quorumkv-repairing, etcd, redis"));
 }
 
 uint64_t StatusBytes(pid_t pid, absl::string_view field) {

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "proto/config.pb.h"
 
 namespace quorumkv::bench {
 
@@ -86,6 +87,11 @@ class Target {
                                     std::atomic<uint64_t>* /*written*/) {
     return absl::UnimplementedError(absl::StrCat(name(), " has no direct load"));
   }
+  // Right before the measured run, and right after it: what the target
+  // does around it (quorumkv-repairing starts an anti-entropy round, and
+  // says after how far it got). AfterRun's line goes into the report.
+  virtual absl::Status BeforeRun() { return absl::OkStatus(); }
+  virtual std::string AfterRun() { return ""; }
   // Asks one node for an anti-entropy round and measures it until it ends
   // (kvbench --repair-missing); UNIMPLEMENTED where the store has none.
   virtual absl::StatusOr<RepairMeasure> MeasureRepairRound() {
@@ -97,6 +103,9 @@ class Target {
   virtual std::vector<pid_t> Pids() const = 0;
 };
 
+// What quorumkv-repairing's last node misses of the key space.
+inline constexpr double kRepairingMissing = 0.1;
+
 struct TargetOptions {
   bool kv_sync = true;  // quorumkv: fsync before acking
   bool kv_lww = true;   // quorumkv: blind updates overwrite (LWW)
@@ -107,6 +116,11 @@ struct TargetOptions {
   // quorumkv with a direct load: the last node does not get this fraction
   // of the keys (kvbench --repair-missing).
   double kv_repair_missing = 0;
+  // quorumkv-repairing: the last node misses kv_repair_missing of a direct
+  // load, and repairs it by anti-entropy during the measured run.
+  bool kv_repair_during_run = false;
+  // quorumkv: cluster settings over the defaults (kvbench --kv-config).
+  v1::ClusterConfig kv_config;
 };
 
 // "quorumkv", "etcd" or "redis"; INVALID_ARGUMENT naming them otherwise.

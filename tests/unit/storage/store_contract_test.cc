@@ -117,7 +117,8 @@ TYPED_TEST(StoreContractTest, ForEachObjectInSegmentVisitsExactlyThatSegmentsKey
   const uint64_t one = StableHash("key7");
   const std::vector<std::pair<uint64_t, uint64_t>> ranges = {
       {0, UINT64_MAX}, ring->HashRangeOf(5), ring->HashRangeOf(23), {one, one}};
-  for (const auto& [first, last] : ranges) {
+  for (const std::pair<uint64_t, uint64_t>& range : ranges) {
+    const uint64_t first = range.first, last = range.second;  // lambdas capture these
     for (uint32_t segment : {0u, 1u, 517u, MerkleTree::SegmentOf("key7"), 1023u}) {
       std::vector<std::pair<uint64_t, std::string>> expected, seen;
       ASSERT_TRUE(this->store()
