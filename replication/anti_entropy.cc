@@ -54,9 +54,10 @@ absl::Status AddChildren(const MerkleTree& tree, const pb::ExchangeRequest& requ
 absl::Status ListSegments(NodeContext& node, uint32_t partition,
                           const std::vector<uint32_t>& segments, pb::ExchangeResponse* response) {
   const auto [first, last] = node.ring.HashRangeOf(partition);
+  const size_t budget = ExchangeReplyBudget(node.config());
   size_t bytes = 0;
   for (uint32_t segment : segments) {
-    if (response->segments_complete() > 0 && bytes >= kMaxExchangeReplyBytes) break;
+    if (response->segments_complete() > 0 && bytes >= budget) break;
     const int before = response->entries_size();
     size_t segment_bytes = 0;
     RETURN_IF_ERROR(node.store->ForEachObjectInSegment(
@@ -66,7 +67,7 @@ absl::Status ListSegments(NodeContext& node, uint32_t partition,
           ToProto(object, entry->mutable_object());
           segment_bytes += entry->ByteSizeLong();
         }));
-    if (response->segments_complete() > 0 && bytes + segment_bytes > kMaxExchangeReplyBytes) {
+    if (response->segments_complete() > 0 && bytes + segment_bytes > budget) {
       // Past the budget: this segment waits for the next round.
       response->mutable_entries()->DeleteSubrange(before, response->entries_size() - before);
       break;
@@ -78,6 +79,12 @@ absl::Status ListSegments(NodeContext& node, uint32_t partition,
 }
 
 }  // namespace
+
+size_t ExchangeReplyBudget(const pb::ClusterConfig& config) {
+  // Below the smallest message limit a node sets (server/grpc_transport.h:
+  // 4 merged objects of max_object_bytes, plus 1 MiB).
+  return std::min<size_t>(kMaxExchangeReplyBytes, config.max_object_bytes() + (512 << 10));
+}
 
 absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
                                                     const pb::ExchangeRequest& request) {
@@ -124,6 +131,11 @@ uint64_t AntiEntropy::RequestRound(std::optional<uint32_t> partition) {
 AntiEntropyStats AntiEntropy::stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
+}
+
+AntiEntropyStats AntiEntropy::last_finished() const {
+  absl::MutexLock lock(&mu_);
+  return last_finished_;
 }
 
 void AntiEntropy::Count(const std::function<void(AntiEntropyStats&)>& update) {
@@ -200,8 +212,9 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
                               .last_complete_round = stats_.last_complete_round,
                               .running = true};
   }
-  if (options_.interval > absl::ZeroDuration()) next_round_ = now + options_.interval;
+  if (!only && options_.interval > absl::ZeroDuration()) next_round_ = now + options_.interval;
   round_failed_ = false;
+  round_covers_all_ = !only;
   // Marked partitions first; then peer by peer, so that the exchanges of
   // one partition with two peers do not run at once (the second would
   // repair again what the first is repairing).
@@ -216,7 +229,8 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
     }
   }
   pairs_.clear();
-  for (const auto& [order, pairs] : by_peer) pairs_.insert(pairs_.end(), pairs.begin(), pairs.end());
+  for (const auto& [order, pairs] : by_peer)
+    pairs_.insert(pairs_.end(), pairs.begin(), pairs.end());
   Count([&](AntiEntropyStats& s) { s.exchanges_total = static_cast<uint32_t>(pairs_.size()); });
 }
 
@@ -251,10 +265,12 @@ void AntiEntropy::EndRound(absl::Time now) {
   stats_.running = false;
   stats_.complete = !round_failed_;
   ++stats_.rounds_finished;
-  if (stats_.complete) {
+  // Only a round over every partition is a complete round of the node.
+  if (stats_.complete && round_covers_all_) {
     stats_.last_complete_round = now;
     node_->last_complete_repair_round_us.store(absl::ToUnixMicros(now));
   }
+  last_finished_ = stats_;
 }
 
 void AntiEntropy::Send(const Exchange& x, pb::ExchangeRequest request, absl::Time now) {
@@ -288,7 +304,12 @@ void AntiEntropy::OnReply(Exchange& x, const pb::ExchangeResponse& reply, absl::
 void AntiEntropy::OnRoot(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now) {
   const MerkleTree local = node_->trees.Tree(x.pair.partition);
   Count([&](AntiEntropyStats& s) { s.hashes_compared += 1; });
-  if (reply.root() == local.root()) return EndExchange(x, absl::OkStatus());
+  // A reply with the root alone: the peer's root equalled the one this
+  // node sent, though this tree has changed since (writes land meanwhile).
+  // They agreed when asked; the next round compares again.
+  if (reply.root() == local.root() || reply.children_size() == 0) {
+    return EndExchange(x, absl::OkStatus());
+  }
   const std::vector<uint64_t> mine = local.Children(0, 0);
   if (static_cast<size_t>(reply.children_size()) != mine.size()) {
     return EndExchange(x, absl::InternalError("the peer sent a root with the wrong fan-out"));
@@ -332,16 +353,32 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
     ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
     by_key[e.key()] = Differing{.key = e.key(), .remote = std::move(remote)};
   }
-  // Ours, in the segments the reply lists whole (the first ones asked).
+  // Ours, in the segments the reply lists whole (the first ones asked),
+  // within the same byte budget: against an empty peer the reply is small
+  // and ours is the whole partition.
   const auto [first, last] = node_->ring.HashRangeOf(x.pair.partition);
-  const size_t complete = std::min<size_t>(reply.segments_complete(), x.segments.size());
+  const size_t budget = ExchangeReplyBudget(node_->config());
+  size_t complete = std::min<size_t>(reply.segments_complete(), x.segments.size());
+  size_t bytes = 0;
   for (size_t i = 0; i < complete; ++i) {
+    if (i > 0 && bytes >= budget) {
+      complete = i;  // the rest waits for the next round
+      break;
+    }
     RETURN_IF_ERROR(node_->store->ForEachObjectInSegment(
         x.segments[i], first, last, [&](absl::string_view key, const Object& object) {
           Differing& d = by_key[std::string(key)];
           d.key = std::string(key);
           d.local = object;
+          bytes += key.size() + ValueBytes(object) + 64;
         }));
+  }
+  // Keys of the peer's in segments past the local budget: not compared now.
+  for (auto it = by_key.begin(); it != by_key.end();) {
+    const uint32_t segment = MerkleTree::SegmentOf(it->first);
+    const bool listed = std::find(x.segments.begin(), x.segments.begin() + complete, segment) !=
+                        x.segments.begin() + complete;
+    it = listed ? std::next(it) : by_key.erase(it);
   }
   x.segments_listed = complete;
   x.truncated = complete < x.segments.size();

@@ -52,6 +52,10 @@ namespace quorumkv {
 // one asked, whatever its size); the rest waits for the next round, and
 // the exchange counts as incomplete.
 inline constexpr size_t kMaxExchangeReplyBytes = 4 << 20;
+// The budget with `config`'s object size: below the smallest message limit
+// a node sets, so a reply of whole segments still fits (but for a first
+// segment larger than it alone).
+size_t ExchangeReplyBudget(const pb::ClusterConfig& config);
 
 // This node's answer to a peer's ExchangeRequest: the hashes of the tree
 // nodes asked for, or its objects in the segments asked for.
@@ -75,8 +79,9 @@ AntiEntropyOptions AntiEntropyOptionsFor(const pb::ClusterConfig& config);
 struct AntiEntropyStats {
   uint64_t rounds_started = 0;
   uint64_t rounds_finished = 0;
-  // When the last round that compared every pair it set out to ended
-  // (InfinitePast: none yet).
+  // When the last round over every partition that compared every pair it
+  // set out to ended (InfinitePast: none yet; a round asked for one
+  // partition does not count).
   absl::Time last_complete_round = absl::InfinitePast();
   // The round running, or else the last one:
   bool running = false;
@@ -110,6 +115,8 @@ class AntiEntropy {
 
   void Tick(absl::Time now);
   AntiEntropyStats stats() const;
+  // The stats of the last round that finished, as it finished.
+  AntiEntropyStats last_finished() const;
 
  private:
   // Exchanges running at once (each waits on its peer most of the time).
@@ -177,9 +184,11 @@ class AntiEntropy {
   double tokens_ = 0;
   absl::Time last_refill_ = absl::InfinitePast();
   bool round_failed_ = false;
+  bool round_covers_all_ = false;  // not asked for one partition
 
   mutable absl::Mutex mu_;
   AntiEntropyStats stats_ ABSL_GUARDED_BY(mu_);
+  AntiEntropyStats last_finished_ ABSL_GUARDED_BY(mu_);
   // Requested rounds not started yet: the partition each covers (nullopt: all).
   std::deque<std::optional<uint32_t>> requested_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, Inbox> inbox_ ABSL_GUARDED_BY(mu_);  // by exchange id, the active ones

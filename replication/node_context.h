@@ -104,7 +104,9 @@ struct NodeContext {
   Clock* const clock;
   HybridClock hlc;
   FailureDetector detector;
-  // Every call goes through it, so that every answer informs the detector.
+  // Every call goes through it, so that every answer informs the detector
+  // (but anti-entropy's exchanges, whose bulk listings say nothing of how
+  // the peer serves requests).
   HealthTrackingTransport transport;
   HandoffManager handoff;
   // The local writes of the puts this node coordinates and the merges of

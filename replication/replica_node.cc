@@ -119,7 +119,10 @@ absl::StatusOr<pb::RepairResponse> ReplicaNode::Repair(const pb::RepairRequest& 
     response.set_round(anti_entropy_.RequestRound(
         request.has_partition() ? std::optional<uint32_t>(request.partition()) : std::nullopt));
   }
-  const AntiEntropyStats s = anti_entropy_.stats();
+  AntiEntropyStats s = anti_entropy_.stats();
+  if (request.report_finished() > 0 && s.rounds_finished >= request.report_finished()) {
+    s = anti_entropy_.last_finished();
+  }
   response.set_rounds_started(s.rounds_started);
   response.set_rounds_finished(s.rounds_finished);
   response.set_running(s.running);

@@ -24,7 +24,8 @@ struct NodeRound {
   std::unique_ptr<KvClient> client;
   uint64_t round = 0;  // the one asked for
   v1::RepairResponse last;
-  std::string error;  // the node could not be asked or polled
+  std::string error;       // the node could not be asked for a round
+  std::string poll_error;  // the last poll failed (tried again)
   bool done = false;
 };
 
@@ -123,14 +124,17 @@ absl::StatusOr<std::vector<NodeRound>> NodesToRepair(const Global& global,
   return nodes;
 }
 
+// A poll that fails is tried again at the next one, until --max-wait-s.
 void Poll(NodeRound& n) {
   if (n.done) return;
-  absl::StatusOr<v1::RepairResponse> r = n.client->Repair(v1::RepairRequest());
+  v1::RepairRequest report;
+  report.set_report_finished(n.round);
+  absl::StatusOr<v1::RepairResponse> r = n.client->Repair(report);
   if (!r.ok()) {
-    n.error = r.status().ToString();
-    n.done = true;
+    n.poll_error = r.status().ToString();
     return;
   }
+  n.poll_error.clear();
   n.last = *std::move(r);
   n.done = n.last.rounds_finished() >= n.round;
 }
@@ -196,6 +200,10 @@ int Repair(const Global& global, const RepairArgs& args) {
   if (!all_done) {
     std::cerr << "kvctl: the round did not end within --max-wait-s " << args.max_wait_s
               << " s; it goes on in the nodes\n";
+    for (const NodeRound& n : *nodes) {
+      if (!n.poll_error.empty())
+        std::cerr << "  " << n.id << ": last poll: " << n.poll_error << "\n";
+    }
     return kExitDeadline;
   }
   if (!complete) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "tests/unit/replication/test_cluster.h"
 
@@ -112,6 +114,43 @@ TEST(AntiEntropyTest, TheWorkFollowsTheDifferencesNotTheKeys) {
     const std::string key = absl::StrCat("new", i);
     EXPECT_TRUE(c.Stored("n1", key).has_value()) << key;
   }
+}
+
+// The asker sends its root; an agreeing peer answers with its root alone.
+// A write landing on the asker meanwhile must not fail the exchange.
+TEST(AntiEntropyTest, AWriteLandingWhileTheRootsAreComparedFailsNoExchange) {
+  TestCluster c(3, kAskedRoundsOnly);
+  for (const std::string& id : c.ids()) StoreAt(c, id, "k", WrittenAs("n1.1", 1, "v"));
+  const uint64_t round = c.node("n1").anti_entropy().RequestRound(std::nullopt);
+  c.node("n1").AntiEntropyTick();  // the first exchanges send their roots
+  ASSERT_FALSE(c.net()
+                   .Queued([](const FakeNetwork::Call& call) { return call.kind == "exchange"; })
+                   .empty());
+  // A write in every partition of n1 before the answers come back.
+  std::set<uint32_t> changed;
+  const Ring& ring = c.node("n1").ring();
+  for (int i = 0; changed.size() < ring.partition_count() && i < 100'000; ++i) {
+    const std::string key = absl::StrCat("late", i);
+    if (changed.insert(ring.PartitionOf(key)).second) {
+      StoreAt(c, "n1", key, WrittenAs("n1.1", 100 + i, "late"));
+    }
+  }
+  RunAntiEntropyRound(c, "n1", round);
+  const AntiEntropyStats stats = c.node("n1").anti_entropy().stats();
+  EXPECT_EQ(stats.exchanges_failed, 0u) << stats.last_error;
+  EXPECT_TRUE(stats.complete);
+}
+
+TEST(AntiEntropyTest, ARoundOfOnePartitionIsNotACompleteRoundOfTheNode) {
+  TestCluster c(3, kAskedRoundsOnly);
+  RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(7));
+  AntiEntropyStats stats = c.node("n1").anti_entropy().stats();
+  EXPECT_TRUE(stats.complete);
+  EXPECT_EQ(stats.exchanges_total, 2u);  // partition 7 with n2 and n3
+  EXPECT_EQ(stats.last_complete_round, absl::InfinitePast());
+  RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(std::nullopt));
+  stats = c.node("n1").anti_entropy().stats();
+  EXPECT_NE(stats.last_complete_round, absl::InfinitePast());
 }
 
 TEST(AntiEntropyTest, ARoundSkipsAPeerThatIsDownAndIsIncomplete) {
