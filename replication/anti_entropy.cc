@@ -11,103 +11,6 @@
 #include "replication/status_macros.h"
 
 namespace quorumkv {
-namespace {
-
-uint32_t NodesAtLevel(int level) {
-  uint32_t count = 1;
-  for (int l = 0; l < level; ++l) count *= MerkleTree::kFanout;
-  return count;
-}
-
-absl::Status CheckPartitionHome(const NodeContext& node, uint32_t partition) {
-  if (partition >= node.ring.partition_count()) {
-    return absl::InvalidArgumentError(absl::StrCat("partition ", partition, " is not in the ring (",
-                                                   node.ring.partition_count(), " partitions)"));
-  }
-  const std::vector<std::string>& home = node.ring.ForPartition(partition).home;
-  if (std::find(home.begin(), home.end(), node.self()) == home.end()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(node.self(), " is not a home replica of partition ", partition));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status AddChildren(const MerkleTree& tree, const pb::ExchangeRequest& request,
-                         pb::ExchangeResponse* response) {
-  if (request.level() < 0 || request.level() >= MerkleTree::kLevels - 1) {
-    return absl::InvalidArgumentError(absl::StrCat("tree level ", request.level(),
-                                                   " has no children (levels 0 to ",
-                                                   MerkleTree::kLevels - 2, " do)"));
-  }
-  for (uint32_t index : request.nodes()) {
-    if (index >= NodesAtLevel(request.level())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tree level ", request.level(), " has no node ", index));
-    }
-    for (uint64_t h : tree.Children(request.level(), index)) response->add_children(h);
-  }
-  return absl::OkStatus();
-}
-
-// This node's objects of `partition` in `segments`, segment by segment,
-// through the store's segment index.
-absl::Status ListSegments(NodeContext& node, uint32_t partition,
-                          const std::vector<uint32_t>& segments, pb::ExchangeResponse* response) {
-  const auto [first, last] = node.ring.HashRangeOf(partition);
-  const size_t budget = ExchangeReplyBudget(node.config());
-  size_t bytes = 0;
-  for (uint32_t segment : segments) {
-    if (response->segments_complete() > 0 && bytes >= budget) break;
-    const int before = response->entries_size();
-    size_t segment_bytes = 0;
-    RETURN_IF_ERROR(node.store->ForEachObjectInSegment(
-        segment, first, last, [&](absl::string_view key, const Object& object) {
-          pb::ExchangeEntry* entry = response->add_entries();
-          entry->set_key(std::string(key));
-          ToProto(object, entry->mutable_object());
-          segment_bytes += entry->ByteSizeLong();
-        }));
-    if (response->segments_complete() > 0 && bytes + segment_bytes > budget) {
-      // Past the budget: this segment waits for the next round.
-      response->mutable_entries()->DeleteSubrange(before, response->entries_size() - before);
-      break;
-    }
-    bytes += segment_bytes;
-    response->set_segments_complete(response->segments_complete() + 1);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-size_t ExchangeReplyBudget(const pb::ClusterConfig& config) {
-  // Below the smallest message limit a node sets (server/grpc_transport.h:
-  // 4 merged objects of max_object_bytes, plus 1 MiB).
-  return std::min<size_t>(kMaxExchangeReplyBytes, config.max_object_bytes() + (512 << 10));
-}
-
-absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
-                                                    const pb::ExchangeRequest& request) {
-  RETURN_IF_ERROR(CheckPartitionHome(node, request.partition()));
-  pb::ExchangeResponse response;
-  if (request.segments().empty()) {
-    const MerkleTree tree = node.trees.Tree(request.partition());
-    response.set_root(tree.root());
-    if (request.level() == 0 && request.asker_root() == tree.root()) return response;
-    RETURN_IF_ERROR(AddChildren(tree, request, &response));
-    return response;
-  }
-  std::vector<uint32_t> segments;
-  for (uint32_t s : request.segments()) {
-    if (s >= MerkleTree::kSegments) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("segment ", s, " is not in the tree (", MerkleTree::kSegments, ")"));
-    }
-    segments.push_back(s);
-  }
-  RETURN_IF_ERROR(ListSegments(node, request.partition(), segments, &response));
-  return response;
-}
 
 AntiEntropyOptions AntiEntropyOptionsFor(const pb::ClusterConfig& config) {
   AntiEntropyOptions options;
@@ -374,11 +277,9 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
         }));
   }
   // Keys of the peer's in segments past the local budget: not compared now.
+  const std::set<uint32_t> listed(x.segments.begin(), x.segments.begin() + complete);
   for (auto it = by_key.begin(); it != by_key.end();) {
-    const uint32_t segment = MerkleTree::SegmentOf(it->first);
-    const bool listed = std::find(x.segments.begin(), x.segments.begin() + complete, segment) !=
-                        x.segments.begin() + complete;
-    it = listed ? std::next(it) : by_key.erase(it);
+    it = listed.count(MerkleTree::SegmentOf(it->first)) > 0 ? std::next(it) : by_key.erase(it);
   }
   x.segments_listed = complete;
   x.truncated = complete < x.segments.size();

@@ -42,29 +42,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/replica.pb.h"
+#include "replication/exchange_answer.h"
 #include "replication/merkle_tree.h"
 #include "replication/node_context.h"
 #include "replication/object.h"
 
 namespace quorumkv {
-
-// A reply lists whole segments up to this many bytes (always the first
-// one asked, whatever its size); the rest waits for the next round, and
-// the exchange counts as incomplete.
-inline constexpr size_t kMaxExchangeReplyBytes = 4 << 20;
-// The budget with `config`'s object size: below the smallest message limit
-// a node sets, so a reply of whole segments still fits (but for a first
-// segment larger than it alone).
-size_t ExchangeReplyBudget(const pb::ClusterConfig& config);
-
-// This node's answer to a peer's ExchangeRequest: the hashes of the tree
-// nodes asked for, or its objects in the segments asked for.
-// FAILED_PRECONDITION if it is not a home replica of the partition;
-// INVALID_ARGUMENT for a level, node or segment out of range. May block on
-// the store (a listing reads the objects of the segments asked for, through
-// the store's segment index).
-absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
-                                                    const pb::ExchangeRequest& request);
 
 struct AntiEntropyOptions {
   // Between the starts of two rounds (the first one an interval after the
