@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "replication/hlc.h"
 #include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/status_macros.h"
@@ -17,6 +18,7 @@ AntiEntropyOptions AntiEntropyOptionsFor(const pb::ClusterConfig& config) {
   options.interval = absl::Milliseconds(config.anti_entropy_interval_ms());
   options.keys_per_second = std::max<uint32_t>(1, config.anti_entropy_keys_per_second());
   options.call_timeout = absl::Milliseconds(config.replica_timeout_ms());
+  options.tombstone_grace = absl::Milliseconds(config.tombstone_grace_ms());
   return options;
 }
 
@@ -132,8 +134,12 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
     }
   }
   pairs_.clear();
-  for (const auto& [order, pairs] : by_peer)
+  partitions_.clear();
+  for (const auto& [order, pairs] : by_peer) {
     pairs_.insert(pairs_.end(), pairs.begin(), pairs.end());
+    for (const Pair& pair : pairs) ++partitions_[pair.partition].exchanges_left;
+  }
+  ListPurges(now);
   Count([&](AntiEntropyStats& s) { s.exchanges_total = static_cast<uint32_t>(pairs_.size()); });
 }
 
@@ -195,7 +201,7 @@ void AntiEntropy::OnReply(Exchange& x, const pb::ExchangeResponse& reply, absl::
     case Step::kSegmentHashes:
       return OnSegmentHashes(x, reply, now);
     case Step::kObjects: {
-      absl::Status listed = OnObjects(x, reply);
+      absl::Status listed = OnObjects(x, reply, now);
       if (!listed.ok()) return EndExchange(x, listed);
       return MergeSome(x, now);
     }
@@ -250,11 +256,14 @@ void AntiEntropy::OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply
   Send(x, std::move(request), now);
 }
 
-absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& reply) {
+absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& reply,
+                                    absl::Time now) {
   std::map<std::string, Differing> by_key;
+  std::set<std::string> purged_there;
   for (const pb::ExchangeEntry& e : reply.entries()) {
     ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
     by_key[e.key()] = Differing{.key = e.key(), .remote = std::move(remote)};
+    if (e.purged()) purged_there.insert(e.key());
   }
   // Ours, in the segments the reply lists whole (the first ones asked),
   // within the same byte budget: against an empty peer the reply is small
@@ -284,13 +293,30 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
   x.segments_listed = complete;
   x.truncated = complete < x.segments.size();
   for (auto& [key, d] : by_key) {
-    const uint64_t mine = d.local ? MerkleTree::EntryHash(key, *d.local) : 0;
-    const uint64_t theirs = d.remote ? MerkleTree::EntryHash(key, *d.remote) : 0;
-    if (mine != theirs) x.differing.push_back(std::move(d));
+    if (Differs(key, d.local, d.remote, purged_there.count(key) > 0, now)) {
+      x.differing.push_back(std::move(d));
+    }
   }
   Count([&](AntiEntropyStats& s) { s.keys_differing += x.differing.size(); });
   x.step = Step::kMerging;
   return absl::OkStatus();
+}
+
+bool AntiEntropy::Differs(const std::string& key, const std::optional<Object>& local,
+                          const std::optional<Object>& remote, bool remote_purged, absl::Time now) {
+  if (remote_purged) {
+    // The peer held this tombstone, with every other home replica, and
+    // purged it: holding it too, or nothing, is agreeing.
+    return local && *local != *remote;
+  }
+  if (!local && remote) {
+    // Purged here: not taken back (the peer purges it in its own round).
+    const std::optional<Object> purged = node_->purged_keys.Find(key, now);
+    if (purged && *purged == *remote) return false;
+  }
+  const uint64_t mine = local ? MerkleTree::EntryHash(key, *local) : 0;
+  const uint64_t theirs = remote ? MerkleTree::EntryHash(key, *remote) : 0;
+  return mine != theirs;
 }
 
 void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
@@ -371,6 +397,17 @@ void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
 void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {
   x.ended = true;
   if (!outcome.ok()) round_failed_ = true;
+  auto it = partitions_.find(x.pair.partition);
+  if (it != partitions_.end()) {
+    PartitionRound& p = it->second;
+    p.failed = p.failed || !outcome.ok();
+    if (--p.exchanges_left == 0) {
+      if (!p.failed && !p.purges.empty()) {
+        PurgeTombstones(x.pair.partition, std::move(p.purges), node_->clock->Now());
+      }
+      partitions_.erase(it);
+    }
+  }
   Count([&](AntiEntropyStats& s) {
     ++s.exchanges_done;
     if (outcome.ok()) return;
@@ -378,6 +415,45 @@ void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {
     s.last_error = absl::StrCat("partition ", x.pair.partition, " with ", x.pair.peer, ": ",
                                 outcome.ToString());
   });
+}
+
+void AntiEntropy::ListPurges(absl::Time now) {
+  if (options_.tombstone_grace <= absl::ZeroDuration() || partitions_.empty()) return;
+  const int64_t before_ms = absl::ToUnixMillis(now - options_.tombstone_grace);
+  if (before_ms <= 0) return;
+  size_t listed = 0;
+  absl::Status status = node_->store->ForEachTombstoneBefore(
+      MakeHlc(static_cast<uint64_t>(before_ms), 0),
+      [&](absl::string_view key, const Object& object) {
+        auto it = partitions_.find(node_->ring.PartitionOf(key));
+        if (it != partitions_.end()) {
+          it->second.purges.push_back(ReplicaStore::Purge{std::string(key), object});
+          ++listed;
+        }
+        return listed < kMaxPurgesPerRound;
+      });
+  if (!status.ok()) {
+    // Nothing is purged this round; the exchanges go on.
+    for (auto& [partition, p] : partitions_) p.purges.clear();
+    Log(LogLevel::kError, absl::StrCat("cannot list tombstones to purge: ", status.message()));
+  }
+}
+
+void AntiEntropy::PurgeTombstones(uint32_t partition, std::vector<ReplicaStore::Purge> purges,
+                                  absl::Time now) {
+  absl::StatusOr<std::vector<bool>> purged = node_->store->PurgeTombstones(purges);
+  if (!purged.ok()) {
+    Log(LogLevel::kError, absl::StrCat("cannot purge the tombstones of partition ", partition, ": ",
+                                       purged.status().message()));
+    return;
+  }
+  uint64_t count = 0;
+  for (size_t i = 0; i < purges.size(); ++i) {
+    if (!(*purged)[i]) continue;  // written since the round started
+    node_->purged_keys.Add(purges[i].key, purges[i].object, now);
+    ++count;
+  }
+  Count([&](AntiEntropyStats& s) { s.tombstones_purged += count; });
 }
 
 }  // namespace quorumkv

@@ -24,6 +24,14 @@
 // node runs its rounds on their own thread (kvnode: a ticker of its own),
 // apart from client requests — the bulkhead.
 //
+// Tombstone purge (docs/semantics.md, "Purging tombstones"): a round
+// starts by listing the tombstones older than the grace period of the
+// partitions it covers. Once every exchange of a partition ended well in
+// that round, each other home replica holds every such tombstone that is
+// still unchanged here (it agreed on the key's entry, took it in the merge,
+// or reports it purged), and those are purged; the partition's tree loses
+// them and node->purged_keys records them for the peers.
+//
 // Store work happens in Tick only, never on a transport callback thread.
 #ifndef QUORUMKV_REPLICATION_ANTI_ENTROPY_H_
 #define QUORUMKV_REPLICATION_ANTI_ENTROPY_H_
@@ -55,6 +63,8 @@ struct AntiEntropyOptions {
   absl::Duration interval = absl::Minutes(1);
   uint32_t keys_per_second = 2000;
   absl::Duration call_timeout = absl::Seconds(2);
+  // Zero: tombstones are never purged.
+  absl::Duration tombstone_grace = absl::ZeroDuration();
 };
 
 AntiEntropyOptions AntiEntropyOptionsFor(const pb::ClusterConfig& config);
@@ -77,6 +87,7 @@ struct AntiEntropyStats {
   uint64_t keys_repaired = 0;  // merged both ways
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
+  uint64_t tombstones_purged = 0;
   std::string last_error;  // the last failed exchange's reason
 };
 
@@ -104,6 +115,9 @@ class AntiEntropy {
  private:
   // Exchanges running at once (each waits on its peer most of the time).
   static constexpr size_t kMaxExchangesInFlight = 8;
+  // Tombstones a round sets out to purge at most (held in memory while it
+  // runs); the rest wait for the next round.
+  static constexpr size_t kMaxPurgesPerRound = 16'384;
 
   struct Pair {
     uint32_t partition = 0;
@@ -128,6 +142,13 @@ class AntiEntropy {
     absl::Status merge_failure;  // of a local merge
     bool ended = false;
   };
+  // A partition of the round: its exchanges not ended yet, whether one
+  // failed, and the tombstones to purge once all ended well.
+  struct PartitionRound {
+    size_t exchanges_left = 0;
+    bool failed = false;
+    std::vector<ReplicaStore::Purge> purges;
+  };
   // What transport callbacks leave for Tick, per exchange.
   struct Inbox {
     std::optional<absl::StatusOr<pb::ExchangeResponse>> reply;
@@ -145,11 +166,18 @@ class AntiEntropy {
   void OnReply(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
   void OnRoot(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
   void OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
-  absl::Status OnObjects(Exchange& x, const pb::ExchangeResponse& reply);
+  absl::Status OnObjects(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
   // Merges the differing keys the tokens allow; ends the exchange when
   // every one is merged and every push answered.
   void MergeSome(Exchange& x, absl::Time now);
   void EndExchange(Exchange& x, const absl::Status& outcome);
+  // The tombstones past the grace of the round's partitions.
+  void ListPurges(absl::Time now);
+  void PurgeTombstones(uint32_t partition, std::vector<ReplicaStore::Purge> purges, absl::Time now);
+  // Whether the key differs in a way an exchange repairs: not when one
+  // side purged the tombstone the other holds, or both lack the key.
+  bool Differs(const std::string& key, const std::optional<Object>& local,
+               const std::optional<Object>& remote, bool remote_purged, absl::Time now);
   void EndRound(absl::Time now);
   void RefillTokens(absl::Time now);
   void Count(const std::function<void(AntiEntropyStats&)>& update);
@@ -167,7 +195,8 @@ class AntiEntropy {
   double tokens_ = 0;
   absl::Time last_refill_ = absl::InfinitePast();
   bool round_failed_ = false;
-  bool round_covers_all_ = false;  // not asked for one partition
+  bool round_covers_all_ = false;                  // not asked for one partition
+  std::map<uint32_t, PartitionRound> partitions_;  // of the round running
 
   mutable absl::Mutex mu_;
   AntiEntropyStats stats_ ABSL_GUARDED_BY(mu_);

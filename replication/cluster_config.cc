@@ -1,8 +1,8 @@
 #include "replication/cluster_config.h"
 
-#include <algorithm>
-
 #include <google/protobuf/text_format.h>
+
+#include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -49,6 +49,7 @@ void FillDefaults(pb::ClusterConfig& c) {
   if (c.anti_entropy_keys_per_second() == 0) {
     c.set_anti_entropy_keys_per_second(kDefaultAntiEntropyKeysPerSecond);
   }
+  if (!c.has_tombstone_grace_ms()) c.set_tombstone_grace_ms(kDefaultTombstoneGraceMs);
 }
 
 absl::Status ValidateNodes(const pb::ClusterConfig& c) {
@@ -106,8 +107,15 @@ absl::Status ValidateLimits(const pb::ClusterConfig& c) {
   RETURN_IF_ERROR(ValidateQuorumSize("default_min_w", c.default_min_w(), n));
   for (const pb::NamespaceConfig& ns : c.namespaces()) {
     if (ns.min_w() == 0) continue;
-    RETURN_IF_ERROR(ValidateQuorumSize(absl::StrCat("min_w of namespace '", ns.name(), "'"),
-                                       ns.min_w(), n));
+    RETURN_IF_ERROR(
+        ValidateQuorumSize(absl::StrCat("min_w of namespace '", ns.name(), "'"), ns.min_w(), n));
+  }
+  if (c.tombstone_grace_ms() > 0 &&
+      c.tombstone_grace_ms() <= c.max_hint_age_ms() + c.replica_timeout_ms()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tombstone_grace_ms ", c.tombstone_grace_ms(), " must exceed max_hint_age_ms ",
+                     c.max_hint_age_ms(), " + replica_timeout_ms ", c.replica_timeout_ms(),
+                     " (a late hint could bring a purged value back), or be 0 (never purge)"));
   }
   if (!(c.ping_interval_ms() < c.suspect_after_ms() && c.suspect_after_ms() < c.down_after_ms())) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -34,6 +34,7 @@ inline constexpr uint64_t kDefaultMaxHintAgeMs = 3ull * 3600 * 1000;
 inline constexpr uint64_t kDefaultHandoffBytesPerSecond = 16ull << 20;
 inline constexpr uint32_t kDefaultAntiEntropyIntervalMs = 60'000;
 inline constexpr uint32_t kDefaultAntiEntropyKeysPerSecond = 2000;
+inline constexpr uint64_t kDefaultTombstoneGraceMs = 10ull * 24 * 3600 * 1000;
 
 // Parses a cluster.textproto, fills defaults and validates it.
 // INVALID_ARGUMENT naming the field on any problem.

@@ -1,6 +1,7 @@
 #include "replication/exchange_answer.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,13 +60,25 @@ absl::Status ListSegments(NodeContext& node, uint32_t partition,
     if (response->segments_complete() > 0 && bytes >= budget) break;
     const int before = response->entries_size();
     size_t segment_bytes = 0;
+    std::set<std::string, std::less<>> stored;
     RETURN_IF_ERROR(node.store->ForEachObjectInSegment(
         segment, first, last, [&](absl::string_view key, const Object& object) {
           pb::ExchangeEntry* entry = response->add_entries();
           entry->set_key(std::string(key));
           ToProto(object, entry->mutable_object());
           segment_bytes += entry->ByteSizeLong();
+          stored.emplace(key);
         }));
+    // The tombstones purged lately, of keys not written again since.
+    for (const auto& [key, tombstone] :
+         node.purged_keys.InSegment(segment, first, last, node.clock->Now())) {
+      if (stored.count(key) > 0) continue;
+      pb::ExchangeEntry* entry = response->add_entries();
+      entry->set_key(key);
+      ToProto(tombstone, entry->mutable_object());
+      entry->set_purged(true);
+      segment_bytes += entry->ByteSizeLong();
+    }
     if (response->segments_complete() > 0 && bytes + segment_bytes > budget) {
       // Past the budget: this segment waits for the next round.
       response->mutable_entries()->DeleteSubrange(before, response->entries_size() - before);

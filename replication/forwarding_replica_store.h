@@ -31,6 +31,12 @@ class ForwardingReplicaStore : public ReplicaStore {
   std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override {
     return base_->UpdateBatch(updates);
   }
+  absl::Status ForEachTombstoneBefore(uint64_t hlc_before, TombstoneVisitor visit) override {
+    return base_->ForEachTombstoneBefore(hlc_before, visit);
+  }
+  absl::StatusOr<std::vector<bool>> PurgeTombstones(const std::vector<Purge>& purges) override {
+    return base_->PurgeTombstones(purges);
+  }
   absl::StatusOr<Dot> IssueDot() override { return base_->IssueDot(); }
   const std::string& actor() const override { return base_->actor(); }
   absl::Status MarkPartitionForRepair(uint32_t partition) override {

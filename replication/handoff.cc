@@ -42,25 +42,47 @@ void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::
   // A hint expires once its newest write is past the age limit: a write
   // merged into an old hint keeps the whole hint until it is old itself.
   const absl::Time written_before = now - options_.max_hint_age;
+  const absl::Time created_before = CreatedCutoff(now);
   for (const HintSummary& summary : summaries) {
-    if (summary.stalest >= written_before) continue;
-    for (const HintInfo& hint :
-         hints_->ListWrittenBefore(summary.home, written_before, kMaxExpiredPerTick)) {
-      const uint32_t partition = partition_of_(hint.key);
-      absl::StatusOr<bool> dropped =
-          hints_->DropExpired(hint.home, hint.key, written_before, partition);
-      if (!dropped.ok()) {
-        Log(LogLevel::kError,
-            absl::StrCat("cannot drop an expired hint: ", dropped.status().message()));
-        return;
+    if (summary.stalest < written_before) {
+      for (const HintInfo& hint :
+           hints_->ListWrittenBefore(summary.home, written_before, kMaxExpiredPerTick)) {
+        if (!Drop(hint, written_before, "whose newest write is older than max_hint_age")) return;
       }
-      if (!*dropped) continue;  // a write reached it since the listing
-      Log(LogLevel::kWarning,
-          absl::StrCat("dropped a hint for ", hint.home, " whose newest write is older than ",
-                       "max_hint_age; counted, and partition ", partition,
-                       " marked for anti-entropy"));
+    }
+    if (summary.count > 0 && summary.oldest < created_before) {
+      for (const HintInfo& hint : hints_->List(summary.home, kMaxExpiredPerTick)) {
+        if (hint.created >= created_before) break;  // oldest created first
+        if (!Drop(hint, absl::InfiniteFuture(),
+                  "created longer ago than tombstone_grace_ms - replica_timeout_ms")) {
+          return;
+        }
+      }
     }
   }
+}
+
+absl::Time HandoffManager::CreatedCutoff(absl::Time now) const {
+  return options_.max_age_since_creation == absl::InfiniteDuration()
+             ? absl::InfinitePast()
+             : now - options_.max_age_since_creation;
+}
+
+bool HandoffManager::Drop(const HintInfo& hint, absl::Time written_before, absl::string_view why) {
+  const uint32_t partition = partition_of_(hint.key);
+  absl::StatusOr<bool> dropped =
+      hints_->DropExpired(hint.home, hint.key, written_before, partition);
+  if (!dropped.ok()) {
+    Log(LogLevel::kError,
+        absl::StrCat("cannot drop an expired hint: ", dropped.status().message()));
+    return false;
+  }
+  if (*dropped) {  // else a write reached it since the listing
+    Log(LogLevel::kWarning,
+        absl::StrCat("dropped a hint for ", hint.home, " ", why, "; counted, and partition ",
+                     partition, " marked for anti-entropy"));
+  }
+  return true;
 }
 
 void HandoffManager::SettleDeliveries() {
@@ -117,6 +139,7 @@ void HandoffManager::Push(const std::string& home, absl::Time now) {
   for (const HintInfo& hint : hints_->List(home, busy.size() + room)) {
     if (room == 0) break;
     if (busy.count(hint.key) > 0) continue;
+    if (hint.created < CreatedCutoff(now)) continue;  // never delivered: ExpireOld drops it
     if (!TakeTokens(hint.bytes, now)) return;
     absl::StatusOr<std::optional<Object>> object = hints_->Read(home, hint.key);
     if (!object.ok() || !object->has_value()) continue;

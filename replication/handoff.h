@@ -6,7 +6,11 @@
 //     counted (durably, per home) and their partition marked for
 //     anti-entropy, in one synced write, never silently forgotten — a late
 //     hint must not be delivered after tombstones it carries may have been
-//     purged;
+//     purged; and, with tombstone purge on, the hints created longer ago
+//     than max_age_since_creation (tombstone grace minus the replica
+//     timeout), however recent their newest write: a hint kept alive by
+//     new writes could otherwise carry a value deleted and purged since
+//     (docs/semantics.md, "Purging tombstones");
 //   - deletes the hints whose delivery was acknowledged since the last tick,
 //     if they are unchanged (a hint merged with a newer write since stays
 //     for the next round);
@@ -38,6 +42,7 @@ struct HandoffOptions {
   uint64_t bytes_per_second = 16ull << 20;
   size_t max_in_flight = 256;  // per home node
   absl::Duration max_hint_age = absl::Hours(3);
+  absl::Duration max_age_since_creation = absl::InfiniteDuration();
   absl::Duration push_timeout = absl::Seconds(2);
 };
 
@@ -75,8 +80,14 @@ class HandoffManager {
   static constexpr size_t kMaxExpiredPerTick = 1024;
 
   // Drops the hints of the homes in `summaries` whose newest write is
-  // older than max_hint_age.
+  // older than max_hint_age, or whose creation is older than
+  // max_age_since_creation.
   void ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now);
+  // Drops one hint, unless a write newer than `written_before` reached it.
+  // False if dropping failed (logged): stop for this tick.
+  bool Drop(const HintInfo& hint, absl::Time written_before, absl::string_view why);
+  // Hints created before it are never delivered (InfinitePast: none).
+  absl::Time CreatedCutoff(absl::Time now) const;
   void SettleDeliveries();
   void Push(const std::string& home, absl::Time now);
   bool TakeTokens(uint64_t bytes, absl::Time now);

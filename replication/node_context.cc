@@ -33,6 +33,10 @@ HandoffOptions HandoffOptionsFor(const pb::ClusterConfig& config) {
   options.bytes_per_second = config.handoff_bytes_per_second();
   options.max_hint_age = absl::Milliseconds(config.max_hint_age_ms());
   options.push_timeout = absl::Milliseconds(config.replica_timeout_ms());
+  if (config.tombstone_grace_ms() > 0) {
+    options.max_age_since_creation =
+        absl::Milliseconds(config.tombstone_grace_ms() - config.replica_timeout_ms());
+  }
   return options;
 }
 
@@ -57,7 +61,9 @@ NodeContext::NodeContext(ReplicaNodeOptions node_options, Ring node_ring, Replic
           HandoffOptionsFor(options.config)),
       write_group(store, options.run_blocking),
       empty_start(node_store->EmptyStartUnsettled(), Peers(options.config, options.self)),
-      peers_holding_data(node_store->ActorsSeenHoldingData()) {}
+      peers_holding_data(node_store->ActorsSeenHoldingData()),
+      // Kept a grace period: every other home replica runs rounds meanwhile.
+      purged_keys(absl::Milliseconds(options.config.tombstone_grace_ms())) {}
 
 absl::Time NodeContext::ReplicaDeadline(absl::Time deadline) const {
   const absl::Time now = clock->Now();

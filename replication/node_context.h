@@ -29,6 +29,7 @@
 #include "replication/hlc.h"
 #include "replication/object.h"
 #include "replication/partition_trees.h"
+#include "replication/purged_keys.h"
 #include "replication/quorum_slots.h"
 #include "replication/replica_store.h"
 #include "replication/ring.h"
@@ -116,6 +117,8 @@ struct NodeContext {
   // peers asking the same (empty_start.h).
   EmptyStartCheck empty_start;
   PeersHoldingData peers_holding_data;
+  // The tombstones anti-entropy purged lately, which it tells peers about.
+  PurgedKeys purged_keys;
   // When this node's last complete anti-entropy round ended, in Unix
   // microseconds of `clock` (INT64_MIN: none since it started); written by
   // anti_entropy.h, told to pinging peers.

@@ -26,6 +26,16 @@ size_t LiveSiblingCount(const Object& object) {
                        [](const Sibling& s) { return !s.tombstone; });
 }
 
+std::optional<uint64_t> TombstoneTime(const Object& object) {
+  if (object.siblings.empty()) return std::nullopt;
+  uint64_t newest = 0;
+  for (const Sibling& s : object.siblings) {
+    if (!s.tombstone) return std::nullopt;
+    newest = std::max(newest, s.hlc);
+  }
+  return newest;
+}
+
 size_t ValueBytes(const Object& object) {
   size_t bytes = 0;
   for (const Sibling& s : object.siblings) bytes += s.value.size();

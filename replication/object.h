@@ -20,6 +20,7 @@
 #define QUORUMKV_REPLICATION_OBJECT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct Object {
 size_t LiveSiblingCount(const Object& object);
 // Bytes of all sibling values: what a read returns.
 size_t ValueBytes(const Object& object);
+// The HLC time of the newest delete of a deleted key: set iff the object
+// has siblings and every one is a tombstone. Tombstone purge
+// (docs/semantics.md) counts its grace period from it.
+std::optional<uint64_t> TombstoneTime(const Object& object);
 
 // Applies a new write to the coordinator's replica `local` (empty if none):
 // siblings covered by `context` (what the writer had read) are replaced,

@@ -62,4 +62,16 @@ std::vector<absl::StatusOr<Object>> TreeKeepingStore::UpdateBatch(
   return results;
 }
 
+absl::StatusOr<std::vector<bool>> TreeKeepingStore::PurgeTombstones(
+    const std::vector<Purge>& purges) {
+  absl::StatusOr<std::vector<bool>> purged = base()->PurgeTombstones(purges);
+  if (!purged.ok()) return purged;
+  for (size_t i = 0; i < purges.size(); ++i) {
+    if ((*purged)[i]) {
+      trees_->Apply(purges[i].key, MerkleTree::EntryHash(purges[i].key, purges[i].object), 0);
+    }
+  }
+  return purged;
+}
+
 }  // namespace quorumkv

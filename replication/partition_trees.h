@@ -55,6 +55,8 @@ class TreeKeepingStore : public ForwardingReplicaStore {
 
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
+  // A purged key leaves its tree.
+  absl::StatusOr<std::vector<bool>> PurgeTombstones(const std::vector<Purge>& purges) override;
 
  private:
   PartitionTrees* const trees_;

@@ -133,6 +133,7 @@ absl::StatusOr<pb::RepairResponse> ReplicaNode::Repair(const pb::RepairRequest& 
   response.set_hashes_compared(s.hashes_compared);
   response.set_keys_differing(s.keys_differing);
   response.set_keys_repaired(s.keys_repaired);
+  response.set_tombstones_purged(s.tombstones_purged);
   response.set_bytes_received(s.bytes_received);
   response.set_bytes_sent(s.bytes_sent);
   response.set_last_error(s.last_error);

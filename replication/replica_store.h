@@ -71,6 +71,28 @@ class ReplicaStore {
     return results;
   }
 
+  // Tombstone purge (docs/semantics.md, "Purging tombstones"): the deleted
+  // keys, and their removal once anti-entropy has proved it safe.
+  //
+  // Visits the keys whose object is a tombstone (TombstoneTime) written
+  // before `hlc_before`, oldest first, until `visit` returns false, in work
+  // proportional to the tombstones before `hlc_before` (an index).
+  // DATA_LOSS if one is corrupt.
+  using TombstoneVisitor = absl::FunctionRef<bool(absl::string_view key, const Object& object)>;
+  virtual absl::Status ForEachTombstoneBefore(uint64_t hlc_before, TombstoneVisitor visit) = 0;
+  // A tombstone to purge: removed only if the key's object still equals
+  // `object`.
+  struct Purge {
+    std::string key;
+    Object object;
+  };
+  // Removes each key that still holds exactly its `object` (a tombstone)
+  // and nothing else of it, atomically with respect to Updates of the
+  // key, in one synced write: after OK the purged keys stay absent across
+  // a crash. The i-th element: whether the i-th key was removed (false: it
+  // changed, or is not a tombstone).
+  virtual absl::StatusOr<std::vector<bool>> PurgeTombstones(const std::vector<Purge>& purges) = 0;
+
   // A dot for a new write coordinated by this node. Counters come from one
   // node-wide sequence, persisted in leased blocks, so a dot is never issued
   // twice, even across crashes. Thread-safe.

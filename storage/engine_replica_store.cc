@@ -18,6 +18,7 @@
 #include "replication/ring.h"
 #include "replication/status_macros.h"
 #include "storage/segment_index.h"
+#include "storage/tombstone_index.h"
 
 namespace quorumkv {
 namespace {
@@ -184,6 +185,7 @@ absl::StatusOr<std::unique_ptr<EngineReplicaStore>> EngineReplicaStore::Open(
   ASSIGN_OR_RETURN(opened.actors_holding_data, ReadActorsHoldingData(engine));
   ASSIGN_OR_RETURN(opened.holds_data, HasAnyReplica(engine));
   RETURN_IF_ERROR(segment_index::BuildIfMissing(engine));
+  RETURN_IF_ERROR(tombstone_index::BuildIfMissing(engine));
   return std::unique_ptr<EngineReplicaStore>(
       new EngineReplicaStore(engine, std::move(options), std::move(opened)));
 }
@@ -283,6 +285,69 @@ absl::Status EngineReplicaStore::ForEachObjectInSegment(uint32_t segment, uint64
   return read;
 }
 
+absl::Status EngineReplicaStore::ForEachTombstoneBefore(uint64_t hlc_before,
+                                                        TombstoneVisitor visit) {
+  absl::Status read;
+  std::vector<std::pair<uint64_t, std::string>> stale;
+  RETURN_IF_ERROR(
+      tombstone_index::Scan(engine_, hlc_before, [&](uint64_t deleted_at, absl::string_view key) {
+        absl::StatusOr<std::optional<Object>> object = Read(key);
+        if (!object.ok()) {
+          read = object.status();
+          return false;
+        }
+        if (!*object || TombstoneTime(**object) != deleted_at) {
+          stale.emplace_back(deleted_at, std::string(key));
+          return true;
+        }
+        return visit(key, **object);
+      }));
+  RETURN_IF_ERROR(read);
+  return DropStaleTombstoneEntries(stale);
+}
+
+absl::Status EngineReplicaStore::DropStaleTombstoneEntries(
+    const std::vector<std::pair<uint64_t, std::string>>& entries) {
+  if (entries.empty()) return absl::OkStatus();
+  std::vector<size_t> stripes;
+  for (const auto& [time, key] : entries) stripes.push_back(StripeOf(key));
+  const StripeLocks locked(key_locks_.data(), std::move(stripes));
+  WriteBatch batch;
+  for (const auto& [time, key] : entries) {
+    // Checked again under the key's lock: the same tombstone may have
+    // come back since (a purged key deleted again by a peer's copy).
+    ASSIGN_OR_RETURN(std::optional<Object> object, Read(key));
+    if (!object || TombstoneTime(*object) != time) tombstone_index::Unstage(time, key, &batch);
+  }
+  if (batch.empty()) return absl::OkStatus();
+  // Unsynced: a stale entry that comes back after a crash is dropped again.
+  return engine_->Write(batch, WriteOptions{.sync = false});
+}
+
+absl::StatusOr<std::vector<bool>> EngineReplicaStore::PurgeTombstones(
+    const std::vector<Purge>& purges) {
+  std::vector<size_t> stripes;
+  for (const Purge& p : purges) stripes.push_back(StripeOf(p.key));
+  const StripeLocks locked(key_locks_.data(), std::move(stripes));
+  std::vector<bool> purged(purges.size(), false);
+  absl::flat_hash_set<std::string> removed;  // a key listed twice is removed once
+  WriteBatch batch;
+  for (size_t i = 0; i < purges.size(); ++i) {
+    const Purge& p = purges[i];
+    const std::optional<uint64_t> deleted_at = TombstoneTime(p.object);
+    if (!deleted_at || removed.contains(p.key)) continue;
+    ASSIGN_OR_RETURN(std::optional<Object> current, Read(p.key));
+    if (!current || *current != p.object) continue;
+    batch.Delete(ColumnFamily::kData, p.key);
+    segment_index::Unstage(p.key, &batch);
+    tombstone_index::Unstage(*deleted_at, p.key, &batch);
+    removed.insert(p.key);
+    purged[i] = true;
+  }
+  if (!batch.empty()) RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
+  return purged;
+}
+
 absl::StatusOr<Object> EngineReplicaStore::Update(absl::string_view key, Mutation mutate) {
   return UpdateBatch({KeyUpdate{key, mutate}})[0];
 }
@@ -335,6 +400,11 @@ absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
   batch->Put(ColumnFamily::kData, update.key, EncodeObject(next));
   // The key's first object: its segment index entry, in the same batch.
   if (!current && !staged_before) segment_index::Stage(update.key, batch);
+  // A newly deleted key (or deleted again): its tombstone index entry.
+  const std::optional<uint64_t> deleted_at = TombstoneTime(next);
+  if (deleted_at && (!current || TombstoneTime(*current) != deleted_at)) {
+    tombstone_index::Stage(*deleted_at, update.key, batch);
+  }
   (*staged)[update.key] = next;
   return next;
 }

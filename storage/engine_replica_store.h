@@ -33,9 +33,12 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "replication/replica_store.h"
 #include "storage/engine.h"
@@ -71,6 +74,10 @@ class EngineReplicaStore : public ReplicaStore {
   // Through the segment index (segment_index.h).
   absl::Status ForEachObjectInSegment(uint32_t segment, uint64_t hash_first, uint64_t hash_last,
                                       ObjectVisitor visit) override;
+  // Through the tombstone index (tombstone_index.h), dropping the stale
+  // entries it meets.
+  absl::Status ForEachTombstoneBefore(uint64_t hlc_before, TombstoneVisitor visit) override;
+  absl::StatusOr<std::vector<bool>> PurgeTombstones(const std::vector<Purge>& purges) override;
   // An UpdateBatch of one.
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   // Holds the lock of every key in the batch (in a fixed order) until the
@@ -119,6 +126,10 @@ class EngineReplicaStore : public ReplicaStore {
                                      absl::flat_hash_map<std::string, Object>* staged,
                                      WriteBatch* batch);
   static size_t StripeOf(absl::string_view key);
+  // Deletes the tombstone index entries (time, key) whose key no longer
+  // holds a tombstone of that time.
+  absl::Status DropStaleTombstoneEntries(
+      const std::vector<std::pair<uint64_t, std::string>>& entries);
 
   Engine* const engine_;
   const ReplicaStoreOptions options_;

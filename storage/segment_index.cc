@@ -34,6 +34,10 @@ void Stage(absl::string_view key, WriteBatch* batch) {
   batch->Put(ColumnFamily::kMeta, EntryKey(key), "");
 }
 
+void Unstage(absl::string_view key, WriteBatch* batch) {
+  batch->Delete(ColumnFamily::kMeta, EntryKey(key));
+}
+
 absl::Status ScanKeys(Engine* engine, uint32_t segment, uint64_t hash_first, uint64_t hash_last,
                       absl::FunctionRef<bool(absl::string_view key)> visit) {
   const std::string start = EntryPrefix(segment, hash_first);

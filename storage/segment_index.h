@@ -11,11 +11,10 @@
 // fixed functions of the key: the index does not depend on the ring.
 //
 // Crash semantics: an entry is written in the same batch as its key's first
-// object, so after any crash every stored key has its entry. Objects are
-// never deleted, so neither are entries. A directory written before the
-// index existed gets it built once, when the store opens (BuildIfMissing):
-// the marker that says it is complete is written last, synced, so a crash
-// while building builds it again.
+// object, and deleted in the same batch as its purged tombstone
+// (tombstone_index.h), so after any crash the entries are the stored keys. A directory written
+// before the index existed gets it built once, when the store opens (BuildIfMissing): the marker
+// that says it is complete is written last, synced, so a crash while building builds it again.
 #ifndef QUORUMKV_STORAGE_SEGMENT_INDEX_H_
 #define QUORUMKV_STORAGE_SEGMENT_INDEX_H_
 
@@ -31,6 +30,8 @@ namespace quorumkv::segment_index {
 
 // Adds `key`'s entry to `batch` (with the key's first object).
 void Stage(absl::string_view key, WriteBatch* batch);
+// Deletes `key`'s entry in `batch` (with the key's object).
+void Unstage(absl::string_view key, WriteBatch* batch);
 
 // Visits the keys of `segment` whose StableHash is in [hash_first,
 // hash_last], in (hash, key) order, until `visit` returns false.

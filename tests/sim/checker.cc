@@ -49,6 +49,10 @@ void CheckWritesSurvive(const CheckInput& in, CheckResult& out) {
     }
     const Dot dot = *DotOf(in, w);
     if (HasSibling(final_state, dot)) continue;
+    // A purged tombstone takes its delete with it, and the context that
+    // covered what the delete replaced: invariant 15 checks those stay
+    // deleted.
+    if (PurgedAway(in, w.key, dot)) continue;
     const bool superseded = std::any_of(
         in.history->ops.begin(), in.history->ops.end(),
         [&](const Op& later) { return later.key == w.key && Replaced(in, later, w.id, dot); });
@@ -106,6 +110,7 @@ void CheckDurability(const CheckInput& in, CheckResult& out) {
     // for age, may.
     auto lost = in.recorder->lost_copies.find(w.key);
     if (w.dot && lost != in.recorder->lost_copies.end() && lost->second.Covers(*w.dot)) continue;
+    if (w.dot && PurgedAway(in, w.key, *w.dot)) continue;
     if (w.healed_copies >= 0 && static_cast<uint32_t>(w.healed_copies) < w.quorum) {
       out.violations.push_back(
           {7,
@@ -119,8 +124,9 @@ void CheckDurability(const CheckInput& in, CheckResult& out) {
 void CheckConvergence(const CheckInput& in, CheckResult& out) {
   for (const auto& [key, state] : in.finals) {
     ++out.checks[5];
+    const Object first = WithoutPurged(in, key, state.replicas[0]);
     for (size_t i = 1; i < state.replicas.size(); ++i) {
-      if (state.replicas[i] == state.replicas[0]) continue;
+      if (WithoutPurged(in, key, state.replicas[i]) == first) continue;
       out.violations.push_back(
           {5,
            absl::StrCat("replicas of ", key,
@@ -155,6 +161,22 @@ bool Replaced(const CheckInput& in, const Op& later, int earlier_id, const Dot& 
 bool Destroyed(const CheckInput& in, const Op& op) {
   std::optional<Dot> dot = DotOf(in, op);
   return dot && in.destroyed.count(*dot) > 0;
+}
+
+bool PurgedAway(const CheckInput& in, const std::string& key, const Dot& dot, double by_ms) {
+  auto it = in.recorder->purges.find(key);
+  if (it == in.recorder->purges.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [&](const Recorder::Purge& p) {
+    return p.at_ms <= by_ms && p.context.Covers(dot);
+  });
+}
+
+Object WithoutPurged(const CheckInput& in, const std::string& key, const Object& object) {
+  if (!TombstoneTime(object)) return object;
+  for (const Sibling& s : object.siblings) {
+    if (!PurgedAway(in, key, s.dot)) return object;
+  }
+  return Object();
 }
 
 Object MergedFinal(const FinalKeyState& state) {
@@ -228,6 +250,8 @@ const char* InvariantName(int invariant) {
       return "a write refused with \"nothing written\" wrote nothing";
     case 14:
       return "a node's Merkle trees equal its store";
+    case 15:
+      return "a deleted value never comes back to a strict read, purged or not";
   }
   return "?";
 }

@@ -31,6 +31,12 @@
 // What anti-entropy rests on (simulation.cc, at the end of a run):
 //  14. every running node's Merkle trees equal trees built afresh from its
 //      store: the trees it maintains as writes land hide no difference.
+// What tombstone purge rests on (checker_replies.cc):
+//  15. a read whose claim covers an acknowledged delete shows none of the
+//      values the delete replaced, whether its tombstone is still held or
+//      was purged. A purge takes the delete's dot and the context covering
+//      what it replaced: 1, 2, 5 and 7 excuse exactly that, and 3 excuses a
+//      read that began after a purge for missing the delete.
 //
 // Writes every copy of which a fault destroyed (a power loss without sync,
 // a lost log tail, a wiped disk) are excused from 1, 2, 3 and 7; writes of

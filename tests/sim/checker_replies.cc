@@ -25,6 +25,37 @@ bool ClaimCovers(const Op& get, const Dot& dot) {
   return covers > 0 && HomeCopiesAtStart(get, dot) >= covers;
 }
 
+// Whether the strict get `g` asked every home replica of a key that the
+// delete `d` reached, home replicas only, before `g` began: it must see
+// the tombstone, or nothing once it is purged. (Its covers_w claim counts
+// the copies when it began, which a purge takes.)
+bool ReadsEveryHome(const CheckInput& in, const Op& d, const Op& g) {
+  return g.strict && g.quorum == in.replication && !d.used_fallbacks;
+}
+
+// 15: a read whose claim covers the acknowledged delete `d` shows none of
+// the values `d` replaced, whether its tombstone is still held or purged.
+void CheckDeletedStaysDeleted(const CheckInput& in, const Op& d, const Op& g, CheckResult& out) {
+  ++out.checks[15];
+  for (const Sibling& s : g.siblings) {
+    if (s.tombstone) continue;
+    auto seen = in.recorder->op_of_dot.find(s.dot);
+    if (seen == in.recorder->op_of_dot.end() || !Replaced(in, d, seen->second, s.dot)) continue;
+    out.violations.push_back(
+        {15,
+         absl::StrCat(
+             "get #", g.id, " returned write #", seen->second, "'s value (dot ", DotToString(s.dot),
+             ") although delete #", d.id, " replaced it and was acknowledged before the read began",
+             PurgedAway(in, g.key, *DotOf(in, d), g.invoke_ms) ? " (its tombstone purged since)"
+                                                               : ""),
+         Excerpt(
+             in, g.key, d.invoke_ms, g.complete_ms,
+             [&](const Op& op) { return op.id == d.id || op.id == g.id || op.id == seen->second; },
+             MergedFinal(in.finals.at(g.key)))});
+    return;
+  }
+}
+
 void CheckReadClaims(const CheckInput& in, CheckResult& out) {
   for (const Op& g : in.history->ops) {
     if (g.type != OpType::kGet || g.outcome != Outcome::kOk || !g.reply_quorum || in.lossy(g.key)) {
@@ -37,7 +68,14 @@ void CheckReadClaims(const CheckInput& in, CheckResult& out) {
       if (!w.is_write() || w.key != g.key || w.outcome != Outcome::kOk || w.forged) continue;
       if (w.complete_ms >= g.invoke_ms || Destroyed(in, w)) continue;
       std::optional<Dot> dot = DotOf(in, w);
-      if (!dot || !ClaimCovers(g, *dot)) continue;
+      if (!dot) continue;
+      if (w.type == OpType::kDelete && (ClaimCovers(g, *dot) || ReadsEveryHome(in, w, g))) {
+        CheckDeletedStaysDeleted(in, w, g, out);
+      }
+      if (!ClaimCovers(g, *dot)) continue;
+      // A purge leaves nothing of a deleted write to reflect: 15 stands
+      // for it.
+      if (PurgedAway(in, g.key, *dot, g.complete_ms)) continue;
       ++out.checks[3];
       if (g.observed.count(w.id) > 0) continue;
       out.violations.push_back(

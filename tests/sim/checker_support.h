@@ -4,6 +4,7 @@
 #define QUORUMKV_TESTS_SIM_CHECKER_SUPPORT_H_
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,13 @@ bool Applied(const CheckInput& in, const Op& op);
 bool Replaced(const CheckInput& in, const Op& later, int earlier_id, const Dot& dot);
 // Every copy of the write was destroyed by a fault: it is excused.
 bool Destroyed(const CheckInput& in, const Op& op);
+// `key`'s write `dot` was deleted, and the tombstone that deleted it
+// purged on some node by `by_ms`: a purge took its copies, by design.
+bool PurgedAway(const CheckInput& in, const std::string& key, const Dot& dot,
+                double by_ms = std::numeric_limits<double>::infinity());
+// A replica's final state with the tombstones purged elsewhere taken out:
+// holding a purged tombstone and holding nothing agree.
+Object WithoutPurged(const CheckInput& in, const std::string& key, const Object& object);
 Object MergedFinal(const FinalKeyState& state);
 std::string ObjectText(const Object& o);
 

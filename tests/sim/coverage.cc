@@ -11,7 +11,7 @@ const std::vector<std::string>& FaultKinds() {
       "message drop",     "message duplicate", "partition",       "one-way block", "heal",
       "process crash",    "restart",           "power loss",      "disk wipe",     "log tail loss",
       "crash in handoff", "clock skew",        "sync_writes off", "hint expired",  "lww write",
-      "forged context",
+      "forged context",   "tombstone purged",
   };
   return kKinds;
 }

@@ -18,6 +18,7 @@ const std::vector<MutationInfo>& Mutations() {
       {Mutation::kClaimNothingWritten, "claim-nothing-written", {13}},
       {Mutation::kAckUnstoredWrites, "ack-unstored-writes", {14}},
       {Mutation::kBlindAntiEntropy, "blind-anti-entropy", {5}},
+      {Mutation::kPurgeWithoutProof, "purge-without-proof", {15}},
   };
   return kMutations;
 }

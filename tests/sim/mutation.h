@@ -32,6 +32,8 @@ enum class Mutation {
   kClaimNothingWritten,   // every failed write says "nothing written"
   kAckUnstoredWrites,     // n1's store reports every tenth update stored and keeps the old state
   kBlindAntiEntropy,      // every node answers an anti-entropy exchange that its tree agrees
+  kPurgeWithoutProof,     // n1 answers every exchange that it agrees: its peers purge
+                          // tombstones it never got
 };
 
 struct MutationInfo {

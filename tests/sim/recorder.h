@@ -56,6 +56,23 @@ struct Recorder {
   // the simulation can tell whether it was the write's last one.
   std::function<void()> on_copy_dropped;
 
+  // Tombstone purge: per key, when each purged tombstone was purged (on
+  // some node) and its context. A tombstone's context covers exactly the
+  // deleted writes: the deletes, and what they replaced. Invariants 1, 2,
+  // 3, 5 and 7 excuse what a purge took; 15 checks it stays deleted.
+  struct Purge {
+    double at_ms = 0;
+    VersionVector context;
+  };
+  std::map<std::string, std::vector<Purge>> purges;
+  uint64_t tombstones_purged = 0;
+  std::function<double()> now_ms;  // the world's elapsed time
+
+  void Purged(const std::string& key, const Object& tombstone) {
+    purges[key].push_back(Purge{now_ms ? now_ms() : 0, tombstone.context});
+    ++tombstones_purged;
+  }
+
   void DotIssued(const Dot& dot);
   void Stored(const Object& object);
   void CopyLost(const std::string& key, const Object& object) {

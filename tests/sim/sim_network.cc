@@ -228,7 +228,8 @@ void SimTransport::Exchange(const std::string& to, const pb::ExchangeRequest& re
   network_->Call<pb::ExchangeResponse>(
       self_, to, deadline, /*idempotent=*/true,
       [request](SimNode& target, auto reply) {
-        if (target.mutation() == sim::Mutation::kBlindAntiEntropy) {
+        if (target.mutation() == sim::Mutation::kBlindAntiEntropy ||
+            (target.mutation() == sim::Mutation::kPurgeWithoutProof && target.id() == "n1")) {
           pb::ExchangeResponse agree;  // the mutation: "my tree is yours"
           agree.set_root(request.asker_root());
           return reply(agree);

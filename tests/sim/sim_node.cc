@@ -71,6 +71,16 @@ absl::StatusOr<Object> RecordingStore::Update(absl::string_view key,
   return stored;
 }
 
+absl::StatusOr<std::vector<bool>> RecordingStore::PurgeTombstones(
+    const std::vector<Purge>& purges) {
+  absl::StatusOr<std::vector<bool>> purged = base()->PurgeTombstones(purges);
+  if (!purged.ok()) return purged;
+  for (size_t i = 0; i < purges.size(); ++i) {
+    if ((*purged)[i]) recorder_->Purged(purges[i].key, purges[i].object);
+  }
+  return purged;
+}
+
 std::vector<absl::StatusOr<Object>> RecordingStore::UpdateBatch(
     const std::vector<KeyUpdate>& updates) {
   // The mutation ack-unstored-writes: every tenth update is reported stored
@@ -186,7 +196,11 @@ void SimNode::ScheduleTick() {
   world_->After(kTickInterval, [this, life] {
     if (!up() || incarnation_ != life) return;
     node_->Tick();
-    node_->AntiEntropyTick();
+    // The mutation purge-without-proof: n1 never compares (and answers
+    // every exchange that it agrees, SimTransport::Exchange).
+    if (!(mutation() == sim::Mutation::kPurgeWithoutProof && id() == "n1")) {
+      node_->AntiEntropyTick();
+    }
     ScheduleTick();
   });
 }

@@ -39,6 +39,7 @@ class RecordingStore : public ForwardingReplicaStore {
   absl::StatusOr<Object> Update(absl::string_view key, Mutation mutate) override;
   std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
   absl::StatusOr<Dot> IssueDot() override;
+  absl::StatusOr<std::vector<bool>> PurgeTombstones(const std::vector<Purge>& purges) override;
 
  private:
   using OwnedMutation = std::function<absl::StatusOr<Object>(const std::optional<Object>&)>;

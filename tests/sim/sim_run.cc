@@ -39,6 +39,15 @@ Scenario DrawScenario(std::mt19937_64& rng) {
                              : absl::ZeroDuration());
   }
   s.forged_rate = draw.Chance(0.5) ? 0.05 : 0.0;
+  if (draw.Chance(0.5)) {
+    // Tombstone purge, with a grace short enough to pass within a run; it
+    // must exceed max_hint_age + the replica timeout (500 ms).
+    if (s.max_hint_age == absl::ZeroDuration()) {
+      s.max_hint_age = absl::Milliseconds(static_cast<int64_t>(draw.Uniform(500, 3000)));
+    }
+    s.tombstone_grace = s.max_hint_age + absl::Milliseconds(500) +
+                        absl::Milliseconds(static_cast<int64_t>(draw.Uniform(1, 3000)));
+  }
   return s;
 }
 
@@ -51,7 +60,7 @@ std::string DescribeScenario(const Scenario& s) {
   }
   return absl::StrFormat(
       "%d nodes, N=%d, %d keys, %d clients x %d ops, drop %.0f%%, duplicate %.0f%%, delay "
-      "%s..%s, a fault every ~%s%s%s%s%s",
+      "%s..%s, a fault every ~%s%s%s%s%s%s",
       s.nodes, s.replication, s.keys, s.clients, s.ops_per_client, s.faults.drop * 100,
       s.faults.duplicate * 100, absl::FormatDuration(s.faults.min_delay),
       absl::FormatDuration(s.faults.max_delay), absl::FormatDuration(s.nemesis_interval),
@@ -60,7 +69,10 @@ std::string DescribeScenario(const Scenario& s) {
           ? absl::StrCat(", max_hint_age ", absl::FormatDuration(s.max_hint_age))
           : "",
       skews.empty() ? "" : absl::StrCat(", clock skews ", absl::StrJoin(skews, "/")),
-      s.forged_rate > 0 ? ", a hostile client" : "");
+      s.forged_rate > 0 ? ", a hostile client" : "",
+      s.tombstone_grace > absl::ZeroDuration()
+          ? absl::StrCat(", tombstones purged after ", absl::FormatDuration(s.tombstone_grace))
+          : "");
 }
 
 RunResult RunSeed(const RunOptions& options) {

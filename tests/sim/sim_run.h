@@ -40,6 +40,7 @@ struct Scenario {
   absl::Duration max_hint_age;        // zero: the config's default (3 h)
   std::vector<absl::Duration> skews;  // per node: how far its clock runs ahead
   double forged_rate = 0;             // share of writes the hostile client forges
+  absl::Duration tombstone_grace;     // zero: tombstones are never purged
 };
 
 struct RunResult {

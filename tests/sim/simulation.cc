@@ -40,6 +40,8 @@ pb::ClusterConfig MakeConfig(const Scenario& s) {
   if (s.max_hint_age > absl::ZeroDuration()) {
     config.set_max_hint_age_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(s.max_hint_age)));
   }
+  config.set_tombstone_grace_ms(
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(s.tombstone_grace)));
   pb::NamespaceConfig* lww = config.add_namespaces();
   lww->set_name("lww");
   lww->set_conflict(pb::CONFLICT_LWW);
@@ -171,22 +173,86 @@ void Simulation::HealAndRepair() {
   // replicas together. Every node runs kRepairRounds rounds, one after the
   // other, each asked of every node at once (invariant 5 then checks that
   // they converged within that many).
-  for (int round = 0; round < kRepairRounds; ++round) {
-    std::vector<std::pair<SimNode*, uint64_t>> asked;
-    for (const auto& n : nodes_) {
-      asked.emplace_back(n.get(), n->replica().anti_entropy().RequestRound(std::nullopt));
-    }
-    auto finished = [&] {
-      for (const auto& [node, number] : asked) {
-        if (node->replica().anti_entropy().stats().rounds_finished < number) return false;
-      }
-      return true;
-    };
-    const absl::Time give_up = world_.now() + kRepairRoundLimit;
-    while (!finished() && world_.now() < give_up) {
-      world_.RunUntil(world_.now() + absl::Milliseconds(100));
-    }
+  for (int round = 0; round < kRepairRounds; ++round) RunAntiEntropyRound();
+}
+
+void Simulation::RunAntiEntropyRound() {
+  std::vector<std::pair<SimNode*, uint64_t>> asked;
+  for (const auto& n : nodes_) {
+    asked.emplace_back(n.get(), n->replica().anti_entropy().RequestRound(std::nullopt));
   }
+  auto finished = [&] {
+    for (const auto& [node, number] : asked) {
+      if (node->replica().anti_entropy().stats().rounds_finished < number) return false;
+    }
+    return true;
+  };
+  const absl::Time give_up = world_.now() + kRepairRoundLimit;
+  while (!finished() && world_.now() < give_up) {
+    world_.RunUntil(world_.now() + absl::Milliseconds(100));
+  }
+}
+
+// With tombstone purge on: a client reads every key, a node crashes, the
+// client deletes every key it read (strict, W = N - 1: the crashed node
+// misses the deletes), the node comes back; then the grace passes (the
+// periodic rounds bring it the tombstones meanwhile), every node's round
+// purges what every home replica holds, a node restarts (forgetting what
+// it purged) and every node runs a round again, and the client reads every
+// key strictly from all N home replicas. A deleted value must not be back
+// (invariant 15), and the replicas must still agree, purged tombstones
+// gone (5).
+void Simulation::PurgePhase() {
+  if (scenario_.tombstone_grace <= absl::ZeroDuration()) return;
+  const int client = scenario_.clients + 1;  // a client of its own
+  known_.resize(client + 1);
+  ReadEveryKey(client);
+  SimNode* missed = Node(RandomNode());
+  missed->Crash();
+  Fault(absl::StrCat("crash ", missed->id(), " before the deletes"), "process crash");
+  world_.RunUntil(world_.now() + absl::Milliseconds(2500));  // the detectors see it down
+  const std::set<std::string> keys = keys_used_;
+  for (const std::string& key : keys) {
+    Op op = NewOp(client, key, OpType::kDelete);
+    op.quorum = static_cast<uint32_t>(std::max(1, scenario_.replication - 1));
+    op.strict = true;
+    do {
+      op.coordinator = RandomNode();
+    } while (op.coordinator == missed->id() && scenario_.nodes > 1);
+    auto it = known_[client].find(key);
+    if (it != known_[client].end()) {
+      op.context = it->second.context;
+      op.observed = it->second.observed;
+    }
+    history_.ops.push_back(op);
+    Issue(history_.ops.back());
+  }
+  world_.RunUntil(world_.now() + kClientTimeout + absl::Milliseconds(10));
+  missed->Start();
+  Fault(absl::StrCat("restart ", missed->id()), "restart");
+  world_.RunUntil(world_.now() + scenario_.tombstone_grace + absl::Seconds(1));
+  RunAntiEntropyRound();
+  SimNode* forgets = Node(RandomNode());
+  forgets->Crash();
+  Fault(absl::StrCat("crash ", forgets->id(), " after the purge"), "process crash");
+  forgets->Start();
+  Fault(absl::StrCat("restart ", forgets->id()), "restart");
+  world_.RunUntil(world_.now() + absl::Milliseconds(300));  // the detectors see it up
+  RunAntiEntropyRound();
+  ReadEveryKey(client);
+}
+
+void Simulation::ReadEveryKey(int client) {
+  const std::set<std::string> keys = keys_used_;
+  for (const std::string& key : keys) {
+    Op op = NewOp(client, key, OpType::kGet);
+    op.quorum = static_cast<uint32_t>(scenario_.replication);
+    op.strict = true;
+    op.coordinator = RandomNode();
+    history_.ops.push_back(op);
+    Issue(history_.ops.back());
+  }
+  world_.RunUntil(world_.now() + kClientTimeout + absl::Milliseconds(10));
 }
 
 void Simulation::CompareTrees(SimNode& node, CheckInput& in) {
@@ -240,6 +306,7 @@ void Simulation::CountCoverage(RunResult& result) const {
     faults["lww write"] += op.is_write() && Lossy(op.key);
     faults["forged context"] += op.forged;
   }
+  faults["tombstone purged"] += recorder_.tombstones_purged;
   result.coverage.faults = std::move(faults);
 }
 
@@ -250,6 +317,7 @@ RunResult Simulation::Run() {
   // A hint dropped for age may take a write's last copy, after a fault took
   // the others.
   recorder_.on_copy_dropped = [this] { NoteDestroyedWrites(); };
+  recorder_.now_ms = [this] { return world_.ElapsedMs(); };
   world_.Trace(absl::StrCat("seed ", options_.seed, ": ", DescribeScenario(scenario_)));
   StartCluster();
   ops_left_.assign(scenario_.clients, scenario_.ops_per_client);
@@ -264,6 +332,7 @@ RunResult Simulation::Run() {
   }
   HandoffPhase();
   HealAndRepair();
+  PurgePhase();
   const CheckResult checked = CheckInvariants(Finals());
   result.seed = options_.seed;
   result.scenario = scenario_;

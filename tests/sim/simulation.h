@@ -75,6 +75,11 @@ class Simulation {
   void HandoffPhase();
   void CrashDuringHandoff(const std::string& home);
   void HealAndRepair();
+  // Asks every node for a round, and runs until all have ended (bounded).
+  void RunAntiEntropyRound();
+  void PurgePhase();
+  // `client` reads every key used, strict, R = N, and waits for the answers.
+  void ReadEveryKey(int client);
 
   CheckInput Finals();
   // Invariant 14 for `node`: its maintained trees against its store's.

@@ -73,6 +73,7 @@ nlohmann::json NodeJson(const NodeRound& n) {
   j["hashes_compared"] = r.hashes_compared();
   j["keys_differing"] = r.keys_differing();
   j["keys_repaired"] = r.keys_repaired();
+  j["tombstones_purged"] = r.tombstones_purged();
   j["bytes_received"] = r.bytes_received();
   j["bytes_sent"] = r.bytes_sent();
   if (!r.last_error().empty()) j["last_error"] = r.last_error();
@@ -88,10 +89,10 @@ void PrintSummary(const std::vector<NodeRound>& nodes, absl::Duration elapsed) {
     const v1::RepairResponse& r = n.last;
     std::cout << absl::StrFormat(
         "%s: %s; partition-replica pairs compared %d/%d (%d failed), hashes compared %d, "
-        "keys differing %d, repaired %d, received %s, sent %s\n",
+        "keys differing %d, repaired %d, tombstones purged %d, received %s, sent %s\n",
         n.id, r.complete() ? "complete" : "INCOMPLETE", r.exchanges_done(), r.exchanges_total(),
         r.exchanges_failed(), r.hashes_compared(), r.keys_differing(), r.keys_repaired(),
-        Bytes(r.bytes_received()), Bytes(r.bytes_sent()));
+        r.tombstones_purged(), Bytes(r.bytes_received()), Bytes(r.bytes_sent()));
     if (!r.complete() && !r.last_error().empty()) {
       std::cout << "  last failure: " << r.last_error() << "\n";
     }

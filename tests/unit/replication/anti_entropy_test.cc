@@ -8,6 +8,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "replication/hlc.h"
 #include "tests/unit/replication/test_cluster.h"
 
 namespace quorumkv {
@@ -187,6 +188,130 @@ TEST(AntiEntropyTest, AnExchangeForAPartitionThisNodeIsNotHomeOfIsRefused) {
     return;
   }
   FAIL() << "n1 is home of every partition";
+}
+
+// Tombstone purge ----------------------------------------------------------
+
+constexpr char kPurgeAfterAMinute[] =
+    "anti_entropy_interval_ms: 0 anti_entropy_keys_per_second: 100000 "
+    "tombstone_grace_ms: 60000 max_hint_age_ms: 10000";
+
+// The delete, as dot (actor, counter) at `at`, of a key whose value was
+// (actor, counter - 1).
+Object DeletedAt(const std::string& actor, uint64_t counter, absl::Time at) {
+  Object object;
+  object.context.Add(Dot{actor, counter - 1});
+  object.context.Add(Dot{actor, counter});
+  object.siblings.push_back(Sibling{
+      .dot = Dot{actor, counter}, .hlc = MakeHlc(absl::ToUnixMillis(at), 0), .tombstone = true});
+  return object;
+}
+
+// Moves every clock on; then the nodes ping each other, so the failure
+// detectors do not take the silence for the peers being down.
+void AdvanceAll(TestCluster& c, absl::Duration by) {
+  for (const std::string& n : c.ids()) c.clock(n).Advance(by);
+  c.MeetPeers();
+}
+
+uint64_t RunRound(TestCluster& c, const std::string& id) {
+  const uint64_t round = c.node(id).anti_entropy().RequestRound(std::nullopt);
+  RunAntiEntropyRound(c, id, round);
+  return c.node(id).anti_entropy().stats().tombstones_purged;
+}
+
+TEST(AntiEntropyTest, ATombstoneEveryHomeHoldsIsPurgedPastTheGraceAndNotSentBack) {
+  TestCluster c(3, kPurgeAfterAMinute);
+  const absl::Time deleted = c.clock("n1").Now();
+  const Object gone = DeletedAt("n1.1", 2, deleted);
+  const Object young = DeletedAt("n1.1", 4, deleted + absl::Seconds(50));
+  for (const std::string& id : c.ids()) {
+    StoreAt(c, id, "gone", gone);
+    StoreAt(c, id, "young", young);
+    StoreAt(c, id, "live", WrittenAs("n1.1", 9, "v"));
+  }
+  AdvanceAll(c, absl::Seconds(61));
+  EXPECT_EQ(RunRound(c, "n1"), 1u);
+  EXPECT_EQ(c.Stored("n1", "gone"), std::nullopt);
+  EXPECT_EQ(c.Stored("n2", "gone"), gone);  // each purges in its own round
+  EXPECT_EQ(c.Stored("n1", "young"), young);
+  // n1 does not take it back from n2 and n3, which still hold it.
+  EXPECT_EQ(RunRound(c, "n1"), 0u);
+  EXPECT_EQ(c.Stored("n1", "gone"), std::nullopt);
+  // n2 and n3 find n1 reporting it purged: they purge too, and do not send
+  // it back to n1 (nor n3 to n2).
+  EXPECT_EQ(RunRound(c, "n2"), 1u);
+  EXPECT_EQ(RunRound(c, "n3"), 1u);
+  EXPECT_EQ(RunRound(c, "n1"), 0u);
+  for (const std::string& id : c.ids()) {
+    EXPECT_EQ(c.Stored(id, "gone"), std::nullopt) << id;
+    EXPECT_EQ(c.Stored(id, "young"), young) << id;
+    EXPECT_TRUE(c.Stored(id, "live").has_value()) << id;
+  }
+  for (uint32_t p = 0; p < c.node("n1").ring().partition_count(); ++p) {
+    EXPECT_EQ(c.node("n1").trees().Root(p), c.node("n3").trees().Root(p)) << p;
+  }
+}
+
+// n3 missed the delete and still holds the value: the round gives it the
+// tombstone before n1 purges its own, so n3 never serves the value again.
+TEST(AntiEntropyTest, AHomeThatMissedTheDeleteGetsTheTombstoneBeforeItIsPurged) {
+  TestCluster c(3, kPurgeAfterAMinute);
+  const Object gone = DeletedAt("n1.1", 2, c.clock("n1").Now());
+  for (const char* id : {"n1", "n2"}) StoreAt(c, id, "gone", gone);
+  StoreAt(c, "n3", "gone", WrittenAs("n1.1", 1, "deleted value"));
+  AdvanceAll(c, absl::Seconds(61));
+  EXPECT_EQ(RunRound(c, "n1"), 1u);
+  EXPECT_EQ(c.Stored("n1", "gone"), std::nullopt);
+  EXPECT_EQ(c.Stored("n3", "gone"), gone);
+}
+
+TEST(AntiEntropyTest, NoTombstoneIsPurgedInARoundThatMissedAHome) {
+  TestCluster c(3, kPurgeAfterAMinute);
+  const Object gone = DeletedAt("n1.1", 2, c.clock("n1").Now());
+  StoreAt(c, "n1", "gone", gone);
+  StoreAt(c, "n3", "gone", gone);
+  StoreAt(c, "n2", "gone", WrittenAs("n1.1", 1, "deleted value"));
+  c.net().SetHealth("n2", FakeNetwork::Health::kDown);
+  for (int i = 0; i < 7000; ++i) {  // past the grace, and n2 called down
+    AdvanceAll(c, absl::Milliseconds(10));
+    c.node("n1").Tick();
+    c.net().DeliverAll();
+  }
+  EXPECT_EQ(RunRound(c, "n1"), 0u);
+  EXPECT_FALSE(c.node("n1").anti_entropy().stats().complete);
+  EXPECT_EQ(c.Stored("n1", "gone"), gone);
+}
+
+// A node forgets what it purged when it restarts; a peer that still holds
+// the tombstone sends it back once (it is stored, and purged again), but a
+// peer that reports it purged never does.
+TEST(AntiEntropyTest, ARestartedNodeDoesNotTakeBackATombstoneItsPeersPurged) {
+  TestCluster c(3, kPurgeAfterAMinute);
+  const Object gone = DeletedAt("n1.1", 2, c.clock("n1").Now());
+  for (const std::string& id : c.ids()) StoreAt(c, id, "gone", gone);
+  AdvanceAll(c, absl::Seconds(61));
+  ASSERT_EQ(RunRound(c, "n1"), 1u);
+  ASSERT_EQ(RunRound(c, "n2"), 1u);
+  ASSERT_EQ(RunRound(c, "n3"), 1u);
+  c.Restart("n1", /*wipe=*/false);
+  // A key n1 lacks in the same segment of the same partition: the
+  // exchanges list that segment, with the peers' records of "gone".
+  const Ring& ring = c.node("n1").ring();
+  std::string neighbour;
+  for (int i = 0; neighbour.empty() && i < 1'000'000; ++i) {
+    const std::string key = absl::StrCat("x", i);
+    if (MerkleTree::SegmentOf(key) == MerkleTree::SegmentOf("gone") &&
+        ring.PartitionOf(key) == ring.PartitionOf("gone")) {
+      neighbour = key;
+    }
+  }
+  ASSERT_FALSE(neighbour.empty());
+  for (const char* id : {"n2", "n3"}) StoreAt(c, id, neighbour, WrittenAs("n2.1", 1, "v"));
+  AdvanceAll(c, absl::Seconds(1));
+  RunRound(c, "n1");
+  EXPECT_TRUE(c.Stored("n1", neighbour).has_value());
+  for (const std::string& id : c.ids()) EXPECT_EQ(c.Stored(id, "gone"), std::nullopt) << id;
 }
 
 }  // namespace

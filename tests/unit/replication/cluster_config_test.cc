@@ -47,6 +47,20 @@ TEST(ClusterConfigTest, FillsDefaultsOfFieldsLeftAtZero) {
   EXPECT_EQ(config->default_conflict(), pb::CONFLICT_SIBLINGS);
 }
 
+// SPEC §5: the grace must outlast every hint and replica write in flight.
+TEST(ClusterConfigTest, TheTombstoneGraceMustExceedTheHintAgeAndReplicaTimeout) {
+  EXPECT_EQ(ParseClusterConfig(kThreeNodes)->tombstone_grace_ms(), 10ull * 24 * 3600 * 1000);
+  ExpectInvalid(absl::StrCat(kThreeNodes, "tombstone_grace_ms: 12000 max_hint_age_ms: 10000"),
+                "tombstone_grace_ms 12000 must exceed max_hint_age_ms 10000 + "
+                "replica_timeout_ms 2000");
+  EXPECT_TRUE(
+      ParseError(absl::StrCat(kThreeNodes, "tombstone_grace_ms: 12001 max_hint_age_ms: 10000"))
+          .ok());
+  EXPECT_EQ(
+      ParseClusterConfig(absl::StrCat(kThreeNodes, "tombstone_grace_ms: 0"))->tombstone_grace_ms(),
+      0u);  // never purge
+}
+
 TEST(ClusterConfigTest, KeepsExplicitValues) {
   const absl::StatusOr<pb::ClusterConfig> config =
       ParseClusterConfig(absl::StrCat(kThreeNodes,

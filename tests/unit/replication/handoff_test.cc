@@ -302,6 +302,22 @@ TEST_F(HandoffTest, AHintHoldingAWriteYoungerThanMaxHintAgeIsKept) {
   EXPECT_EQ(handoff_->stats().expired, 1u);
 }
 
+// With tombstone purge on: a hint kept alive by new writes longer than the
+// grace (less the replica timeout) is dropped, never delivered, however
+// young its newest write: it may hold a value that was deleted, and whose
+// tombstone was purged, since it was created.
+TEST_F(HandoffTest, AHintCreatedLongerAgoThanMaxAgeSinceCreationIsDroppedNotDelivered) {
+  Restart(HandoffOptions{.max_age_since_creation = absl::Hours(10)});
+  AddHint("n2", "k", OneValue("c.1", 1, "deleted-since"), now_ - absl::Hours(11));
+  AddHint("n2", "k", OneValue("c.1", 2, "new"), now_ - absl::Minutes(1));
+  AddHint("n2", "young", OneValue("c.1", 1, "v"), now_ - absl::Hours(2));
+  StartPushing();
+  EXPECT_THAT(transport_.Pushed(), ElementsAre("n2:young"));
+  EXPECT_FALSE(HasHint("n2", "k"));
+  EXPECT_EQ(handoff_->stats().expired, 1u);
+  EXPECT_THAT(store_.PartitionsMarkedForRepair().value(), ElementsAre(1u));  // "k"
+}
+
 // The count of dropped hints is the hints' (durable there: hint_store_test),
 // not the manager's: a restarted manager does not forget that writes were
 // dropped.

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -345,6 +346,47 @@ TEST(EngineReplicaStoreTest, ADirectoryFromBeforeTheSegmentIndexGetsItBuiltWhenO
                     .ok());
   }
   EXPECT_EQ(listed, 200);
+}
+
+TEST(EngineReplicaStoreTest, ADirectoryFromBeforeTheTombstoneIndexGetsItBuiltWhenOpened) {
+  MemEngine engine;
+  {
+    std::unique_ptr<EngineReplicaStore> store = OpenStore(&engine, StoreOptions("n1"));
+    for (int i = 0; i < 10; ++i) {
+      Object object = WithValue("n1.1", "v");
+      if (i % 2 == 0) {
+        object.siblings[0].tombstone = true;
+        object.siblings[0].value.clear();
+      }
+      ASSERT_TRUE(store
+                      ->Update(absl::StrCat("k", i),
+                               [&](const auto&) { return absl::StatusOr<Object>(object); })
+                      .ok());
+    }
+  }
+  WriteBatch forget;  // what an older version left
+  ASSERT_TRUE(engine
+                  .Scan(ColumnFamily::kMeta, "tomb/", "tomb0",
+                        [&](absl::string_view key, absl::string_view) {
+                          forget.Delete(ColumnFamily::kMeta, key);
+                          return true;
+                        })
+                  .ok());
+  ASSERT_EQ(forget.ops().size(), 5u);
+  forget.Delete(ColumnFamily::kMeta, "tombstone_index_complete");
+  ASSERT_TRUE(engine.Write(forget, WriteOptions{}).ok());
+
+  std::unique_ptr<EngineReplicaStore> reopened = OpenStore(&engine, StoreOptions("n1"));
+  std::vector<std::string> deleted;
+  ASSERT_TRUE(reopened
+                  ->ForEachTombstoneBefore(UINT64_MAX,
+                                           [&](absl::string_view key, const Object&) {
+                                             deleted.emplace_back(key);
+                                             return true;
+                                           })
+                  .ok());
+  std::sort(deleted.begin(), deleted.end());
+  EXPECT_EQ(deleted, (std::vector<std::string>{"k0", "k2", "k4", "k6", "k8"}));
 }
 
 }  // namespace

@@ -142,6 +142,90 @@ TYPED_TEST(StoreContractTest, ForEachObjectInSegmentVisitsExactlyThatSegmentsKey
   }
 }
 
+// A tombstone of the write `counter` of actor a.1, at HLC time `hlc`.
+Object Deleted(uint64_t counter, uint64_t hlc) {
+  Object object;
+  object.context.Add(Dot{"a.1", counter});
+  object.siblings.push_back(Sibling{.dot = {"a.1", counter}, .hlc = hlc, .tombstone = true});
+  return object;
+}
+
+TYPED_TEST(StoreContractTest, ForEachTombstoneBeforeVisitsTheDeletedKeysOldestFirst) {
+  ASSERT_TRUE(this->Put("late", Deleted(1, 300)).ok());
+  ASSERT_TRUE(this->Put("early", Deleted(2, 100)).ok());
+  ASSERT_TRUE(this->Put("live", OneValue("a.1", 3, "v")).ok());
+  ASSERT_TRUE(this->Put("revived", Deleted(4, 50)).ok());
+  ASSERT_TRUE(this->Put("revived", OneValue("a.1", 5, "back")).ok());  // its old entry is stale
+  ASSERT_TRUE(this->Put("again", Deleted(6, 60)).ok());
+  ASSERT_TRUE(this->Put("again", Deleted(7, 200)).ok());  // deleted again, later
+  auto visited = [&](uint64_t before) {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(this->store()
+                    .ForEachTombstoneBefore(before,
+                                            [&](absl::string_view key, const Object& object) {
+                                              EXPECT_EQ(*this->store().Read(key), object);
+                                              keys.emplace_back(key);
+                                              return true;
+                                            })
+                    .ok());
+    return keys;
+  };
+  EXPECT_THAT(visited(1000), ElementsAre("early", "again", "late"));
+  EXPECT_THAT(visited(300), ElementsAre("early", "again"));
+  EXPECT_THAT(visited(100), IsEmpty());
+  std::vector<std::string> first;  // stops when told
+  ASSERT_TRUE(this->store()
+                  .ForEachTombstoneBefore(1000,
+                                          [&](absl::string_view key, const Object&) {
+                                            first.emplace_back(key);
+                                            return false;
+                                          })
+                  .ok());
+  EXPECT_THAT(first, ElementsAre("early"));
+}
+
+TYPED_TEST(StoreContractTest, PurgeRemovesOnlyAnUnchangedTombstoneAndTheKeyCanComeBack) {
+  ASSERT_TRUE(this->Put("gone", Deleted(1, 10)).ok());
+  ASSERT_TRUE(this->Put("changed", Deleted(2, 10)).ok());
+  ASSERT_TRUE(this->Put("live", OneValue("a.1", 3, "v")).ok());
+  ASSERT_TRUE(this->Put("changed", Deleted(4, 20)).ok());
+  absl::StatusOr<std::vector<bool>> purged =
+      this->store().PurgeTombstones({{"gone", Deleted(1, 10)},
+                                     {"changed", Deleted(2, 10)},
+                                     {"live", OneValue("a.1", 3, "v")},
+                                     {"absent", Deleted(5, 10)}});
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_THAT(*purged, ElementsAre(true, false, false, false));
+  EXPECT_EQ(*this->store().Read("gone"), std::nullopt);
+  EXPECT_EQ(*this->store().Read("changed"), Deleted(4, 20));
+  std::vector<std::string> listed;
+  ASSERT_TRUE(this->store()
+                  .ForEachObjectInSegment(
+                      MerkleTree::SegmentOf("gone"), 0, UINT64_MAX,
+                      [&](absl::string_view key, const Object&) { listed.emplace_back(key); })
+                  .ok());
+  EXPECT_THAT(listed, ::testing::Not(::testing::Contains("gone")));
+  // A later write of the key is a first write again, listed and indexed.
+  ASSERT_TRUE(this->Put("gone", Deleted(6, 30)).ok());
+  std::vector<std::string> deleted;
+  ASSERT_TRUE(this->store()
+                  .ForEachTombstoneBefore(1000,
+                                          [&](absl::string_view key, const Object&) {
+                                            deleted.emplace_back(key);
+                                            return true;
+                                          })
+                  .ok());
+  EXPECT_THAT(deleted, ElementsAre("changed", "gone"));
+}
+
+TYPED_TEST(StoreContractTest, AFailedPurgeRemovesNothing) {
+  ASSERT_TRUE(this->Put("gone", Deleted(1, 10)).ok());
+  this->FailWrites(absl::UnavailableError("disk"));
+  EXPECT_FALSE(this->store().PurgeTombstones({{"gone", Deleted(1, 10)}}).ok());
+  this->FailWrites(absl::OkStatus());
+  EXPECT_EQ(*this->store().Read("gone"), Deleted(1, 10));
+}
+
 TYPED_TEST(StoreContractTest, UpdateBatchRunsEachUpdateOnTheOneBefore) {
   auto refuse = [](const auto&) { return absl::StatusOr<Object>(absl::AbortedError("no")); };
   auto add = [](const std::optional<Object>& current) {
