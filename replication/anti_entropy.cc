@@ -17,6 +17,7 @@ AntiEntropyOptions AntiEntropyOptionsFor(const pb::ClusterConfig& config) {
   AntiEntropyOptions options;
   options.interval = absl::Milliseconds(config.anti_entropy_interval_ms());
   options.keys_per_second = std::max<uint32_t>(1, config.anti_entropy_keys_per_second());
+  options.bytes_per_second = std::max<uint64_t>(1, config.anti_entropy_bytes_per_second());
   options.call_timeout = absl::Milliseconds(config.replica_timeout_ms());
   options.tombstone_grace = absl::Milliseconds(config.tombstone_grace_ms());
   return options;
@@ -27,6 +28,12 @@ AntiEntropy::AntiEntropy(NodeContext* node, MergeLocally merge, AntiEntropyOptio
 
 uint64_t AntiEntropy::RequestRound(std::optional<uint32_t> partition) {
   absl::MutexLock lock(&mu_);
+  // A round of the same scope that has not started yet starts after this
+  // request too: asking again joins it, so the queue stays bounded (one
+  // round per partition, and one of all).
+  for (size_t i = 0; i < requested_.size(); ++i) {
+    if (requested_[i] == partition) return stats_.rounds_started + i + 1;
+  }
   requested_.push_back(partition);
   // Those requested before it start first, after the one running (counted
   // in rounds_started).
@@ -85,10 +92,14 @@ void AntiEntropy::Tick(absl::Time now) {
 
 void AntiEntropy::RefillTokens(absl::Time now) {
   const double rate = options_.keys_per_second;
+  const double byte_rate = static_cast<double>(options_.bytes_per_second);
   if (last_refill_ != absl::InfinitePast()) {
-    tokens_ += absl::ToDoubleSeconds(now - last_refill_) * rate;
+    const double seconds = absl::ToDoubleSeconds(now - last_refill_);
+    tokens_ += seconds * rate;
+    byte_tokens_ += seconds * byte_rate;
   }
   tokens_ = std::min(tokens_, rate);
+  byte_tokens_ = std::min(byte_tokens_, byte_rate);
   last_refill_ = now;
 }
 
@@ -325,13 +336,15 @@ void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
   // not one per tick.
   const size_t left = x.differing.size() - x.next;
   const double batch = std::min<double>(left, std::max(1.0, options_.keys_per_second / 5.0));
-  if (left > 0 && tokens_ < batch) return;
+  if (left > 0 && (tokens_ < batch || byte_tokens_ <= 0)) return;
   pb::ReplicaWriteBatchRequest local;
   local.set_from(x.pair.peer);
   std::vector<pb::ReplicaWriteRequest> pushes;
-  while (x.next < x.differing.size() && tokens_ >= 1) {
+  while (x.next < x.differing.size() && tokens_ >= 1 && byte_tokens_ > 0) {
     tokens_ -= 1;
     const Differing& d = x.differing[x.next++];
+    byte_tokens_ -= static_cast<double>(d.key.size() + (d.local ? ValueBytes(*d.local) : 0) +
+                                        (d.remote ? ValueBytes(*d.remote) : 0));
     if (d.remote) {
       pb::ReplicaWriteRequest* w = local.add_writes();
       w->set_key(d.key);
@@ -386,10 +399,10 @@ void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
     if (failure.ok()) failure = box.push_failure;
   }
   if (failure.ok() && x.truncated) {
-    failure = absl::ResourceExhaustedError(
-        absl::StrCat("the peer listed ", x.segments_listed, " of ", x.segments.size(),
-                     " differing segments (a reply holds ", kMaxExchangeReplyBytes >> 20,
-                     " MiB); the next round syncs the rest"));
+    failure = absl::ResourceExhaustedError(absl::StrCat(
+        "the peer listed ", x.segments_listed, " of ", x.segments.size(),
+        " differing segments (a reply holds ", ExchangeReplyBudget(node_->config()) >> 10,
+        " KiB); the next round syncs the rest"));
   }
   EndExchange(x, failure);
 }

@@ -19,8 +19,10 @@
 // The work of an exchange grows with the differences: the hashes of the
 // differing tree nodes and the objects of the differing segments.
 //
-// Rate: at most keys_per_second keys are merged (both ways together), a
-// token bucket with a burst of one second. A few exchanges run at once; a
+// Rate: at most keys_per_second keys and bytes_per_second of their objects
+// are merged (both ways together), token buckets with a burst of one second
+// (an object larger than the bucket goes once it is full, and the next
+// waits for its debt). A few exchanges run at once; a
 // node runs its rounds on their own thread (kvnode: a ticker of its own),
 // apart from client requests — the bulkhead.
 //
@@ -61,7 +63,8 @@ struct AntiEntropyOptions {
   // Between the starts of two rounds (the first one an interval after the
   // node starts); zero: a round runs only when asked.
   absl::Duration interval = absl::Minutes(1);
-  uint32_t keys_per_second = 2000;
+  uint32_t keys_per_second = 300;
+  uint64_t bytes_per_second = 4 << 20;  // of the objects merged
   absl::Duration call_timeout = absl::Seconds(2);
   // Zero: tombstones are never purged.
   absl::Duration tombstone_grace = absl::ZeroDuration();
@@ -103,7 +106,8 @@ class AntiEntropy {
   AntiEntropy(NodeContext* node, MergeLocally merge, AntiEntropyOptions options);
 
   // Asks for a round over every partition (nullopt) or one, starting once
-  // the one running (if any) ends. Returns the number the round will have
+  // the one running (if any) ends; joins a round of the same scope already
+  // asked for and not started. Returns the number the round will have
   // (stats().rounds_finished reaches it when it ends).
   uint64_t RequestRound(std::optional<uint32_t> partition);
 
@@ -193,6 +197,7 @@ class AntiEntropy {
   std::vector<Exchange> active_;
   uint64_t next_exchange_id_ = 0;
   double tokens_ = 0;
+  double byte_tokens_ = 0;
   absl::Time last_refill_ = absl::InfinitePast();
   bool round_failed_ = false;
   bool round_covers_all_ = false;                  // not asked for one partition

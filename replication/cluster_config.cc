@@ -49,6 +49,9 @@ void FillDefaults(pb::ClusterConfig& c) {
   if (c.anti_entropy_keys_per_second() == 0) {
     c.set_anti_entropy_keys_per_second(kDefaultAntiEntropyKeysPerSecond);
   }
+  if (c.anti_entropy_bytes_per_second() == 0) {
+    c.set_anti_entropy_bytes_per_second(kDefaultAntiEntropyBytesPerSecond);
+  }
   if (!c.has_tombstone_grace_ms()) c.set_tombstone_grace_ms(kDefaultTombstoneGraceMs);
 }
 

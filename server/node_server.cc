@@ -10,6 +10,7 @@
 #include "replication/cluster_config.h"
 #include "replication/logging.h"
 #include "replication/status_macros.h"
+#include "server/thread_priority.h"
 
 namespace quorumkv {
 
@@ -29,9 +30,11 @@ NodeServer::NodeServer(NodeServerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock_skew),
       writer_pool_("writer", 1, options_.max_queued_requests),
-      replica_pool_("replica", options_.replica_threads, options_.max_queued_requests) {
+      replica_pool_("replica", options_.replica_threads, options_.max_queued_requests),
+      repair_pool_("repair", 1, kMaxQueuedExchanges, kBackgroundNice) {
   context_.clock = &clock_;
   context_.replica_pool = &replica_pool_;
+  context_.repair_pool = &repair_pool_;
   context_.delays = &delays_;
   context_.allow_fault_injection = options_.allow_fault_injection;
   if (options_.allow_fault_injection) context_.system_clock = &clock_;
@@ -57,8 +60,13 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
   }
   server->health_service_.SetServing(true);
   server->ticker_ = std::thread([s = server.get()] { s->RunTicks(&ReplicaNode::Tick); });
-  server->anti_entropy_ticker_ =
-      std::thread([s = server.get()] { s->RunTicks(&ReplicaNode::AntiEntropyTick); });
+  server->anti_entropy_ticker_ = std::thread([s = server.get()] {
+    // Niced, as the pool that answers exchanges: client requests first.
+    if (absl::Status lowered = LowerThisThreadsPriority(kBackgroundNice); !lowered.ok()) {
+      Log(LogLevel::kWarning, absl::StrCat("anti-entropy thread: ", lowered.message()));
+    }
+    s->RunTicks(&ReplicaNode::AntiEntropyTick);
+  });
   return server;
 }
 
@@ -162,6 +170,7 @@ void NodeServer::Shutdown(absl::Duration grace) {
   delays_.StopAndRunAll();
   writer_pool_.StopAndJoin();
   replica_pool_.StopAndJoin();
+  repair_pool_.StopAndJoin();
   transport_.reset();
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) queue->Shutdown();
   for (std::thread& thread : queue_threads_) thread.join();

@@ -77,6 +77,10 @@ class NodeServer {
   // one group at a time, so one thread.
   WorkerPool writer_pool_;
   WorkerPool replica_pool_;
+  // Answers exchanges, one at a time, niced (thread_priority.h): each peer
+  // has at most 8 exchanges out, one request each.
+  static constexpr size_t kMaxQueuedExchanges = 64;
+  WorkerPool repair_pool_;
   DelayQueue delays_{100'000};
   ServiceContext context_;
   KvServiceImpl kv_service_{&context_};

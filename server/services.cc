@@ -40,12 +40,16 @@ void AfterLinkDelay(ServiceContext* context, Call* call, const std::string& from
   if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
 }
 
-// Runs `work` on the replica pool, which answers `call`; sheds the call
-// with RESOURCE_EXHAUSTED if the pool's queue is full.
+// Runs `work` on `pool`, which answers `call`; sheds the call with
+// RESOURCE_EXHAUSTED if the pool's queue is full.
+template <typename Call>
+void OnPool(WorkerPool* pool, Call* call, std::function<void()> work) {
+  absl::Status queued = pool->Submit(std::move(work));
+  if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
+}
 template <typename Call>
 void OnReplicaPool(ServiceContext* context, Call* call, std::function<void()> work) {
-  absl::Status queued = context->replica_pool->Submit(std::move(work));
-  if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
+  OnPool(context->replica_pool, call, std::move(work));
 }
 
 // Answers `call` with `result`: its value, or its error.
@@ -296,8 +300,10 @@ void ReplicaServiceImpl::ServeExchange(UnaryCall<v1::ExchangeRequest, v1::Exchan
   if (node == nullptr) return;
   ServiceContext* context = context_;
   AfterLinkDelay(context_, call, call->request().from(), [context, node, call] {
-    OnReplicaPool(context, call,
-                  [node, call] { FinishWith(call, node->HandleExchange(call->request())); });
+    // On the repair pool: a listing reads whole segments, which client
+    // requests must not wait behind (the bulkhead of anti-entropy).
+    OnPool(context->repair_pool, call,
+           [node, call] { FinishWith(call, node->HandleExchange(call->request())); });
   });
 }
 

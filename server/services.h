@@ -55,6 +55,7 @@ struct ServiceContext {
   std::atomic<ReplicaNode*> node{nullptr};
   Clock* clock = nullptr;
   WorkerPool* replica_pool = nullptr;   // writes of other nodes to hints
+  WorkerPool* repair_pool = nullptr;    // answers to anti-entropy exchanges, niced
   std::atomic<int> client_requests{0};  // admitted, not yet answered
   std::atomic<int> replica_batches{0};  // in the write groups, not yet answered
   LinkFaults link_faults;

@@ -1,11 +1,13 @@
 #include "server/worker_pool.h"
 
 #include "absl/strings/str_cat.h"
+#include "replication/logging.h"
+#include "server/thread_priority.h"
 
 namespace quorumkv {
 
-WorkerPool::WorkerPool(std::string name, int threads, size_t max_queued)
-    : name_(std::move(name)), max_queued_(max_queued) {
+WorkerPool::WorkerPool(std::string name, int threads, size_t max_queued, int nice)
+    : name_(std::move(name)), max_queued_(max_queued), nice_(nice) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -41,6 +43,12 @@ size_t WorkerPool::queued() const {
 }
 
 void WorkerPool::Run() {
+  if (nice_ > 0) {
+    // Best effort: at worst the pool runs at the priority of the others.
+    if (absl::Status lowered = LowerThisThreadsPriority(nice_); !lowered.ok()) {
+      Log(LogLevel::kWarning, absl::StrCat("worker pool ", name_, ": ", lowered.message()));
+    }
+  }
   for (;;) {
     std::function<void()> task;
     {

@@ -20,7 +20,9 @@ namespace quorumkv {
 // Thread-safe.
 class WorkerPool {
  public:
-  WorkerPool(std::string name, int threads, size_t max_queued);
+  // `nice` > 0: the threads run at that nice value (thread_priority.h), a
+  // pool of background work.
+  WorkerPool(std::string name, int threads, size_t max_queued, int nice = 0);
   // StopAndJoin().
   ~WorkerPool();
 
@@ -39,6 +41,7 @@ class WorkerPool {
 
   const std::string name_;
   const size_t max_queued_;
+  const int nice_;
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -33,12 +33,14 @@ void StoreAt(TestCluster& c, const std::string& id, const std::string& key, cons
   ASSERT_TRUE(c.node(id).HandleWrite(write).ok());
 }
 
-// Ticks every node's anti-entropy and delivers what it sends, until `id`'s
-// round `round` ends (bounded).
+// Ticks every node (pings, so the detectors see the peers up, and
+// anti-entropy) and delivers what it sends, until `id`'s round `round`
+// ends (bounded).
 void RunAntiEntropyRound(TestCluster& c, const std::string& id, uint64_t round) {
   for (int i = 0; i < 10'000 && c.node(id).anti_entropy().stats().rounds_finished < round; ++i) {
     for (const std::string& n : c.ids()) {
       c.clock(n).Advance(absl::Milliseconds(10));
+      c.node(n).Tick();
       c.node(n).AntiEntropyTick();
     }
     c.net().DeliverAll();
@@ -188,6 +190,79 @@ TEST(AntiEntropyTest, AnExchangeForAPartitionThisNodeIsNotHomeOfIsRefused) {
     return;
   }
   FAIL() << "n1 is home of every partition";
+}
+
+// Asking while a round of the same scope waits joins it: the queue of asked
+// rounds stays bounded however often kvctl repair runs.
+TEST(AntiEntropyTest, AskingAgainJoinsTheRoundAlreadyAsked) {
+  TestCluster c(3, kAskedRoundsOnly);
+  AntiEntropy& ae = c.node("n1").anti_entropy();
+  const uint64_t all = ae.RequestRound(std::nullopt);
+  EXPECT_EQ(ae.RequestRound(std::nullopt), all);
+  const uint64_t seven = ae.RequestRound(7);
+  EXPECT_EQ(seven, all + 1);
+  EXPECT_EQ(ae.RequestRound(7), seven);
+  EXPECT_EQ(ae.RequestRound(std::nullopt), all);
+  RunAntiEntropyRound(c, "n1", seven);
+  EXPECT_EQ(ae.stats().rounds_finished, seven);
+  EXPECT_EQ(ae.RequestRound(std::nullopt), seven + 1);  // a new one now
+}
+
+// Merges are paced by bytes as well as keys: 1 MB of objects at 100 KB/s
+// take about ten seconds, however many keys per second are allowed.
+TEST(AntiEntropyTest, MergesArePacedByBytesPerSecond) {
+  TestCluster c(3,
+                "anti_entropy_interval_ms: 0 anti_entropy_keys_per_second: 100000 "
+                "anti_entropy_bytes_per_second: 100000");
+  for (int i = 0; i < 20; ++i) {
+    StoreAt(c, "n2", absl::StrCat("k", i), WrittenAs("n2.1", i + 1, std::string(50'000, 'x')));
+  }
+  const absl::Time start = c.clock("n1").Now();
+  RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(std::nullopt));
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(c.Stored("n1", absl::StrCat("k", i)).has_value()) << i;
+  // The first second's bucket is full: 1 MB - 100 KB more at 100 KB/s.
+  EXPECT_GE(c.clock("n1").Now() - start, absl::Seconds(8));
+}
+
+// A reply lists whole segments up to its byte budget (max_object_bytes +
+// 512 KiB here): what does not fit waits for the next round, and the round
+// that stopped short says so.
+TEST(AntiEntropyTest, ListingsPastTheReplyBudgetFinishInLaterRounds) {
+  TestCluster c(
+      3, absl::StrCat(kAskedRoundsOnly, " max_value_bytes: 100000 max_object_bytes: 100000"));
+  // 4 MB of values, on n2 only, all in one ring partition.
+  constexpr int kBigKeys = 40;
+  const Ring& ring = c.node("n1").ring();
+  std::vector<std::string> keys;
+  for (int i = 0; keys.size() < kBigKeys && i < 1'000'000; ++i) {
+    const std::string key = absl::StrCat("big", i);
+    if (ring.PartitionOf(key) == ring.PartitionOf("big0")) keys.push_back(key);
+  }
+  ASSERT_EQ(keys.size(), size_t{kBigKeys});
+  for (size_t i = 0; i < keys.size(); ++i) {
+    StoreAt(c, "n2", keys[i], WrittenAs("n2.1", i + 1, std::string(99'000, 'x')));
+  }
+  const uint64_t first = c.node("n1").anti_entropy().RequestRound(std::nullopt);
+  RunAntiEntropyRound(c, "n1", first);
+  const AntiEntropyStats stats = c.node("n1").anti_entropy().stats();
+  EXPECT_FALSE(stats.complete);
+  EXPECT_NE(stats.last_error.find("differing segments"), std::string::npos) << stats.last_error;
+  // No reply carried more than the budget (and a segment or two).
+  EXPECT_LT(stats.bytes_received, uint64_t{2} * (100'000 + (512 << 10)) * stats.exchanges_total);
+  int rounds = 1;
+  auto held = [&] {
+    int n = 0;
+    for (const std::string& key : keys) n += c.Stored("n1", key).has_value();
+    return n;
+  };
+  EXPECT_LT(held(), kBigKeys);
+  while (held() < kBigKeys && rounds < 20) {
+    c.MeetPeers();  // the detectors keep seeing the peers up
+    RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(std::nullopt));
+    ++rounds;
+  }
+  EXPECT_EQ(held(), kBigKeys) << "after " << rounds << " rounds";
+  EXPECT_GT(rounds, 2);
 }
 
 // Tombstone purge ----------------------------------------------------------
