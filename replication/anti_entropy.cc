@@ -146,6 +146,7 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
   }
   pairs_.clear();
   partitions_.clear();
+  trees_needed_ = 0;
   for (const auto& [order, pairs] : by_peer) {
     pairs_.insert(pairs_.end(), pairs.begin(), pairs.end());
     for (const Pair& pair : pairs) ++partitions_[pair.partition].exchanges_left;
@@ -159,6 +160,8 @@ void AntiEntropy::StartExchanges(absl::Time now) {
     StartRoundIfDue(now);
     if (!RoundRunning()) return;
   }
+  // A round that purges compares trees that hold what its listing saw.
+  if (node_->tree_keeping_store.AppliedThrough() < trees_needed_) return;
   while (active_.size() < kMaxExchangesInFlight && !pairs_.empty()) {
     Exchange x{.id = ++next_exchange_id_, .pair = std::move(pairs_.front())};
     pairs_.pop_front();
@@ -269,12 +272,10 @@ void AntiEntropy::OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply
 
 absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& reply,
                                     absl::Time now) {
-  std::map<std::string, Differing> by_key;
-  std::set<std::string> purged_there;
+  std::map<std::string, Listed> by_key;
   for (const pb::ExchangeEntry& e : reply.entries()) {
     ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
-    by_key[e.key()] = Differing{.key = e.key(), .remote = std::move(remote)};
-    if (e.purged()) purged_there.insert(e.key());
+    by_key[e.key()] = Listed{.remote = std::move(remote), .remote_purged = e.purged()};
   }
   // Ours, in the segments the reply lists whole (the first ones asked),
   // within the same byte budget: against an empty peer the reply is small
@@ -290,9 +291,7 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
     }
     RETURN_IF_ERROR(node_->store->ForEachObjectInSegment(
         x.segments[i], first, last, [&](absl::string_view key, const Object& object) {
-          Differing& d = by_key[std::string(key)];
-          d.key = std::string(key);
-          d.local = object;
+          by_key[std::string(key)].local = object;
           bytes += key.size() + ValueBytes(object) + 64;
         }));
   }
@@ -303,31 +302,41 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
   }
   x.segments_listed = complete;
   x.truncated = complete < x.segments.size();
-  for (auto& [key, d] : by_key) {
-    if (Differs(key, d.local, d.remote, purged_there.count(key) > 0, now)) {
-      x.differing.push_back(std::move(d));
-    }
+  for (const auto& [key, listed] : by_key) {
+    std::optional<Differing> repair = RepairOf(key, listed, now);
+    if (repair) x.differing.push_back(*std::move(repair));
   }
   Count([&](AntiEntropyStats& s) { s.keys_differing += x.differing.size(); });
   x.step = Step::kMerging;
   return absl::OkStatus();
 }
 
-bool AntiEntropy::Differs(const std::string& key, const std::optional<Object>& local,
-                          const std::optional<Object>& remote, bool remote_purged, absl::Time now) {
-  if (remote_purged) {
+std::optional<AntiEntropy::Differing> AntiEntropy::RepairOf(const std::string& key,
+                                                            const Listed& listed,
+                                                            absl::Time now) const {
+  const std::optional<Object>& local = listed.local;
+  const std::optional<Object>& remote = listed.remote;
+  if (listed.remote_purged) {
     // The peer held this tombstone, with every other home replica, and
     // purged it: holding it too, or nothing, is agreeing.
-    return local && *local != *remote;
+    if (!local || *local == *remote) return std::nullopt;
+    // What the tombstone covers is deleted here too; anything newer goes
+    // back merged with it, never as the bare state it deleted.
+    if (Descends(*remote, *local)) return Differing{.key = key, .take = remote};
+    return Differing{
+        .key = key, .take = remote, .give = Sync(node_->PolicyFor(key), *local, *remote)};
   }
   if (!local && remote) {
-    // Purged here: not taken back (the peer purges it in its own round).
     const std::optional<Object> purged = node_->purged_keys.Find(key, now);
-    if (purged && *purged == *remote) return false;
+    if (purged && *purged == *remote) return std::nullopt;  // the peer purges it in its round
+    // The peer holds what this node deleted and purged (it lost the
+    // tombstone): it gets the tombstone back, and nothing is taken.
+    if (purged && Descends(*purged, *remote)) return Differing{.key = key, .give = purged};
   }
   const uint64_t mine = local ? MerkleTree::EntryHash(key, *local) : 0;
   const uint64_t theirs = remote ? MerkleTree::EntryHash(key, *remote) : 0;
-  return mine != theirs;
+  if (mine == theirs) return std::nullopt;
+  return Differing{.key = key, .take = remote, .give = local};
 }
 
 void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
@@ -343,18 +352,18 @@ void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
   while (x.next < x.differing.size() && tokens_ >= 1 && byte_tokens_ > 0) {
     tokens_ -= 1;
     const Differing& d = x.differing[x.next++];
-    byte_tokens_ -= static_cast<double>(d.key.size() + (d.local ? ValueBytes(*d.local) : 0) +
-                                        (d.remote ? ValueBytes(*d.remote) : 0));
-    if (d.remote) {
+    byte_tokens_ -= static_cast<double>(d.key.size() + (d.take ? ValueBytes(*d.take) : 0) +
+                                        (d.give ? ValueBytes(*d.give) : 0));
+    if (d.take) {
       pb::ReplicaWriteRequest* w = local.add_writes();
       w->set_key(d.key);
-      ToProto(*d.remote, w->mutable_object());
+      ToProto(*d.take, w->mutable_object());
     }
-    if (d.local) {
+    if (d.give) {
       pb::ReplicaWriteRequest push;
       push.set_key(d.key);
       push.set_from(node_->self());
-      ToProto(*d.local, push.mutable_object());
+      ToProto(*d.give, push.mutable_object());
       pushes.push_back(std::move(push));
     }
   }
@@ -439,12 +448,13 @@ void AntiEntropy::ListPurges(absl::Time now) {
       MakeHlc(static_cast<uint64_t>(before_ms), 0),
       [&](absl::string_view key, const Object& object) {
         auto it = partitions_.find(node_->ring.PartitionOf(key));
-        if (it != partitions_.end()) {
+        if (it != partitions_.end() && it->second.purges.size() < kMaxPurgesPerPartition) {
           it->second.purges.push_back(ReplicaStore::Purge{std::string(key), object});
           ++listed;
         }
         return listed < kMaxPurgesPerRound;
       });
+  trees_needed_ = node_->tree_keeping_store.Began();
   if (!status.ok()) {
     // Nothing is purged this round; the exchanges go on.
     for (auto& [partition, p] : partitions_) p.purges.clear();
@@ -454,17 +464,21 @@ void AntiEntropy::ListPurges(absl::Time now) {
 
 void AntiEntropy::PurgeTombstones(uint32_t partition, std::vector<ReplicaStore::Purge> purges,
                                   absl::Time now) {
-  absl::StatusOr<std::vector<bool>> purged = node_->store->PurgeTombstones(purges);
-  if (!purged.ok()) {
-    Log(LogLevel::kError, absl::StrCat("cannot purge the tombstones of partition ", partition, ": ",
-                                       purged.status().message()));
-    return;
-  }
   uint64_t count = 0;
-  for (size_t i = 0; i < purges.size(); ++i) {
-    if (!(*purged)[i]) continue;  // written since the round started
-    node_->purged_keys.Add(purges[i].key, purges[i].object, now);
-    ++count;
+  for (size_t from = 0; from < purges.size(); from += kPurgeBatch) {
+    const std::vector<ReplicaStore::Purge> batch(
+        purges.begin() + from, purges.begin() + std::min(purges.size(), from + kPurgeBatch));
+    absl::StatusOr<std::vector<bool>> purged = node_->store->PurgeTombstones(batch);
+    if (!purged.ok()) {
+      Log(LogLevel::kError, absl::StrCat("cannot purge the tombstones of partition ", partition,
+                                         ": ", purged.status().message()));
+      break;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!(*purged)[i]) continue;  // written since the round started
+      node_->purged_keys.Add(batch[i].key, batch[i].object, now);
+      ++count;
+    }
   }
   Count([&](AntiEntropyStats& s) { s.tombstones_purged += count; });
 }

@@ -120,18 +120,31 @@ class AntiEntropy {
   // Exchanges running at once (each waits on its peer most of the time).
   static constexpr size_t kMaxExchangesInFlight = 8;
   // Tombstones a round sets out to purge at most (held in memory while it
-  // runs); the rest wait for the next round.
+  // runs), and per partition (a partition that cannot purge, a peer down,
+  // does not take the others' share); the rest wait for the next round.
   static constexpr size_t kMaxPurgesPerRound = 16'384;
+  static constexpr size_t kMaxPurgesPerPartition = 256;
+  // Purged in batches of this many keys: a batch holds its keys' locks
+  // through one synced write, so writes of other keys do not wait long.
+  static constexpr size_t kPurgeBatch = 64;
 
   struct Pair {
     uint32_t partition = 0;
     std::string peer;
   };
   enum class Step { kRoot, kSegmentHashes, kObjects, kMerging };
-  struct Differing {
-    std::string key;
+  // What an exchange found of one key on both sides.
+  struct Listed {
     std::optional<Object> local;
     std::optional<Object> remote;
+    bool remote_purged = false;  // the peer purged `remote` and holds nothing
+  };
+  // A key to repair: `take` merged into this node's replica, `give` sent
+  // to the peer as a replica write.
+  struct Differing {
+    std::string key;
+    std::optional<Object> take;
+    std::optional<Object> give;
   };
   struct Exchange {
     uint64_t id = 0;
@@ -178,10 +191,12 @@ class AntiEntropy {
   // The tombstones past the grace of the round's partitions.
   void ListPurges(absl::Time now);
   void PurgeTombstones(uint32_t partition, std::vector<ReplicaStore::Purge> purges, absl::Time now);
-  // Whether the key differs in a way an exchange repairs: not when one
-  // side purged the tombstone the other holds, or both lack the key.
-  bool Differs(const std::string& key, const std::optional<Object>& local,
-               const std::optional<Object>& remote, bool remote_purged, absl::Time now);
+  // How to repair `key`, nullopt if the sides agree. A side that purged a
+  // tombstone agrees with one that holds it; a side that holds what a
+  // purged tombstone covers (a replica that lost it, or never got it) gets
+  // the tombstone, and is never taken from.
+  std::optional<Differing> RepairOf(const std::string& key, const Listed& listed,
+                                    absl::Time now) const;
   void EndRound(absl::Time now);
   void RefillTokens(absl::Time now);
   void Count(const std::function<void(AntiEntropyStats&)>& update);
@@ -202,6 +217,10 @@ class AntiEntropy {
   bool round_failed_ = false;
   bool round_covers_all_ = false;                  // not asked for one partition
   std::map<uint32_t, PartitionRound> partitions_;  // of the round running
+  // The exchanges of a round that purges wait until the trees hold every
+  // update the listing of tombstones saw (TreeKeepingStore::Began then),
+  // so no tree still shows a key as it was before its tombstone.
+  uint64_t trees_needed_ = 0;
 
   mutable absl::Mutex mu_;
   AntiEntropyStats stats_ ABSL_GUARDED_BY(mu_);

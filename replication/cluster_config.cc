@@ -52,7 +52,10 @@ void FillDefaults(pb::ClusterConfig& c) {
   if (c.anti_entropy_bytes_per_second() == 0) {
     c.set_anti_entropy_bytes_per_second(kDefaultAntiEntropyBytesPerSecond);
   }
-  if (!c.has_tombstone_grace_ms()) c.set_tombstone_grace_ms(kDefaultTombstoneGraceMs);
+  // Purge trusts that the merges that proved it survive a power loss.
+  if (!c.has_tombstone_grace_ms()) {
+    c.set_tombstone_grace_ms(c.sync_writes() ? kDefaultTombstoneGraceMs : 0);
+  }
 }
 
 absl::Status ValidateNodes(const pb::ClusterConfig& c) {
@@ -112,6 +115,11 @@ absl::Status ValidateLimits(const pb::ClusterConfig& c) {
     if (ns.min_w() == 0) continue;
     RETURN_IF_ERROR(
         ValidateQuorumSize(absl::StrCat("min_w of namespace '", ns.name(), "'"), ns.min_w(), n));
+  }
+  if (c.tombstone_grace_ms() > 0 && !c.sync_writes()) {
+    return absl::InvalidArgumentError(
+        "tombstone_grace_ms needs sync_writes: true (a purge trusts that the merges that proved "
+        "every home replica holds a tombstone survive a power loss); set tombstone_grace_ms: 0");
   }
   if (c.tombstone_grace_ms() > 0 &&
       c.tombstone_grace_ms() <= c.max_hint_age_ms() + c.replica_timeout_ms()) {

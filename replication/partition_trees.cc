@@ -54,24 +54,50 @@ std::vector<absl::StatusOr<Object>> TreeKeepingStore::UpdateBatch(
     });
     recorded.push_back(KeyUpdate{updates[i].key, recorders.back()});
   }
+  const uint64_t update = Begin();
   std::vector<absl::StatusOr<Object>> results = base()->UpdateBatch(recorded);
   for (size_t i = 0; i < results.size(); ++i) {
     if (!results[i].ok()) continue;  // nothing of it was stored
     trees_->Apply(updates[i].key, before[i], MerkleTree::EntryHash(updates[i].key, *results[i]));
   }
+  End(update);
   return results;
 }
 
 absl::StatusOr<std::vector<bool>> TreeKeepingStore::PurgeTombstones(
     const std::vector<Purge>& purges) {
+  const uint64_t update = Begin();
   absl::StatusOr<std::vector<bool>> purged = base()->PurgeTombstones(purges);
-  if (!purged.ok()) return purged;
-  for (size_t i = 0; i < purges.size(); ++i) {
-    if ((*purged)[i]) {
-      trees_->Apply(purges[i].key, MerkleTree::EntryHash(purges[i].key, purges[i].object), 0);
+  if (purged.ok()) {
+    for (size_t i = 0; i < purges.size(); ++i) {
+      if ((*purged)[i]) {
+        trees_->Apply(purges[i].key, MerkleTree::EntryHash(purges[i].key, purges[i].object), 0);
+      }
     }
   }
+  End(update);
   return purged;
+}
+
+uint64_t TreeKeepingStore::Begin() {
+  absl::MutexLock lock(&seq_mu_);
+  in_flight_.insert(++began_);
+  return began_;
+}
+
+void TreeKeepingStore::End(uint64_t update) {
+  absl::MutexLock lock(&seq_mu_);
+  in_flight_.erase(update);
+}
+
+uint64_t TreeKeepingStore::Began() const {
+  absl::MutexLock lock(&seq_mu_);
+  return began_;
+}
+
+uint64_t TreeKeepingStore::AppliedThrough() const {
+  absl::MutexLock lock(&seq_mu_);
+  return in_flight_.empty() ? began_ : *in_flight_.begin() - 1;
 }
 
 }  // namespace quorumkv

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -58,8 +59,22 @@ class TreeKeepingStore : public ForwardingReplicaStore {
   // A purged key leaves its tree.
   absl::StatusOr<std::vector<bool>> PurgeTombstones(const std::vector<Purge>& purges) override;
 
+  // A tree lags its store by the moment between a write and its Apply.
+  // Updates are numbered as they begin: Began() is the latest number,
+  // AppliedThrough() the highest n such that every update numbered up to n
+  // has reached the trees (or failed). What a read of the store saw is in
+  // the trees once AppliedThrough() reaches Began() as read after it.
+  uint64_t Began() const;
+  uint64_t AppliedThrough() const;
+
  private:
+  uint64_t Begin();
+  void End(uint64_t update);
+
   PartitionTrees* const trees_;
+  mutable absl::Mutex seq_mu_;
+  uint64_t began_ ABSL_GUARDED_BY(seq_mu_) = 0;
+  std::set<uint64_t> in_flight_ ABSL_GUARDED_BY(seq_mu_);
 };
 
 }  // namespace quorumkv

@@ -31,7 +31,7 @@ NodeServer::NodeServer(NodeServerOptions options)
       clock_(options_.clock_skew),
       writer_pool_("writer", 1, options_.max_queued_requests),
       replica_pool_("replica", options_.replica_threads, options_.max_queued_requests),
-      repair_pool_("repair", 1, kMaxQueuedExchanges, kBackgroundNice) {
+      repair_pool_("repair", 1, kExchangesPerPeer * options_.config.nodes_size(), kBackgroundNice) {
   context_.clock = &clock_;
   context_.replica_pool = &replica_pool_;
   context_.repair_pool = &repair_pool_;

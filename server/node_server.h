@@ -78,8 +78,8 @@ class NodeServer {
   WorkerPool writer_pool_;
   WorkerPool replica_pool_;
   // Answers exchanges, one at a time, niced (thread_priority.h): each peer
-  // has at most 8 exchanges out, one request each.
-  static constexpr size_t kMaxQueuedExchanges = 64;
+  // has at most this many exchanges out, one request each.
+  static constexpr size_t kExchangesPerPeer = 8;
   WorkerPool repair_pool_;
   DelayQueue delays_{100'000};
   ServiceContext context_;

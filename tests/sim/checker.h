@@ -36,7 +36,7 @@
 //      values the delete replaced, whether its tombstone is still held or
 //      was purged. A purge takes the delete's dot and the context covering
 //      what it replaced: 1, 2, 5 and 7 excuse exactly that, and 3 excuses a
-//      read that began after a purge for missing the delete.
+//      read that completed after a purge for missing what it deleted.
 //
 // Writes every copy of which a fault destroyed (a power loss without sync,
 // a lost log tail, a wiped disk) are excused from 1, 2, 3 and 7; writes of

@@ -39,9 +39,10 @@ Scenario DrawScenario(std::mt19937_64& rng) {
                              : absl::ZeroDuration());
   }
   s.forged_rate = draw.Chance(0.5) ? 0.05 : 0.0;
-  if (draw.Chance(0.5)) {
-    // Tombstone purge, with a grace short enough to pass within a run; it
-    // must exceed max_hint_age + the replica timeout (500 ms).
+  if (draw.Chance(0.5) && s.sync_writes) {
+    // Tombstone purge (which needs sync_writes), with a grace short enough
+    // to pass within a run; it must exceed max_hint_age + the replica
+    // timeout (500 ms).
     if (s.max_hint_age == absl::ZeroDuration()) {
       s.max_hint_age = absl::Milliseconds(static_cast<int64_t>(draw.Uniform(500, 3000)));
     }

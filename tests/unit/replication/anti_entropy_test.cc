@@ -295,6 +295,15 @@ uint64_t RunRound(TestCluster& c, const std::string& id) {
   return c.node(id).anti_entropy().stats().tombstones_purged;
 }
 
+// Every node holds the tombstone of "gone", deleted now; then the grace
+// passes. Returns the tombstone.
+Object EveryHomeHoldsATombstonePastItsGrace(TestCluster& c) {
+  const Object gone = DeletedAt("n1.1", 2, c.clock("n1").Now());
+  for (const std::string& id : c.ids()) StoreAt(c, id, "gone", gone);
+  AdvanceAll(c, absl::Seconds(61));
+  return gone;
+}
+
 TEST(AntiEntropyTest, ATombstoneEveryHomeHoldsIsPurgedPastTheGraceAndNotSentBack) {
   TestCluster c(3, kPurgeAfterAMinute);
   const absl::Time deleted = c.clock("n1").Now();
@@ -363,9 +372,7 @@ TEST(AntiEntropyTest, NoTombstoneIsPurgedInARoundThatMissedAHome) {
 // peer that reports it purged never does.
 TEST(AntiEntropyTest, ARestartedNodeDoesNotTakeBackATombstoneItsPeersPurged) {
   TestCluster c(3, kPurgeAfterAMinute);
-  const Object gone = DeletedAt("n1.1", 2, c.clock("n1").Now());
-  for (const std::string& id : c.ids()) StoreAt(c, id, "gone", gone);
-  AdvanceAll(c, absl::Seconds(61));
+  EveryHomeHoldsATombstonePastItsGrace(c);
   ASSERT_EQ(RunRound(c, "n1"), 1u);
   ASSERT_EQ(RunRound(c, "n2"), 1u);
   ASSERT_EQ(RunRound(c, "n3"), 1u);
@@ -387,6 +394,23 @@ TEST(AntiEntropyTest, ARestartedNodeDoesNotTakeBackATombstoneItsPeersPurged) {
   RunRound(c, "n1");
   EXPECT_TRUE(c.Stored("n1", neighbour).has_value());
   for (const std::string& id : c.ids()) EXPECT_EQ(c.Stored(id, "gone"), std::nullopt) << id;
+}
+
+// A peer that lost the tombstone n1 purged (a restored copy of its disk)
+// and holds the deleted value again: n1 sends it the tombstone back and
+// takes nothing from it.
+TEST(AntiEntropyTest, APeerHoldingWhatAPurgedTombstoneDeletedGetsTheTombstoneBack) {
+  TestCluster c(3, kPurgeAfterAMinute);
+  EveryHomeHoldsATombstonePastItsGrace(c);
+  ASSERT_EQ(RunRound(c, "n1"), 1u);
+  c.Restart("n2", /*wipe=*/true);
+  StoreAt(c, "n2", "gone", WrittenAs("n1.1", 1, "deleted value"));
+  c.MeetPeers();
+  RunRound(c, "n1");
+  EXPECT_EQ(c.Stored("n1", "gone"), std::nullopt);
+  const std::optional<Object> n2 = c.Stored("n2", "gone");
+  ASSERT_TRUE(n2.has_value());
+  EXPECT_EQ(LiveSiblingCount(*n2), 0u) << "n2 serves the deleted value again";
 }
 
 }  // namespace

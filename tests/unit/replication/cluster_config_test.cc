@@ -59,6 +59,12 @@ TEST(ClusterConfigTest, TheTombstoneGraceMustExceedTheHintAgeAndReplicaTimeout) 
   EXPECT_EQ(
       ParseClusterConfig(absl::StrCat(kThreeNodes, "tombstone_grace_ms: 0"))->tombstone_grace_ms(),
       0u);  // never purge
+  // Purge trusts synced merges: off by default without them, refused if set.
+  EXPECT_EQ(
+      ParseClusterConfig(absl::StrCat(kThreeNodes, "sync_writes: false"))->tombstone_grace_ms(),
+      0u);
+  ExpectInvalid(absl::StrCat(kThreeNodes, "sync_writes: false tombstone_grace_ms: 864000000"),
+                "tombstone_grace_ms needs sync_writes: true");
 }
 
 TEST(ClusterConfigTest, KeepsExplicitValues) {
