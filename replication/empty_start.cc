@@ -35,6 +35,16 @@ bool EmptyStartCheck::TakeLoss() {
   return true;
 }
 
+void EmptyStartCheck::LossMarked() {
+  absl::MutexLock lock(&mu_);
+  loss_marked_ = true;
+}
+
+bool EmptyStartCheck::MayLackWrites() const {
+  absl::MutexLock lock(&mu_);
+  return asking_ || (loss_found_ && !loss_marked_);
+}
+
 bool EmptyStartCheck::TakeSettled() {
   absl::MutexLock lock(&mu_);
   if (asking_ || settled_taken_ || (loss_found_ && !loss_taken_)) return false;

@@ -36,8 +36,13 @@ class EmptyStartCheck {
   // True from an empty start until every peer said no or one said yes.
   bool asking() const;
   // True once, after a peer said it had seen this node holding data: the
-  // caller marks every partition for repair.
+  // caller marks every partition for repair, then calls LossMarked.
   bool TakeLoss();
+  void LossMarked();
+  // Whether the node may lack writes it acknowledged in an earlier life:
+  // while asking, and after a loss until the caller has marked it (every
+  // partition marked for repair says so from then on).
+  bool MayLackWrites() const;
   // True once, when the check is settled either way (after TakeLoss, if it
   // was a loss): the caller records that it need not ask again.
   bool TakeSettled();
@@ -48,6 +53,7 @@ class EmptyStartCheck {
   bool asking_ ABSL_GUARDED_BY(mu_);
   bool loss_found_ ABSL_GUARDED_BY(mu_) = false;
   bool loss_taken_ ABSL_GUARDED_BY(mu_) = false;
+  bool loss_marked_ ABSL_GUARDED_BY(mu_) = false;
   bool settled_taken_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -100,7 +100,7 @@ absl::Status NodeContext::CheckStrictQuorumReachable(const std::vector<std::stri
 }
 
 bool NodeContext::MayLackWrites(const std::string& key) const {
-  return empty_start.asking() || store->MarkedForRepair(ring.PartitionOf(key));
+  return empty_start.MayLackWrites() || store->MarkedForRepair(ring.PartitionOf(key));
 }
 
 absl::Status NodeContext::CheckHome(const std::string& key) const {

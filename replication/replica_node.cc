@@ -65,7 +65,8 @@ void ReplicaNode::SettleEmptyStart() {
                      marked.ok() ? "; every partition marked for repair"
                                  : absl::StrCat("; marking its partitions for repair failed: ",
                                                 marked.message())));
-    if (!marked.ok()) return;  // it asks again after a restart
+    if (!marked.ok()) return;  // it asks again after a restart; may lack writes until then
+    node_->empty_start.LossMarked();
   }
   if (node_->empty_start.TakeSettled()) {
     absl::Status settled = node_->store->SettleEmptyStart();
