@@ -62,6 +62,23 @@ void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::
   }
 }
 
+bool HandoffManager::DropIfExpired(const std::string& home, const std::string& key,
+                                   absl::Time now) {
+  const std::optional<HintInfo> info = hints_->Info(home, key);
+  if (!info) return false;
+  const absl::Time written_before = now - options_.max_hint_age;
+  if (info->newest_write < written_before) {
+    return Drop(*info, written_before, "whose newest write is older than max_hint_age") &&
+           !hints_->Info(home, key).has_value();
+  }
+  if (info->created < CreatedCutoff(now)) {
+    return Drop(*info, absl::InfiniteFuture(),
+                "created longer ago than tombstone_grace_ms - replica_timeout_ms") &&
+           !hints_->Info(home, key).has_value();
+  }
+  return false;
+}
+
 absl::Time HandoffManager::CreatedCutoff(absl::Time now) const {
   return options_.max_age_since_creation == absl::InfiniteDuration()
              ? absl::InfinitePast()

@@ -66,6 +66,10 @@ class HandoffManager {
 
   void Tick(absl::Time now);
   HandoffStats stats() const;
+  // Drops the hint for (home, key) if it is past either age limit (as
+  // ExpireOld would): a read must not serve what handoff would never
+  // deliver. True if dropped. Thread-safe, as a Tick.
+  bool DropIfExpired(const std::string& home, const std::string& key, absl::Time now);
 
  private:
   struct Delivery {

@@ -66,6 +66,9 @@ class Hints {
   // The hint for (home, key), or nullopt. DATA_LOSS if it is corrupt.
   virtual absl::StatusOr<std::optional<Object>> Read(absl::string_view home,
                                                      absl::string_view key) = 0;
+  // When the hint for (home, key) was created and last written, or nullopt.
+  // Served from memory.
+  virtual std::optional<HintInfo> Info(absl::string_view home, absl::string_view key) = 0;
   // Every hint this node keeps of `key`, whichever home it is for, in home
   // order: what a fallback knows of the key. Empty if it keeps none.
   virtual absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(

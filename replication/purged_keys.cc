@@ -7,8 +7,8 @@ namespace quorumkv {
 
 void PurgedKeys::Add(const std::string& key, const Object& tombstone, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  by_key_[key] = Record{tombstone, now};
-  order_.emplace_back(now, key);
+  by_key_[key] = Record{tombstone, ++adds_};
+  order_.push_back(Added{adds_, now, key});
   ForgetExpired(now);
 }
 
@@ -42,11 +42,9 @@ size_t PurgedKeys::size() const {
 }
 
 void PurgedKeys::ForgetExpired(absl::Time now) {
-  while (!order_.empty() &&
-         (order_.size() > kMaxRecords || order_.front().first + keep_for_ < now)) {
-    const auto& [purged, key] = order_.front();
-    auto it = by_key_.find(key);
-    if (it != by_key_.end() && it->second.purged == purged) by_key_.erase(it);
+  while (!order_.empty() && (order_.size() > kMaxRecords || order_.front().at + keep_for_ < now)) {
+    auto it = by_key_.find(order_.front().key);
+    if (it != by_key_.end() && it->second.added == order_.front().number) by_key_.erase(it);
     order_.pop_front();
   }
 }

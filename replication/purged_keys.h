@@ -51,15 +51,22 @@ class PurgedKeys {
  private:
   struct Record {
     Object tombstone;
-    absl::Time purged;
+    uint64_t added = 0;  // the number of the Add that made it
+  };
+  struct Added {
+    uint64_t number;
+    absl::Time at;
+    std::string key;
   };
   void ForgetExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const absl::Duration keep_for_;
   mutable absl::Mutex mu_;
   std::map<std::string, Record, std::less<>> by_key_ ABSL_GUARDED_BY(mu_);
-  // (purged, key) in the order added; a key added again has a newer entry.
-  std::deque<std::pair<absl::Time, std::string>> order_ ABSL_GUARDED_BY(mu_);
+  // Every Add, in order; a key added again has a newer entry, and only
+  // its latest one (by number) owns the record.
+  std::deque<Added> order_ ABSL_GUARDED_BY(mu_);
+  uint64_t adds_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace quorumkv

@@ -50,10 +50,15 @@ pb::ReplicaWriteBatchResponse BatchResponse(const std::vector<absl::Status>& out
 
 absl::StatusOr<std::optional<Object>> ReplicaProtocol::MergedHintsOf(const std::string& key) {
   ASSIGN_OR_RETURN(auto hints, node_->hints->ReadAllHomes(key));
-  if (hints.empty()) return std::optional<Object>();
-  Object merged;
-  for (const auto& [home, hint] : hints) merged = Sync(node_->PolicyFor(key), merged, hint);
-  return std::optional<Object>(std::move(merged));
+  const absl::Time now = node_->clock->Now();
+  std::optional<Object> merged;
+  for (const auto& [home, hint] : hints) {
+    // What handoff would never deliver is not served either (it could hold
+    // a value whose tombstone was purged since): dropped now, counted.
+    if (node_->handoff.DropIfExpired(home, key, now)) continue;
+    merged = Sync(node_->PolicyFor(key), merged ? *merged : Object(), hint);
+  }
+  return merged;
 }
 
 absl::StatusOr<pb::ReplicaReadResponse> ReplicaProtocol::HandleRead(

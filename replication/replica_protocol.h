@@ -61,7 +61,8 @@ class ReplicaProtocol {
   absl::Status MergeIntoHint(const std::string& home, const std::string& key,
                              const Object& incoming);
   // What this node, as a fallback, knows of `key`: the merge of the hints
-  // it keeps of it for every home; nullopt if it keeps none.
+  // it keeps of it for every home, but those past an age limit, which it
+  // drops (HandoffManager::DropIfExpired); nullopt if none is left.
   absl::StatusOr<std::optional<Object>> MergedHintsOf(const std::string& key);
   // The mutation that merges `incoming` into this node's replica of `key`.
   WriteGroup::Mutate ReplicaMerge(const std::string& key, Object incoming) const;

@@ -224,6 +224,19 @@ absl::StatusOr<std::optional<Object>> HintStore::Read(absl::string_view home,
   return std::optional<Object>(std::move(stored->object));
 }
 
+std::optional<HintInfo> HintStore::Info(absl::string_view home, absl::string_view key) {
+  absl::MutexLock lock(&index_mu_);
+  auto index = index_.find(std::string(home));
+  if (index == index_.end()) return std::nullopt;
+  auto it = index->second.by_key.find(std::string(key));
+  if (it == index->second.by_key.end()) return std::nullopt;
+  return HintInfo{.home = std::string(home),
+                  .key = std::string(key),
+                  .bytes = it->second.bytes,
+                  .created = it->second.created,
+                  .newest_write = it->second.newest_write};
+}
+
 absl::StatusOr<std::vector<std::pair<std::string, Object>>> HintStore::ReadAllHomes(
     absl::string_view key) {
   std::vector<std::string> homes;

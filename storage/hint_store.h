@@ -45,6 +45,7 @@ class HintStore : public Hints {
                                 const HintLimits& limits, absl::Time now, Mutation mutate) override;
   absl::StatusOr<std::optional<Object>> Read(absl::string_view home,
                                              absl::string_view key) override;
+  std::optional<HintInfo> Info(absl::string_view home, absl::string_view key) override;
   absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(
       absl::string_view key) override;
   // The delete is not synced (see Hints).

@@ -68,6 +68,9 @@ class RecordingHints : public Hints {
                                              absl::string_view key) override {
     return base_->Read(home, key);
   }
+  std::optional<HintInfo> Info(absl::string_view home, absl::string_view key) override {
+    return base_->Info(home, key);
+  }
   absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(
       absl::string_view key) override;
   absl::StatusOr<bool> DeleteIfUnchanged(absl::string_view home, absl::string_view key,

@@ -46,6 +46,12 @@ class FakeHints : public Hints {
     if (it == hints_.end()) return std::optional<Object>();
     return std::optional<Object>(it->second.object);
   }
+  std::optional<HintInfo> Info(absl::string_view home, absl::string_view key) override {
+    absl::MutexLock lock(&mu_);
+    auto it = hints_.find({std::string(home), std::string(key)});
+    if (it == hints_.end()) return std::nullopt;
+    return static_cast<const HintInfo&>(it->second);
+  }
   absl::StatusOr<std::vector<std::pair<std::string, Object>>> ReadAllHomes(
       absl::string_view key) override {
     absl::MutexLock lock(&mu_);

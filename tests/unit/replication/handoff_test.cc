@@ -318,6 +318,24 @@ TEST_F(HandoffTest, AHintCreatedLongerAgoThanMaxAgeSinceCreationIsDroppedNotDeli
   EXPECT_THAT(store_.PartitionsMarkedForRepair().value(), ElementsAre(1u));  // "k"
 }
 
+// A read of a fallback's hints (HandleRead) drops the ones past either age
+// limit instead of serving them: handoff would never deliver them.
+TEST_F(HandoffTest, DropIfExpiredDropsAHintPastEitherLimitAndCountsIt) {
+  Restart(HandoffOptions{.max_age_since_creation = absl::Hours(10)});
+  AddHint("n2", "stale", OneValue("c.1", 1, "v"), now_ - absl::Hours(4));
+  AddHint("n2", "kept-alive", OneValue("c.1", 1, "v"), now_ - absl::Hours(11));
+  AddHint("n2", "kept-alive", OneValue("c.1", 2, "w"), now_ - absl::Minutes(1));
+  AddHint("n2", "young", OneValue("c.1", 1, "v"), now_ - absl::Hours(1));
+  EXPECT_TRUE(handoff_->DropIfExpired("n2", "stale", now_));
+  EXPECT_TRUE(handoff_->DropIfExpired("n2", "kept-alive", now_));
+  EXPECT_FALSE(handoff_->DropIfExpired("n2", "young", now_));
+  EXPECT_FALSE(handoff_->DropIfExpired("n2", "absent", now_));
+  EXPECT_FALSE(HasHint("n2", "stale"));
+  EXPECT_FALSE(HasHint("n2", "kept-alive"));
+  EXPECT_TRUE(HasHint("n2", "young"));
+  EXPECT_EQ(handoff_->stats().expired, 2u);
+}
+
 // The count of dropped hints is the hints' (durable there: hint_store_test),
 // not the manager's: a restarted manager does not forget that writes were
 // dropped.

@@ -123,6 +123,34 @@ TEST(ReplicaNodeTest, AWriteForAHintIsNotMergedInTheWriteGroups) {
   EXPECT_EQ(InvariantViolations(), failures + 1);
 }
 
+// A fallback does not serve a hint that handoff would never deliver (past
+// max_hint_age): it drops it, counted, and answers not found.
+TEST(ReplicaNodeTest, AFallbackDropsAHintPastItsAgeInsteadOfServingIt) {
+  TestCluster cluster(4, "max_hint_age_ms: 60000");
+  const Ring& ring = cluster.node("n4").ring();
+  std::string key;
+  for (int i = 0; key.empty() && i < 10'000; ++i) {
+    const std::string k = absl::StrCat("k", i);
+    if (!ring.IsHome(k, "n4")) key = k;
+  }
+  const std::string home = ring.ForPartition(ring.PartitionOf(key)).home[0];
+  Hints* hints = cluster.store("n4").hints();
+  ASSERT_TRUE(hints
+                  ->Update(home, key, HintLimits(), cluster.clock("n4").Now() - absl::Minutes(2),
+                           [](const std::optional<Object>&) -> absl::StatusOr<Object> {
+                             return test_support::OneValue("n1.1", 1, "old");
+                           })
+                  .ok());
+  pb::ReplicaReadRequest read;
+  read.set_key(key);
+  read.set_hinted_for(home);
+  absl::StatusOr<pb::ReplicaReadResponse> reply = cluster.node("n4").HandleRead(read);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_FALSE(reply->found());
+  EXPECT_FALSE(hints->Read(home, key)->has_value());
+  EXPECT_EQ(cluster.node("n4").handoff_stats().expired, 1u);
+}
+
 TEST(ReplicaNodeTest, AReadBatchStopsAtItsReplyBudgetAndMarksTheRestNotRun) {
   TestCluster cluster(3, "max_value_bytes: 1000 max_object_bytes: 1000");
   const std::string big(600, 'x');  // two of them pass the budget (1000)
