@@ -6,10 +6,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "replication/hlc.h"
 #include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/status_macros.h"
+#include "replication/tombstone_purge.h"
 
 namespace quorumkv {
 
@@ -272,10 +272,10 @@ void AntiEntropy::OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply
 
 absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& reply,
                                     absl::Time now) {
-  std::map<std::string, Listed> by_key;
+  std::map<std::string, KeyListing> by_key;
   for (const pb::ExchangeEntry& e : reply.entries()) {
     ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
-    by_key[e.key()] = Listed{.remote = std::move(remote), .remote_purged = e.purged()};
+    by_key[e.key()] = KeyListing{.remote = std::move(remote), .remote_purged = e.purged()};
   }
   // Ours, in the segments the reply lists whole (the first ones asked),
   // within the same byte budget: against an empty peer the reply is small
@@ -303,40 +303,13 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
   x.segments_listed = complete;
   x.truncated = complete < x.segments.size();
   for (const auto& [key, listed] : by_key) {
-    std::optional<Differing> repair = RepairOf(key, listed, now);
+    std::optional<KeyRepair> repair =
+        RepairOf(key, listed, node_->purged_keys.Find(key, now), node_->PolicyFor(key));
     if (repair) x.differing.push_back(*std::move(repair));
   }
   Count([&](AntiEntropyStats& s) { s.keys_differing += x.differing.size(); });
   x.step = Step::kMerging;
   return absl::OkStatus();
-}
-
-std::optional<AntiEntropy::Differing> AntiEntropy::RepairOf(const std::string& key,
-                                                            const Listed& listed,
-                                                            absl::Time now) const {
-  const std::optional<Object>& local = listed.local;
-  const std::optional<Object>& remote = listed.remote;
-  if (listed.remote_purged) {
-    // The peer held this tombstone, with every other home replica, and
-    // purged it: holding it too, or nothing, is agreeing.
-    if (!local || *local == *remote) return std::nullopt;
-    // What the tombstone covers is deleted here too; anything newer goes
-    // back merged with it, never as the bare state it deleted.
-    if (Descends(*remote, *local)) return Differing{.key = key, .take = remote};
-    return Differing{
-        .key = key, .take = remote, .give = Sync(node_->PolicyFor(key), *local, *remote)};
-  }
-  if (!local && remote) {
-    const std::optional<Object> purged = node_->purged_keys.Find(key, now);
-    if (purged && *purged == *remote) return std::nullopt;  // the peer purges it in its round
-    // The peer holds what this node deleted and purged (it lost the
-    // tombstone): it gets the tombstone back, and nothing is taken.
-    if (purged && Descends(*purged, *remote)) return Differing{.key = key, .give = purged};
-  }
-  const uint64_t mine = local ? MerkleTree::EntryHash(key, *local) : 0;
-  const uint64_t theirs = remote ? MerkleTree::EntryHash(key, *remote) : 0;
-  if (mine == theirs) return std::nullopt;
-  return Differing{.key = key, .take = remote, .give = local};
 }
 
 void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
@@ -351,7 +324,7 @@ void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
   std::vector<pb::ReplicaWriteRequest> pushes;
   while (x.next < x.differing.size() && tokens_ >= 1 && byte_tokens_ > 0) {
     tokens_ -= 1;
-    const Differing& d = x.differing[x.next++];
+    const KeyRepair& d = x.differing[x.next++];
     byte_tokens_ -= static_cast<double>(d.key.size() + (d.take ? ValueBytes(*d.take) : 0) +
                                         (d.give ? ValueBytes(*d.give) : 0));
     if (d.take) {
@@ -425,7 +398,9 @@ void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {
     p.failed = p.failed || !outcome.ok();
     if (--p.exchanges_left == 0) {
       if (!p.failed && !p.purges.empty()) {
-        PurgeTombstones(x.pair.partition, std::move(p.purges), node_->clock->Now());
+        const uint64_t purged =
+            PurgeUnchangedTombstones(*node_, x.pair.partition, p.purges, node_->clock->Now());
+        Count([&](AntiEntropyStats& s) { s.tombstones_purged += purged; });
       }
       partitions_.erase(it);
     }
@@ -440,47 +415,15 @@ void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {
 }
 
 void AntiEntropy::ListPurges(absl::Time now) {
-  if (options_.tombstone_grace <= absl::ZeroDuration() || partitions_.empty()) return;
-  const int64_t before_ms = absl::ToUnixMillis(now - options_.tombstone_grace);
-  if (before_ms <= 0) return;
-  size_t listed = 0;
-  absl::Status status = node_->store->ForEachTombstoneBefore(
-      MakeHlc(static_cast<uint64_t>(before_ms), 0),
-      [&](absl::string_view key, const Object& object) {
-        auto it = partitions_.find(node_->ring.PartitionOf(key));
-        if (it != partitions_.end() && it->second.purges.size() < kMaxPurgesPerPartition) {
-          it->second.purges.push_back(ReplicaStore::Purge{std::string(key), object});
-          ++listed;
-        }
-        return listed < kMaxPurgesPerRound;
-      });
+  if (options_.tombstone_grace <= absl::ZeroDuration()) return;
+  std::map<uint32_t, std::vector<ReplicaStore::Purge>*> purges;
+  for (auto& [partition, p] : partitions_) purges[partition] = &p.purges;
+  absl::Status listed = ListTombstonesToPurge(*node_, now - options_.tombstone_grace, purges);
   trees_needed_ = node_->tree_keeping_store.Began();
-  if (!status.ok()) {
+  if (!listed.ok()) {
     // Nothing is purged this round; the exchanges go on.
-    for (auto& [partition, p] : partitions_) p.purges.clear();
-    Log(LogLevel::kError, absl::StrCat("cannot list tombstones to purge: ", status.message()));
+    Log(LogLevel::kError, absl::StrCat("cannot list tombstones to purge: ", listed.message()));
   }
-}
-
-void AntiEntropy::PurgeTombstones(uint32_t partition, std::vector<ReplicaStore::Purge> purges,
-                                  absl::Time now) {
-  uint64_t count = 0;
-  for (size_t from = 0; from < purges.size(); from += kPurgeBatch) {
-    const std::vector<ReplicaStore::Purge> batch(
-        purges.begin() + from, purges.begin() + std::min(purges.size(), from + kPurgeBatch));
-    absl::StatusOr<std::vector<bool>> purged = node_->store->PurgeTombstones(batch);
-    if (!purged.ok()) {
-      Log(LogLevel::kError, absl::StrCat("cannot purge the tombstones of partition ", partition,
-                                         ": ", purged.status().message()));
-      break;
-    }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!(*purged)[i]) continue;  // written since the round started
-      node_->purged_keys.Add(batch[i].key, batch[i].object, now);
-      ++count;
-    }
-  }
-  Count([&](AntiEntropyStats& s) { s.tombstones_purged += count; });
 }
 
 }  // namespace quorumkv

@@ -53,6 +53,7 @@
 #include "absl/time/time.h"
 #include "proto/replica.pb.h"
 #include "replication/exchange_answer.h"
+#include "replication/key_repair.h"
 #include "replication/merkle_tree.h"
 #include "replication/node_context.h"
 #include "replication/object.h"
@@ -119,40 +120,19 @@ class AntiEntropy {
  private:
   // Exchanges running at once (each waits on its peer most of the time).
   static constexpr size_t kMaxExchangesInFlight = 8;
-  // Tombstones a round sets out to purge at most (held in memory while it
-  // runs), and per partition (a partition that cannot purge, a peer down,
-  // does not take the others' share); the rest wait for the next round.
-  static constexpr size_t kMaxPurgesPerRound = 16'384;
-  static constexpr size_t kMaxPurgesPerPartition = 256;
-  // Purged in batches of this many keys: a batch holds its keys' locks
-  // through one synced write, so writes of other keys do not wait long.
-  static constexpr size_t kPurgeBatch = 64;
 
   struct Pair {
     uint32_t partition = 0;
     std::string peer;
   };
   enum class Step { kRoot, kSegmentHashes, kObjects, kMerging };
-  // What an exchange found of one key on both sides.
-  struct Listed {
-    std::optional<Object> local;
-    std::optional<Object> remote;
-    bool remote_purged = false;  // the peer purged `remote` and holds nothing
-  };
-  // A key to repair: `take` merged into this node's replica, `give` sent
-  // to the peer as a replica write.
-  struct Differing {
-    std::string key;
-    std::optional<Object> take;
-    std::optional<Object> give;
-  };
   struct Exchange {
     uint64_t id = 0;
     Pair pair;
     Step step = Step::kRoot;
     std::vector<uint32_t> differing_nodes;  // level 1
     std::vector<uint32_t> segments;         // differing, asked for, ascending
-    std::vector<Differing> differing;       // step kMerging: left to merge
+    std::vector<KeyRepair> differing;       // step kMerging: left to merge
     size_t next = 0;
     size_t segments_listed = 0;
     bool truncated = false;
@@ -188,15 +168,9 @@ class AntiEntropy {
   // every one is merged and every push answered.
   void MergeSome(Exchange& x, absl::Time now);
   void EndExchange(Exchange& x, const absl::Status& outcome);
-  // The tombstones past the grace of the round's partitions.
+  // The tombstones past the grace of the round's partitions
+  // (tombstone_purge.h).
   void ListPurges(absl::Time now);
-  void PurgeTombstones(uint32_t partition, std::vector<ReplicaStore::Purge> purges, absl::Time now);
-  // How to repair `key`, nullopt if the sides agree. A side that purged a
-  // tombstone agrees with one that holds it; a side that holds what a
-  // purged tombstone covers (a replica that lost it, or never got it) gets
-  // the tombstone, and is never taken from.
-  std::optional<Differing> RepairOf(const std::string& key, const Listed& listed,
-                                    absl::Time now) const;
   void EndRound(absl::Time now);
   void RefillTokens(absl::Time now);
   void Count(const std::function<void(AntiEntropyStats&)>& update);

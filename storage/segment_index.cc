@@ -3,14 +3,13 @@
 #include "absl/strings/str_cat.h"
 #include "replication/merkle_tree.h"
 #include "replication/ring.h"
-#include "replication/status_macros.h"
+#include "storage/index_build.h"
 
 namespace quorumkv::segment_index {
 namespace {
 
 constexpr absl::string_view kPrefix = "seg/";
 constexpr absl::string_view kCompleteKey = "segment_index_complete";
-constexpr size_t kBuildBatchKeys = 4096;
 
 void AppendBigEndian(uint64_t value, int bytes, std::string* out) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -51,23 +50,11 @@ absl::Status ScanKeys(Engine* engine, uint32_t segment, uint64_t hash_first, uin
 }
 
 absl::Status BuildIfMissing(Engine* engine) {
-  ASSIGN_OR_RETURN(std::optional<std::string> complete,
-                   engine->Get(ColumnFamily::kMeta, kCompleteKey));
-  if (complete) return absl::OkStatus();
-  WriteBatch batch;
-  absl::Status written;
-  RETURN_IF_ERROR(
-      engine->Scan(ColumnFamily::kData, "", "", [&](absl::string_view key, absl::string_view) {
-        Stage(key, &batch);
-        if (batch.ops().size() < kBuildBatchKeys) return true;
-        written = engine->Write(batch, WriteOptions{.sync = false});
-        batch = WriteBatch();
-        return written.ok();
-      }));
-  RETURN_IF_ERROR(written);
-  // The marker last, synced: a crash before it builds the index again.
-  batch.Put(ColumnFamily::kMeta, kCompleteKey, "1");
-  return engine->Write(batch, WriteOptions{.sync = true});
+  return BuildIndexOnce(engine, kCompleteKey,
+                        [](absl::string_view key, absl::string_view, WriteBatch* batch) {
+                          Stage(key, batch);
+                          return absl::OkStatus();
+                        });
 }
 
 }  // namespace quorumkv::segment_index

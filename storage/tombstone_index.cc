@@ -6,13 +6,13 @@
 #include "replication/object.h"
 #include "replication/object_codec.h"
 #include "replication/status_macros.h"
+#include "storage/index_build.h"
 
 namespace quorumkv::tombstone_index {
 namespace {
 
 constexpr absl::string_view kPrefix = "tomb/";
 constexpr absl::string_view kCompleteKey = "tombstone_index_complete";
-constexpr size_t kBuildBatchKeys = 4096;
 constexpr size_t kTimeBytes = 8;
 
 std::string TimePrefix(uint64_t time) {
@@ -58,30 +58,14 @@ absl::Status Scan(Engine* engine, uint64_t time_before,
 }
 
 absl::Status BuildIfMissing(Engine* engine) {
-  ASSIGN_OR_RETURN(std::optional<std::string> complete,
-                   engine->Get(ColumnFamily::kMeta, kCompleteKey));
-  if (complete) return absl::OkStatus();
-  WriteBatch batch;
-  absl::Status failed;
-  RETURN_IF_ERROR(engine->Scan(ColumnFamily::kData, "", "",
-                               [&](absl::string_view key, absl::string_view bytes) {
-                                 absl::StatusOr<Object> object = DecodeObject(bytes);
-                                 if (!object.ok()) {
-                                   failed = object.status();
-                                   return false;
-                                 }
-                                 const std::optional<uint64_t> time = TombstoneTime(*object);
-                                 if (!time) return true;
-                                 Stage(*time, key, &batch);
-                                 if (batch.ops().size() < kBuildBatchKeys) return true;
-                                 failed = engine->Write(batch, WriteOptions{.sync = false});
-                                 batch = WriteBatch();
-                                 return failed.ok();
-                               }));
-  RETURN_IF_ERROR(failed);
-  // The marker last, synced: a crash before it builds the index again.
-  batch.Put(ColumnFamily::kMeta, kCompleteKey, "1");
-  return engine->Write(batch, WriteOptions{.sync = true});
+  return BuildIndexOnce(engine, kCompleteKey,
+                        [](absl::string_view key, absl::string_view bytes, WriteBatch* batch) {
+                          ASSIGN_OR_RETURN(Object object, DecodeObject(bytes));
+                          if (const std::optional<uint64_t> time = TombstoneTime(object)) {
+                            Stage(*time, key, batch);
+                          }
+                          return absl::OkStatus();
+                        });
 }
 
 }  // namespace quorumkv::tombstone_index
