@@ -38,6 +38,14 @@ void HandoffManager::Tick(absl::Time now) {
   }
 }
 
+namespace {
+
+constexpr absl::string_view kStale = "whose newest write is older than max_hint_age";
+constexpr absl::string_view kCreatedLongAgo =
+    "created longer ago than tombstone_grace_ms - replica_timeout_ms";
+
+}  // namespace
+
 void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now) {
   // A hint expires once its newest write is past the age limit: a write
   // merged into an old hint keeps the whole hint until it is old itself.
@@ -47,16 +55,13 @@ void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::
     if (summary.stalest < written_before) {
       for (const HintInfo& hint :
            hints_->ListWrittenBefore(summary.home, written_before, kMaxExpiredPerTick)) {
-        if (!Drop(hint, written_before, "whose newest write is older than max_hint_age")) return;
+        if (!Drop(hint, written_before, kStale).ok()) return;
       }
     }
     if (summary.count > 0 && summary.oldest < created_before) {
       for (const HintInfo& hint : hints_->List(summary.home, kMaxExpiredPerTick)) {
         if (hint.created >= created_before) break;  // oldest created first
-        if (!Drop(hint, absl::InfiniteFuture(),
-                  "created longer ago than tombstone_grace_ms - replica_timeout_ms")) {
-          return;
-        }
+        if (!Drop(hint, absl::InfiniteFuture(), kCreatedLongAgo).ok()) return;
       }
     }
   }
@@ -66,17 +71,14 @@ bool HandoffManager::DropIfExpired(const std::string& home, const std::string& k
                                    absl::Time now) {
   const std::optional<HintInfo> info = hints_->Info(home, key);
   if (!info) return false;
+  absl::StatusOr<bool> dropped = false;
   const absl::Time written_before = now - options_.max_hint_age;
   if (info->newest_write < written_before) {
-    return Drop(*info, written_before, "whose newest write is older than max_hint_age") &&
-           !hints_->Info(home, key).has_value();
+    dropped = Drop(*info, written_before, kStale);
+  } else if (info->created < CreatedCutoff(now)) {
+    dropped = Drop(*info, absl::InfiniteFuture(), kCreatedLongAgo);
   }
-  if (info->created < CreatedCutoff(now)) {
-    return Drop(*info, absl::InfiniteFuture(),
-                "created longer ago than tombstone_grace_ms - replica_timeout_ms") &&
-           !hints_->Info(home, key).has_value();
-  }
-  return false;
+  return dropped.ok() && *dropped;
 }
 
 absl::Time HandoffManager::CreatedCutoff(absl::Time now) const {
@@ -85,21 +87,22 @@ absl::Time HandoffManager::CreatedCutoff(absl::Time now) const {
              : now - options_.max_age_since_creation;
 }
 
-bool HandoffManager::Drop(const HintInfo& hint, absl::Time written_before, absl::string_view why) {
+absl::StatusOr<bool> HandoffManager::Drop(const HintInfo& hint, absl::Time written_before,
+                                          absl::string_view why) {
   const uint32_t partition = partition_of_(hint.key);
   absl::StatusOr<bool> dropped =
       hints_->DropExpired(hint.home, hint.key, written_before, partition);
   if (!dropped.ok()) {
     Log(LogLevel::kError,
         absl::StrCat("cannot drop an expired hint: ", dropped.status().message()));
-    return false;
+    return dropped;
   }
   if (*dropped) {  // else a write reached it since the listing
     Log(LogLevel::kWarning,
         absl::StrCat("dropped a hint for ", hint.home, " ", why, "; counted, and partition ",
                      partition, " marked for anti-entropy"));
   }
-  return true;
+  return dropped;
 }
 
 void HandoffManager::SettleDeliveries() {

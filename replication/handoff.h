@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "replication/failure_detector.h"
@@ -87,9 +88,9 @@ class HandoffManager {
   // older than max_hint_age, or whose creation is older than
   // max_age_since_creation.
   void ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now);
-  // Drops one hint, unless a write newer than `written_before` reached it.
-  // False if dropping failed (logged): stop for this tick.
-  bool Drop(const HintInfo& hint, absl::Time written_before, absl::string_view why);
+  // Drops one hint, unless a write newer than `written_before` reached it
+  // (false). An error is logged: stop for this tick.
+  absl::StatusOr<bool> Drop(const HintInfo& hint, absl::Time written_before, absl::string_view why);
   // Hints created before it are never delivered (InfinitePast: none).
   absl::Time CreatedCutoff(absl::Time now) const;
   void SettleDeliveries();

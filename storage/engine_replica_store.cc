@@ -386,8 +386,7 @@ absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
     const KeyUpdate& update, absl::flat_hash_map<std::string, Object>* staged, WriteBatch* batch) {
   std::optional<Object> current;
   auto it = staged->find(update.key);
-  const bool staged_before = it != staged->end();
-  if (staged_before) {
+  if (it != staged->end()) {
     current = it->second;
   } else {
     ASSIGN_OR_RETURN(current, Read(update.key));
@@ -398,8 +397,9 @@ absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
   // Never store what could not be read back.
   RETURN_IF_ERROR(CheckDecodable(next));
   batch->Put(ColumnFamily::kData, update.key, EncodeObject(next));
-  // The key's first object: its segment index entry, in the same batch.
-  if (!current && !staged_before) segment_index::Stage(update.key, batch);
+  // The key's first object (an earlier update of the batch stages one as
+  // current): its segment index entry, in the same batch.
+  if (!current) segment_index::Stage(update.key, batch);
   // A newly deleted key (or deleted again): its tombstone index entry.
   const std::optional<uint64_t> deleted_at = TombstoneTime(next);
   if (deleted_at && (!current || TombstoneTime(*current) != deleted_at)) {
