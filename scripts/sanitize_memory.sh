@@ -7,10 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build-asan
+started=$(date +%s)
 echo "sanitize_memory: building the core, storage and simulator under ASan + UBSan ($dir/)"
 scripts/sanitizer_build.sh $dir address,undefined core_tests kvsim
+echo "sanitize_memory: built in $(( $(date +%s) - started )) s"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 echo "sanitize_memory: core_tests"
 $dir/bin/core_tests --gtest_brief=1
 echo "sanitize_memory: kvsim"
 $dir/bin/kvsim --seeds 200 --seed random --jobs 2
+echo "sanitize_memory: ran in $(( $(date +%s) - started )) s with the build"

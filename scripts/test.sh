@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Quick start 2 (and CI): set up, build, run the whole test suite:
-#   1. build/ (g++): unit, simulation (1000 fresh seeds), integration (real
-#      processes) and benchmark smoke tests, under ctest;
-#   2. build-tsan/ (clang, ThreadSanitizer): every program built with the
-#      lock annotations checked (-Wthread-safety), then the unit tests and
-#      the multi-process tests of the threaded paths, with any race report
+#   1. build/ (clang, every program's lock annotations checked by
+#      -Wthread-safety): unit, simulation (1000 fresh seeds), integration
+#      (real processes), scenario and benchmark smoke tests, under ctest;
+#   2. build-tsan/ (clang, ThreadSanitizer): the unit tests and the
+#      multi-process tests of the threaded paths, with any race report
 #      failing the run (scripts/sanitize_threads.sh);
 #   3. build-asan/ (clang, AddressSanitizer + UBSan): the replication core
 #      and storage unit tests, and the simulator (scripts/sanitize_memory.sh).
