@@ -45,10 +45,12 @@ int main(int argc, char** argv) {
   app.add_option("--workload", workload_name,
                  "A (50% read/50% update), B (95/5), C (read), W (update)")
       ->capture_default_str();
-  app.add_option("--targets", targets,
-                 "comma-separated: quorumkv, etcd, redis, quorumkv-proxied (every link through "
-                 "kvharness's fault proxy), quorumkv-repairing (with --load direct: n3 misses 10% "
-                 "of the keys and repairs them by anti-entropy during the run)")
+  app.add_option(
+         "--targets", targets,
+         "comma-separated: quorumkv, etcd, redis, quorumkv-proxied (every link through "
+         "kvharness's fault proxy), quorumkv-repairing (with --load direct: n3 misses 10% "
+         "of the keys and repairs them by anti-entropy during the run), quorumkv-missing (with "
+         "--load direct: the same cluster with anti-entropy off, its baseline)")
       ->capture_default_str();
   app.add_option("--keys", options.keys, "key space, loaded before the run")
       ->capture_default_str()
@@ -130,8 +132,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kvbench: --repair-missing needs --load direct and --targets quorumkv\n");
     return 2;
   }
-  if (absl::StrContains(targets, "quorumkv-repairing") && !options.direct_load) {
-    std::fprintf(stderr, "kvbench: target quorumkv-repairing needs --load direct\n");
+  if ((absl::StrContains(targets, "quorumkv-repairing") ||
+       absl::StrContains(targets, "quorumkv-missing")) &&
+      !options.direct_load) {
+    std::fprintf(stderr,
+                 "kvbench: targets quorumkv-repairing and quorumkv-missing need --load direct\n");
     return 2;
   }
   TargetOptions target_options{.kv_sync = kv_sync == "on",

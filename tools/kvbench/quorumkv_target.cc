@@ -131,6 +131,7 @@ class QuorumKvTarget : public Target {
 
   std::string name() const override {
     if (options_.kv_repair_during_run) return "quorumkv-repairing";
+    if (options_.kv_missing_idle) return "quorumkv-missing";
     return options_.kv_proxies ? "quorumkv-proxied" : "quorumkv";
   }
   std::string description() const override {
@@ -141,6 +142,9 @@ class QuorumKvTarget : public Target {
                         options_.kv_repair_during_run
                             ? absl::StrFormat(", n3 missing %.0f%% of the keys and repairing them "
                                               "by anti-entropy during the run",
+                                              options_.kv_repair_missing * 100)
+                        : options_.kv_missing_idle
+                            ? absl::StrFormat(", n3 missing %.0f%% of the keys, anti-entropy off",
                                               options_.kv_repair_missing * 100)
                             : "");
   }

@@ -145,6 +145,21 @@ std::string TextReport(const RunOptions& options, const Environment& env,
           Ratio(r.server_cpu_us_per_op(), us->server_cpu_us_per_op()));
     }
   }
+  const TargetResult* repairing = Find(results, "quorumkv-repairing");
+  const TargetResult* idle = Find(results, "quorumkv-missing");
+  if (repairing != nullptr && idle != nullptr) {
+    absl::StrAppendFormat(
+        &out,
+        "\nwhat an anti-entropy round costs clients: quorumkv-repairing over quorumkv-missing (the "
+        "same cluster, anti-entropy off)\n  read p99 %s   update p99 %s   throughput %s   CPU/op "
+        "%s\n",
+        Ratio(Ms(repairing->read.latency.Percentile(0.99)),
+              Ms(idle->read.latency.Percentile(0.99))),
+        Ratio(Ms(repairing->update.latency.Percentile(0.99)),
+              Ms(idle->update.latency.Percentile(0.99))),
+        Ratio(repairing->ops_per_second(), idle->ops_per_second()),
+        Ratio(repairing->server_cpu_us_per_op(), idle->server_cpu_us_per_op()));
+  }
   if (env.fsync_per_second > 0 && options.workload.read_fraction < 1) {
     out += "\ndurable updates/s against the disk's fsync rate (group commit lifts it above 1x)\n";
     for (const TargetResult& r : results) {

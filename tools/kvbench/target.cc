@@ -27,11 +27,20 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
     repairing.kv_repair_missing = kRepairingMissing;
     return MakeQuorumKvTarget(repairing, bin_dir);
   }
+  if (name == "quorumkv-missing") {
+    // quorumkv-repairing's cluster with anti-entropy idle: its baseline.
+    TargetOptions missing = options;
+    missing.kv_repair_missing = kRepairingMissing;
+    missing.kv_missing_idle = true;
+    missing.kv_config.set_anti_entropy_interval_ms(0);
+    return MakeQuorumKvTarget(missing, bin_dir);
+  }
   if (name == "etcd") return MakeEtcdTarget();
   if (name == "redis") return MakeRedisTarget(options);
   return absl::InvalidArgumentError(
       absl::StrCat("unknown target '", name,
-                   "': choose from quorumkv, quorumkv-proxied, quorumkv-repairing, etcd, redis"));
+                   "': choose from quorumkv, quorumkv-proxied, quorumkv-repairing, "
+                   "quorumkv-missing, etcd, redis"));
 }
 
 uint64_t StatusBytes(pid_t pid, absl::string_view field) {

@@ -119,6 +119,9 @@ struct TargetOptions {
   // quorumkv-repairing: the last node misses kv_repair_missing of a direct
   // load, and repairs it by anti-entropy during the measured run.
   bool kv_repair_during_run = false;
+  // quorumkv-missing: the same cluster as quorumkv-repairing with
+  // anti-entropy off, the baseline that isolates what a round costs clients.
+  bool kv_missing_idle = false;
   // quorumkv: cluster settings over the defaults (kvbench --kv-config).
   v1::ClusterConfig kv_config;
 };
