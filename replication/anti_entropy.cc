@@ -277,16 +277,18 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
     ASSIGN_OR_RETURN(Object remote, FromProto(e.object()));
     by_key[e.key()] = KeyListing{.remote = std::move(remote), .remote_purged = e.purged()};
   }
-  // Ours, in the segments the reply lists whole (the first ones asked),
-  // within the same byte budget: against an empty peer the reply is small
-  // and ours is the whole partition.
+  // Ours, in the segments the page lists whole (the first ones asked),
+  // within a page too: against an empty peer the page is small and ours
+  // would be the whole partition.
   const auto [first, last] = node_->ring.HashRangeOf(x.pair.partition);
-  const size_t budget = ExchangeReplyBudget(node_->config());
   size_t complete = std::min<size_t>(reply.segments_complete(), x.segments.size());
+  if (complete == 0) {
+    return absl::InternalError("the peer listed none of the segments asked for");
+  }
   size_t bytes = 0;
   for (size_t i = 0; i < complete; ++i) {
-    if (i > 0 && bytes >= budget) {
-      complete = i;  // the rest waits for the next round
+    if (i > 0 && bytes >= kExchangePageBytes) {
+      complete = i;  // the rest goes in the next page
       break;
     }
     RETURN_IF_ERROR(node_->store->ForEachObjectInSegment(
@@ -301,13 +303,15 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
     it = listed.count(MerkleTree::SegmentOf(it->first)) > 0 ? std::next(it) : by_key.erase(it);
   }
   x.segments_listed = complete;
-  x.truncated = complete < x.segments.size();
   for (const auto& [key, listed] : by_key) {
     std::optional<KeyRepair> repair =
         RepairOf(key, listed, node_->purged_keys.Find(key, now), node_->PolicyFor(key));
     if (repair) x.differing.push_back(*std::move(repair));
   }
-  Count([&](AntiEntropyStats& s) { s.keys_differing += x.differing.size(); });
+  Count([&](AntiEntropyStats& s) {
+    s.keys_differing += x.differing.size();
+    ++s.pages_listed;
+  });
   x.step = Step::kMerging;
   return absl::OkStatus();
 }
@@ -380,13 +384,20 @@ void AntiEntropy::MergeSome(Exchange& x, absl::Time now) {
     if (box.pushes_in_flight > 0) return;
     if (failure.ok()) failure = box.push_failure;
   }
-  if (failure.ok() && x.truncated) {
-    failure = absl::ResourceExhaustedError(absl::StrCat(
-        "the peer listed ", x.segments_listed, " of ", x.segments.size(),
-        " differing segments (a reply holds ", ExchangeReplyBudget(node_->config()) >> 10,
-        " KiB); the next round syncs the rest"));
-  }
+  if (failure.ok() && x.segments_listed < x.segments.size()) return AskNextPage(x, now);
   EndExchange(x, failure);
+}
+
+void AntiEntropy::AskNextPage(Exchange& x, absl::Time now) {
+  x.segments.erase(x.segments.begin(),
+                   x.segments.begin() + static_cast<std::ptrdiff_t>(x.segments_listed));
+  x.segments_listed = 0;
+  x.differing.clear();
+  x.next = 0;
+  x.step = Step::kObjects;
+  pb::ExchangeRequest request;
+  for (uint32_t s : x.segments) request.add_segments(s);
+  Send(x, std::move(request), now);
 }
 
 void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {

@@ -11,11 +11,13 @@
 //      children if not;
 //   2. asks for the children of the level-1 nodes that differ, which gives
 //      the differing segments;
-//   3. asks for the peer's objects in those segments, lists its own, and for
-//      every key whose entry hashes differ merges the peer's object into its
-//      replica and sends its own to the peer as a replica write. Both sides
-//      merge (Sync), never overwrite, so after the exchange both hold the
-//      merge of what each had.
+//   3. asks for the peer's objects in those segments, a page at a time
+//      (whole segments up to kExchangePageBytes), lists its own in the
+//      segments of the page, and for every key whose entry hashes differ
+//      merges the peer's object into its replica and sends its own to the
+//      peer as a replica write; once the page is merged, asks for the next.
+//      Both sides merge (Sync), never overwrite, so after the exchange both
+//      hold the merge of what each had.
 // The work of an exchange grows with the differences: the hashes of the
 // differing tree nodes and the objects of the differing segments.
 //
@@ -89,6 +91,7 @@ struct AntiEntropyStats {
   uint64_t hashes_compared = 0;
   uint64_t keys_differing = 0;
   uint64_t keys_repaired = 0;  // merged both ways
+  uint64_t pages_listed = 0;   // listing replies (exchange_answer.h)
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
   uint64_t tombstones_purged = 0;
@@ -131,11 +134,10 @@ class AntiEntropy {
     Pair pair;
     Step step = Step::kRoot;
     std::vector<uint32_t> differing_nodes;  // level 1
-    std::vector<uint32_t> segments;         // differing, asked for, ascending
+    std::vector<uint32_t> segments;         // differing, not yet merged, ascending
     std::vector<KeyRepair> differing;       // step kMerging: left to merge
     size_t next = 0;
-    size_t segments_listed = 0;
-    bool truncated = false;
+    size_t segments_listed = 0;  // of `segments`, in the page being merged
     absl::Status merge_failure;  // of a local merge
     bool ended = false;
   };
@@ -164,9 +166,11 @@ class AntiEntropy {
   void OnRoot(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
   void OnSegmentHashes(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
   absl::Status OnObjects(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
-  // Merges the differing keys the tokens allow; ends the exchange when
-  // every one is merged and every push answered.
+  // Merges the differing keys the tokens allow; once every one of the page
+  // is merged and every push answered, asks for the next page or ends the
+  // exchange.
   void MergeSome(Exchange& x, absl::Time now);
+  void AskNextPage(Exchange& x, absl::Time now);
   void EndExchange(Exchange& x, const absl::Status& outcome);
   // The tombstones past the grace of the round's partitions
   // (tombstone_purge.h).

@@ -54,7 +54,7 @@ absl::Status AddChildren(const MerkleTree& tree, const pb::ExchangeRequest& requ
 absl::Status ListSegments(NodeContext& node, uint32_t partition,
                           const std::vector<uint32_t>& segments, pb::ExchangeResponse* response) {
   const auto [first, last] = node.ring.HashRangeOf(partition);
-  const size_t budget = ExchangeReplyBudget(node.config());
+  const size_t budget = kExchangePageBytes;
   size_t bytes = 0;
   for (uint32_t segment : segments) {
     if (response->segments_complete() > 0 && bytes >= budget) break;
@@ -80,7 +80,7 @@ absl::Status ListSegments(NodeContext& node, uint32_t partition,
       segment_bytes += entry->ByteSizeLong();
     }
     if (response->segments_complete() > 0 && bytes + segment_bytes > budget) {
-      // Past the budget: this segment waits for the next round.
+      // Past the page: this segment waits for the next one.
       response->mutable_entries()->DeleteSubrange(before, response->entries_size() - before);
       break;
     }
@@ -91,12 +91,6 @@ absl::Status ListSegments(NodeContext& node, uint32_t partition,
 }
 
 }  // namespace
-
-size_t ExchangeReplyBudget(const pb::ClusterConfig& config) {
-  // Below the smallest message limit a node sets (server/grpc_transport.h:
-  // 4 merged objects of max_object_bytes, plus 1 MiB).
-  return std::min<size_t>(kMaxExchangeReplyBytes, config.max_object_bytes() + (512 << 10));
-}
 
 absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
                                                     const pb::ExchangeRequest& request) {

@@ -7,20 +7,17 @@
 #include <cstddef>
 
 #include "absl/status/statusor.h"
-#include "proto/config.pb.h"
 #include "proto/replica.pb.h"
 #include "replication/node_context.h"
 
 namespace quorumkv {
 
-// A reply lists whole segments up to this many bytes (always the first
-// one asked, whatever its size); the rest waits for the next round, and
-// the exchange counts as incomplete.
-inline constexpr size_t kMaxExchangeReplyBytes = 4 << 20;
-// The budget with `config`'s object size: below the smallest message limit
-// a node sets, so a reply of whole segments still fits (but for a first
-// segment larger than it alone).
-size_t ExchangeReplyBudget(const pb::ClusterConfig& config);
+// A listing reply is a page: whole segments up to this many bytes (always
+// the first one asked, whatever its size); the asker asks for the rest in
+// the next page once it has merged this one. Small pages keep each reply
+// quick to build, send and parse (the asker's transport thread parses it,
+// between the replies of client reads) and pace the listing by the merges.
+inline constexpr size_t kExchangePageBytes = 64 << 10;
 
 // This node's answer to a peer's ExchangeRequest: the hashes of the tree
 // nodes asked for, or its objects in the segments asked for.
