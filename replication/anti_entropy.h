@@ -66,7 +66,7 @@ struct AntiEntropyOptions {
   // Between the starts of two rounds (the first one an interval after the
   // node starts); zero: a round runs only when asked.
   absl::Duration interval = absl::Minutes(1);
-  uint32_t keys_per_second = 300;
+  uint32_t keys_per_second = 100;
   uint64_t bytes_per_second = 4 << 20;  // of the objects merged
   absl::Duration call_timeout = absl::Seconds(2);
   // Zero: tombstones are never purged.

@@ -33,7 +33,7 @@ inline constexpr uint64_t kDefaultMaxHintsPerTarget = 1'000'000;
 inline constexpr uint64_t kDefaultMaxHintAgeMs = 3ull * 3600 * 1000;
 inline constexpr uint64_t kDefaultHandoffBytesPerSecond = 16ull << 20;
 inline constexpr uint32_t kDefaultAntiEntropyIntervalMs = 60'000;
-inline constexpr uint32_t kDefaultAntiEntropyKeysPerSecond = 300;
+inline constexpr uint32_t kDefaultAntiEntropyKeysPerSecond = 100;
 inline constexpr uint64_t kDefaultAntiEntropyBytesPerSecond = 4 << 20;
 inline constexpr uint64_t kDefaultTombstoneGraceMs = 10ull * 24 * 3600 * 1000;
 

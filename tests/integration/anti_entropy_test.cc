@@ -20,7 +20,9 @@ class AntiEntropyRepairTest : public ClusterTest {
   // No periodic round (only kvctl repair's), and hinted handoff slowed to a
   // byte a second: what n3 gets, anti-entropy gives it.
   void SetUp() override {
-    StartCluster(3, 3, "anti_entropy_interval_ms: 0 handoff_bytes_per_second: 1");
+    StartCluster(3, 3,
+                 "anti_entropy_interval_ms: 0 anti_entropy_keys_per_second: 1000 "
+                 "handoff_bytes_per_second: 1");
   }
 };
 
