@@ -297,7 +297,8 @@ absl::Status AntiEntropy::OnObjects(Exchange& x, const pb::ExchangeResponse& rep
           bytes += key.size() + ValueBytes(object) + 64;
         }));
   }
-  // Keys of the peer's in segments past the local budget: not compared now.
+  // Keys of the peer's in segments past the local page: the next page
+  // lists them again.
   const std::set<uint32_t> listed(x.segments.begin(), x.segments.begin() + complete);
   for (auto it = by_key.begin(); it != by_key.end();) {
     it = listed.count(MerkleTree::SegmentOf(it->first)) > 0 ? std::next(it) : by_key.erase(it);
