@@ -4,6 +4,7 @@
 # core and storage unit tests, and kvsim on seeds of its own (a fresh base
 # seed, printed; the simulator's own tests run in ctest). Nothing here links
 # gRPC.
+# With --build-only it builds and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build-asan
@@ -11,6 +12,7 @@ started=$(date +%s)
 echo "sanitize_memory: building the core, storage and simulator under ASan + UBSan ($dir/)"
 scripts/sanitizer_build.sh $dir address,undefined core_tests kvsim
 echo "sanitize_memory: built in $(( $(date +%s) - started )) s"
+[[ "${1:-}" == --build-only ]] && exit 0
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 echo "sanitize_memory: core_tests"
 $dir/bin/core_tests --gtest_brief=1

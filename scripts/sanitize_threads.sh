@@ -12,6 +12,7 @@
 # annotations are checked by the clang build of build/ (scripts/build.sh).
 # Suppressions (tests/tsan/suppressions.txt) cover only the uninstrumented
 # libraries' internals.
+# With --build-only it builds and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build-tsan
@@ -19,6 +20,7 @@ started=$(date +%s)
 echo "sanitize_threads: building the tests and the programs they start, under TSan ($dir/)"
 scripts/sanitizer_build.sh $dir thread core_tests server_tests integration_tests
 echo "sanitize_threads: built in $(( $(date +%s) - started )) s"
+[[ "${1:-}" == --build-only ]] && exit 0
 
 reports=$PWD/$dir/tsan-reports
 rm -rf "$reports" && mkdir -p "$reports"
