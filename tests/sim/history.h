@@ -29,6 +29,7 @@ struct Op {
   bool strict = false;          // no fallbacks allowed
   bool used_fallbacks = false;  // fallbacks answered in place of home replicas
   int durable_copies = -1;      // an acked write: nodes holding it when acked
+  int expired_copies = 0;       // ... and nodes not holding it then, whose hint of it expired
   int healed_copies = -1;       // ... and after heal and handoff, before repair
   std::string coordinator;      // the node the client sent it to
   double invoke_ms = 0;

@@ -51,6 +51,10 @@ struct Recorder {
   // Per key, the merged context of every copy of it lost to a fault or to
   // an expired hint: the writes it covers may have fewer copies than acked.
   std::map<std::string, VersionVector> lost_copies;
+  // Per key, each hint dropped for age: the node that kept it and its
+  // context (the writes it held). Expiry is allowed at any time after the
+  // fallback's ack, even before the coordinator's reply reaches the client.
+  std::map<std::string, std::vector<std::pair<std::string, VersionVector>>> expired_hints;
 
   // Called after a copy of some write was lost to an expired hint, so that
   // the simulation can tell whether it was the write's last one.

@@ -161,7 +161,10 @@ void Simulation::OnPutDone(int id, absl::Status status, const pb::PutResponse& r
   op.reply_quorum = quorum;
   if (response.has_dot()) op.dot = *FromProto(response.dot());
   op.used_fallbacks = quorum.fallbacks_size() > 0;
-  if (status.ok() && op.dot) op.durable_copies = DurableCopies(op.key, *op.dot);
+  if (status.ok() && op.dot) {
+    op.durable_copies = DurableCopies(op.key, *op.dot);
+    op.expired_copies = ExpiredCopies(op.key, *op.dot);
+  }
   // Like a client doing read-modify-write, the next write may build on the
   // context this put returned.
   if (status.ok() && !op.forged) {
@@ -200,18 +203,30 @@ void Simulation::Complete(int op_id, const absl::Status& status) {
                [this, client] { ClientStep(client); });
 }
 
+bool Simulation::Holds(SimNode& node, const std::string& key, const Dot& dot) {
+  absl::StatusOr<std::optional<Object>> replica = node.ReadStored(key);
+  bool holds = replica.ok() && replica->has_value() && (*replica)->context.Covers(dot);
+  absl::StatusOr<std::map<std::string, Object>> hints = node.ReadHints(key);
+  if (hints.ok()) {
+    for (const auto& [home, hint] : *hints) holds = holds || hint.context.Covers(dot);
+  }
+  return holds;
+}
+
 int Simulation::DurableCopies(const std::string& key, const Dot& dot) {
   int copies = 0;
-  for (const auto& node : nodes_) {
-    absl::StatusOr<std::optional<Object>> replica = node->ReadStored(key);
-    bool holds = replica.ok() && replica->has_value() && (*replica)->context.Covers(dot);
-    absl::StatusOr<std::map<std::string, Object>> hints = node->ReadHints(key);
-    if (hints.ok()) {
-      for (const auto& [home, hint] : *hints) holds = holds || hint.context.Covers(dot);
-    }
-    copies += holds ? 1 : 0;
-  }
+  for (const auto& node : nodes_) copies += Holds(*node, key, dot) ? 1 : 0;
   return copies;
+}
+
+int Simulation::ExpiredCopies(const std::string& key, const Dot& dot) {
+  auto expired = recorder_.expired_hints.find(key);
+  if (expired == recorder_.expired_hints.end()) return 0;
+  std::set<std::string> nodes;
+  for (const auto& [node, context] : expired->second) {
+    if (context.Covers(dot) && !Holds(*Node(node), key, dot)) nodes.insert(node);
+  }
+  return static_cast<int>(nodes.size());
 }
 
 std::map<std::string, VersionVector> Simulation::HomeContexts(const std::string& key) {

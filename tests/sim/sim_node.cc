@@ -151,6 +151,7 @@ absl::StatusOr<bool> RecordingHints::DropExpired(absl::string_view home, absl::s
   if (dropped && hint) {
     ++recorder_->hints_expired[node_];
     recorder_->CopyLost(std::string(key), *hint);
+    recorder_->expired_hints[std::string(key)].emplace_back(node_, hint->context);
     if (recorder_->on_copy_dropped) recorder_->on_copy_dropped();
   }
   return dropped;

@@ -60,8 +60,12 @@ class Simulation {
   // The writes a reader of `siblings` has seen: each one and all its writer
   // had seen.
   std::set<int> Observed(const std::vector<Sibling>& siblings) const;
+  // Whether `node`'s disk holds `dot` of `key`: in its replica or in a hint.
+  bool Holds(SimNode& node, const std::string& key, const Dot& dot);
   // Nodes whose disk holds `dot` of `key`: in their replica or in a hint.
   int DurableCopies(const std::string& key, const Dot& dot);
+  // Nodes not holding `dot` of `key` now that held it in a hint dropped for age.
+  int ExpiredCopies(const std::string& key, const Dot& dot);
   // What each home replica of `key` holds durably now.
   std::map<std::string, VersionVector> HomeContexts(const std::string& key);
 
