@@ -12,8 +12,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +38,25 @@ int ListenOn(int port) {
   EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << strerror(errno);
   EXPECT_EQ(listen(fd, 16), 0);
   return fd;
+}
+
+// The ports the harness gives its nodes and proxies: distinct, free, and
+// below the kernel's ephemeral range, where no outgoing connection's local
+// port can take one before its server binds it (a node that then could not
+// listen made a benchmark's reads go to another test's node).
+TEST(PickFreePortsTest, PortsAreDistinctFreeAndBelowTheEphemeralRange) {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int ephemeral_low = 0, ephemeral_high = 0;
+  ASSERT_TRUE(range >> ephemeral_low >> ephemeral_high);
+  absl::StatusOr<std::vector<int>> ports = PickFreePorts(40);
+  ASSERT_TRUE(ports.ok()) << ports.status();
+  ASSERT_EQ(ports->size(), 40u);
+  EXPECT_EQ(std::set<int>(ports->begin(), ports->end()).size(), 40u);
+  for (int port : *ports) {
+    EXPECT_LT(port, ephemeral_low);
+    const int fd = ListenOn(port);
+    close(fd);
+  }
 }
 
 int ConnectTo(int port) {

@@ -166,7 +166,8 @@ class LocalCluster {
 // True if `address` (host:port) answers the gRPC health check with SERVING.
 bool IsServing(const std::string& address, absl::Duration timeout);
 
-// Free TCP ports on 127.0.0.1, distinct.
+// Free TCP ports on 127.0.0.1, distinct, below the kernel's ephemeral range
+// (so that no outgoing connection takes one before its server binds it).
 absl::StatusOr<std::vector<int>> PickFreePorts(int count);
 
 }  // namespace quorumkv
