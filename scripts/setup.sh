@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libxxhash-dev
   libhiredis-dev etcd-server redis-server
-  clang libclang-rt-14-dev
+  clang lld libclang-rt-14-dev
   chromium iproute2 iptables
 )
 
