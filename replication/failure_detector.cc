@@ -106,9 +106,12 @@ void FailureDetector::UpdateSlow(Peer& peer) const {
     peer.slow = false;
     return;
   }
-  const absl::Duration threshold = std::max(
-      options_.slow_factor * Percentile(peer.baseline, kP99, scratch_), options_.min_slow_latency);
-  peer.slow = Percentile(peer.recent, kMedian, scratch_) > threshold;
+  // Slow: a recent median over both min_slow_latency and slow_factor times
+  // the baseline's p99. The baseline (the longer window) is ranked only when
+  // the first test passes, which is rare: this runs on every ping answer.
+  const absl::Duration recent_median = Percentile(peer.recent, kMedian, scratch_);
+  peer.slow = recent_median > options_.min_slow_latency &&
+              recent_median > options_.slow_factor * Percentile(peer.baseline, kP99, scratch_);
 }
 
 PeerState FailureDetector::StateLocked(const Peer& peer, absl::Time now) const {

@@ -126,8 +126,9 @@ class TombstonePurgeTest : public ClusterTest {
 };
 
 // n3 is down for the delete; anti-entropy brings it the tombstone; past
-// the grace every replica purges it; then every node restarts, in every order,
-// and the deleted value never shows again, nor does the tombstone.
+// the grace every replica purges it; then every node restarts, each first,
+// second and last once, and the deleted value never shows again, nor does
+// the tombstone.
 TEST_F(TombstonePurgeTest, ADeleteAReplicaMissedIsPurgedEverywhereAndStaysDeleted) {
   ASSERT_EQ(Kvctl({"put", "gone", "deleted value", "--w", "3"}).exit_code, 0);
   ASSERT_EQ(Harness({"kill", "n3"}).exit_code, 0);
@@ -160,9 +161,11 @@ TEST_F(TombstonePurgeTest, ADeleteAReplicaMissedIsPurgedEverywhereAndStaysDelete
       << "purged " << purged << "; the last round: " << last;
   EXPECT_EQ(purged, 3u) << last;
 
-  const std::vector<std::vector<std::string>> orders = {{"n1", "n2", "n3"}, {"n1", "n3", "n2"},
-                                                        {"n2", "n1", "n3"}, {"n2", "n3", "n1"},
-                                                        {"n3", "n1", "n2"}, {"n3", "n2", "n1"}};
+  // Three rotations: each node restarts first, second and last once, and
+  // the reads between restarts see every set of restarted nodes ({n1},
+  // {n1,n2}, {n2}, {n2,n3}, {n3}, {n3,n1}) that all six orders would.
+  const std::vector<std::vector<std::string>> orders = {
+      {"n1", "n2", "n3"}, {"n2", "n3", "n1"}, {"n3", "n1", "n2"}};
   for (const std::vector<std::string>& order : orders) {
     for (const std::string& node : order) {
       ASSERT_EQ(Harness({"restart", node}).exit_code, 0) << node;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/sim/sim_run.h"
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   uint64_t seeds = 1;
   bool trace = false;
   bool require_coverage = false;
+  bool no_lock_order_checks = false;
   std::string mutate = "none";
   unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
   app.add_option("--seed", seed_text, "first seed, or \"random\" (printed)")->capture_default_str();
@@ -77,7 +79,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--require-coverage", require_coverage,
                "fail unless every fault kind was injected and every invariant checked");
+  app.add_flag("--no-lock-order-checks", no_lock_order_checks,
+               "turn off Abseil's mutex deadlock detection (on in this Abseil build: it "
+               "fails a run whose locks are taken in an order that could deadlock): about "
+               "60% of the time with two seed threads, which contend on its lock graph");
   CLI11_PARSE(app, argc, argv);
+  if (no_lock_order_checks) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
   uint64_t first_seed = 0;
   if (!ParseSeed(seed_text, &first_seed)) {
     std::fprintf(stderr, "kvsim: --seed %s is neither a number nor \"random\"\n",

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "replication/exchange_answer.h"
 #include "replication/hlc.h"
 #include "tests/unit/replication/test_cluster.h"
 
@@ -230,8 +231,11 @@ TEST(AntiEntropyTest, MergesArePacedByBytesPerSecond) {
 TEST(AntiEntropyTest, ListingsPastAPageGoOnInTheNextPageOfTheSameRound) {
   TestCluster c(
       3, absl::StrCat(kAskedRoundsOnly, " max_value_bytes: 100000 max_object_bytes: 100000"));
-  // 4 MB of values, on n2 only, all in one ring partition.
-  constexpr int kBigKeys = 40;
+  // 560 kB of values, on n2 only, all in one ring partition; each value
+  // over a page (kExchangePageBytes), so each segment fills a page.
+  constexpr int kBigKeys = 8;
+  constexpr size_t kValueBytes = 70'000;
+  static_assert(kValueBytes > kExchangePageBytes);
   const Ring& ring = c.node("n1").ring();
   std::vector<std::string> keys;
   std::set<uint32_t> segments;
@@ -243,7 +247,7 @@ TEST(AntiEntropyTest, ListingsPastAPageGoOnInTheNextPageOfTheSameRound) {
   }
   ASSERT_EQ(keys.size(), size_t{kBigKeys});
   for (size_t i = 0; i < keys.size(); ++i) {
-    StoreAt(c, "n2", keys[i], WrittenAs("n2.1", i + 1, std::string(99'000, 'x')));
+    StoreAt(c, "n2", keys[i], WrittenAs("n2.1", i + 1, std::string(kValueBytes, 'x')));
   }
   RunAntiEntropyRound(c, "n1", c.node("n1").anti_entropy().RequestRound(std::nullopt));
   const AntiEntropyStats stats = c.node("n1").anti_entropy().stats();
@@ -253,7 +257,7 @@ TEST(AntiEntropyTest, ListingsPastAPageGoOnInTheNextPageOfTheSameRound) {
   // same way).
   EXPECT_GE(stats.pages_listed, segments.size());
   // Every object came once.
-  EXPECT_LT(stats.bytes_received, uint64_t{kBigKeys} * 100'000 + 64 * 1024);
+  EXPECT_LT(stats.bytes_received, kBigKeys * (kValueBytes + 1'000) + kExchangePageBytes);
 }
 
 // Tombstone purge ----------------------------------------------------------
