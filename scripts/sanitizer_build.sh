@@ -4,11 +4,16 @@
 # e.g. scripts/sanitizer_build.sh build-tsan thread core_tests kvnode.
 # -O1 with line tables only: fast enough to run, reports with file:line.
 # Under clang every program's lock annotations are checked too.
+# Builds of one DIR take turns (a lock in DIR): the sanitizer tests under
+# ctest each bring their tree up to date before they run, side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=$1
 sanitizers=$2
 shift 2
+mkdir -p "$dir"
+exec 9>"$dir/.build-lock"
+flock 9
 if [[ ! -f $dir/build.ninja ]]; then
   CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
