@@ -74,6 +74,11 @@ absl::Status NodeServer::Listen() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  // No SO_REUSEPORT (gRPC sets it by default): with it a second server on
+  // the same port starts too and the kernel splits the connections between
+  // the two, so a node started on another's port would silently answer for
+  // it. Without it the second one fails here.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   const uint64_t max_message = MaxMessageBytes(options_.config);
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
   builder.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));

@@ -1,11 +1,14 @@
 // What a node offers to generic gRPC tooling: health and reflection.
+#include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 
 #include "proto/health.grpc.pb.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/command.h"
 #include "tests/integration/reflection.grpc.pb.h"
 
 namespace quorumkv::testing {
@@ -48,6 +51,22 @@ TEST_F(NodeServicesTest, ReflectionListsTheServices) {
   while (stream->Read(&response)) {
   }
   EXPECT_TRUE(stream->Finish().ok());
+}
+
+// A second node on a node's port refuses to start, and says why. With
+// gRPC's default SO_REUSEPORT both would listen and the kernel would split
+// the connections between them: clients of one node would reach the other
+// (two tests' clusters, a port picked by both, once did that).
+TEST_F(NodeServicesTest, ASecondNodeOnATakenPortRefusesToStart) {
+  const std::filesystem::path dir(dir_);
+  CommandResult second =
+      RunCommand({BinDir() + "/kvnode", "--config", (dir / "cluster.textproto").string(), "--id",
+                  "n1", "--data-dir", (dir / "second-n1").string(), "--watermark-dir",
+                  (dir / "second-n1-watermark").string()},
+                 absl::Seconds(10));
+  EXPECT_NE(second.exit_code, -1) << "still running after 10 s: it shares n1's port";
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_THAT(second.err, ::testing::HasSubstr("cannot listen on")) << second.out;
 }
 
 }  // namespace
