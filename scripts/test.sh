@@ -6,9 +6,10 @@
 #      after a small change, one after another otherwise;
 #   2. one ctest run over build/: unit, simulation (1000 fresh seeds),
 #      integration (real processes), scenario and benchmark smoke tests,
-#      and the sanitizer passes (label "sanitizer"): the unit tests and the
-#      multi-process tests of the threaded paths under ThreadSanitizer, any
-#      race report failing the run (scripts/sanitize_threads.sh); the
+#      and the sanitizer passes (label "sanitizer"): the unit tests whose
+#      code starts threads and the multi-process tests of the threaded paths
+#      under ThreadSanitizer, any race report failing the run
+#      (scripts/sanitize_threads.sh); the
 #      replication core, storage and the simulator under ASan + UBSan
 #      (scripts/sanitize_memory.sh).
 # QKV_SANITIZERS=0 skips the sanitizer trees and passes. Each step prints
