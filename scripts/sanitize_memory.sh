@@ -19,7 +19,7 @@ mode=${1:-all}
 part=${2:-}
 
 build() {
-  scripts/sanitizer_build.sh $dir address,undefined core_tests kvsim
+  scripts/sanitizer_build.sh "$@" $dir address,undefined core_tests kvsim
 }
 
 run_part() {
@@ -43,13 +43,7 @@ case $mode in
     exit 0
     ;;
   --part)
-    # Under ctest: a tree never built is a skip (exit 77, ctest's skip
-    # code), unless scripts/test.sh asks for every pass.
-    if [[ ! -f $dir/build.ninja && "${QKV_REQUIRE_SANITIZERS:-0}" != 1 ]]; then
-      echo "sanitize_memory: skipped: $dir/ is not built (scripts/sanitize_memory.sh --build-only)"
-      exit 77
-    fi
-    build
+    build --if-built
     parts=("$part")
     ;;
   all)

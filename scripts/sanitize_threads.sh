@@ -31,7 +31,7 @@ mode=${1:-all}
 part=${2:-}
 
 build() {
-  scripts/sanitizer_build.sh $dir thread storage_tests server_tests integration_tests
+  scripts/sanitizer_build.sh "$@" $dir thread storage_tests server_tests integration_tests
 }
 
 # Runs one part; its reports go to a directory of its own, so that the two
@@ -77,13 +77,7 @@ case $mode in
     exit 0
     ;;
   --part)
-    # Under ctest: a tree never built is a skip (exit 77, ctest's skip
-    # code), unless scripts/test.sh asks for every pass.
-    if [[ ! -f $dir/build.ninja && "${QKV_REQUIRE_SANITIZERS:-0}" != 1 ]]; then
-      echo "sanitize_threads: skipped: $dir/ is not built (scripts/sanitize_threads.sh --build-only)"
-      exit 77
-    fi
-    build
+    build --if-built
     parts=("$part")
     ;;
   all)

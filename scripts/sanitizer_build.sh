@@ -6,11 +6,23 @@
 # Under clang every program's lock annotations are checked too.
 # Builds of one DIR take turns (a lock in DIR): the sanitizer tests under
 # ctest each bring their tree up to date before they run, side by side.
+# With --if-built first (the sanitizer tests under ctest): a DIR never built
+# is not built now but skipped, exit 77 (ctest's skip code), unless
+# QKV_REQUIRE_SANITIZERS=1 (scripts/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if_built=0
+if [[ "${1:-}" == --if-built ]]; then
+  if_built=1
+  shift
+fi
 dir=$1
 sanitizers=$2
 shift 2
+if [[ $if_built == 1 && ! -f $dir/build.ninja && "${QKV_REQUIRE_SANITIZERS:-0}" != 1 ]]; then
+  echo "skipped: $dir/ is not built (scripts/test.sh builds it)"
+  exit 77
+fi
 mkdir -p "$dir"
 exec 9>"$dir/.build-lock"
 flock 9
