@@ -64,5 +64,4 @@ endforeach()
 set_target_properties(PkgConfig::GRPCPP PROPERTIES INTERFACE_LINK_LIBRARIES "${static_libraries}")
 
 find_library(QKV_GRPC_REFLECTION_ARCHIVE libgrpc++_reflection.a REQUIRED)
-add_library(qkv_grpc_reflection INTERFACE)
-target_link_libraries(qkv_grpc_reflection INTERFACE ${QKV_GRPC_REFLECTION_ARCHIVE})
+set(QKV_GRPC_REFLECTION ${QKV_GRPC_REFLECTION_ARCHIVE})

@@ -16,7 +16,6 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -45,13 +44,13 @@ bool IsServing(const std::string& address, absl::Duration timeout) {
 
 namespace {
 
-// The kernel's range of ephemeral ports (the local ports of outgoing
+// The first of the kernel's ephemeral ports (the local ports of outgoing
 // connections and of bind to port 0); Linux's default if unreadable.
-std::pair<int, int> EphemeralPortRange() {
+int FirstEphemeralPort() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
-  int low = 0, high = 0;
-  if (in >> low >> high && 0 < low && low <= high) return {low, high};
-  return {32768, 60999};
+  int low = 0;
+  if (in >> low && low > 0) return low;
+  return 32768;
 }
 
 // Binds a listening-capable socket to 127.0.0.1:`port` (0: the kernel
@@ -81,7 +80,7 @@ absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
   // makes such connections), and the node then cannot listen. A port below
   // that range only another bind can take. Each is bound to test it, and
   // held until all are, so they are distinct.
-  const int below = EphemeralPortRange().first;
+  const int below = FirstEphemeralPort();
   const int lowest = std::max(1024, below - 20000);
   std::vector<int> sockets, ports;
   std::mt19937 rng(std::random_device{}());
