@@ -2,9 +2,15 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "client/session_read.h"
 #include "proto/grpc_status_codec.h"
 
 namespace quorumkv {
@@ -14,6 +20,15 @@ constexpr absl::string_view kQuorumInfoUrl = "type.googleapis.com/quorumkv.v1.Qu
 // Channel limits: a get may return up to a few times max_object_bytes of
 // siblings.
 constexpr int kMaxMessageBytes = 512 << 20;
+// How often the client asks again who is behind endpoints it could not reach.
+constexpr absl::Duration kResolveEvery = absl::Seconds(5);
+// The longest a ring query to one endpoint may take.
+constexpr absl::Duration kResolveTimeout = absl::Seconds(1);
+
+class SystemClock : public Clock {
+ public:
+  absl::Time Now() override { return absl::Now(); }
+};
 
 absl::Status WithQuorum(const grpc::Status& status) {
   absl::Status result = FromGrpcStatus(status);
@@ -30,16 +45,36 @@ bool IsUnreachable(const grpc::Status& status) {
          !QuorumFromGrpcStatus(status).has_value();
 }
 
-// The request provably did not reach a coordinator: no connection, or the
-// node was not ready to take it.
+// Shed at admission (services.cc): the node did nothing with the request.
+bool ShedAtAdmission(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+         !QuorumFromGrpcStatus(status).has_value();
+}
+
+// The request provably did not reach a coordinator: no connection, the
+// node was not ready to take it, or it shed it unopened.
 bool NeverReachedCoordinator(const grpc::Status& status) {
   const std::string& m = status.error_message();
-  return IsUnreachable(status) && (m.find("failed to connect") != std::string::npos ||
-                                   m.find("Connection refused") != std::string::npos ||
-                                   m.find("node is starting") != std::string::npos);
+  return ShedAtAdmission(status) ||
+         (IsUnreachable(status) && (m.find("failed to connect") != std::string::npos ||
+                                    m.find("Connection refused") != std::string::npos ||
+                                    m.find("node is starting") != std::string::npos));
+}
+
+// The node itself failed (a breaker's failure), as opposed to answering,
+// even with an error.
+bool NodeFailed(const grpc::Status& status) {
+  return IsUnreachable(status) || (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+                                   !QuorumFromGrpcStatus(status).has_value());
 }
 
 }  // namespace
+
+struct KvClient::Node {
+  std::string endpoint;
+  std::unique_ptr<v1::KvService::Stub> stub;
+  CircuitBreaker breaker;
+};
 
 absl::StatusOr<std::unique_ptr<KvClient>> KvClient::Connect(KvClientOptions options) {
   if (options.endpoints.empty()) {
@@ -48,104 +83,295 @@ absl::StatusOr<std::unique_ptr<KvClient>> KvClient::Connect(KvClientOptions opti
   return std::unique_ptr<KvClient>(new KvClient(std::move(options)));
 }
 
-KvClient::KvClient(KvClientOptions options) : options_(std::move(options)) {
+KvClient::KvClient(KvClientOptions options)
+    : options_(std::move(options)),
+      own_clock_(options_.clock == nullptr ? std::make_unique<SystemClock>() : nullptr),
+      clock_(options_.clock == nullptr ? own_clock_.get() : options_.clock),
+      random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  // The client moves on by itself: one pass over the endpoints, each tried
-  // once and at once (no backoff, no circuit breaker yet), a write only
-  // when it provably never reached a coordinator (CallAnyNode). gRPC's
+  // The client retries by itself (CallNodes), and only where safe. gRPC's
   // retry layer, with no retry policy, would only replay a call that never
   // left the client, and buffers every call for it.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   for (const std::string& endpoint : options_.endpoints) {
-    stubs_.push_back(v1::KvService::NewStub(
-        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args)));
+    nodes_.push_back(
+        std::unique_ptr<Node>(new Node{.endpoint = endpoint,
+                                       .stub = v1::KvService::NewStub(grpc::CreateCustomChannel(
+                                           endpoint, grpc::InsecureChannelCredentials(), args)),
+                                       .breaker = CircuitBreaker(options_.breaker, clock_)}));
   }
+  absl::MutexLock lock(&mu_);
+  routing_.node_of_endpoint.resize(nodes_.size());
+}
+
+KvClient::~KvClient() = default;
+
+absl::Time KvClient::DeadlineOf(absl::Duration timeout) const {
+  return absl::Now() + (timeout > absl::ZeroDuration() ? timeout : options_.timeout);
+}
+
+std::string KvClient::IdempotencyKey(const std::string& given) {
+  if (!given.empty()) return given;
+  absl::MutexLock lock(&mu_);
+  return absl::StrFormat("%016x%016x", random_(), random_());
+}
+
+std::vector<size_t> KvClient::AllEndpoints() const {
+  std::vector<size_t> all(nodes_.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
+
+void KvClient::Resolve(absl::Time deadline) {
+  std::vector<size_t> unknown;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (now < routing_.last_refresh + kResolveEvery) return;
+    routing_.last_refresh = now;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (routing_.node_of_endpoint[i].empty()) unknown.push_back(i);
+    }
+  }
+  if (unknown.empty()) return;
+  // Every endpoint at once, each bounded: a blackholed one costs
+  // kResolveTimeout once, not a timeout per request.
+  struct Query {
+    grpc::ClientContext context;
+    v1::RingResponse response;
+    grpc::Status status;
+  };
+  std::vector<Query> queries(unknown.size());
+  const v1::RingRequest request;
+  absl::BlockingCounter pending(static_cast<int>(unknown.size()));
+  const absl::Time query_deadline = std::min(deadline, absl::Now() + kResolveTimeout);
+  for (size_t q = 0; q < unknown.size(); ++q) {
+    queries[q].context.set_deadline(absl::ToChronoTime(query_deadline));
+    nodes_[unknown[q]]->stub->async()->Ring(&queries[q].context, &request, &queries[q].response,
+                                            [&, q](grpc::Status s) {
+                                              queries[q].status = std::move(s);
+                                              pending.DecrementCount();
+                                            });
+  }
+  pending.Wait();
+  absl::MutexLock lock(&mu_);
+  for (size_t q = 0; q < unknown.size(); ++q) {
+    if (!queries[q].status.ok()) continue;
+    const v1::RingResponse& info = queries[q].response;
+    routing_.node_of_endpoint[unknown[q]] = info.responder();
+    if (routing_.ring || info.nodes().empty()) continue;
+    std::vector<std::string> ids;
+    for (const v1::NodeAddress& node : info.nodes()) ids.push_back(node.id());
+    absl::StatusOr<::quorumkv::Ring> ring =
+        ::quorumkv::Ring::Create(std::move(ids), info.vnodes_per_node(), info.replication_factor());
+    if (ring.ok()) routing_.ring = *std::move(ring);
+  }
+}
+
+std::vector<std::string> KvClient::HomesOf(const std::string& key, absl::Time deadline) {
+  Resolve(deadline);
+  absl::MutexLock lock(&mu_);
+  if (!routing_.ring) return {};
+  return routing_.ring->ForKey(key).home;
+}
+
+std::optional<size_t> KvClient::EndpointOfNode(const std::string& id, absl::Time deadline) {
+  Resolve(deadline);
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (routing_.node_of_endpoint[i] == id) return i;
+  }
+  return std::nullopt;
+}
+
+std::vector<size_t> KvClient::OrderFor(const std::string& key, absl::Time deadline) {
+  std::vector<size_t> order = AllEndpoints();
+  if (!options_.route_by_key || nodes_.size() < 2) return order;
+  const std::vector<std::string> homes = HomesOf(key, deadline);
+  std::vector<size_t> rank(nodes_.size(), homes.size());  // homes in ring order, then the rest
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      auto it = std::find(homes.begin(), homes.end(), routing_.node_of_endpoint[i]);
+      if (it != homes.end()) rank[i] = static_cast<size_t>(it - homes.begin());
+    }
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rank[a] < rank[b]; });
+  return order;
 }
 
 template <typename Response, typename Rpc>
-absl::StatusOr<Response> KvClient::CallAnyNode(absl::Duration timeout, bool idempotent, Rpc rpc) {
-  const absl::Time deadline =
-      absl::Now() + (timeout > absl::ZeroDuration() ? timeout : options_.timeout);
-  std::vector<std::string> unreachable;
-  for (size_t i = 0; i < stubs_.size(); ++i) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(deadline));
-    Response response;
-    grpc::Status status = rpc(stubs_[i].get(), &context, &response);
-    if (status.ok()) return response;
-    const bool move_on = idempotent ? IsUnreachable(status) : NeverReachedCoordinator(status);
-    if (!move_on || absl::Now() >= deadline) return WithQuorum(status);
-    unreachable.push_back(absl::StrCat(options_.endpoints[i], ": ", status.error_message()));
+absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, absl::Time deadline,
+                                             bool idempotent, Rpc rpc, uint32_t max_passes) {
+  std::vector<std::string> failures;
+  for (uint32_t pass = 0; pass < max_passes; ++pass) {
+    failures.clear();
+    for (size_t i : order) {
+      Node& node = *nodes_[i];
+      if (!node.breaker.Allow()) {
+        failures.push_back(absl::StrCat(node.endpoint, ": circuit open after repeated failures"));
+        continue;
+      }
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(deadline));
+      Response response;
+      grpc::Status status = rpc(node.stub.get(), &context, &response);
+      if (NodeFailed(status)) {
+        node.breaker.RecordFailure();
+      } else {
+        node.breaker.RecordSuccess();
+      }
+      if (status.ok()) return response;
+      const bool move_on = idempotent ? IsUnreachable(status) || ShedAtAdmission(status)
+                                      : NeverReachedCoordinator(status);
+      if (!move_on || absl::Now() >= deadline) return WithQuorum(status);
+      failures.push_back(absl::StrCat(node.endpoint, ": ", status.error_message()));
+    }
+    if (pass + 1 == max_passes) break;
+    absl::Duration wait;
+    {
+      absl::MutexLock lock(&mu_);
+      wait = FullJitterBackoff(options_.backoff, pass, random_);
+    }
+    if (absl::Now() + wait >= deadline) break;
+    absl::SleepFor(wait);
   }
   return absl::UnavailableError(
-      absl::StrCat("no node reachable (", absl::StrJoin(unreachable, "; "), ")"));
+      absl::StrCat("no node reachable (", absl::StrJoin(failures, "; "), ")"));
 }
 
-absl::StatusOr<v1::GetResponse> KvClient::Get(const std::string& key, const ReadOptions& options) {
+absl::StatusOr<v1::GetResponse> KvClient::GetOnce(const std::string& key, uint32_t r, bool strict,
+                                                  const std::vector<size_t>& order,
+                                                  absl::Time deadline, uint32_t max_passes) {
   v1::GetRequest request;
   request.set_key(key);
-  request.set_r(options.r);
-  request.set_strict(options.strict);
-  return CallAnyNode<v1::GetResponse>(
-      options.timeout, /*idempotent=*/true,
-      [&](auto* stub, auto* ctx, auto* response) { return stub->Get(ctx, request, response); });
+  request.set_r(r);
+  request.set_strict(strict);
+  return CallNodes<v1::GetResponse>(
+      order, deadline, /*idempotent=*/true,
+      [&](auto* stub, auto* ctx, auto* response) { return stub->Get(ctx, request, response); },
+      max_passes);
+}
+
+absl::StatusOr<v1::GetResponse> KvClient::Get(const std::string& key, const ReadOptions& options,
+                                              Session* session) {
+  const absl::Time deadline = DeadlineOf(options.timeout);
+  if (session != nullptr) return SessionGet(key, options, session, deadline);
+  return GetOnce(key, options.r, options.strict, OrderFor(key, deadline), deadline);
+}
+
+absl::StatusOr<v1::GetResponse> KvClient::SessionGet(const std::string& key,
+                                                     const ReadOptions& options, Session* session,
+                                                     absl::Time deadline) {
+  SessionRead read(session, key,
+                   SessionReadOptions{.r = options.r,
+                                      .strict = options.strict,
+                                      .max_staleness = options.max_staleness,
+                                      .allow_stale = options.allow_stale},
+                   HomesOf(key, deadline));
+  while (!read.done()) {
+    const ReadAttempt& attempt = read.next();
+    std::vector<size_t> order = OrderFor(key, deadline);
+    if (!attempt.via.empty()) {
+      std::optional<size_t> via = EndpointOfNode(attempt.via, deadline);
+      if (via) {
+        order = {*via};
+      } else if (attempt.r <= 1) {
+        // Only that node's own replica was wanted; another node's is no substitute.
+        read.OnReply(absl::UnavailableError(
+            absl::StrCat("no endpoint of this client reaches node ", attempt.via)));
+        continue;
+      }  // else: a read of more replicas, through whichever node answers
+    }
+    // An escalation makes one pass: the rungs after it need the time left.
+    read.OnReply(GetOnce(key, attempt.r, attempt.strict, order, deadline,
+                         read.attempt_index() == 0 ? UINT32_MAX : 1));
+  }
+  absl::StatusOr<v1::GetResponse> result = read.result();
+  if (result.ok()) {
+    if (absl::Status recorded = session->RecordRead(key, *result); !recorded.ok()) return recorded;
+  }
+  return result;
 }
 
 absl::StatusOr<v1::PutResponse> KvClient::Put(const std::string& key, const std::string& value,
-                                              const WriteOptions& options) {
+                                              const WriteOptions& options, Session* session) {
+  const absl::Time deadline = DeadlineOf(options.timeout);
   v1::PutRequest request;
   request.set_key(key);
   request.set_value(value);
   request.set_context(options.context);
   request.set_w(options.w);
   request.set_strict(options.strict);
-  return CallAnyNode<v1::PutResponse>(
-      options.timeout, /*idempotent=*/false,
+  request.set_idempotency_key(IdempotencyKey(options.idempotency_key));
+  absl::StatusOr<v1::PutResponse> result = CallNodes<v1::PutResponse>(
+      OrderFor(key, deadline), deadline, /*idempotent=*/true,
       [&](auto* stub, auto* ctx, auto* response) { return stub->Put(ctx, request, response); });
+  if (result.ok() && session != nullptr) {
+    if (absl::Status recorded = session->RecordWrite(key, *result); !recorded.ok()) return recorded;
+  }
+  return result;
 }
 
 absl::StatusOr<v1::PutResponse> KvClient::Delete(const std::string& key,
-                                                 const WriteOptions& options) {
+                                                 const WriteOptions& options, Session* session) {
+  const absl::Time deadline = DeadlineOf(options.timeout);
   v1::DeleteRequest request;
   request.set_key(key);
   request.set_context(options.context);
   request.set_w(options.w);
   request.set_strict(options.strict);
+  request.set_idempotency_key(IdempotencyKey(options.idempotency_key));
   if (options.context.empty() && !options.blind) {
     absl::StatusOr<v1::GetResponse> read =
-        Get(key, ReadOptions{.strict = options.strict, .timeout = options.timeout});
+        Get(key, ReadOptions{.strict = options.strict, .timeout = deadline - absl::Now()}, session);
     if (!read.ok()) return read.status();
     request.set_context(read->context());
   }
-  return CallAnyNode<v1::PutResponse>(
-      options.timeout, /*idempotent=*/false,
+  absl::StatusOr<v1::PutResponse> result = CallNodes<v1::PutResponse>(
+      OrderFor(key, deadline), deadline, /*idempotent=*/true,
       [&](auto* stub, auto* ctx, auto* response) { return stub->Delete(ctx, request, response); });
+  if (result.ok() && session != nullptr) {
+    if (absl::Status recorded = session->RecordWrite(key, *result); !recorded.ok()) return recorded;
+  }
+  return result;
 }
 
 absl::StatusOr<v1::StatusResponse> KvClient::Status() {
-  return CallAnyNode<v1::StatusResponse>(absl::ZeroDuration(), /*idempotent=*/true,
-                                         [&](auto* stub, auto* ctx, auto* response) {
-                                           return stub->Status(ctx, v1::StatusRequest(), response);
-                                         });
+  return CallNodes<v1::StatusResponse>(AllEndpoints(), DeadlineOf(absl::ZeroDuration()),
+                                       /*idempotent=*/true,
+                                       [&](auto* stub, auto* ctx, auto* response) {
+                                         return stub->Status(ctx, v1::StatusRequest(), response);
+                                       });
 }
 
 absl::StatusOr<v1::RepairResponse> KvClient::Repair(const v1::RepairRequest& request) {
-  return CallAnyNode<v1::RepairResponse>(absl::ZeroDuration(), /*idempotent=*/!request.start(),
-                                         [&](auto* stub, auto* ctx, auto* response) {
-                                           return stub->Repair(ctx, request, response);
-                                         });
+  return CallNodes<v1::RepairResponse>(
+      AllEndpoints(), DeadlineOf(absl::ZeroDuration()),
+      /*idempotent=*/!request.start(),
+      [&](auto* stub, auto* ctx, auto* response) { return stub->Repair(ctx, request, response); });
 }
 
 absl::StatusOr<v1::RingResponse> KvClient::Ring() {
-  return CallAnyNode<v1::RingResponse>(absl::ZeroDuration(), /*idempotent=*/true,
-                                       [&](auto* stub, auto* ctx, auto* response) {
-                                         return stub->Ring(ctx, v1::RingRequest(), response);
-                                       });
+  return CallNodes<v1::RingResponse>(AllEndpoints(), DeadlineOf(absl::ZeroDuration()),
+                                     /*idempotent=*/true,
+                                     [&](auto* stub, auto* ctx, auto* response) {
+                                       return stub->Ring(ctx, v1::RingRequest(), response);
+                                     });
+}
+
+std::vector<std::pair<std::string, std::string>> KvClient::BreakerStates() {
+  std::vector<std::pair<std::string, std::string>> states;
+  for (const auto& node : nodes_) {
+    states.emplace_back(node->endpoint, CircuitStateName(node->breaker.state()));
+  }
+  return states;
 }
 
 std::optional<v1::QuorumInfo> QuorumInfoOf(const absl::Status& status) {

@@ -1,15 +1,35 @@
 // client/: the library applications link to talk to a quorumkv cluster.
 //
-// KvClient sends each request to a node of the cluster (any node can
-// coordinate) and moves on to the next endpoint when one cannot be reached:
-// one pass over the endpoints in the order given, without backoff between
-// them and without routing by key (the coordinator forwards a put to a home
-// replica). A failed pass is the caller's to retry.
+// Any node can coordinate a request. KvClient sends each one, in order:
+//   - with routing (route_by_key, the default with several endpoints), to
+//     the key's home replicas first, in ring order (as Cassandra's
+//     token-aware drivers do: no forwarding hop), then to the other nodes;
+//     the client learns the ring and which endpoint is which node by asking
+//     every endpoint once (Ring), and asks again for those it could not
+//     reach, at most every 5 s;
+//   - without, to the endpoints in the order given;
+// skipping nodes whose circuit breaker is open (circuit_breaker.h: 3
+// failures in a row open it for 5 s), and moving to the next node only
+// when that is safe: a read when a node cannot be reached or sheds load; a
+// write only when it provably never reached a coordinator (no connection,
+// node starting, shed at admission), unless it carries an idempotency key
+// (every put and delete does, see WriteOptions): a copy applied twice then
+// reads as one write (kv.proto). After a pass over every node it
+// waits with full-jitter exponential backoff (backoff.h: base 100 ms, cap
+// 30 s) and tries again, until the request's absolute deadline, which also
+// travels to the coordinator and on to the replicas.
+//
+// Sessions (session.h): pass a Session to Get/Put/Delete and the read is
+// held to read-your-writes and monotonic reads (and, with max_staleness,
+// bounded staleness), escalating as session_read.h describes; a put or
+// delete that is acknowledged joins the session.
+//
 // Results are the API's protobuf messages; failures are absl::Status with
-// the canonical codes of the store (UNAVAILABLE: quorum not met; DEADLINE_
-// EXCEEDED: outcome unknown; INVALID_ARGUMENT: nothing written;
-// FAILED_PRECONDITION: too many siblings), and carry the coordinator's
-// QuorumInfo as a payload when there was one (see QuorumInfoOf).
+// the canonical codes of the store (UNAVAILABLE: quorum not met, or no node
+// reachable; DEADLINE_EXCEEDED: outcome unknown; INVALID_ARGUMENT: nothing
+// written; FAILED_PRECONDITION: too many siblings, or a session guarantee
+// not satisfiable), and carry the coordinator's QuorumInfo as a payload
+// when there was one (see QuorumInfoOf).
 //
 // Reading and writing with contexts:
 //   auto got = client->Get("cart/alice");
@@ -23,21 +43,40 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/backoff.h"
+#include "client/circuit_breaker.h"
+#include "client/session.h"
 #include "proto/kv.grpc.pb.h"
+#include "replication/clock.h"
+#include "replication/ring.h"
 
 namespace quorumkv {
 
 struct KvClientOptions {
   std::vector<std::string> endpoints;         // host:port of one or more nodes
   absl::Duration timeout = absl::Seconds(5);  // default per-request deadline
+  // Send each key's requests to its home replicas first (see above).
+  bool route_by_key = true;
+  BackoffOptions backoff;
+  CircuitBreakerOptions breaker;
+  Clock* clock = nullptr;  // the breakers' clock; null: the system clock
+  uint64_t seed = 0;       // of the backoff jitter; 0: from the system
 };
 
 struct ReadOptions {
   uint32_t r = 0;  // 0: the cluster's default R
   bool strict = false;
   absl::Duration timeout = absl::ZeroDuration();  // 0: the client's default
+  // In a session only: the reply must reflect every write acknowledged at
+  // least this long before the read began (bounded staleness).
+  std::optional<absl::Duration> max_staleness;
+  // In a session only: over max_staleness, return the reply flagged
+  // session.stale instead of failing.
+  bool allow_stale = false;
 };
 
 struct WriteOptions {
@@ -48,6 +87,10 @@ struct WriteOptions {
   // Delete only: with no context, write a tombstone that replaces nothing
   // instead of reading the key first.
   bool blind = false;
+  // Names this write (up to 64 bytes); empty: the client draws 16 random
+  // bytes (hex). Give the same key when retrying a write whose outcome was
+  // unknown (DEADLINE_EXCEEDED): a copy applied twice reads as one.
+  std::string idempotency_key;
 };
 
 // Thread-safe.
@@ -55,37 +98,80 @@ class KvClient {
  public:
   // INVALID_ARGUMENT if no endpoint is given. Does not contact the cluster.
   static absl::StatusOr<std::unique_ptr<KvClient>> Connect(KvClientOptions options);
+  ~KvClient();
 
   // OK with found() false when R replicas do not have the key (or hold only
-  // tombstones).
-  absl::StatusOr<v1::GetResponse> Get(const std::string& key, const ReadOptions& options = {});
+  // tombstones). With a session: FAILED_PRECONDITION "read-your-writes not
+  // satisfiable: ..." (or monotonic reads, bounded staleness) when no read
+  // of the escalation satisfied it; the reply taken joins the session.
+  absl::StatusOr<v1::GetResponse> Get(const std::string& key, const ReadOptions& options = {},
+                                      Session* session = nullptr);
   // A put with options.context replaces the siblings that context covers;
   // without one it is a blind write, kept beside any value already there.
   absl::StatusOr<v1::PutResponse> Put(const std::string& key, const std::string& value,
-                                      const WriteOptions& options = {});
+                                      const WriteOptions& options = {}, Session* session = nullptr);
   // Writes a tombstone. With options.context it replaces what that context
   // covers. Without one it first reads the key (same strictness and
   // deadline) and deletes what that read saw: values written concurrently
   // survive as siblings. options.blind skips the read: the tombstone then
   // replaces nothing and the key stays found.
-  absl::StatusOr<v1::PutResponse> Delete(const std::string& key, const WriteOptions& options = {});
+  // With a session, that read is a session read.
+  absl::StatusOr<v1::PutResponse> Delete(const std::string& key, const WriteOptions& options = {},
+                                         Session* session = nullptr);
   absl::StatusOr<v1::StatusResponse> Status();
   absl::StatusOr<v1::RingResponse> Ring();
+
+  // The state of each node's circuit breaker, "closed", "open" or
+  // "half-open", by endpoint.
+  std::vector<std::pair<std::string, std::string>> BreakerStates();
   // Anti-entropy on the first endpoint that answers (connect with one
   // endpoint to choose the node). Not retried elsewhere once sent.
   absl::StatusOr<v1::RepairResponse> Repair(const v1::RepairRequest& request);
 
  private:
+  struct Node;  // an endpoint: its stub, breaker, and the node id behind it
+  struct Routing {
+    std::optional<::quorumkv::Ring> ring;
+    std::vector<std::string> node_of_endpoint;  // "" until learned
+    absl::Time last_refresh = absl::InfinitePast();
+  };
+
   explicit KvClient(KvClientOptions options);
-  // Calls `rpc` on each endpoint in turn until one is reached. Only a
-  // request that provably never reached a coordinator moves on, unless it
-  // is `idempotent`: a write that reached one and lost its answer must not
-  // be applied twice.
+
+  // The endpoints to try for `key`, in order (see above); every endpoint.
+  std::vector<size_t> OrderFor(const std::string& key, absl::Time deadline);
+  // The endpoint of node `id`, if known (after Resolve).
+  std::optional<size_t> EndpointOfNode(const std::string& id, absl::Time deadline);
+  // Learns the ring and the node behind each endpoint not yet known, at
+  // most every 5 s.
+  void Resolve(absl::Time deadline);
+  // The key's home replicas (empty if the ring is unknown).
+  std::vector<std::string> HomesOf(const std::string& key, absl::Time deadline);
+
+  // Calls `rpc` on the endpoints of `order` in turn until one answers,
+  // moving on only when safe (see above), with backoff between passes,
+  // until `deadline` or `max_passes` passes. `idempotent`: a request
+  // applied twice does no harm.
   template <typename Response, typename Rpc>
-  absl::StatusOr<Response> CallAnyNode(absl::Duration timeout, bool idempotent, Rpc rpc);
+  absl::StatusOr<Response> CallNodes(const std::vector<size_t>& order, absl::Time deadline,
+                                     bool idempotent, Rpc rpc, uint32_t max_passes = UINT32_MAX);
+  absl::StatusOr<v1::GetResponse> GetOnce(const std::string& key, uint32_t r, bool strict,
+                                          const std::vector<size_t>& order, absl::Time deadline,
+                                          uint32_t max_passes = UINT32_MAX);
+  absl::StatusOr<v1::GetResponse> SessionGet(const std::string& key, const ReadOptions& options,
+                                             Session* session, absl::Time deadline);
+  absl::Time DeadlineOf(absl::Duration timeout) const;
+  // `given`, else a fresh random key.
+  std::string IdempotencyKey(const std::string& given);
+  std::vector<size_t> AllEndpoints() const;
 
   const KvClientOptions options_;
-  std::vector<std::unique_ptr<v1::KvService::Stub>> stubs_;
+  std::unique_ptr<Clock> own_clock_;
+  Clock* clock_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  absl::Mutex mu_;
+  Routing routing_ ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);
 };
 
 // The coordinator's quorum metadata attached to a failed request, if any.

@@ -68,6 +68,10 @@ void GetCoordinator::FillOverlap(pb::QuorumInfo* info) const {
   for (const std::string& node : lacking_) sound -= slots_.Answered(node) ? 1 : 0;
   info->set_covers_w(h == 0 ? 0 : n - h + 1);
   info->set_strict_overlap(sound > 0 && StrictOverlap(sound, plan_.min_w, n));
+  // Strict overlap proves the reply reflects every write acknowledged
+  // before the read began: staleness 0. Otherwise nothing is proven yet
+  // (unknown, absent), an honest answer.
+  if (info->strict_overlap()) info->set_staleness_bound_ms(0);
   if (h == 0) {
     info->set_overlap_note(
         "no home replica answered: the reply proves nothing of the writes acknowledged (a "

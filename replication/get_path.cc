@@ -254,10 +254,11 @@ void GetPath::Get(const pb::GetRequest& request, absl::Time deadline, Done done)
 
 void FillGetResponse(const Object& merged, pb::GetResponse* response) {
   // The context is bound to response->key(), which callers set first.
-  response->set_found(LiveSiblingCount(merged) > 0);
+  const Object view = ReadView(merged);
+  response->set_found(LiveSiblingCount(view) > 0);
   response->clear_siblings();
-  for (const Sibling& s : merged.siblings) ToProto(s, response->add_siblings());
-  response->set_context(EncodeContext(merged.context, response->key()));
+  for (const Sibling& s : view.siblings) ToProto(s, response->add_siblings());
+  response->set_context(EncodeContext(view.context, response->key()));
 }
 
 }  // namespace quorumkv

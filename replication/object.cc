@@ -15,11 +15,29 @@ bool DotLess(const Sibling& a, const Sibling& b) { return a.dot < b.dot; }
 // them differ, pick one by content so that merging stays deterministic.
 const Sibling& PickSameDot(const Sibling& a, const Sibling& b) {
   if (a == b) return a;
-  auto key = [](const Sibling& s) { return std::tie(s.hlc, s.tombstone, s.value); };
+  auto key = [](const Sibling& s) {
+    return std::tie(s.hlc, s.tombstone, s.value, s.idempotency_key);
+  };
   return key(a) >= key(b) ? a : b;
 }
 
 }  // namespace
+
+Object ReadView(const Object& object) {
+  Object view;
+  view.context = object.context;
+  // Siblings are sorted by dot: the first of each key is the smallest.
+  std::vector<const std::string*> keys_seen;
+  for (const Sibling& s : object.siblings) {
+    if (!s.idempotency_key.empty()) {
+      auto same = [&](const std::string* k) { return *k == s.idempotency_key; };
+      if (std::any_of(keys_seen.begin(), keys_seen.end(), same)) continue;
+      keys_seen.push_back(&s.idempotency_key);
+    }
+    view.siblings.push_back(s);
+  }
+  return view;
+}
 
 size_t LiveSiblingCount(const Object& object) {
   return std::count_if(object.siblings.begin(), object.siblings.end(),

@@ -34,6 +34,10 @@ struct Sibling {
   uint64_t hlc = 0;  // HybridClock timestamp of the write
   bool tombstone = false;
   std::string value;  // empty for a tombstone
+  // The put's idempotency key, if any (kv.proto): siblings sharing one are
+  // copies of one write sent twice. They stay distinct siblings here — the
+  // merge above is exact DVV — and a read shows the first (ReadView).
+  std::string idempotency_key;
 
   friend bool operator==(const Sibling&, const Sibling&) = default;
 };
@@ -46,6 +50,12 @@ struct Object {
 
   friend bool operator==(const Object&, const Object&) = default;
 };
+
+// The object as a read shows it: of siblings sharing an idempotency key
+// (one write applied twice, by a retry through a second coordinator), only
+// the one with the smallest dot. The context is unchanged: it covers every
+// copy, so a write with it replaces them all.
+Object ReadView(const Object& object);
 
 // Live (non-tombstone) siblings.
 size_t LiveSiblingCount(const Object& object);

@@ -49,6 +49,7 @@ void ToProto(const Sibling& sibling, pb::Sibling* out) {
   out->set_hlc(sibling.hlc);
   out->set_tombstone(sibling.tombstone);
   out->set_value(sibling.value);
+  out->set_idempotency_key(sibling.idempotency_key);
 }
 
 void ToProto(const Object& object, pb::ObjectProto* out) {
@@ -98,9 +99,14 @@ absl::StatusOr<Object> FromProto(const pb::ObjectProto& proto) {
     if (s.tombstone() && !s.value().empty()) {
       return absl::InvalidArgumentError("a tombstone carries a value");
     }
+    if (s.idempotency_key().size() > kMaxIdempotencyKeyBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("an idempotency key of ", s.idempotency_key().size(), " bytes"));
+    }
     sibling.hlc = s.hlc();
     sibling.tombstone = s.tombstone();
     sibling.value = s.value();
+    sibling.idempotency_key = s.idempotency_key();
     object.siblings.push_back(std::move(sibling));
   }
   return object;

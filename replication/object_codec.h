@@ -20,6 +20,7 @@ namespace quorumkv {
 inline constexpr size_t kMaxActorBytes = 64;
 inline constexpr size_t kMaxContextEntries = 4096;
 inline constexpr size_t kMaxDecodedSiblings = 4096;
+inline constexpr size_t kMaxIdempotencyKeyBytes = 64;
 
 namespace pb = ::quorumkv::v1;
 

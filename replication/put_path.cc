@@ -319,7 +319,8 @@ void PutPath::ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
                              Sibling{.dot = result->dot,
                                      .hlc = node_->hlc.Now(),
                                      .tombstone = put->request.tombstone(),
-                                     .value = put->request.value()});
+                                     .value = put->request.value(),
+                                     .idempotency_key = put->request.idempotency_key()});
     RETURN_IF_ERROR(CheckObjectInvariants(next));
     RETURN_IF_ERROR(CheckSiblingLimit(local, next, put->request.key()));
     RETURN_IF_ERROR(CheckObjectSize(next, node_->config().max_object_bytes()));

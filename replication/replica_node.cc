@@ -88,6 +88,7 @@ pb::RingResponse ReplicaNode::RingInfo() const {
   ring.set_vnodes_per_node(node_->config().vnodes_per_node());
   ring.set_default_r(node_->config().default_r());
   ring.set_default_w(node_->config().default_w());
+  ring.set_responder(node_->self());
   return ring;
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "replication/cluster_config.h"
+#include "replication/object_codec.h"
 #include "replication/quorum.h"
 #include "replication/status_macros.h"
 
@@ -27,6 +28,11 @@ absl::Status ValidatePutRequest(const pb::ClusterConfig& config, const pb::PutRe
   }
   if (request.tombstone() && !request.value().empty()) {
     return absl::InvalidArgumentError("a delete carries no value");
+  }
+  if (request.idempotency_key().size() > kMaxIdempotencyKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency key is ", request.idempotency_key().size(),
+                     " bytes, over the limit of ", kMaxIdempotencyKeyBytes));
   }
   const uint32_t w = EffectiveW(config, request);
   RETURN_IF_ERROR(ValidateQuorumSize("W", w, config.replication_factor()));

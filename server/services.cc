@@ -153,6 +153,7 @@ void KvServiceImpl::ServeDelete(UnaryCall<v1::DeleteRequest, v1::PutResponse>* c
   put.set_w(request.w());
   put.set_strict(request.strict());
   put.set_tombstone(true);
+  put.set_idempotency_key(request.idempotency_key());
   CoordinatePut(call, put);
 }
 

@@ -10,6 +10,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 class FoundationTest : public ClusterTest {
@@ -32,6 +33,22 @@ TEST_F(FoundationTest, KillTwoNodesPutW2FailsUnavailableNamingTheQuorum) {
   EXPECT_EQ(put.exit_code, 4) << put.err;
   EXPECT_THAT(put.err, HasSubstr("quorum not met: got 1 of W=2 acks"));
   EXPECT_THAT(put.err, HasSubstr("partially applied"));
+}
+
+TEST_F(FoundationTest, APutRetriedWithItsIdempotencyKeyThroughAnotherNodeMakesNoSecondSibling) {
+  for (const char* node : {"n1", "n2"}) {
+    CommandResult put = KvctlVia(node, {"put", "k", "v1", "--idempotency-key", "order-17"});
+    ASSERT_EQ(put.exit_code, 0) << put.err;
+  }
+  nlohmann::json got = KvctlJson({"get", "k", "--r", "3"});
+  ASSERT_EQ(got["siblings"].size(), 1u) << got.dump();
+  EXPECT_EQ(got["siblings"][0]["idempotency_key"], "order-17");
+  EXPECT_EQ(got["conflict"], false);
+  // The same two puts without a shared key are two writes, both kept.
+  for (const char* node : {"n1", "n2"}) ASSERT_EQ(KvctlVia(node, {"put", "j", "v1"}).exit_code, 0);
+  EXPECT_EQ(KvctlJson({"get", "j", "--r", "3"})["siblings"].size(), 2u);
+  CommandResult too_long = Kvctl({"put", "k", "v", "--idempotency-key", std::string(65, 'i')});
+  EXPECT_EQ(too_long.exit_code, 2) << too_long.err;
 }
 
 TEST_F(FoundationTest, TwoPutsWithTheSameContextShowConflictWithBothValues) {
@@ -128,14 +145,22 @@ TEST_F(FoundationTest, LwwLossDemoPasses) {
   EXPECT_THAT(demo.out, HasSubstr("verdict: the store behaved as expected"));
 }
 
-TEST_F(FoundationTest, DemoListNamesEveryDemoAndThoseNotYetHere) {
+TEST_F(FoundationTest, DemoListNamesEveryDemo) {
   CommandResult list = Harness({"demo", "--list"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
-  for (const char* name :
-       {"siblings", "sloppy-quorum", "strict-vs-sloppy", "lww-loss", "read-your-writes"}) {
+  for (const char* name : {"siblings", "sloppy-quorum", "strict-vs-sloppy", "lww-loss",
+                           "read-your-writes", "bounded-staleness"}) {
     EXPECT_THAT(list.out, HasSubstr(name));
   }
-  EXPECT_THAT(list.out, HasSubstr("not yet"));
+  EXPECT_THAT(list.out, Not(HasSubstr("not yet")));
+}
+
+TEST_F(FoundationTest, SessionDemosPass) {
+  for (const char* demo : {"read-your-writes", "bounded-staleness"}) {
+    CommandResult run = Harness({"demo", demo});
+    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+    EXPECT_THAT(run.out, HasSubstr("the store behaved as expected")) << demo;
+  }
 }
 
 TEST_F(FoundationTest, ExampleAppMergesConcurrentCartUpdates) {

@@ -255,6 +255,10 @@ const char* InvariantName(int invariant) {
       return "a node's Merkle trees equal its store";
     case 15:
       return "a deleted value never comes back to a strict read, purged or not";
+    case 16:
+      return "a session never reads below its own acked writes or what it already read";
+    case 17:
+      return "a reported staleness bound is never below the read's true staleness";
   }
   return "?";
 }
@@ -270,6 +274,7 @@ CheckResult CheckInvariants(const CheckInput& in) {
   out.checks[8] += in.finals.size();
   for (const std::string& leftover : in.leftover_hints) out.violations.push_back({8, leftover, {}});
   CheckReplies(in, out);
+  CheckSessions(in, out);
   CheckOutcomes(in, out);
   out.checks[14] += in.trees_checked;
   for (const std::string& m : in.tree_mismatches) out.violations.push_back({14, m, {}});

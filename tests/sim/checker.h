@@ -31,6 +31,13 @@
 // What anti-entropy rests on (simulation.cc, at the end of a run):
 //  14. every running node's Merkle trees equal trees built afresh from its
 //      store: the trees it maintains as writes land hide no difference.
+// What sessions and staleness bounds promise (checker_sessions.cc,
+// checker_replies.cc):
+//  16. a successful session read reflects (shows, or shows a write that
+//      saw) every write its session had acknowledged for the key, and
+//      everything a read the session was given before had reflected;
+//  17. a read reporting staleness_bound_ms = B reflects every write
+//      acknowledged at least B before it began (the excuses of 3).
 // What tombstone purge rests on (checker_replies.cc):
 //  15. a read whose claim covers an acknowledged delete shows none of the
 //      values the delete replaced, whether its tombstone is still held or

@@ -1,5 +1,5 @@
 // What replies claimed: invariants 3 (a read's overlap claim), 9 (honest
-// not-found) and 10 (quorum metadata).
+// not-found), 10 (quorum metadata) and 17 (a read's staleness bound).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +23,14 @@ bool ClaimCovers(const Op& get, const Dot& dot) {
   if (get.reply_quorum->strict_overlap()) return true;
   const uint32_t covers = get.reply_quorum->covers_w();
   return covers > 0 && HomeCopiesAtStart(get, dot) >= covers;
+}
+
+// Whether the get's staleness bound covers the write: acknowledged at
+// least that long before the read began.
+bool BoundCovers(const Op& get, const Op& write) {
+  const pb::QuorumInfo& q = *get.reply_quorum;
+  return q.has_staleness_bound_ms() &&
+         write.complete_ms <= get.invoke_ms - static_cast<double>(q.staleness_bound_ms());
 }
 
 // Whether the strict get `g` asked every home replica of a key that the
@@ -71,6 +79,21 @@ void CheckReadClaims(const CheckInput& in, CheckResult& out) {
       if (!dot) continue;
       if (w.type == OpType::kDelete && (ClaimCovers(g, *dot) || ReadsEveryHome(in, w, g))) {
         CheckDeletedStaysDeleted(in, w, g, out);
+      }
+      if (BoundCovers(g, w) && !PurgedAway(in, g.key, *dot, g.complete_ms)) {
+        ++out.checks[17];
+        if (g.observed.count(w.id) == 0) {
+          out.violations.push_back(
+              {17,
+               absl::StrCat("get #", g.id, " reported a staleness bound of ",
+                            g.reply_quorum->staleness_bound_ms(), " ms but missed write #", w.id,
+                            " (dot ", DotToString(*dot), "), acknowledged ",
+                            g.invoke_ms - w.complete_ms, " ms before the read began"),
+               Excerpt(
+                   in, g.key, w.invoke_ms, g.complete_ms,
+                   [&](const Op& op) { return op.id == w.id || op.id == g.id; },
+                   MergedFinal(in.finals.at(g.key)))});
+        }
       }
       if (!ClaimCovers(g, *dot)) continue;
       // A purge leaves nothing of a deleted write to reflect: 15 stands

@@ -42,6 +42,7 @@ std::vector<std::string> Excerpt(const CheckInput& in, const std::string& key, d
 
 // The checkers of each file; each adds to `out`.
 void CheckReplies(const CheckInput& in, CheckResult& out);
+void CheckSessions(const CheckInput& in, CheckResult& out);
 void CheckOutcomes(const CheckInput& in, CheckResult& out);
 
 }  // namespace quorumkv::sim

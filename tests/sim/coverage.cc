@@ -8,10 +8,25 @@ namespace quorumkv::sim {
 
 const std::vector<std::string>& FaultKinds() {
   static const std::vector<std::string> kKinds = {
-      "message drop",     "message duplicate", "partition",       "one-way block", "heal",
-      "process crash",    "restart",           "power loss",      "disk wipe",     "log tail loss",
-      "crash in handoff", "clock skew",        "sync_writes off", "hint expired",  "lww write",
-      "forged context",   "tombstone purged",
+      "message drop",
+      "message duplicate",
+      "partition",
+      "one-way block",
+      "heal",
+      "process crash",
+      "restart",
+      "power loss",
+      "disk wipe",
+      "log tail loss",
+      "crash in handoff",
+      "clock skew",
+      "sync_writes off",
+      "hint expired",
+      "lww write",
+      "forged context",
+      "tombstone purged",
+      "session read escalated",
+      "session read refused",
   };
   return kKinds;
 }

@@ -26,7 +26,7 @@ struct Coverage {
 // Every fault kind a run can inject, for Missing().
 const std::vector<std::string>& FaultKinds();
 // Invariants 1..kInvariantCount.
-inline constexpr int kInvariantCount = 15;
+inline constexpr int kInvariantCount = 17;
 
 }  // namespace quorumkv::sim
 

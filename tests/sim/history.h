@@ -57,6 +57,13 @@ struct Op {
   // (the writes its context covers), by node (invariant 3).
   std::map<std::string, VersionVector> home_contexts;
 
+  // Of a session client (even-numbered): its acked writes and successful
+  // reads join its session, and its gets are session reads (invariant 16).
+  bool session = false;
+  uint32_t session_reads = 0;               // a session get: reads sent (above 1: it escalated)
+  std::optional<int64_t> max_staleness_ms;  // a session get asking bounded staleness
+  bool allow_stale = false;
+
   bool is_write() const { return type != OpType::kGet; }
 };
 

@@ -19,6 +19,8 @@ const std::vector<MutationInfo>& Mutations() {
       {Mutation::kAckUnstoredWrites, "ack-unstored-writes", {14}},
       {Mutation::kBlindAntiEntropy, "blind-anti-entropy", {5}},
       {Mutation::kPurgeWithoutProof, "purge-without-proof", {15}},
+      {Mutation::kSessionTrustsFirstReply, "session-trusts-first-reply", {16}},
+      {Mutation::kUnderstateStaleness, "understate-staleness", {17}},
   };
   return kMutations;
 }

@@ -18,22 +18,24 @@ namespace quorumkv::sim {
 
 enum class Mutation {
   kNone,
-  kDropSibling,           // n1's store drops a sibling from every write holding two or more
-  kReuseDot,              // n1's store hands out every fifth counter twice
-  kRefuseOthersWrites,    // n1's store keeps none of the writes other nodes coordinated
-  kResurrect,             // n1's store keeps the siblings a write replaced
-  kAckUnstoredHints,      // fallbacks ack hints they never store
-  kKeepDeliveredHints,    // a delivered hint is never deleted
-  kFallbackIgnoresHints,  // a fallback answers as if it held no hint
-  kOverclaimOverlap,      // every read claims strict_overlap and covers_w=1
-  kMisreportReplies,      // every reply names a replica that did not answer in its quorum
-  kAcceptForgedContexts,  // forged context entries are stripped on the way to the node
-  kUncountedExpiry,       // an expired hint is dropped without being counted
-  kClaimNothingWritten,   // every failed write says "nothing written"
-  kAckUnstoredWrites,     // n1's store reports every tenth update stored and keeps the old state
-  kBlindAntiEntropy,      // every node answers an anti-entropy exchange that its tree agrees
-  kPurgeWithoutProof,     // n1 answers every exchange that it agrees: its peers purge
-                          // tombstones it never got
+  kDropSibling,              // n1's store drops a sibling from every write holding two or more
+  kReuseDot,                 // n1's store hands out every fifth counter twice
+  kRefuseOthersWrites,       // n1's store keeps none of the writes other nodes coordinated
+  kResurrect,                // n1's store keeps the siblings a write replaced
+  kAckUnstoredHints,         // fallbacks ack hints they never store
+  kKeepDeliveredHints,       // a delivered hint is never deleted
+  kFallbackIgnoresHints,     // a fallback answers as if it held no hint
+  kOverclaimOverlap,         // every read claims strict_overlap and covers_w=1
+  kMisreportReplies,         // every reply names a replica that did not answer in its quorum
+  kAcceptForgedContexts,     // forged context entries are stripped on the way to the node
+  kUncountedExpiry,          // an expired hint is dropped without being counted
+  kClaimNothingWritten,      // every failed write says "nothing written"
+  kAckUnstoredWrites,        // n1's store reports every tenth update stored and keeps the old state
+  kBlindAntiEntropy,         // every node answers an anti-entropy exchange that its tree agrees
+  kPurgeWithoutProof,        // n1 answers every exchange that it agrees: its peers purge
+                             // tombstones it never got
+  kSessionTrustsFirstReply,  // a session read takes its first reply, whatever it lacks
+  kUnderstateStaleness,      // every read reports a staleness bound of 0
 };
 
 struct MutationInfo {

@@ -1,6 +1,9 @@
 // The clients of a simulated run: puts, deletes and gets on a few hot keys
 // through random nodes, each building its writes on what it has read, and
 // a hostile one whose writes carry forged contexts.
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "replication/object_codec.h"
@@ -8,6 +11,14 @@
 
 namespace quorumkv::sim {
 namespace {
+
+// A session refusing what a node returned is a bug of the node (a context
+// that does not decode): the run stops there.
+void MustSucceed(const absl::Status& status) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "kvsim: a session refused a reply: %s\n", status.ToString().c_str());
+  std::abort();
+}
 
 Outcome OutcomeOf(const absl::Status& s) {
   return s.ok()                                            ? Outcome::kOk
@@ -43,6 +54,11 @@ void Simulation::ClientStep(int client) {
   op.quorum = static_cast<uint32_t>(world_.Uniform(lowest, n));
   op.coordinator = RandomNode();
   op.strict = world_.Chance(0.3);
+  op.session = IsSessionClient(client);
+  if (op.session && op.type == OpType::kGet && world_.Chance(0.3)) {
+    op.max_staleness_ms = static_cast<int64_t>(world_.Uniform(0, 1)) * 500;
+    op.allow_stale = world_.Chance(0.5);
+  }
   if (op.type == OpType::kPut) op.value = absl::StrCat("c", client, "-", op.id);
   if (op.is_write() && world_.Chance(0.75)) {
     auto it = known_[client].find(op.key);
@@ -94,7 +110,11 @@ void Simulation::Issue(Op& op) {
   recorder_.current_op = id;
   if (op.type == OpType::kGet) {
     op.home_contexts = HomeContexts(op.key);
-    IssueGet(id, node, deadline);
+    if (op.session && options_.mutation != Mutation::kSessionTrustsFirstReply) {
+      IssueSessionGet(id);
+    } else {
+      IssueGet(id, node, deadline);
+    }
   } else {
     IssuePut(id, node, deadline);
   }
@@ -112,10 +132,77 @@ void Simulation::IssueGet(int id, SimNode* node, absl::Time deadline) {
   });
 }
 
-void Simulation::OnGetDone(int id, const absl::Status& status, pb::GetResponse response) {
+void Simulation::IssueSessionGet(int id) {
+  const Op& op = history_.ops[id];
+  SessionReadOptions options{.r = op.quorum, .strict = op.strict, .allow_stale = op.allow_stale};
+  if (op.max_staleness_ms) options.max_staleness = absl::Milliseconds(*op.max_staleness_ms);
+  session_reads_[id] = std::make_unique<SessionRead>(&sessions_[op.client], op.key, options,
+                                                     ring_.ForKey(op.key).home);
+  SendSessionRead(id);
+}
+
+void Simulation::SendSessionRead(int id) {
+  const Op& op = history_.ops[id];
+  const SessionRead& read = *session_reads_.at(id);
+  const ReadAttempt& attempt = read.next();
+  const size_t index = read.attempt_index();
+  SimNode* node = Node(!attempt.via.empty() ? attempt.via
+                       : index == 0         ? op.coordinator
+                                            : RandomNode());
+  if (!node->up()) {
+    world_.After(absl::Microseconds(100), [this, id, index] {
+      OnSessionRead(id, index, absl::UnavailableError("coordinator unreachable"), {});
+    });
+    return;
+  }
+  // The client's deadline is absolute: what is left of it, on this node's clock.
+  const absl::Duration left =
+      kClientTimeout - absl::Milliseconds(world_.ElapsedMs() - op.invoke_ms);
+  pb::GetRequest request;
+  request.set_key(op.key);
+  request.set_r(attempt.r);
+  request.set_strict(attempt.strict);
+  recorder_.current_op = id;
+  node->replica().Get(request, node->clock()->Now() + left,
+                      [this, id, index](absl::Status s, pb::GetResponse r) {
+                        OnSessionRead(id, index, s, std::move(r));
+                      });
+  recorder_.current_op = -1;
+}
+
+void Simulation::OnSessionRead(int id, size_t attempt, const absl::Status& status,
+                               pb::GetResponse response) {
+  auto it = session_reads_.find(id);
+  if (it == session_reads_.end()) return;
+  Op& op = history_.ops[id];
+  SessionRead& read = *it->second;
+  if (op.outcome != Outcome::kPending) {
+    session_reads_.erase(it);  // the client gave up at its deadline
+    return;
+  }
+  if (read.attempt_index() != attempt) return;  // a duplicate answer
+  MutateQuorum(*response.mutable_quorum());
+  read.OnReply(status.ok() ? absl::StatusOr<pb::GetResponse>(std::move(response))
+                           : absl::StatusOr<pb::GetResponse>(status));
+  if (!read.done()) {
+    SendSessionRead(id);
+    return;
+  }
+  absl::StatusOr<pb::GetResponse> result = read.result();
+  op.session_reads = static_cast<uint32_t>(read.attempt_index() + 1);
+  session_reads_.erase(it);
+  if (!result.ok()) {
+    OnGetDone(id, result.status(), pb::GetResponse(), /*mutate=*/false);
+    return;
+  }
+  OnGetDone(id, absl::OkStatus(), *std::move(result), /*mutate=*/false);
+}
+
+void Simulation::OnGetDone(int id, const absl::Status& status, pb::GetResponse response,
+                           bool mutate) {
   Op& op = history_.ops[id];
   if (op.outcome != Outcome::kPending) return;
-  MutateQuorum(*response.mutable_quorum());
+  if (mutate) MutateQuorum(*response.mutable_quorum());
   op.reply_quorum = response.quorum();
   op.used_fallbacks = response.quorum().fallbacks_size() > 0;
   if (status.ok()) {
@@ -128,6 +215,7 @@ void Simulation::OnGetDone(int id, const absl::Status& status, pb::GetResponse r
     op.read_context = *DecodeContext(response.context(), op.key);
     op.observed = Observed(op.siblings);
     known_[op.client][op.key] = Knowledge{op.read_context, op.observed};
+    if (op.session) MustSucceed(sessions_[op.client].RecordRead(op.key, response));
   }
   Complete(id, status);
 }
@@ -167,6 +255,7 @@ void Simulation::OnPutDone(int id, absl::Status status, const pb::PutResponse& r
   }
   // Like a client doing read-modify-write, the next write may build on the
   // context this put returned.
+  if (status.ok() && op.session) MustSucceed(sessions_[op.client].RecordWrite(op.key, response));
   if (status.ok() && !op.forged) {
     std::set<int> seen = op.observed;
     seen.insert(op.id);
@@ -177,6 +266,7 @@ void Simulation::OnPutDone(int id, absl::Status status, const pb::PutResponse& r
 }
 
 void Simulation::MutateQuorum(pb::QuorumInfo& quorum) {
+  if (options_.mutation == Mutation::kUnderstateStaleness) quorum.set_staleness_bound_ms(0);
   if (options_.mutation == Mutation::kOverclaimOverlap) {
     quorum.set_strict_overlap(true);
     quorum.set_covers_w(1);

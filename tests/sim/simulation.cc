@@ -305,6 +305,9 @@ void Simulation::CountCoverage(RunResult& result) const {
   for (const Op& op : history_.ops) {
     faults["lww write"] += op.is_write() && Lossy(op.key);
     faults["forged context"] += op.forged;
+    faults["session read escalated"] += op.session_reads > 1;
+    faults["session read refused"] +=
+        op.session && op.type == OpType::kGet && op.code == absl::StatusCode::kFailedPrecondition;
   }
   faults["tombstone purged"] += recorder_.tombstones_purged;
   result.coverage.faults = std::move(faults);
@@ -322,6 +325,7 @@ RunResult Simulation::Run() {
   StartCluster();
   ops_left_.assign(scenario_.clients, scenario_.ops_per_client);
   known_.resize(scenario_.clients);
+  sessions_.resize(scenario_.clients);
   clients_running_ = scenario_.clients;
   for (int c = 0; c < scenario_.clients; ++c) ClientStep(c);
   world_.After(scenario_.nemesis_interval, [this] { NemesisStep(); });

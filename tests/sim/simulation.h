@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "client/session.h"
+#include "client/session_read.h"
 #include "proto/config.pb.h"
 #include "replication/ring.h"
 #include "tests/sim/checker.h"
@@ -48,8 +50,17 @@ class Simulation {
   Op NewOp(int client, const std::string& key, OpType type);
   void Issue(Op& op);
   void IssueGet(int id, SimNode* node, absl::Time deadline);
+  // A session client's get: the escalation ladder of client/session_read.h,
+  // one read after another, each through the node the ladder names (or a
+  // random one), all within the op's deadline.
+  void IssueSessionGet(int id);
+  void SendSessionRead(int id);
+  void OnSessionRead(int id, size_t attempt, const absl::Status& status, pb::GetResponse response);
+  bool IsSessionClient(int client) const { return client < scenario_.clients && client % 2 == 0; }
   void IssuePut(int id, SimNode* node, absl::Time deadline);
-  void OnGetDone(int id, const absl::Status& status, pb::GetResponse response);
+  // `mutate`: apply the reply mutations (MutateQuorum); a session read's
+  // replies had them applied as they arrived.
+  void OnGetDone(int id, const absl::Status& status, pb::GetResponse response, bool mutate = true);
   void OnPutDone(int id, absl::Status status, const pb::PutResponse& response);
   void Complete(int op_id, const absl::Status& status);
   // The context of a hostile write: what the client knows, plus an entry
@@ -106,7 +117,9 @@ class Simulation {
     VersionVector context;
     std::set<int> observed;
   };
-  std::vector<std::map<std::string, Knowledge>> known_;  // per client, per key
+  std::vector<std::map<std::string, Knowledge>> known_;        // per client, per key
+  std::vector<Session> sessions_;                              // per client (session clients only)
+  std::map<int, std::unique_ptr<SessionRead>> session_reads_;  // by op id, while running
   std::set<std::string> keys_used_;
   std::set<Dot> destroyed_;  // writes every copy of which a fault destroyed
   std::map<std::string, uint64_t> fault_counts_;

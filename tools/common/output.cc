@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "client/kv_client.h"
+#include "client/session_read.h"
 #include "replication/hlc.h"
 
 namespace quorumkv {
@@ -23,6 +24,8 @@ int ExitCodeFor(const absl::Status& status) {
       return kExitUnavailable;
     case absl::StatusCode::kDeadlineExceeded:
       return kExitDeadline;
+    case absl::StatusCode::kFailedPrecondition:
+      return IsSessionGuaranteeFailure(status) ? kExitSession : kExitOther;
     default:
       return kExitOther;
   }
@@ -111,6 +114,7 @@ nlohmann::json GetJson(const v1::GetResponse& r) {
                               {"hlc", std::to_string(s.hlc())},
                               {"time", HlcString(s.hlc())}};
     SetBytes(sibling, "value", s.value());
+    if (!s.idempotency_key().empty()) SetBytes(sibling, "idempotency_key", s.idempotency_key());
     siblings.push_back(sibling);
   }
   nlohmann::json out = nlohmann::json::object();
@@ -123,7 +127,8 @@ nlohmann::json GetJson(const v1::GetResponse& r) {
   out["staleness_bound_ms"] = r.quorum().has_staleness_bound_ms()
                                   ? nlohmann::json(r.quorum().staleness_bound_ms())
                                   : nlohmann::json(nullptr);
-  out["stale"] = false;
+  out["stale"] = r.session().stale();
+  if (r.has_session()) out["session"] = SessionJson(r.session());
   return out;
 }
 
@@ -164,12 +169,21 @@ nlohmann::json StatusJson(const v1::StatusResponse& r) {
           {"nodes", nodes}};
 }
 
+nlohmann::json SessionJson(const v1::SessionReadInfo& info) {
+  return {{"attempts", info.attempts()},
+          {"escalations",
+           std::vector<std::string>(info.escalations().begin(), info.escalations().end())}};
+}
+
 nlohmann::json ErrorJson(absl::string_view key, const absl::Status& status) {
   nlohmann::json out = nlohmann::json::object();
   SetBytes(out, "key", key);
   out["error"] = {{"code", absl::StatusCodeToString(status.code())},
                   {"message", std::string(status.message())}};
   if (std::optional<v1::QuorumInfo> q = QuorumInfoOf(status)) out["quorum"] = QuorumJson(*q);
+  if (std::optional<v1::SessionReadInfo> session = SessionReadInfoOf(status)) {
+    out["session"] = SessionJson(*session);
+  }
   return out;
 }
 

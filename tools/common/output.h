@@ -43,7 +43,9 @@ nlohmann::json QuorumJson(const v1::QuorumInfo& quorum);
 nlohmann::json GetJson(const v1::GetResponse& response);
 nlohmann::json PutJson(const v1::PutResponse& response);
 nlohmann::json StatusJson(const v1::StatusResponse& response);
-// {"key", "error": {"code", "message"}, "quorum"?}
+// A session read's attempts and escalations: {"attempts","escalations":[...]}.
+nlohmann::json SessionJson(const v1::SessionReadInfo& info);
+// {"key", "error": {"code", "message"}, "quorum"?, "session"?}
 nlohmann::json ErrorJson(absl::string_view key, const absl::Status& status);
 
 // One line: "R=2 of N=3 needed; answered: n1 (0.4 ms), n2 (1.2 ms); ...".

@@ -7,6 +7,12 @@
 // it read. Updates that did not see each other come back as siblings; the
 // app merges them (set union) and writes the merge with the context of the
 // read that returned them, which replaces every sibling it covers.
+//
+// Each device keeps a client session (client/session.h), so it may write
+// with W=1 and read with R=1 — fast, and available while most replicas are
+// unreachable — and still never read a cart without its own last update:
+// a reply that lacks it is retried against more replicas, or refused
+// (docs/consistency.md).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <set>
@@ -20,6 +26,7 @@
 namespace {
 
 using quorumkv::KvClient;
+using quorumkv::Session;
 
 // A cart is stored as "item,item,...".
 std::set<std::string> ParseCart(const std::string& value) {
@@ -32,9 +39,15 @@ std::set<std::string> ParseCart(const std::string& value) {
 
 // Reads the cart, merging every sibling. Returns the items and the context.
 absl::StatusOr<std::pair<std::set<std::string>, std::string>> ReadCart(KvClient& client,
-                                                                       const std::string& key) {
-  absl::StatusOr<quorumkv::v1::GetResponse> got = client.Get(key);
+                                                                       const std::string& key,
+                                                                       Session& device,
+                                                                       uint32_t r = 1) {
+  absl::StatusOr<quorumkv::v1::GetResponse> got = client.Get(key, {.r = r}, &device);
   if (!got.ok()) return got.status();
+  if (got->session().attempts() > 1) {
+    std::printf("  a replica lacked this device's last update: read again (%u reads)\n",
+                got->session().attempts());
+  }
   std::set<std::string> items;
   for (const std::string& value : quorumkv::LiveValues(*got)) {
     std::set<std::string> sibling = ParseCart(value);
@@ -48,9 +61,9 @@ absl::StatusOr<std::pair<std::set<std::string>, std::string>> ReadCart(KvClient&
 }
 
 absl::Status AddItem(KvClient& client, const std::string& key, const std::string& item,
-                     const std::string& context, std::set<std::string> items) {
+                     const std::string& context, std::set<std::string> items, Session& device) {
   items.insert(item);
-  return client.Put(key, absl::StrJoin(items, ","), {.context = context}).status();
+  return client.Put(key, absl::StrJoin(items, ","), {.w = 1, .context = context}, &device).status();
 }
 
 }  // namespace
@@ -67,20 +80,26 @@ int main(int argc, char** argv) {
   const std::string key = "cart/demo-" + std::to_string(absl::ToUnixMicros(absl::Now()));
 
   // Both devices read the same (empty) cart, then each adds an item.
-  auto phone = ReadCart(**client, key);
-  auto laptop = ReadCart(**client, key);
+  Session phone_session, laptop_session;
+  auto phone = ReadCart(**client, key, phone_session);
+  auto laptop = ReadCart(**client, key, laptop_session);
   if (!phone.ok() || !laptop.ok()) return std::fprintf(stderr, "read failed\n"), 1;
   std::printf("phone adds 'book', laptop adds 'lamp', both from the same read\n");
-  absl::Status a = AddItem(**client, key, "book", phone->second, phone->first);
-  absl::Status b = AddItem(**client, key, "lamp", laptop->second, laptop->first);
+  absl::Status a = AddItem(**client, key, "book", phone->second, phone->first, phone_session);
+  absl::Status b = AddItem(**client, key, "lamp", laptop->second, laptop->first, laptop_session);
   if (!a.ok() || !b.ok()) return std::fprintf(stderr, "write failed\n"), 1;
 
-  // Reading merges the two siblings; writing the merge resolves them.
-  auto merged = ReadCart(**client, key);
+  // To merge, the phone reads every replica (R=3: it sees both updates);
+  // writing the merge resolves the siblings.
+  auto merged = ReadCart(**client, key, phone_session, /*r=*/3);
   if (!merged.ok()) return std::fprintf(stderr, "read failed\n"), 1;
-  if (!AddItem(**client, key, "pen", merged->second, merged->first).ok()) return 1;
-  auto final_cart = ReadCart(**client, key);
-  if (!final_cart.ok()) return 1;
+  if (!AddItem(**client, key, "pen", merged->second, merged->first, phone_session).ok()) return 1;
+  // A one-replica read in the phone's session reflects that last write,
+  // whichever replica answers: the whole merged cart.
+  auto final_cart = ReadCart(**client, key, phone_session);
+  if (!final_cart.ok()) {
+    return std::fprintf(stderr, "read failed: %s\n", final_cart.status().ToString().c_str()), 1;
+  }
   std::printf("cart: {%s}\n", absl::StrJoin(final_cart->first, ",").c_str());
   const std::set<std::string> expected = {"book", "lamp", "pen"};
   if (final_cart->first != expected) {

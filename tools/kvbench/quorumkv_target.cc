@@ -44,10 +44,13 @@ absl::Status CheckFound(const std::string& key, const v1::GetResponse& response)
 
 class QuorumKvClient : public TargetClient {
  public:
-  explicit QuorumKvClient(std::shared_ptr<KvClient> client) : client_(std::move(client)) {}
+  // `in_session`: every operation of this worker in one session.
+  QuorumKvClient(std::shared_ptr<KvClient> client, bool in_session)
+      : client_(std::move(client)),
+        session_(in_session ? std::make_optional<Session>() : std::nullopt) {}
 
   absl::Status Read(const std::string& key) override {
-    absl::StatusOr<v1::GetResponse> r = client_->Get(key);
+    absl::StatusOr<v1::GetResponse> r = client_->Get(key, {}, session());
     if (!r.ok()) return r.status();
     if (absl::Status found = CheckFound(key, *r); !found.ok()) return found;
     contexts_.Remember(key, r->context());
@@ -56,15 +59,18 @@ class QuorumKvClient : public TargetClient {
 
   absl::Status Update(const std::string& key, const std::string& value) override {
     absl::StatusOr<v1::PutResponse> r =
-        client_->Put(key, value, WriteOptions{.context = contexts_.Find(key)});
+        client_->Put(key, value, WriteOptions{.context = contexts_.Find(key)}, session());
     if (!r.ok()) return r.status();
     contexts_.Remember(key, r->context());
     return absl::OkStatus();
   }
 
  private:
+  Session* session() { return session_ ? &*session_ : nullptr; }
+
   std::shared_ptr<KvClient> client_;  // shared by the workers of one coordinator
   KeyContexts contexts_;
+  std::optional<Session> session_;
 };
 
 // QuorumKvClient's operations for every worker, on one completion queue:
@@ -130,6 +136,8 @@ class QuorumKvTarget : public Target {
   ~QuorumKvTarget() override { Stop(); }
 
   std::string name() const override {
+    if (options_.kv_client == TargetOptions::KvClientKind::kLibrary) return "quorumkv-client";
+    if (options_.kv_client == TargetOptions::KvClientKind::kSession) return "quorumkv-session";
     if (options_.kv_repair_during_run) return "quorumkv-repairing";
     if (options_.kv_missing_idle) return "quorumkv-missing";
     return options_.kv_proxies ? "quorumkv-proxied" : "quorumkv";
@@ -274,10 +282,14 @@ class QuorumKvTarget : public Target {
       if (!client.ok()) return client.status();
       shared_[node] = std::move(*client);
     }
-    return std::unique_ptr<TargetClient>(new QuorumKvClient(shared_[node]));
+    return std::unique_ptr<TargetClient>(new QuorumKvClient(
+        shared_[node], options_.kv_client == TargetOptions::KvClientKind::kSession));
   }
 
   absl::StatusOr<std::unique_ptr<AsyncTargetClient>> NewAsyncClient(int workers) override {
+    if (options_.kv_client != TargetOptions::KvClientKind::kAsync) {
+      return absl::UnimplementedError(absl::StrCat(name(), " runs the client library"));
+    }
     return std::unique_ptr<AsyncTargetClient>(
         new QuorumKvAsyncClient(SplitEndpoints(endpoints_), workers));
   }

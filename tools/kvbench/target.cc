@@ -35,12 +35,18 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
     missing.kv_config.set_anti_entropy_interval_ms(0);
     return MakeQuorumKvTarget(missing, bin_dir);
   }
+  if (name == "quorumkv-client" || name == "quorumkv-session") {
+    TargetOptions library = options;
+    library.kv_client = name == "quorumkv-client" ? TargetOptions::KvClientKind::kLibrary
+                                                  : TargetOptions::KvClientKind::kSession;
+    return MakeQuorumKvTarget(library, bin_dir);
+  }
   if (name == "etcd") return MakeEtcdTarget();
   if (name == "redis") return MakeRedisTarget(options);
   return absl::InvalidArgumentError(
       absl::StrCat("unknown target '", name,
                    "': choose from quorumkv, quorumkv-proxied, quorumkv-repairing, "
-                   "quorumkv-missing, etcd, redis"));
+                   "quorumkv-missing, quorumkv-client, quorumkv-session, etcd, redis"));
 }
 
 uint64_t StatusBytes(pid_t pid, absl::string_view field) {

@@ -124,6 +124,14 @@ struct TargetOptions {
   bool kv_missing_idle = false;
   // quorumkv: cluster settings over the defaults (kvbench --kv-config).
   v1::ClusterConfig kv_config;
+  // quorumkv: how the workers talk to the cluster. kAsync: raw gRPC calls
+  // on one completion queue (the default: the least client overhead);
+  // kLibrary: the client library, KvClient (target "quorumkv-client");
+  // kSession: KvClient with a session per worker, every read held to
+  // read-your-writes and monotonic reads (target "quorumkv-session": its
+  // reads against quorumkv-client's are what a session costs).
+  enum class KvClientKind { kAsync, kLibrary, kSession };
+  KvClientKind kv_client = KvClientKind::kAsync;
 };
 
 // "quorumkv", "etcd" or "redis"; INVALID_ARGUMENT naming them otherwise.

@@ -9,13 +9,33 @@
 #include "absl/strings/str_join.h"
 #include "replication/ring.h"
 #include "tools/common/output.h"
+#include "tools/kvctl/session_file.h"
 
 namespace quorumkv::kvctl {
 namespace {
 
 absl::StatusOr<std::unique_ptr<KvClient>> Connect(const Global& global) {
+  // A one-shot command sends to the first endpoint that answers: learning
+  // the ring to route by key would cost the hop it saves. A session read
+  // learns it when it escalates.
   return KvClient::Connect(KvClientOptions{.endpoints = global.endpoints,
-                                           .timeout = absl::Milliseconds(global.timeout_ms)});
+                                           .timeout = absl::Milliseconds(global.timeout_ms),
+                                           .route_by_key = false});
+}
+
+// The session of --session, locked for this command; null without one.
+absl::StatusOr<std::unique_ptr<SessionFile>> OpenSession(const Global& global) {
+  if (global.session_file.empty()) return nullptr;
+  return SessionFile::Open(global.session_file);
+}
+
+Session* SessionOf(const std::unique_ptr<SessionFile>& file) {
+  return file == nullptr ? nullptr : file->session();
+}
+
+// Saves the session after a command that may have changed it.
+absl::Status SaveSession(const std::unique_ptr<SessionFile>& file) {
+  return file == nullptr ? absl::OkStatus() : file->Save();
 }
 
 // Prints a failure (stderr; also JSON on stdout with --json) and returns its exit code.
@@ -72,11 +92,19 @@ void PrintGetText(const v1::GetResponse& r) {
 int Put(const Global& global, const PutArgs& args) {
   absl::StatusOr<std::string> context = DecodeContextFlag(args.context_b64);
   if (!context.ok()) return Fail(global, args.key, context.status());
+  absl::StatusOr<std::unique_ptr<SessionFile>> session = OpenSession(global);
+  if (!session.ok()) return Fail(global, args.key, session.status());
   absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
   if (!client.ok()) return Fail(global, args.key, client.status());
-  absl::StatusOr<v1::PutResponse> r = (*client)->Put(
-      args.key, args.value, WriteOptions{.w = args.w, .strict = args.strict, .context = *context});
+  absl::StatusOr<v1::PutResponse> r =
+      (*client)->Put(args.key, args.value,
+                     WriteOptions{.w = args.w,
+                                  .strict = args.strict,
+                                  .context = *context,
+                                  .idempotency_key = args.idempotency_key},
+                     SessionOf(*session));
   if (!r.ok()) return Fail(global, args.key, r.status());
+  if (absl::Status saved = SaveSession(*session); !saved.ok()) return Fail(global, args.key, saved);
   PrintPut(global, *r, "ok");
   if (context->empty() && !global.json) {
     std::cout << "blind write (no --context): kept beside any value the key already had; to "
@@ -87,11 +115,29 @@ int Put(const Global& global, const PutArgs& args) {
 }
 
 int Get(const Global& global, const GetArgs& args) {
+  absl::StatusOr<std::unique_ptr<SessionFile>> session = OpenSession(global);
+  if (!session.ok()) return Fail(global, args.key, session.status());
   absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
   if (!client.ok()) return Fail(global, args.key, client.status());
-  absl::StatusOr<v1::GetResponse> r =
-      (*client)->Get(args.key, ReadOptions{.r = args.r, .strict = args.strict});
+  ReadOptions options{.r = args.r, .strict = args.strict, .allow_stale = args.allow_stale};
+  if (args.max_staleness_ms) options.max_staleness = absl::Milliseconds(*args.max_staleness_ms);
+  absl::StatusOr<v1::GetResponse> r = (*client)->Get(args.key, options, SessionOf(*session));
   if (!r.ok()) return Fail(global, args.key, r.status());
+  if (absl::Status saved = SaveSession(*session); !saved.ok()) return Fail(global, args.key, saved);
+  if (!global.json && r->session().attempts() > 1) {
+    std::fprintf(stderr, "kvctl: session read took %u reads:\n", r->session().attempts());
+    for (const std::string& why : r->session().escalations()) {
+      std::fprintf(stderr, "  %s\n", why.c_str());
+    }
+  }
+  if (!global.json && r->session().stale()) {
+    std::fprintf(stderr, "kvctl: stale: %s\n",
+                 r->quorum().has_staleness_bound_ms()
+                     ? absl::StrCat("staleness bound ", r->quorum().staleness_bound_ms(),
+                                    " ms, over the ", *args.max_staleness_ms, " ms asked")
+                           .c_str()
+                     : "staleness unknown");
+  }
   if (global.json) {
     std::cout << GetJson(*r).dump() << std::endl;
   } else if (r->found()) {
@@ -107,6 +153,8 @@ int Get(const Global& global, const GetArgs& args) {
 }
 
 int Delete(const Global& global, const DeleteArgs& args) {
+  absl::StatusOr<std::unique_ptr<SessionFile>> session = OpenSession(global);
+  if (!session.ok()) return Fail(global, args.key, session.status());
   absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
   if (!client.ok()) return Fail(global, args.key, client.status());
   std::string context;
@@ -116,10 +164,16 @@ int Delete(const Global& global, const DeleteArgs& args) {
     context = *decoded;
   }
   // Without a context the client reads first and deletes what it saw.
-  absl::StatusOr<v1::PutResponse> r = (*client)->Delete(
-      args.key,
-      WriteOptions{.w = args.w, .strict = args.strict, .context = context, .blind = args.blind});
+  absl::StatusOr<v1::PutResponse> r =
+      (*client)->Delete(args.key,
+                        WriteOptions{.w = args.w,
+                                     .strict = args.strict,
+                                     .context = context,
+                                     .blind = args.blind,
+                                     .idempotency_key = args.idempotency_key},
+                        SessionOf(*session));
   if (!r.ok()) return Fail(global, args.key, r.status());
+  if (absl::Status saved = SaveSession(*session); !saved.ok()) return Fail(global, args.key, saved);
   PrintPut(global, *r, "deleted");
   return kExitOk;
 }
@@ -168,12 +222,13 @@ int Status(const Global& global) {
                                  n.hint_bytes(), oldest, n.hints_expired(), n.partitions(),
                                  to_repair, last_round);
   }
-  std::cout << "HINTS: held by fallbacks for the node; EXPIRED: of those, dropped for age (the "
-               "node may lack their writes until anti-entropy); LATENCY: recent median / "
-               "baseline p99 as the reporter sees it; TO REPAIR: partitions the node marked "
-               "for anti-entropy (those of hints it dropped, or all after lost writes); LAST REPAIR "
-               "ROUND: the node's last anti-entropy round that compared every replica pair "
-               "(kvctl repair runs one now)\n";
+  std::cout
+      << "HINTS: held by fallbacks for the node; EXPIRED: of those, dropped for age (the "
+         "node may lack their writes until anti-entropy); LATENCY: recent median / "
+         "baseline p99 as the reporter sees it; TO REPAIR: partitions the node marked "
+         "for anti-entropy (those of hints it dropped, or all after lost writes); LAST REPAIR "
+         "ROUND: the node's last anti-entropy round that compared every replica pair "
+         "(kvctl repair runs one now)\n";
   for (const v1::NodeStatus& n : r->nodes()) {
     if (n.invariant_failures() == 0) continue;
     std::cout << "invariant failures on " << n.id() << ": " << n.invariant_failures()

@@ -15,6 +15,7 @@ struct Global {
   std::vector<std::string> endpoints;
   bool json = false;
   int64_t timeout_ms = 5000;
+  std::string session_file;  // empty: no session
 };
 
 struct PutArgs {
@@ -23,12 +24,15 @@ struct PutArgs {
   uint32_t w = 0;
   bool strict = false;
   std::string context_b64;
+  std::string idempotency_key;  // empty: a fresh one
 };
 
 struct GetArgs {
   std::string key;
   uint32_t r = 0;
   bool strict = false;
+  std::optional<int64_t> max_staleness_ms;  // bounded staleness (needs --session)
+  bool allow_stale = false;
 };
 
 struct DeleteArgs {
@@ -37,6 +41,7 @@ struct DeleteArgs {
   bool strict = false;
   std::optional<std::string> context_b64;  // absent: read the key's context first
   bool blind = false;                      // delete with no context at all
+  std::string idempotency_key;             // empty: a fresh one
 };
 
 struct RepairArgs {

@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
                  ".kvharness/endpoints)")
       ->envname("KVCTL_CLUSTER");
   app.add_flag("--json", global.json, "print one JSON object");
+  app.add_option("--session", global.session_file,
+                 "keep a client session in FILE (created if missing): reads see this session's "
+                 "acknowledged writes and never go back in time, escalating to more replicas "
+                 "when a reply falls short; exit 6 if none suffices (docs/consistency.md)");
   app.add_option("--timeout-ms", global.timeout_ms, "deadline of each request")
       ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
       ->capture_default_str();
@@ -72,6 +76,14 @@ int main(int argc, char** argv) {
   put_cmd->add_flag("--strict", put.strict, "home replicas only (no sloppy quorum)");
   put_cmd->add_option("--context", put.context_b64,
                       "context from an earlier get: replaces what it covers");
+  const auto at_most_64_bytes = CLI::Validator(
+      [](std::string& key) { return key.size() <= 64 ? std::string() : "over 64 bytes"; },
+      "up to 64 bytes");
+  constexpr char kIdempotencyHelp[] =
+      "name this write (up to 64 bytes; default: random): after exit 5 (outcome unknown), run "
+      "the same command with the same key, and a copy applied twice reads as one";
+  put_cmd->add_option("--idempotency-key", put.idempotency_key, kIdempotencyHelp)
+      ->check(at_most_64_bytes);
 
   kvctl::GetArgs get;
   CLI::App* get_cmd = app.add_subcommand("get", "read a key: every sibling, and its context");
@@ -79,6 +91,17 @@ int main(int argc, char** argv) {
   get_cmd->add_option("--r", get.r, "read quorum R (1..N; default: the cluster's)")
       ->check(CLI::Range(1u, 64u));
   get_cmd->add_flag("--strict", get.strict, "home replicas only (no sloppy quorum)");
+  int64_t max_staleness_ms = 0;
+  auto* staleness_opt =
+      get_cmd
+          ->add_option("--max-staleness-ms", max_staleness_ms,
+                       "bounded staleness (with --session): the reply must provably reflect every "
+                       "write acknowledged at least T ms before the read; escalates, then exit 6")
+          ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
+  auto* allow_stale_opt = get_cmd->add_flag(
+      "--allow-stale", get.allow_stale,
+      "with --max-staleness-ms: print a reply over the bound flagged stale instead of exit 6");
+  allow_stale_opt->needs(staleness_opt);
 
   kvctl::DeleteArgs del;
   std::string del_context;
@@ -95,6 +118,8 @@ int main(int argc, char** argv) {
   auto* blind_opt = del_cmd->add_flag(
       "--blind", del.blind, "no read, no context: a tombstone concurrent with every value");
   ctx_opt->excludes(blind_opt);
+  del_cmd->add_option("--idempotency-key", del.idempotency_key, kIdempotencyHelp)
+      ->check(at_most_64_bytes);
 
   CLI::App* status_cmd =
       app.add_subcommand("status", "nodes and their state (up, suspect, slow, down)");
@@ -145,7 +170,17 @@ int main(int argc, char** argv) {
     }
     return kvctl::Put(global, put);
   }
-  if (get_cmd->parsed()) return kvctl::Get(global, get);
+  if (get_cmd->parsed()) {
+    if (!staleness_opt->empty()) {
+      if (global.session_file.empty()) {
+        std::cerr << "kvctl: --max-staleness-ms needs --session FILE (bounded staleness is a "
+                     "session guarantee)\n";
+        return kExitUsage;
+      }
+      get.max_staleness_ms = max_staleness_ms;
+    }
+    return kvctl::Get(global, get);
+  }
   if (del_cmd->parsed()) {
     if (!ctx_opt->empty()) del.context_b64 = del_context;
     return kvctl::Delete(global, del);

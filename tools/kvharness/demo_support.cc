@@ -39,7 +39,9 @@ int Narrator::Verdict() {
 }
 
 std::unique_ptr<KvClient> ClientFor(const std::string& endpoints) {
-  return *KvClient::Connect(KvClientOptions{.endpoints = SplitEndpoints(endpoints)});
+  // A demo names the node it sends to (the first endpoint): no routing by key.
+  return *KvClient::Connect(
+      KvClientOptions{.endpoints = SplitEndpoints(endpoints), .route_by_key = false});
 }
 
 std::string Values(const v1::GetResponse& r) {

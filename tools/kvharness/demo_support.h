@@ -77,6 +77,8 @@ int SiblingsDemo(LocalCluster& cluster);
 int SloppyQuorumDemo(LocalCluster& cluster);
 int StrictVsSloppyDemo(LocalCluster& cluster);
 int LwwLossDemo(LocalCluster& cluster);
+int ReadYourWritesDemo(LocalCluster& cluster);    // demo_sessions.cc
+int BoundedStalenessDemo(LocalCluster& cluster);  // demo_sessions.cc
 
 }  // namespace quorumkv
 

@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "absl/strings/str_format.h"
-#include "google/protobuf/text_format.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/text_format.h"
 #include "tools/kvharness/demos.h"
 #include "tools/kvharness/local_cluster.h"
 #include "tools/kvharness/proxy_daemon.h"
@@ -197,8 +197,7 @@ int main(int argc, char** argv) {
                            absl::StrJoin(DemoNames(), ", ")));
   bool list_demos = false;
   demo_cmd->add_option("name", demo, "demo name");
-  demo_cmd->add_flag("--list", list_demos,
-                     "list the demos, what each shows, and those not yet here");
+  demo_cmd->add_flag("--list", list_demos, "list the demos and what each shows");
 
   ScenarioRunOptions run;
   CLI::App* run_cmd = app.add_subcommand(

@@ -98,8 +98,11 @@ WorkloadClient::WorkloadClient(int id, std::vector<std::string> endpoints, std::
       keys_(ScenarioKeys(workload)),
       recorder_(recorder),
       rng_state_(seed * 1000003 + static_cast<uint64_t>(id)) {
-  absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(
-      {.endpoints = std::move(endpoints), .timeout = absl::Milliseconds(workload.timeout_ms())});
+  // The scenario chooses each client's coordinator: no routing by key.
+  absl::StatusOr<std::unique_ptr<KvClient>> client =
+      KvClient::Connect({.endpoints = std::move(endpoints),
+                         .timeout = absl::Milliseconds(workload.timeout_ms()),
+                         .route_by_key = false});
   client_ = *std::move(client);  // endpoints are never empty
 }
 

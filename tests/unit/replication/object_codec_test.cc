@@ -61,6 +61,18 @@ TEST(ObjectCodecTest, ObjectRoundTrips) {
   EXPECT_EQ(*decoded, object);
 }
 
+TEST(ObjectCodecTest, IdempotencyKeysRoundTripAndAreBounded) {
+  Object object = ThreeSiblings();
+  object.siblings[0].idempotency_key = "order-17";
+  const absl::StatusOr<Object> decoded = DecodeObject(EncodeObject(object));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->siblings[0].idempotency_key, "order-17");
+  pb::ObjectProto proto;
+  ToProto(object, &proto);
+  proto.mutable_siblings(0)->set_idempotency_key(std::string(kMaxIdempotencyKeyBytes + 1, 'i'));
+  ExpectDataLoss(proto);
+}
+
 TEST(ObjectCodecTest, EmptyObjectRoundTrips) {
   const absl::StatusOr<Object> decoded = DecodeObject(EncodeObject(Object()));
   ASSERT_TRUE(decoded.ok()) << decoded.status();

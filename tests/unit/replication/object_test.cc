@@ -42,6 +42,24 @@ void ForEachRun(bool lww, Check check) {
   }
 }
 
+TEST(ReadViewTest, ShowsOneSiblingPerIdempotencyKeyTheSmallestDot) {
+  Object object;
+  object.context = test_support::Vv({{"n1.a", 5}, {"n2.b", 9}});
+  object.siblings = {
+      Sibling{.dot = {"n1.a", 4}, .value = "v1", .idempotency_key = "k1"},
+      Sibling{.dot = {"n1.a", 5}, .value = "other"},
+      Sibling{.dot = {"n2.b", 8}, .value = "also other"},
+      Sibling{.dot = {"n2.b", 9}, .value = "v1", .idempotency_key = "k1"},
+  };
+  const Object view = ReadView(object);
+  EXPECT_EQ(view.context, object.context) << "the context still covers every copy";
+  ASSERT_EQ(view.siblings.size(), 3u);
+  EXPECT_EQ(view.siblings[0].dot, (Dot{"n1.a", 4}));
+  EXPECT_EQ(view.siblings[1].value, "other");
+  EXPECT_EQ(view.siblings[2].value, "also other");
+  EXPECT_EQ(ReadView(view), view);
+}
+
 TEST(DvvPropertyTest, EveryReachableStateHasSortedSiblingsCoveredByItsContext) {
   ForEachRun(false, [](DvvSimulation& sim) {
     for (const Object& o : sim.pool()) {

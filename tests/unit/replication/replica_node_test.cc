@@ -70,6 +70,30 @@ TEST(ReplicaNodeTest, BlindPutOnAnExistingKeyKeepsTheOldValueAsASibling) {
   EXPECT_THAT(Values(cluster.Get("n2", "k").response), ElementsAre("new", "old"));
 }
 
+TEST(ReplicaNodeTest, APutRetriedThroughAnotherCoordinatorReadsAsOneWrite) {
+  TestCluster cluster(3);
+  ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "v0")).status.ok());
+  const std::string context = cluster.Get("n1", "k").response.context();
+  pb::PutRequest retried = PutRequest("k", "v1", context);
+  retried.set_idempotency_key("order-17");
+  ASSERT_TRUE(cluster.Put("n1", retried).status.ok());
+  ASSERT_TRUE(cluster.Put("n2", retried).status.ok()) << "the retry, through n2";
+  const auto get = cluster.Get("n3", "k", 3);
+  ASSERT_TRUE(get.status.ok());
+  EXPECT_THAT(Values(get.response), ElementsAre("v1")) << "no second sibling";
+  EXPECT_EQ(get.response.siblings(0).idempotency_key(), "order-17");
+  // Both copies are stored; the read's context covers both, so a write
+  // with it replaces them all.
+  EXPECT_EQ(cluster.Stored("n3", "k")->siblings.size(), 2u);
+  ASSERT_TRUE(cluster.Put("n3", PutRequest("k", "v2", get.response.context())).status.ok());
+  EXPECT_EQ(cluster.Stored("n3", "k")->siblings.size(), 1u);
+  // Without the key the same two puts are two writes: both kept.
+  pb::PutRequest unnamed = PutRequest("j", "v1");
+  ASSERT_TRUE(cluster.Put("n1", unnamed).status.ok());
+  ASSERT_TRUE(cluster.Put("n2", unnamed).status.ok());
+  EXPECT_THAT(Values(cluster.Get("n3", "j", 3).response), ElementsAre("v1", "v1"));
+}
+
 TEST(ReplicaNodeTest, PutWithTheMergedContextResolvesToOneValue) {
   TestCluster cluster(3);
   ASSERT_TRUE(cluster.Put("n1", PutRequest("k", "a")).status.ok());
@@ -157,7 +181,14 @@ INSTANTIATE_TEST_SUITE_P(
                      r.set_tombstone(true);
                      return r;
                    }(),
-                   "a delete carries no value"}),
+                   "a delete carries no value"},
+        InvalidPut{"IdempotencyKeyTooLong",
+                   [] {
+                     pb::PutRequest r = PutRequest("k", "v");
+                     r.set_idempotency_key(std::string(65, 'i'));
+                     return r;
+                   }(),
+                   "idempotency key is 65 bytes, over the limit of 64"}),
     [](const ::testing::TestParamInfo<InvalidPut>& info) { return info.param.name; });
 
 TEST(ReplicaNodeTest, WOfZeroMeansTheClusterDefault) {

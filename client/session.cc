@@ -1,0 +1,148 @@
+#include "client/session.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proto/session.pb.h"
+#include "replication/context_check.h"
+#include "replication/object_codec.h"
+
+namespace quorumkv {
+namespace {
+
+std::string DotsText(const std::vector<Dot>& dots) {
+  return absl::StrJoin(dots, ", ",
+                       [](std::string* out, const Dot& dot) { out->append(DotToString(dot)); });
+}
+
+absl::Status Malformed(absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("session token is malformed: ", why));
+}
+
+}  // namespace
+
+std::string SessionShortfall::Describe() const {
+  std::vector<std::string> parts;
+  if (!unwritten.empty()) {
+    parts.push_back(absl::StrCat("lacks the session's own write", unwritten.size() > 1 ? "s " : " ",
+                                 DotsText(unwritten)));
+  }
+  if (!unseen.empty()) {
+    parts.push_back(
+        absl::StrCat("older than a read the session already saw (lacks ", DotsText(unseen), ")"));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+Session::Session(size_t max_keys) : max_keys_(std::max<size_t>(max_keys, 1)) {}
+
+absl::StatusOr<Session> Session::FromToken(absl::string_view token, size_t max_keys) {
+  if (token.size() > kMaxTokenBytes) {
+    return Malformed(absl::StrCat(token.size(), " bytes, over the limit of ", kMaxTokenBytes));
+  }
+  std::string bytes;
+  if (!absl::WebSafeBase64Unescape(token, &bytes)) return Malformed("not web-safe base64");
+  v1::SessionProto proto;
+  if (!proto.ParseFromString(bytes)) return Malformed("not a session");
+  Session session(max_keys);
+  if (static_cast<size_t>(proto.keys_size()) > session.max_keys_) {
+    return Malformed(
+        absl::StrCat(proto.keys_size(), " keys, over the session's limit of ", session.max_keys_));
+  }
+  session.use_counter_ = proto.use_counter();
+  session.evicted_ = proto.evicted();
+  for (const v1::SessionKeyProto& key : proto.keys()) {
+    absl::StatusOr<VersionVector> written = FromProto(key.written());
+    absl::StatusOr<VersionVector> seen = FromProto(key.seen());
+    if (!written.ok()) return Malformed(written.status().message());
+    if (!seen.ok()) return Malformed(seen.status().message());
+    if (key.last_use() > session.use_counter_) return Malformed("a key used after the last use");
+    auto [it, inserted] = session.keys_.try_emplace(
+        key.key(), KeyState{*std::move(written), *std::move(seen), key.last_use()});
+    if (!inserted) return Malformed("a key appears twice");
+    if (!session.keys_by_use_.emplace(key.last_use(), key.key()).second) {
+      return Malformed("two keys last used at once");
+    }
+  }
+  return session;
+}
+
+std::string Session::Token() const {
+  v1::SessionProto proto;
+  proto.set_use_counter(use_counter_);
+  proto.set_evicted(evicted_);
+  for (const auto& [key, state] : keys_) {
+    v1::SessionKeyProto* out = proto.add_keys();
+    out->set_key(key);
+    ToProto(state.written, out->mutable_written());
+    ToProto(state.seen, out->mutable_seen());
+    out->set_last_use(state.last_use);
+  }
+  return absl::WebSafeBase64Escape(proto.SerializeAsString());
+}
+
+Session::KeyState& Session::Touch(const std::string& key) {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) {
+    if (keys_.size() >= max_keys_) {
+      auto oldest = keys_by_use_.begin();
+      keys_.erase(oldest->second);
+      keys_by_use_.erase(oldest);
+      ++evicted_;
+    }
+    it = keys_.try_emplace(key).first;
+  } else {
+    keys_by_use_.erase(it->second.last_use);
+  }
+  it->second.last_use = ++use_counter_;
+  keys_by_use_.emplace(it->second.last_use, key);
+  return it->second;
+}
+
+absl::Status Session::RecordWrite(const std::string& key, const v1::PutResponse& response) {
+  absl::StatusOr<Dot> dot = FromProto(response.dot());
+  if (!dot.ok()) return dot.status();
+  absl::StatusOr<VersionVector> context = DecodeContext(response.context(), key);
+  if (!context.ok()) return context.status();
+  KeyState& state = Touch(key);
+  state.written.Add(*dot);
+  state.seen.Merge(*context);
+  return absl::OkStatus();
+}
+
+absl::Status Session::RecordRead(const std::string& key, const v1::GetResponse& response) {
+  absl::StatusOr<VersionVector> context = DecodeContext(response.context(), key);
+  if (!context.ok()) return context.status();
+  Touch(key).seen.Merge(*context);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SessionShortfall> Session::Check(const std::string& key,
+                                                const v1::GetResponse& reply) const {
+  absl::StatusOr<VersionVector> context = DecodeContext(reply.context(), key);
+  if (!context.ok()) return context.status();
+  SessionShortfall shortfall;
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return shortfall;
+  shortfall.unwritten = UnseenBy(*context, it->second.written);
+  // Named once: a dot of the session's own write is not also listed as seen.
+  VersionVector named = it->second.written;
+  named.Merge(*context);
+  shortfall.unseen = UnseenBy(named, it->second.seen);
+  return shortfall;
+}
+
+std::vector<std::string> Session::Writers(const std::string& key) const {
+  std::set<std::string> nodes;
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return {};
+  for (const auto& [actor, counter] : it->second.written.entries()) {
+    nodes.insert(actor.substr(0, actor.find('.')));
+  }
+  return {nodes.begin(), nodes.end()};
+}
+
+}  // namespace quorumkv

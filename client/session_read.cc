@@ -1,0 +1,147 @@
+#include "client/session_read.h"
+
+#include <algorithm>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr absl::string_view kSessionFailureUrl = "type.googleapis.com/quorumkv.v1.SessionReadInfo";
+
+}  // namespace
+
+bool IsSessionGuaranteeFailure(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition &&
+         status.GetPayload(kSessionFailureUrl).has_value();
+}
+
+std::optional<v1::SessionReadInfo> SessionReadInfoOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kSessionFailureUrl);
+  v1::SessionReadInfo info;
+  if (!payload || !info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return info;
+}
+
+std::string ReadAttempt::Describe() const {
+  return absl::StrCat(r == 0 ? std::string("default R") : absl::StrCat("R=", r),
+                      strict ? " strict" : "", via.empty() ? "" : absl::StrCat(" via ", via));
+}
+
+SessionRead::SessionRead(const Session* session, std::string key, SessionReadOptions options,
+                         std::vector<std::string> homes)
+    : session_(session), key_(std::move(key)), options_(options), homes_(std::move(homes)) {
+  attempts_.push_back(ReadAttempt{.r = options_.r, .strict = options_.strict});
+  const uint32_t n = static_cast<uint32_t>(homes_.size());
+  if (n > 0 && options_.r != n) {
+    std::vector<std::string> writers = session_->Writers(key_);
+    std::string via;
+    for (const std::string& home : homes_) {
+      if (std::find(writers.begin(), writers.end(), home) != writers.end()) {
+        via = home;
+        break;
+      }
+    }
+    attempts_.push_back(ReadAttempt{.via = via, .r = n, .strict = options_.strict});
+  }
+}
+
+std::string SessionRead::Shortfall(const v1::GetResponse& reply, bool* session_ok) {
+  absl::StatusOr<SessionShortfall> shortfall = session_->Check(key_, reply);
+  if (!shortfall.ok()) {
+    *session_ok = false;
+    return std::string(shortfall.status().message());
+  }
+  *session_ok = shortfall->ok();
+  if (!shortfall->ok()) {
+    lacked_writes_ |= !shortfall->unwritten.empty();
+    lacked_reads_ |= !shortfall->unseen.empty();
+    return shortfall->Describe();
+  }
+  if (!options_.max_staleness) return "";
+  const int64_t asked_ms = absl::ToInt64Milliseconds(*options_.max_staleness);
+  const v1::QuorumInfo& q = reply.quorum();
+  if (!q.has_staleness_bound_ms()) {
+    return absl::StrCat("staleness unknown, so not provably within ", asked_ms, " ms (",
+                        q.overlap_note(), ")");
+  }
+  if (q.staleness_bound_ms() > asked_ms) {
+    return absl::StrCat("staleness bound ", q.staleness_bound_ms(), " ms, over the ", asked_ms,
+                        " ms asked");
+  }
+  return "";
+}
+
+void SessionRead::OnReply(absl::StatusOr<v1::GetResponse> reply) {
+  const std::string attempt =
+      absl::StrCat("read ", current_ + 1, " (", attempts_[current_].Describe(), ")");
+  if (!reply.ok()) {
+    if (current_ == 0) {
+      result_ = std::move(reply);
+      return;
+    }
+    tried_.push_back(absl::StrCat(attempt, " failed: ", reply.status().message()));
+  } else {
+    bool session_ok = false;
+    const std::string shortfall = Shortfall(*reply, &session_ok);
+    if (shortfall.empty()) {
+      Take(*std::move(reply), /*stale=*/false);
+      return;
+    }
+    tried_.push_back(absl::StrCat(attempt, " fell short: ", shortfall));
+    if (session_ok) {
+      if (!stale_candidate_) stale_candidate_ = *std::move(reply);
+    } else if (!stale_candidate_) {
+      AddSingleReplicaRungs();
+    }
+  }
+  if (++current_ == attempts_.size()) Fail();
+}
+
+void SessionRead::AddSingleReplicaRungs() {
+  if (single_replica_rungs_added_) return;
+  single_replica_rungs_added_ = true;
+  std::vector<std::string> order = session_->Writers(key_);
+  order.erase(std::remove_if(order.begin(), order.end(),
+                             [&](const std::string& node) {
+                               return std::find(homes_.begin(), homes_.end(), node) == homes_.end();
+                             }),
+              order.end());
+  for (const std::string& home : homes_) {
+    if (std::find(order.begin(), order.end(), home) == order.end()) order.push_back(home);
+  }
+  for (const std::string& node : order) {
+    attempts_.push_back(ReadAttempt{.via = node, .r = 1, .strict = options_.strict});
+  }
+}
+
+void SessionRead::Take(v1::GetResponse reply, bool stale) {
+  v1::SessionReadInfo* info = reply.mutable_session();
+  info->set_attempts(static_cast<uint32_t>(tried_.size() + (stale ? 0 : 1)));
+  for (const std::string& why : tried_) info->add_escalations(why);
+  info->set_stale(stale);
+  result_ = std::move(reply);
+}
+
+void SessionRead::Fail() {
+  if (stale_candidate_ && options_.allow_stale) {
+    Take(*std::move(stale_candidate_), /*stale=*/true);
+    return;
+  }
+  const char* guarantee = stale_candidate_ ? "bounded staleness"
+                          : lacked_writes_ ? "read-your-writes"
+                          : lacked_reads_  ? "monotonic reads"
+                                           : "session guarantees";
+  absl::Status failure = absl::FailedPreconditionError(
+      absl::StrCat(guarantee, " not satisfiable: ", tried_.size(), " reads, none enough (",
+                   absl::StrJoin(tried_, "; "), ")"));
+  v1::SessionReadInfo info;
+  info.set_attempts(static_cast<uint32_t>(tried_.size()));
+  for (const std::string& why : tried_) info.add_escalations(why);
+  failure.SetPayload(kSessionFailureUrl, absl::Cord(info.SerializeAsString()));
+  result_ = std::move(failure);
+}
+
+}  // namespace quorumkv
