@@ -24,6 +24,12 @@ constexpr int kMaxMessageBytes = 512 << 20;
 constexpr absl::Duration kResolveEvery = absl::Seconds(5);
 // The longest a ring query to one endpoint may take.
 constexpr absl::Duration kResolveTimeout = absl::Seconds(1);
+// A DEADLINE_EXCEEDED this close to the request's deadline is the
+// request's running out of time.
+constexpr absl::Duration kDeadlineSlack = absl::Milliseconds(5);
+// The longest a node whose connection is not up may take to connect while
+// other nodes could take the request (at most half the time left).
+constexpr absl::Duration kConnectBudget = absl::Seconds(1);
 
 class SystemClock : public Clock {
  public:
@@ -72,9 +78,18 @@ bool NodeFailed(const grpc::Status& status) {
 
 struct KvClient::Node {
   std::string endpoint;
+  std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::KvService::Stub> stub;
   CircuitBreaker breaker;
 };
+
+bool KvClient::Connected(Node& node, absl::Time deadline, bool others_left) {
+  if (!others_left) return true;  // the last chance: the call itself waits
+  if (node.channel->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) return true;
+  const absl::Time budget =
+      std::min(deadline, absl::Now() + std::min(kConnectBudget, (deadline - absl::Now()) / 2));
+  return node.channel->WaitForConnected(absl::ToChronoTime(budget));
+}
 
 absl::StatusOr<std::unique_ptr<KvClient>> KvClient::Connect(KvClientOptions options) {
   if (options.endpoints.empty()) {
@@ -99,10 +114,12 @@ KvClient::KvClient(KvClientOptions options)
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   for (const std::string& endpoint : options_.endpoints) {
+    std::shared_ptr<grpc::Channel> channel =
+        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
     nodes_.push_back(
         std::unique_ptr<Node>(new Node{.endpoint = endpoint,
-                                       .stub = v1::KvService::NewStub(grpc::CreateCustomChannel(
-                                           endpoint, grpc::InsecureChannelCredentials(), args)),
+                                       .channel = channel,
+                                       .stub = v1::KvService::NewStub(channel),
                                        .breaker = CircuitBreaker(options_.breaker, clock_)}));
   }
   absl::MutexLock lock(&mu_);
@@ -117,8 +134,12 @@ absl::Time KvClient::DeadlineOf(absl::Duration timeout) const {
 
 std::string KvClient::IdempotencyKey(const std::string& given) {
   if (!given.empty()) return given;
-  absl::MutexLock lock(&mu_);
-  return absl::StrFormat("%016x%016x", random_(), random_());
+  // 128 bits from the system's entropy, for every key: a key must never
+  // repeat across processes or clients.
+  std::random_device entropy;
+  uint32_t words[4];
+  for (uint32_t& word : words) word = entropy();
+  return absl::StrFormat("%08x%08x%08x%08x", words[0], words[1], words[2], words[3]);
 }
 
 std::vector<size_t> KvClient::AllEndpoints() const {
@@ -218,11 +239,21 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
         failures.push_back(absl::StrCat(node.endpoint, ": circuit open after repeated failures"));
         continue;
       }
+      if (!Connected(node, deadline, /*others_left=*/&i != &order.back())) {
+        node.breaker.RecordFailure();
+        failures.push_back(absl::StrCat(node.endpoint, ": could not connect in time"));
+        continue;
+      }
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(deadline));
       Response response;
       grpc::Status status = rpc(node.stub.get(), &context, &response);
-      if (NodeFailed(status)) {
+      // Out of time is the request's, not the node's, once its deadline is
+      // near: a short deadline must not open breakers on healthy nodes.
+      const bool node_failed =
+          NodeFailed(status) && !(status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+                                  absl::Now() >= deadline - kDeadlineSlack);
+      if (node_failed) {
         node.breaker.RecordFailure();
       } else {
         node.breaker.RecordSuccess();
@@ -276,6 +307,10 @@ absl::StatusOr<v1::GetResponse> KvClient::SessionGet(const std::string& key,
                                       .allow_stale = options.allow_stale},
                    HomesOf(key, deadline));
   while (!read.done()) {
+    if (read.attempt_index() > 0 && absl::Now() >= deadline) {
+      read.OnDeadline();
+      break;
+    }
     const ReadAttempt& attempt = read.next();
     std::vector<size_t> order = OrderFor(key, deadline);
     if (!attempt.via.empty()) {

@@ -17,7 +17,9 @@
 // reads as one write (kv.proto). After a pass over every node it
 // waits with full-jitter exponential backoff (backoff.h: base 100 ms, cap
 // 30 s) and tries again, until the request's absolute deadline, which also
-// travels to the coordinator and on to the replicas.
+// travels to the coordinator and on to the replicas. A node whose
+// connection is down gets at most 1 s (or half the time left) to connect
+// while other nodes could take the request.
 //
 // Sessions (session.h): pass a Session to Get/Put/Delete and the read is
 // held to read-your-writes and monotonic reads (and, with max_staleness,
@@ -64,7 +66,7 @@ struct KvClientOptions {
   BackoffOptions backoff;
   CircuitBreakerOptions breaker;
   Clock* clock = nullptr;  // the breakers' clock; null: the system clock
-  uint64_t seed = 0;       // of the backoff jitter; 0: from the system
+  uint64_t seed = 0;       // of the backoff jitter (only); 0: from the system
 };
 
 struct ReadOptions {
@@ -164,6 +166,10 @@ class KvClient {
   // `given`, else a fresh random key.
   std::string IdempotencyKey(const std::string& given);
   std::vector<size_t> AllEndpoints() const;
+  // False if `node`'s connection is not up and does not come up within a
+  // short budget while `others_left` could take the request instead: a
+  // blackholed node then costs that budget, not the request's deadline.
+  bool Connected(Node& node, absl::Time deadline, bool others_left);
 
   const KvClientOptions options_;
   std::unique_ptr<Clock> own_clock_;

@@ -52,20 +52,24 @@ absl::StatusOr<Session> Session::FromToken(absl::string_view token, size_t max_k
     return Malformed(
         absl::StrCat(proto.keys_size(), " keys, over the session's limit of ", session.max_keys_));
   }
-  session.use_counter_ = proto.use_counter();
   session.evicted_ = proto.evicted();
+  // Uses are renumbered 1..n in the token's order of use (ties by key): a
+  // token is untrusted input, and its counters need not be dense or small.
+  std::vector<std::pair<uint64_t, std::string>> order;
   for (const v1::SessionKeyProto& key : proto.keys()) {
     absl::StatusOr<VersionVector> written = FromProto(key.written());
     absl::StatusOr<VersionVector> seen = FromProto(key.seen());
     if (!written.ok()) return Malformed(written.status().message());
     if (!seen.ok()) return Malformed(seen.status().message());
-    if (key.last_use() > session.use_counter_) return Malformed("a key used after the last use");
-    auto [it, inserted] = session.keys_.try_emplace(
-        key.key(), KeyState{*std::move(written), *std::move(seen), key.last_use()});
+    auto [it, inserted] =
+        session.keys_.try_emplace(key.key(), KeyState{*std::move(written), *std::move(seen)});
     if (!inserted) return Malformed("a key appears twice");
-    if (!session.keys_by_use_.emplace(key.last_use(), key.key()).second) {
-      return Malformed("two keys last used at once");
-    }
+    order.emplace_back(key.last_use(), key.key());
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [unused, key] : order) {
+    session.keys_[key].last_use = ++session.use_counter_;
+    session.keys_by_use_.emplace(session.use_counter_, key);
   }
   return session;
 }

@@ -100,6 +100,12 @@ void SessionRead::OnReply(absl::StatusOr<v1::GetResponse> reply) {
   if (++current_ == attempts_.size()) Fail();
 }
 
+void SessionRead::OnDeadline() {
+  result_ = absl::DeadlineExceededError(absl::StrCat("deadline exceeded after ", tried_.size(),
+                                                     " session reads, none enough (",
+                                                     absl::StrJoin(tried_, "; "), ")"));
+}
+
 void SessionRead::AddSingleReplicaRungs() {
   if (single_replica_rungs_added_) return;
   single_replica_rungs_added_ = true;

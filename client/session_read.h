@@ -68,6 +68,10 @@ class SessionRead {
   size_t attempt_index() const { return current_; }  // of next(): 0 for the read as asked
   // The outcome of next().
   void OnReply(absl::StatusOr<v1::GetResponse> reply);
+  // The request's deadline passed before next() could be sent: the outcome
+  // is DEADLINE_EXCEEDED, naming the reads tried (not a session failure:
+  // with more time a rung might have satisfied it).
+  void OnDeadline();
   bool done() const { return result_.has_value(); }
   // REQUIRES: done(). The reply taken (session info filled), or the error.
   const absl::StatusOr<v1::GetResponse>& result() const { return *result_; }

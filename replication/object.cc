@@ -26,15 +26,15 @@ const Sibling& PickSameDot(const Sibling& a, const Sibling& b) {
 Object ReadView(const Object& object) {
   Object view;
   view.context = object.context;
-  // Siblings are sorted by dot: the first of each key is the smallest.
-  std::vector<const std::string*> keys_seen;
+  // Siblings are sorted by dot: the first copy of a write is the smallest.
   for (const Sibling& s : object.siblings) {
-    if (!s.idempotency_key.empty()) {
-      auto same = [&](const std::string* k) { return *k == s.idempotency_key; };
-      if (std::any_of(keys_seen.begin(), keys_seen.end(), same)) continue;
-      keys_seen.push_back(&s.idempotency_key);
+    auto same_write = [&](const Sibling& shown) {
+      return !s.idempotency_key.empty() && shown.idempotency_key == s.idempotency_key &&
+             shown.tombstone == s.tombstone && shown.value == s.value;
+    };
+    if (std::none_of(view.siblings.begin(), view.siblings.end(), same_write)) {
+      view.siblings.push_back(s);
     }
-    view.siblings.push_back(s);
   }
   return view;
 }

@@ -51,10 +51,12 @@ struct Object {
   friend bool operator==(const Object&, const Object&) = default;
 };
 
-// The object as a read shows it: of siblings sharing an idempotency key
-// (one write applied twice, by a retry through a second coordinator), only
-// the one with the smallest dot. The context is unchanged: it covers every
-// copy, so a write with it replaces them all.
+// The object as a read shows it: of siblings that are copies of one write
+// (applied twice, by a retry through a second coordinator: the same
+// idempotency key, value and tombstone flag), only the one with the
+// smallest dot. A key reused for a different value hides nothing. The
+// context is unchanged: it covers every copy, so a write with it replaces
+// them all.
 Object ReadView(const Object& object);
 
 // Live (non-tombstone) siblings.

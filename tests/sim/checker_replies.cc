@@ -38,7 +38,10 @@ bool BoundCovers(const Op& get, const Op& write) {
 // the tombstone, or nothing once it is purged. (Its covers_w claim counts
 // the copies when it began, which a purge takes.)
 bool ReadsEveryHome(const CheckInput& in, const Op& d, const Op& g) {
-  return g.strict && g.quorum == in.replication && !d.used_fallbacks;
+  // The reply's own R and strictness: a session read's reply may come from
+  // a read of fewer replicas than the op asked for.
+  return !g.reply_quorum->sloppy() && g.reply_quorum->required() == in.replication &&
+         !d.used_fallbacks;
 }
 
 // 15: a read whose claim covers the acknowledged delete `d` shows none of

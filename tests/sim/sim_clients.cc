@@ -155,9 +155,14 @@ void Simulation::SendSessionRead(int id) {
     });
     return;
   }
-  // The client's deadline is absolute: what is left of it, on this node's clock.
+  // The client's deadline is absolute: what is left of it, on this node's
+  // clock. None left: the client's timer ends the op (DEADLINE_EXCEEDED).
   const absl::Duration left =
       kClientTimeout - absl::Milliseconds(world_.ElapsedMs() - op.invoke_ms);
+  if (left <= absl::ZeroDuration()) {
+    session_reads_.erase(id);
+    return;
+  }
   pb::GetRequest request;
   request.set_key(op.key);
   request.set_r(attempt.r);
@@ -189,7 +194,7 @@ void Simulation::OnSessionRead(int id, size_t attempt, const absl::Status& statu
     return;
   }
   absl::StatusOr<pb::GetResponse> result = read.result();
-  op.session_reads = static_cast<uint32_t>(read.attempt_index() + 1);
+  op.session_reads = static_cast<uint32_t>(attempt + 1);  // the reply just fed was the last
   session_reads_.erase(it);
   if (!result.ok()) {
     OnGetDone(id, result.status(), pb::GetResponse(), /*mutate=*/false);

@@ -33,9 +33,16 @@ Session* SessionOf(const std::unique_ptr<SessionFile>& file) {
   return file == nullptr ? nullptr : file->session();
 }
 
-// Saves the session after a command that may have changed it.
-absl::Status SaveSession(const std::unique_ptr<SessionFile>& file) {
-  return file == nullptr ? absl::OkStatus() : file->Save();
+// Saves the session after a command that may have changed it. A failure
+// says what the command did: its write is applied, only the file is stale.
+absl::Status SaveSession(const std::unique_ptr<SessionFile>& file, absl::string_view done) {
+  if (file == nullptr) return absl::OkStatus();
+  absl::Status saved = file->Save();
+  if (saved.ok()) return saved;
+  return absl::Status(saved.code(), absl::StrCat(done,
+                                                 ", but the session was not saved (its next "
+                                                 "reads may not see it): ",
+                                                 saved.message()));
 }
 
 // Prints a failure (stderr; also JSON on stdout with --json) and returns its exit code.
@@ -104,7 +111,8 @@ int Put(const Global& global, const PutArgs& args) {
                                   .idempotency_key = args.idempotency_key},
                      SessionOf(*session));
   if (!r.ok()) return Fail(global, args.key, r.status());
-  if (absl::Status saved = SaveSession(*session); !saved.ok()) return Fail(global, args.key, saved);
+  if (absl::Status saved = SaveSession(*session, "the put was acknowledged"); !saved.ok())
+    return Fail(global, args.key, saved);
   PrintPut(global, *r, "ok");
   if (context->empty() && !global.json) {
     std::cout << "blind write (no --context): kept beside any value the key already had; to "
@@ -123,7 +131,8 @@ int Get(const Global& global, const GetArgs& args) {
   if (args.max_staleness_ms) options.max_staleness = absl::Milliseconds(*args.max_staleness_ms);
   absl::StatusOr<v1::GetResponse> r = (*client)->Get(args.key, options, SessionOf(*session));
   if (!r.ok()) return Fail(global, args.key, r.status());
-  if (absl::Status saved = SaveSession(*session); !saved.ok()) return Fail(global, args.key, saved);
+  if (absl::Status saved = SaveSession(*session, "the read succeeded"); !saved.ok())
+    return Fail(global, args.key, saved);
   if (!global.json && r->session().attempts() > 1) {
     std::fprintf(stderr, "kvctl: session read took %u reads:\n", r->session().attempts());
     for (const std::string& why : r->session().escalations()) {
@@ -173,7 +182,8 @@ int Delete(const Global& global, const DeleteArgs& args) {
                                      .idempotency_key = args.idempotency_key},
                         SessionOf(*session));
   if (!r.ok()) return Fail(global, args.key, r.status());
-  if (absl::Status saved = SaveSession(*session); !saved.ok()) return Fail(global, args.key, saved);
+  if (absl::Status saved = SaveSession(*session, "the delete was acknowledged"); !saved.ok())
+    return Fail(global, args.key, saved);
   PrintPut(global, *r, "deleted");
   return kExitOk;
 }

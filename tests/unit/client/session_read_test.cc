@@ -87,6 +87,17 @@ TEST(SessionReadTest, AnErrorOfTheReadAsAskedIsTheOutcome) {
   EXPECT_FALSE(IsSessionGuaranteeFailure(absl::FailedPreconditionError("too many siblings")));
 }
 
+TEST(SessionReadTest, OutOfTimeMidLadderIsDeadlineExceededNotASessionFailure) {
+  Session session = Wrote();
+  SessionRead read(&session, "k", {.r = 1}, kHomes);
+  read.OnReply(Reply(kOld));
+  read.OnDeadline();
+  ASSERT_TRUE(read.done());
+  EXPECT_EQ(read.result().status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(IsSessionGuaranteeFailure(read.result().status()));
+  EXPECT_THAT(read.result().status().message(), HasSubstr("lacks the session's own write"));
+}
+
 TEST(SessionReadTest, AReadOlderThanOneSeenFailsAsMonotonicReads) {
   Session session;
   ASSERT_TRUE(session.RecordRead("k", Reply(kHasWrite)).ok());

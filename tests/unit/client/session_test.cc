@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
+#include "proto/session.pb.h"
 #include "replication/object_codec.h"
 
 namespace quorumkv {
@@ -73,7 +75,27 @@ TEST(SessionTest, TheTokenCarriesTheWholeState) {
   EXPECT_EQ(back->key_count(), 2u);
   EXPECT_FALSE(back->Check("k", Read("k", {}))->ok());
   EXPECT_FALSE(back->Check("j", Read("j", {}))->ok());
-  EXPECT_EQ(back->Token(), session.Token());
+  EXPECT_EQ(Session::FromToken(back->Token())->Token(), back->Token()) << "stable once loaded";
+}
+
+TEST(SessionTest, ATokensUseCountersAreRenumberedSoNoneCanOverflow) {
+  v1::SessionProto proto;
+  proto.set_use_counter(UINT64_MAX);
+  for (const char* key : {"a", "b"}) {
+    v1::SessionKeyProto* k = proto.add_keys();
+    k->set_key(key);
+    k->set_last_use(UINT64_MAX);
+  }
+  absl::StatusOr<Session> session =
+      Session::FromToken(absl::WebSafeBase64Escape(proto.SerializeAsString()), 2);
+  ASSERT_TRUE(session.ok()) << session.status();
+  for (const char* key : {"c", "d", "a", "e"}) {
+    ASSERT_TRUE(session->RecordRead(key, Read(key, Vv({{"n1.aa", 1}}))).ok());
+  }
+  EXPECT_EQ(session->key_count(), 2u);
+  EXPECT_EQ(session->evicted(), 4u) << "a, b, c, d in turn";
+  EXPECT_FALSE(session->Check("a", Read("a", {}))->ok());
+  EXPECT_FALSE(session->Check("e", Read("e", {}))->ok());
 }
 
 TEST(SessionTest, AMalformedTokenIsRefused) {

@@ -58,6 +58,9 @@ TEST(ReadViewTest, ShowsOneSiblingPerIdempotencyKeyTheSmallestDot) {
   EXPECT_EQ(view.siblings[1].value, "other");
   EXPECT_EQ(view.siblings[2].value, "also other");
   EXPECT_EQ(ReadView(view), view);
+  // A key reused for another value names two writes: both shown.
+  object.siblings[3].value = "v2";
+  EXPECT_EQ(ReadView(object).siblings.size(), 4u);
 }
 
 TEST(DvvPropertyTest, EveryReachableStateHasSortedSiblingsCoveredByItsContext) {
