@@ -30,6 +30,11 @@ void CircuitBreaker::RecordFailure() {
   }
 }
 
+void CircuitBreaker::RecordNothing() {
+  absl::MutexLock lock(&mu_);
+  probe_out_ = false;
+}
+
 CircuitBreaker::State CircuitBreaker::state() {
   absl::MutexLock lock(&mu_);
   if (!open_) return State::kClosed;

@@ -38,6 +38,9 @@ class CircuitBreaker {
   bool Allow();
   void RecordSuccess();
   void RecordFailure();
+  // A request Allow() let through ended without telling anything of the
+  // node (cancelled, or never sent): a half-open breaker may probe again.
+  void RecordNothing();
 
   State state();
   // When an open breaker turns half-open (for a caller choosing whom to wait for).

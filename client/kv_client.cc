@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/blocking_counter.h"
 #include "client/session_read.h"
 #include "proto/grpc_status_codec.h"
 
@@ -68,10 +67,13 @@ bool NeverReachedCoordinator(const grpc::Status& status) {
 }
 
 // The node itself failed (a breaker's failure), as opposed to answering,
-// even with an error.
-bool NodeFailed(const grpc::Status& status) {
-  return IsUnreachable(status) || (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-                                   !QuorumFromGrpcStatus(status).has_value());
+// even with an error. Out of time is the request's, not the node's, once
+// its `deadline` is near: a short deadline must not open breakers on
+// healthy nodes.
+bool NodeFailed(const grpc::Status& status, absl::Time deadline) {
+  if (IsUnreachable(status)) return true;
+  return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+         !QuorumFromGrpcStatus(status).has_value() && absl::Now() < deadline - kDeadlineSlack;
 }
 
 }  // namespace
@@ -102,6 +104,7 @@ KvClient::KvClient(KvClientOptions options)
     : options_(std::move(options)),
       own_clock_(options_.clock == nullptr ? std::make_unique<SystemClock>() : nullptr),
       clock_(options_.clock == nullptr ? own_clock_.get() : options_.clock),
+      hedge_(options_.hedge),
       random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -161,25 +164,33 @@ void KvClient::Resolve(absl::Time deadline) {
   }
   if (unknown.empty()) return;
   // Every endpoint at once, each bounded: a blackholed one costs
-  // kResolveTimeout once, not a timeout per request.
+  // kResolveTimeout once, not a timeout per request. On a completion queue
+  // of this call's own: no thread, nothing left running after it returns.
   struct Query {
     grpc::ClientContext context;
     v1::RingResponse response;
     grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::RingResponse>> reader;
   };
   std::vector<Query> queries(unknown.size());
   const v1::RingRequest request;
-  absl::BlockingCounter pending(static_cast<int>(unknown.size()));
+  grpc::CompletionQueue queue;
   const absl::Time query_deadline = std::min(deadline, absl::Now() + kResolveTimeout);
   for (size_t q = 0; q < unknown.size(); ++q) {
-    queries[q].context.set_deadline(absl::ToChronoTime(query_deadline));
-    nodes_[unknown[q]]->stub->async()->Ring(&queries[q].context, &request, &queries[q].response,
-                                            [&, q](grpc::Status s) {
-                                              queries[q].status = std::move(s);
-                                              pending.DecrementCount();
-                                            });
+    Query& query = queries[q];
+    query.context.set_deadline(absl::ToChronoTime(query_deadline));
+    query.reader = nodes_[unknown[q]]->stub->PrepareAsyncRing(&query.context, request, &queue);
+    query.reader->StartCall();
+    query.reader->Finish(&query.response, &query.status,
+                         reinterpret_cast<void*>(static_cast<intptr_t>(q)));
   }
-  pending.Wait();
+  void* tag;
+  bool ok;
+  for (size_t done = 0; done < unknown.size() && queue.Next(&tag, &ok); ++done) {
+  }
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
   absl::MutexLock lock(&mu_);
   for (size_t q = 0; q < unknown.size(); ++q) {
     if (!queries[q].status.ok()) continue;
@@ -235,6 +246,12 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
     failures.clear();
     for (size_t i : order) {
       Node& node = *nodes_[i];
+      if (absl::Now() >= deadline) {
+        // Not the node's failure: no time was left to ask it.
+        return absl::DeadlineExceededError(absl::StrCat(
+            "deadline exceeded before ", node.endpoint, " could be asked",
+            failures.empty() ? "" : absl::StrCat(" (", absl::StrJoin(failures, "; "), ")")));
+      }
       if (!node.breaker.Allow()) {
         failures.push_back(absl::StrCat(node.endpoint, ": circuit open after repeated failures"));
         continue;
@@ -248,12 +265,7 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
       context.set_deadline(absl::ToChronoTime(deadline));
       Response response;
       grpc::Status status = rpc(node.stub.get(), &context, &response);
-      // Out of time is the request's, not the node's, once its deadline is
-      // near: a short deadline must not open breakers on healthy nodes.
-      const bool node_failed =
-          NodeFailed(status) && !(status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-                                  absl::Now() >= deadline - kDeadlineSlack);
-      if (node_failed) {
+      if (NodeFailed(status, deadline)) {
         node.breaker.RecordFailure();
       } else {
         node.breaker.RecordSuccess();
@@ -277,6 +289,107 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
       absl::StrCat("no node reachable (", absl::StrJoin(failures, "; "), ")"));
 }
 
+std::optional<absl::StatusOr<v1::GetResponse>> KvClient::HedgedGet(const v1::GetRequest& request,
+                                                                   const std::vector<size_t>& order,
+                                                                   absl::Time deadline,
+                                                                   absl::Duration delay,
+                                                                   std::vector<size_t>* tried) {
+  if (!nodes_[order[0]]->breaker.Allow()) return std::nullopt;
+  // Both calls on a completion queue of this call's own: the caller's
+  // thread waits on it, and nothing is left running when it returns.
+  struct Leg {
+    size_t endpoint = 0;
+    grpc::ClientContext context;
+    v1::GetResponse response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetResponse>> reader;
+    bool done = false;
+  };
+  Leg legs[2];
+  int launched = 0;
+  grpc::CompletionQueue queue;
+  const absl::Time start = absl::Now();
+  auto launch = [&](size_t endpoint) {
+    Leg& leg = legs[launched];
+    leg.endpoint = endpoint;
+    leg.context.set_deadline(absl::ToChronoTime(deadline));
+    leg.reader = nodes_[endpoint]->stub->PrepareAsyncGet(&leg.context, request, &queue);
+    leg.reader->StartCall();
+    leg.reader->Finish(&leg.response, &leg.status,
+                       reinterpret_cast<void*>(static_cast<intptr_t>(launched)));
+    ++launched;
+    tried->push_back(endpoint);
+  };
+  // Waits for one call to end, until `until`; false when none did.
+  auto next_until = [&](absl::Time until) {
+    void* tag;
+    bool ok;
+    if (queue.AsyncNext(&tag, &ok, absl::ToChronoTime(until)) != grpc::CompletionQueue::GOT_EVENT) {
+      return false;
+    }
+    legs[reinterpret_cast<intptr_t>(tag)].done = true;
+    return true;
+  };
+  auto decided = [&] {
+    bool all_done = true;
+    for (int i = 0; i < launched; ++i) {
+      if (legs[i].done && legs[i].status.ok()) return true;
+      all_done &= legs[i].done;
+    }
+    return all_done;
+  };
+  launch(order[0]);
+  const absl::Time hedge_at = std::min(deadline, start + delay);
+  while (!legs[0].done && next_until(hedge_at)) {
+  }
+  if (!legs[0].done && absl::Now() < deadline && hedge_.TakeHedge()) {
+    for (size_t i = 1; i < order.size(); ++i) {
+      if (!nodes_[order[i]]->breaker.Allow()) continue;
+      launch(order[i]);
+      break;
+    }
+  }
+  while (!decided() && next_until(deadline)) {
+  }
+  std::optional<absl::StatusOr<v1::GetResponse>> result;
+  int pending = 0;
+  for (int i = 0; i < launched; ++i) {
+    Leg& leg = legs[i];
+    Node& node = *nodes_[leg.endpoint];
+    if (!leg.done) {
+      leg.context.TryCancel();  // the loser, or out of time
+      node.breaker.RecordNothing();
+      ++pending;
+      continue;
+    }
+    if (NodeFailed(leg.status, deadline)) {
+      node.breaker.RecordFailure();
+    } else {
+      node.breaker.RecordSuccess();
+    }
+    if (leg.status.ok() && !(result && result->ok())) {
+      hedge_.RecordLatency(absl::Now() - start);
+      result = std::move(leg.response);
+    } else if (!leg.status.ok() && !result && !IsUnreachable(leg.status) &&
+               !ShedAtAdmission(leg.status)) {
+      result = WithQuorum(leg.status);  // an answer (quorum not met, ...), not a node failure
+    }
+  }
+  if (!result && absl::Now() >= deadline) {
+    result = absl::DeadlineExceededError(
+        "deadline exceeded, outcome unknown: no node answered the read in time");
+  }
+  // A cancelled call still ends on the queue (at once); the queue must be
+  // drained before it goes.
+  while (pending > 0 && next_until(absl::InfiniteFuture())) --pending;
+  queue.Shutdown();
+  void* tag;
+  bool ok;
+  while (queue.Next(&tag, &ok)) {
+  }
+  return result;
+}
+
 absl::StatusOr<v1::GetResponse> KvClient::GetOnce(const std::string& key, uint32_t r, bool strict,
                                                   const std::vector<size_t>& order,
                                                   absl::Time deadline, uint32_t max_passes) {
@@ -284,10 +397,29 @@ absl::StatusOr<v1::GetResponse> KvClient::GetOnce(const std::string& key, uint32
   request.set_key(key);
   request.set_r(r);
   request.set_strict(strict);
-  return CallNodes<v1::GetResponse>(
-      order, deadline, /*idempotent=*/true,
+  std::vector<size_t> rest = order;
+  if (order.size() >= 2) {
+    if (std::optional<absl::Duration> delay = hedge_.OnReadStart()) {
+      std::vector<size_t> tried;
+      std::optional<absl::StatusOr<v1::GetResponse>> hedged =
+          HedgedGet(request, order, deadline, *delay, &tried);
+      if (hedged) return *std::move(hedged);
+      // Neither answered and moving on is safe: on to the others.
+      rest.erase(std::remove_if(rest.begin(), rest.end(),
+                                [&](size_t e) {
+                                  return std::find(tried.begin(), tried.end(), e) != tried.end();
+                                }),
+                 rest.end());
+      if (rest.empty()) rest = order;
+    }
+  }
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::GetResponse> result = CallNodes<v1::GetResponse>(
+      rest, deadline, /*idempotent=*/true,
       [&](auto* stub, auto* ctx, auto* response) { return stub->Get(ctx, request, response); },
       max_passes);
+  if (result.ok()) hedge_.RecordLatency(absl::Now() - start);
+  return result;
 }
 
 absl::StatusOr<v1::GetResponse> KvClient::Get(const std::string& key, const ReadOptions& options,
@@ -305,7 +437,7 @@ absl::StatusOr<v1::GetResponse> KvClient::SessionGet(const std::string& key,
                                       .strict = options.strict,
                                       .max_staleness = options.max_staleness,
                                       .allow_stale = options.allow_stale},
-                   HomesOf(key, deadline));
+                   [&] { return HomesOf(key, deadline); });
   while (!read.done()) {
     if (read.attempt_index() > 0 && absl::Now() >= deadline) {
       read.OnDeadline();
@@ -328,11 +460,8 @@ absl::StatusOr<v1::GetResponse> KvClient::SessionGet(const std::string& key,
     read.OnReply(GetOnce(key, attempt.r, attempt.strict, order, deadline,
                          read.attempt_index() == 0 ? UINT32_MAX : 1));
   }
-  absl::StatusOr<v1::GetResponse> result = read.result();
-  if (result.ok()) {
-    if (absl::Status recorded = session->RecordRead(key, *result); !recorded.ok()) return recorded;
-  }
-  return result;
+  if (read.result().ok()) session->RecordRead(key, read.taken_context());
+  return std::move(read).TakeResult();
 }
 
 absl::StatusOr<v1::PutResponse> KvClient::Put(const std::string& key, const std::string& value,

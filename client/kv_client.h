@@ -21,6 +21,12 @@
 // connection is down gets at most 1 s (or half the time left) to connect
 // while other nodes could take the request.
 //
+// Hedged reads (hedge_policy.h): once the client has seen enough reads, a
+// read whose first node has not answered within the p95 of its recent
+// latencies goes also to the next node, within a budget of 10% extra
+// reads; the first success wins and the other call is cancelled. One slow
+// coordinator then does not set the read's latency.
+//
 // Sessions (session.h): pass a Session to Get/Put/Delete and the read is
 // held to read-your-writes and monotonic reads (and, with max_staleness,
 // bounded staleness), escalating as session_read.h describes; a put or
@@ -51,6 +57,7 @@
 #include "absl/time/time.h"
 #include "client/backoff.h"
 #include "client/circuit_breaker.h"
+#include "client/hedge_policy.h"
 #include "client/session.h"
 #include "proto/kv.grpc.pb.h"
 #include "replication/clock.h"
@@ -65,6 +72,7 @@ struct KvClientOptions {
   bool route_by_key = true;
   BackoffOptions backoff;
   CircuitBreakerOptions breaker;
+  HedgeOptions hedge;
   Clock* clock = nullptr;  // the breakers' clock; null: the system clock
   uint64_t seed = 0;       // of the backoff jitter (only); 0: from the system
 };
@@ -126,6 +134,8 @@ class KvClient {
   // The state of each node's circuit breaker, "closed", "open" or
   // "half-open", by endpoint.
   std::vector<std::pair<std::string, std::string>> BreakerStates();
+  // Reads sent to a second node because the first was slow, so far.
+  uint64_t hedged_reads() { return hedge_.hedges_sent(); }
   // Anti-entropy on the first endpoint that answers (connect with one
   // endpoint to choose the node). Not retried elsewhere once sent.
   absl::StatusOr<v1::RepairResponse> Repair(const v1::RepairRequest& request);
@@ -160,6 +170,15 @@ class KvClient {
   absl::StatusOr<v1::GetResponse> GetOnce(const std::string& key, uint32_t r, bool strict,
                                           const std::vector<size_t>& order, absl::Time deadline,
                                           uint32_t max_passes = UINT32_MAX);
+  // `request` to order[0] and, after `delay` without an answer, to the next
+  // node that may take it; the first success wins. nullopt when neither
+  // succeeded and moving on is safe: the caller goes on without hedging,
+  // to the endpoints not in *tried.
+  std::optional<absl::StatusOr<v1::GetResponse>> HedgedGet(const v1::GetRequest& request,
+                                                           const std::vector<size_t>& order,
+                                                           absl::Time deadline,
+                                                           absl::Duration delay,
+                                                           std::vector<size_t>* tried);
   absl::StatusOr<v1::GetResponse> SessionGet(const std::string& key, const ReadOptions& options,
                                              Session* session, absl::Time deadline);
   absl::Time DeadlineOf(absl::Duration timeout) const;
@@ -175,6 +194,7 @@ class KvClient {
   std::unique_ptr<Clock> own_clock_;
   Clock* clock_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  HedgePolicy hedge_;
   absl::Mutex mu_;
   Routing routing_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);

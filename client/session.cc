@@ -68,8 +68,9 @@ absl::StatusOr<Session> Session::FromToken(absl::string_view token, size_t max_k
   }
   std::sort(order.begin(), order.end());
   for (const auto& [unused, key] : order) {
-    session.keys_[key].last_use = ++session.use_counter_;
-    session.keys_by_use_.emplace(session.use_counter_, key);
+    auto it = session.keys_.find(key);
+    it->second.last_use = ++session.use_counter_;
+    session.keys_by_use_.emplace(session.use_counter_, &it->first);
   }
   return session;
 }
@@ -78,7 +79,13 @@ std::string Session::Token() const {
   v1::SessionProto proto;
   proto.set_use_counter(use_counter_);
   proto.set_evicted(evicted_);
-  for (const auto& [key, state] : keys_) {
+  std::vector<const Keys::value_type*> sorted;  // by key: one state, one token
+  sorted.reserve(keys_.size());
+  for (const auto& entry : keys_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* entry : sorted) {
+    const auto& [key, state] = *entry;
     v1::SessionKeyProto* out = proto.add_keys();
     out->set_key(key);
     ToProto(state.written, out->mutable_written());
@@ -93,8 +100,9 @@ Session::KeyState& Session::Touch(const std::string& key) {
   if (it == keys_.end()) {
     if (keys_.size() >= max_keys_) {
       auto oldest = keys_by_use_.begin();
-      keys_.erase(oldest->second);
+      const std::string* oldest_key = oldest->second;
       keys_by_use_.erase(oldest);
+      keys_.erase(keys_.find(*oldest_key));
       ++evicted_;
     }
     it = keys_.try_emplace(key).first;
@@ -102,7 +110,7 @@ Session::KeyState& Session::Touch(const std::string& key) {
     keys_by_use_.erase(it->second.last_use);
   }
   it->second.last_use = ++use_counter_;
-  keys_by_use_.emplace(it->second.last_use, key);
+  keys_by_use_.emplace(it->second.last_use, &it->first);
   return it->second;
 }
 
@@ -120,21 +128,33 @@ absl::Status Session::RecordWrite(const std::string& key, const v1::PutResponse&
 absl::Status Session::RecordRead(const std::string& key, const v1::GetResponse& response) {
   absl::StatusOr<VersionVector> context = DecodeContext(response.context(), key);
   if (!context.ok()) return context.status();
-  Touch(key).seen.Merge(*context);
+  RecordRead(key, *context);
   return absl::OkStatus();
+}
+
+void Session::RecordRead(const std::string& key, const VersionVector& context) {
+  Touch(key).seen.Merge(context);
 }
 
 absl::StatusOr<SessionShortfall> Session::Check(const std::string& key,
                                                 const v1::GetResponse& reply) const {
   absl::StatusOr<VersionVector> context = DecodeContext(reply.context(), key);
   if (!context.ok()) return context.status();
+  return Check(key, *context);
+}
+
+SessionShortfall Session::Check(const std::string& key, const VersionVector& context) const {
   SessionShortfall shortfall;
   auto it = keys_.find(key);
   if (it == keys_.end()) return shortfall;
-  shortfall.unwritten = UnseenBy(*context, it->second.written);
+  // The common case, without allocating: the reply covers both.
+  if (context.Descends(it->second.written) && context.Descends(it->second.seen)) {
+    return shortfall;
+  }
+  shortfall.unwritten = UnseenBy(context, it->second.written);
   // Named once: a dot of the session's own write is not also listed as seen.
   VersionVector named = it->second.written;
-  named.Merge(*context);
+  named.Merge(context);
   shortfall.unseen = UnseenBy(named, it->second.seen);
   return shortfall;
 }

@@ -15,8 +15,9 @@
 // `max_keys` of them: beyond that the least recently used key is dropped
 // and counted (evicted()); the session then guarantees nothing for it.
 //
-// A value type; not thread-safe: one session is used by one thread at a
-// time (a user's requests are sequential). The token (Token/FromToken)
+// Movable, not copyable (copy it through its token); not thread-safe: one
+// session is used by one thread at a time (a user's requests are
+// sequential). The token (Token/FromToken)
 // carries the whole state, so a session survives a process: kvctl keeps it
 // in a file (--session FILE).
 #ifndef QUORUMKV_CLIENT_SESSION_H_
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/kv.pb.h"
@@ -52,6 +54,12 @@ class Session {
   static constexpr size_t kMaxTokenBytes = 64 << 20;
 
   explicit Session(size_t max_keys = kDefaultMaxKeys);
+  Session(Session&&) = default;
+  Session& operator=(Session&&) = default;
+  // keys_by_use_ points into keys_: a copy's would point into the original.
+  // (A move keeps the nodes, and so the pointers.)
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // INVALID_ARGUMENT "session token is malformed: ..." for bytes Token()
   // did not make, and for a token of more keys than `max_keys`.
@@ -66,11 +74,15 @@ class Session {
   absl::Status RecordWrite(const std::string& key, const v1::PutResponse& response);
   // A read the application was given: its context joins what the session saw.
   absl::Status RecordRead(const std::string& key, const v1::GetResponse& response);
+  // The same, with the reply's context already decoded.
+  void RecordRead(const std::string& key, const VersionVector& context);
 
   // What `reply` (a read of `key`) lacks of the session's guarantees.
   // INVALID_ARGUMENT if its context does not decode.
   absl::StatusOr<SessionShortfall> Check(const std::string& key,
                                          const v1::GetResponse& reply) const;
+  // The same, with the reply's context already decoded.
+  SessionShortfall Check(const std::string& key, const VersionVector& context) const;
 
   // The nodes that coordinated the session's writes of `key` (from the
   // actors of their dots, "<node>.<epoch>"): each holds the write in its
@@ -91,9 +103,12 @@ class Session {
   // full) if absent, and marked used.
   KeyState& Touch(const std::string& key);
 
+  // Nodes, so keys_by_use_ may point at the keys.
+  using Keys = absl::node_hash_map<std::string, KeyState>;
+
   size_t max_keys_;
-  std::map<std::string, KeyState> keys_;
-  std::map<uint64_t, std::string> keys_by_use_;  // last_use -> key: the eviction order
+  Keys keys_;
+  std::map<uint64_t, const std::string*> keys_by_use_;  // by last_use: the eviction order
   uint64_t use_counter_ = 0;
   uint64_t evicted_ = 0;
 };

@@ -5,6 +5,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "replication/object_codec.h"
 
 namespace quorumkv {
 namespace {
@@ -31,9 +32,13 @@ std::string ReadAttempt::Describe() const {
 }
 
 SessionRead::SessionRead(const Session* session, std::string key, SessionReadOptions options,
-                         std::vector<std::string> homes)
-    : session_(session), key_(std::move(key)), options_(options), homes_(std::move(homes)) {
+                         HomesFn homes)
+    : session_(session), key_(std::move(key)), options_(options), homes_fn_(std::move(homes)) {
   attempts_.push_back(ReadAttempt{.r = options_.r, .strict = options_.strict});
+}
+
+void SessionRead::AddAllHomesRung() {
+  homes_ = homes_fn_();
   const uint32_t n = static_cast<uint32_t>(homes_.size());
   if (n > 0 && options_.r != n) {
     std::vector<std::string> writers = session_->Writers(key_);
@@ -48,17 +53,20 @@ SessionRead::SessionRead(const Session* session, std::string key, SessionReadOpt
   }
 }
 
-std::string SessionRead::Shortfall(const v1::GetResponse& reply, bool* session_ok) {
-  absl::StatusOr<SessionShortfall> shortfall = session_->Check(key_, reply);
-  if (!shortfall.ok()) {
+std::string SessionRead::Shortfall(const v1::GetResponse& reply, VersionVector* context,
+                                   bool* session_ok) {
+  absl::StatusOr<VersionVector> decoded = DecodeContext(reply.context(), key_);
+  if (!decoded.ok()) {
     *session_ok = false;
-    return std::string(shortfall.status().message());
+    return std::string(decoded.status().message());
   }
-  *session_ok = shortfall->ok();
-  if (!shortfall->ok()) {
-    lacked_writes_ |= !shortfall->unwritten.empty();
-    lacked_reads_ |= !shortfall->unseen.empty();
-    return shortfall->Describe();
+  *context = *std::move(decoded);
+  const SessionShortfall shortfall = session_->Check(key_, *context);
+  *session_ok = shortfall.ok();
+  if (!shortfall.ok()) {
+    lacked_writes_ |= !shortfall.unwritten.empty();
+    lacked_reads_ |= !shortfall.unseen.empty();
+    return shortfall.Describe();
   }
   if (!options_.max_staleness) return "";
   const int64_t asked_ms = absl::ToInt64Milliseconds(*options_.max_staleness);
@@ -75,24 +83,31 @@ std::string SessionRead::Shortfall(const v1::GetResponse& reply, bool* session_o
 }
 
 void SessionRead::OnReply(absl::StatusOr<v1::GetResponse> reply) {
-  const std::string attempt =
-      absl::StrCat("read ", current_ + 1, " (", attempts_[current_].Describe(), ")");
+  auto attempt = [&] {
+    return absl::StrCat("read ", current_ + 1, " (", attempts_[current_].Describe(), ")");
+  };
   if (!reply.ok()) {
     if (current_ == 0) {
       result_ = std::move(reply);
       return;
     }
-    tried_.push_back(absl::StrCat(attempt, " failed: ", reply.status().message()));
+    tried_.push_back(absl::StrCat(attempt(), " failed: ", reply.status().message()));
   } else {
     bool session_ok = false;
-    const std::string shortfall = Shortfall(*reply, &session_ok);
+    VersionVector context;
+    const std::string shortfall = Shortfall(*reply, &context, &session_ok);
     if (shortfall.empty()) {
+      taken_context_ = std::move(context);
       Take(*std::move(reply), /*stale=*/false);
       return;
     }
-    tried_.push_back(absl::StrCat(attempt, " fell short: ", shortfall));
+    tried_.push_back(absl::StrCat(attempt(), " fell short: ", shortfall));
+    if (current_ == 0) AddAllHomesRung();
     if (session_ok) {
-      if (!stale_candidate_) stale_candidate_ = *std::move(reply);
+      if (!stale_candidate_) {
+        stale_candidate_ = *std::move(reply);
+        stale_candidate_context_ = std::move(context);
+      }
     } else if (!stale_candidate_) {
       AddSingleReplicaRungs();
     }
@@ -101,9 +116,14 @@ void SessionRead::OnReply(absl::StatusOr<v1::GetResponse> reply) {
 }
 
 void SessionRead::OnDeadline() {
-  result_ = absl::DeadlineExceededError(absl::StrCat("deadline exceeded after ", tried_.size(),
-                                                     " session reads, none enough (",
-                                                     absl::StrJoin(tried_, "; "), ")"));
+  absl::Status failure = absl::DeadlineExceededError(
+      absl::StrCat("deadline exceeded after ", tried_.size(), " session reads, none enough (",
+                   absl::StrJoin(tried_, "; "), ")"));
+  v1::SessionReadInfo info;
+  info.set_attempts(static_cast<uint32_t>(tried_.size()));
+  for (const std::string& why : tried_) info.add_escalations(why);
+  failure.SetPayload(kSessionFailureUrl, absl::Cord(info.SerializeAsString()));
+  result_ = std::move(failure);
 }
 
 void SessionRead::AddSingleReplicaRungs() {
@@ -133,6 +153,7 @@ void SessionRead::Take(v1::GetResponse reply, bool stale) {
 
 void SessionRead::Fail() {
   if (stale_candidate_ && options_.allow_stale) {
+    taken_context_ = std::move(stale_candidate_context_);
     Take(*std::move(stale_candidate_), /*stale=*/true);
     return;
   }

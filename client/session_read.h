@@ -28,6 +28,7 @@
 #define QUORUMKV_CLIENT_SESSION_READ_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,9 +60,10 @@ struct ReadAttempt {
 
 class SessionRead {
  public:
-  // `homes`: the key's home replicas in ring order (their number is N).
-  SessionRead(const Session* session, std::string key, SessionReadOptions options,
-              std::vector<std::string> homes);
+  // `homes` returns the key's home replicas in ring order (their number is
+  // N); it is called once, and only if the first reply falls short.
+  using HomesFn = std::function<std::vector<std::string>()>;
+  SessionRead(const Session* session, std::string key, SessionReadOptions options, HomesFn homes);
 
   // The read to send now. REQUIRES: !done().
   const ReadAttempt& next() const { return attempts_[current_]; }
@@ -75,12 +77,18 @@ class SessionRead {
   bool done() const { return result_.has_value(); }
   // REQUIRES: done(). The reply taken (session info filled), or the error.
   const absl::StatusOr<v1::GetResponse>& result() const { return *result_; }
+  absl::StatusOr<v1::GetResponse> TakeResult() && { return *std::move(result_); }
+  // REQUIRES: result() is OK. The taken reply's context, decoded.
+  const VersionVector& taken_context() const { return taken_context_; }
 
  private:
-  // "" when `reply` satisfies the request, else what it lacks;
-  // *session_ok: it satisfies the session (maybe not the staleness bound).
-  std::string Shortfall(const v1::GetResponse& reply, bool* session_ok);
+  // "" when `reply` (context decoded into *context) satisfies the
+  // request, else what it lacks; *session_ok: it satisfies the session
+  // (maybe not the staleness bound).
+  std::string Shortfall(const v1::GetResponse& reply, VersionVector* context, bool* session_ok);
   void Take(v1::GetResponse reply, bool stale);
+  // Adds the R=N rung (once the first reply fell short).
+  void AddAllHomesRung();
   // Adds the R=1 rungs through each home replica, writers first.
   void AddSingleReplicaRungs();
   void Fail();
@@ -88,13 +96,16 @@ class SessionRead {
   const Session* session_;
   std::string key_;
   SessionReadOptions options_;
-  std::vector<std::string> homes_;
+  HomesFn homes_fn_;
+  std::vector<std::string> homes_;  // from homes_fn_, once escalating
   std::vector<ReadAttempt> attempts_;
   size_t current_ = 0;
   bool single_replica_rungs_added_ = false;
   std::vector<std::string> tried_;  // each read that fell short, and why
   // The first reply that satisfied the session but not the staleness bound.
   std::optional<v1::GetResponse> stale_candidate_;
+  VersionVector taken_context_;
+  VersionVector stale_candidate_context_;
   bool lacked_writes_ = false;  // a reply lacked the session's own writes
   bool lacked_reads_ = false;   // a reply was older than one the session saw
   std::optional<absl::StatusOr<v1::GetResponse>> result_;
@@ -103,7 +114,8 @@ class SessionRead {
 // True for the FAILED_PRECONDITION of a session guarantee not satisfiable
 // (kvctl exits 6), as opposed to one of the store (too many siblings).
 bool IsSessionGuaranteeFailure(const absl::Status& status);
-// The reads such a failure tried, and why each fell short.
+// The reads a session read that failed (not satisfiable, or out of time
+// while escalating) tried, and why each fell short.
 std::optional<v1::SessionReadInfo> SessionReadInfoOf(const absl::Status& status);
 
 }  // namespace quorumkv

@@ -254,11 +254,14 @@ void GetPath::Get(const pb::GetRequest& request, absl::Time deadline, Done done)
 
 void FillGetResponse(const Object& merged, pb::GetResponse* response) {
   // The context is bound to response->key(), which callers set first.
-  const Object view = ReadView(merged);
-  response->set_found(LiveSiblingCount(view) > 0);
+  bool found = false;
   response->clear_siblings();
-  for (const Sibling& s : view.siblings) ToProto(s, response->add_siblings());
-  response->set_context(EncodeContext(view.context, response->key()));
+  for (const Sibling* s : ShownSiblings(merged)) {
+    found |= !s->tombstone;
+    ToProto(*s, response->add_siblings());
+  }
+  response->set_found(found);
+  response->set_context(EncodeContext(merged.context, response->key()));
 }
 
 }  // namespace quorumkv

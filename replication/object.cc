@@ -23,20 +23,20 @@ const Sibling& PickSameDot(const Sibling& a, const Sibling& b) {
 
 }  // namespace
 
-Object ReadView(const Object& object) {
-  Object view;
-  view.context = object.context;
+std::vector<const Sibling*> ShownSiblings(const Object& object) {
+  std::vector<const Sibling*> shown;
+  shown.reserve(object.siblings.size());
   // Siblings are sorted by dot: the first copy of a write is the smallest.
   for (const Sibling& s : object.siblings) {
-    auto same_write = [&](const Sibling& shown) {
-      return !s.idempotency_key.empty() && shown.idempotency_key == s.idempotency_key &&
-             shown.tombstone == s.tombstone && shown.value == s.value;
+    auto same_write = [&](const Sibling* other) {
+      return other->idempotency_key == s.idempotency_key && other->tombstone == s.tombstone &&
+             other->value == s.value;
     };
-    if (std::none_of(view.siblings.begin(), view.siblings.end(), same_write)) {
-      view.siblings.push_back(s);
+    if (s.idempotency_key.empty() || std::none_of(shown.begin(), shown.end(), same_write)) {
+      shown.push_back(&s);
     }
   }
-  return view;
+  return shown;
 }
 
 size_t LiveSiblingCount(const Object& object) {

@@ -36,7 +36,7 @@ struct Sibling {
   std::string value;  // empty for a tombstone
   // The put's idempotency key, if any (kv.proto): siblings sharing one are
   // copies of one write sent twice. They stay distinct siblings here — the
-  // merge above is exact DVV — and a read shows the first (ReadView).
+  // merge above is exact DVV — and a read shows the first (ShownSiblings).
   std::string idempotency_key;
 
   friend bool operator==(const Sibling&, const Sibling&) = default;
@@ -51,13 +51,13 @@ struct Object {
   friend bool operator==(const Object&, const Object&) = default;
 };
 
-// The object as a read shows it: of siblings that are copies of one write
-// (applied twice, by a retry through a second coordinator: the same
-// idempotency key, value and tombstone flag), only the one with the
+// The siblings a read shows, in dot order: of siblings that are copies of
+// one write (applied twice, by a retry through a second coordinator: the
+// same idempotency key, value and tombstone flag), only the one with the
 // smallest dot. A key reused for a different value hides nothing. The
-// context is unchanged: it covers every copy, so a write with it replaces
-// them all.
-Object ReadView(const Object& object);
+// read's context is still the object's: it covers every copy, so a write
+// with it replaces them all. Points into `object`.
+std::vector<const Sibling*> ShownSiblings(const Object& object);
 
 // Live (non-tombstone) siblings.
 size_t LiveSiblingCount(const Object& object);

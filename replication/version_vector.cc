@@ -35,6 +35,29 @@ void VersionVector::Add(const Dot& dot) {
 }
 
 void VersionVector::Merge(const VersionVector& other) {
+  // Most merges add no actor (contexts of one key name the same few): raise
+  // counters in place then, without allocating.
+  auto a = entries_.begin();
+  bool same_actors = true;
+  for (const Entry& e : other.entries_) {
+    while (a != entries_.end() && a->first < e.first) ++a;
+    if (a == entries_.end() || a->first != e.first) {
+      same_actors = false;
+      break;
+    }
+  }
+  if (same_actors) {
+    a = entries_.begin();
+    for (const Entry& e : other.entries_) {
+      while (a->first < e.first) ++a;
+      a->second = std::max(a->second, e.second);
+    }
+    return;
+  }
+  MergeAddingActors(other);
+}
+
+void VersionVector::MergeAddingActors(const VersionVector& other) {
   std::vector<Entry> merged;
   merged.reserve(entries_.size() + other.entries_.size());
   auto a = entries_.begin();

@@ -52,6 +52,8 @@ class VersionVector {
   friend bool operator==(const VersionVector&, const VersionVector&) = default;
 
  private:
+  void MergeAddingActors(const VersionVector& other);
+
   std::vector<Entry> entries_;
 };
 

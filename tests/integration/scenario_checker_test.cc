@@ -112,7 +112,7 @@ TEST(ScenarioChecker, AnHonestHistoryPassesEveryCheck) {
   b.Final("k", {S("b", D("n2", 1))}, Vv({D("n1", 1), D("n2", 1)}));
   b.Final("j", {S("x", D("n1", 2)), S("y", D("n2", 2))}, Vv({D("n1", 2), D("n2", 2)}));
   const auto results = Check(b.history());
-  EXPECT_EQ(results.size(), 7u);
+  EXPECT_EQ(results.size(), 9u);
   EXPECT_TRUE(Failed(results).empty()) << Failed(results).front();
   EXPECT_NE(results.at("siblings-kept").summary.find("1 keys ended with concurrent"),
             std::string::npos);
@@ -223,6 +223,69 @@ TEST(ScenarioChecker, AValueReadWithAnotherDotThanItsWriteWasAcknowledgedWithFai
   b.Final("k", {S("a", D("n1", 2))}, Vv({D("n1", 2)}));
   const auto failed = Failed(Check(b.history()));
   EXPECT_NE(std::find(failed.begin(), failed.end(), "no-phantom-values"), failed.end());
+}
+
+TEST(ScenarioChecker, ACopyOfARetriedWriteIsThatWrite) {
+  // Sent twice with one idempotency key: n1 applied it (the answer was
+  // lost), n2 applied it again and acknowledged; a read shows n1's copy.
+  HistoryBuilder b;
+  const int64_t a = b.Write("k", "a", D("n2", 1));
+  b.history().operations[a].idempotency_key = "c0-op1";
+  SeenSibling copy = S("a", D("n1", 1));
+  copy.idempotency_key = "c0-op1";
+  b.Final("k", {copy}, Vv({D("n1", 1), D("n2", 1)}));
+  EXPECT_TRUE(Failed(Check(b.history())).empty()) << Failed(Check(b.history())).front();
+  // The same value under another dot and no shared key is still a phantom.
+  b.history().operations.back().siblings[0].idempotency_key = "c0-op9";
+  const auto failed = Failed(Check(b.history()));
+  EXPECT_NE(std::find(failed.begin(), failed.end(), "no-phantom-values"), failed.end());
+}
+
+TEST(ScenarioChecker, ASessionReadMissingItsSessionsWriteFails) {
+  HistoryBuilder b;
+  const int64_t a = b.Write("k", "a", D("n1", 1));
+  b.history().operations[a].session = true;
+  const int64_t other = b.Read("k", {}, {});  // not in a session: may miss it
+  const int64_t read = b.Read("k", {}, {});
+  b.history().operations[read].session = true;
+  b.history().operations[read].session_reads = 3;
+  b.Final("k", {S("a", D("n1", 1))}, Vv({D("n1", 1)}));
+  const auto results = Check(b.history());
+  EXPECT_EQ(Failed(results), std::vector<std::string>{"session-guarantees"});
+  EXPECT_EQ(results.at("session-guarantees").ops, (std::vector<int64_t>{a, read}));
+  EXPECT_NE(results.at("session-guarantees").summary.find("1 session reads (1 escalated"),
+            std::string::npos)
+      << results.at("session-guarantees").summary;
+  (void)other;
+}
+
+TEST(ScenarioChecker, ASessionReadOlderThanOneItAlreadySawFails) {
+  HistoryBuilder b;
+  b.As(1);
+  b.Write("k", "a", D("n1", 1));  // another client's write
+  b.As(0);
+  const int64_t first = b.Read("k", {S("a", D("n1", 1))}, Vv({D("n1", 1)}));
+  const int64_t second = b.Read("k", {}, {});
+  for (int64_t id : {first, second}) b.history().operations[id].session = true;
+  b.Final("k", {S("a", D("n1", 1))}, Vv({D("n1", 1)}));
+  const auto results = Check(b.history());
+  EXPECT_EQ(Failed(results), std::vector<std::string>{"session-guarantees"});
+  EXPECT_NE(results.at("session-guarantees").problems[0].find("older than its session's"),
+            std::string::npos);
+}
+
+TEST(ScenarioChecker, AReadUnderstatingItsStalenessFails) {
+  HistoryBuilder b;
+  const int64_t a = b.Write("k", "a", D("n1", 1));
+  const int64_t read = b.Read("k", {}, {});  // no strict overlap, yet bound 0
+  b.history().operations[read].quorum->staleness_bound_ms = 0;
+  b.Final("k", {S("a", D("n1", 1))}, Vv({D("n1", 1)}));
+  const auto results = Check(b.history());
+  EXPECT_EQ(Failed(results), std::vector<std::string>{"staleness-bounds-honest"});
+  EXPECT_EQ(results.at("staleness-bounds-honest").ops, (std::vector<int64_t>{a, read}));
+  // A bound longer than the time since the write claims nothing of it.
+  b.history().operations[read].quorum->staleness_bound_ms = 60'000;
+  EXPECT_TRUE(Failed(Check(b.history())).empty());
 }
 
 TEST(ScenarioChecker, AStrictReadMissingAnEarlierAcknowledgedWriteFails) {

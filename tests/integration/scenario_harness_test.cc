@@ -236,7 +236,7 @@ TEST_F(ScenarioRun, AnHonestRunPassesAndWritesItsHistoryAndReport) {
                         "nemesis { at_ms: 500 command: \"isolate n2\" } "
                         "nemesis { at_ms: 1200 command: \"heal\" }");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("7 passed, 0 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("9 passed, 0 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("nemesis: isolate n2"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/cluster/history.jsonl"));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/cluster/report.html"));

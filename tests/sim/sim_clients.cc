@@ -136,8 +136,9 @@ void Simulation::IssueSessionGet(int id) {
   const Op& op = history_.ops[id];
   SessionReadOptions options{.r = op.quorum, .strict = op.strict, .allow_stale = op.allow_stale};
   if (op.max_staleness_ms) options.max_staleness = absl::Milliseconds(*op.max_staleness_ms);
-  session_reads_[id] = std::make_unique<SessionRead>(&sessions_[op.client], op.key, options,
-                                                     ring_.ForKey(op.key).home);
+  session_reads_[id] =
+      std::make_unique<SessionRead>(&sessions_[op.client], op.key, options,
+                                    [this, key = op.key] { return ring_.ForKey(key).home; });
   SendSessionRead(id);
 }
 

@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
          "comma-separated: quorumkv, etcd, redis, quorumkv-proxied (every link through "
          "kvharness's fault proxy), quorumkv-repairing (with --load direct: n3 misses 10% "
          "of the keys and repairs them by anti-entropy during the run), quorumkv-missing (with "
-         "--load direct: the same cluster with anti-entropy off, its baseline)")
+         "--load direct: the same cluster with anti-entropy off, its baseline), quorumkv-client "
+         "(through the client library, KvClient), quorumkv-session (the same, every worker in "
+         "a session: against quorumkv-client, what a session read costs)")
       ->capture_default_str();
   app.add_option("--keys", options.keys, "key space, loaded before the run")
       ->capture_default_str()

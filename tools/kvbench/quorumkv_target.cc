@@ -1,10 +1,13 @@
 // The quorumkv target: 3 kvnode processes (kvharness's LocalCluster), N=3,
 // R=2, W=2, through KvClient.
 #include <algorithm>
+#include <atomic>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/kv_client.h"
+#include "client/session_read.h"
 #include "replication/hlc.h"
 #include "tools/common/output.h"
 #include "tools/kvbench/direct_load.h"
@@ -42,15 +45,29 @@ absl::Status CheckFound(const std::string& key, const v1::GetResponse& response)
   return absl::NotFoundError(absl::StrCat("read of ", key, ": not found"));
 }
 
+// Session reads of a run (target quorumkv-session), counted by every worker.
+struct SessionCounts {
+  std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> escalated{0};  // answered after more than one read
+  std::atomic<uint64_t> refused{0};    // a session guarantee not satisfiable
+};
+
 class QuorumKvClient : public TargetClient {
  public:
-  // `in_session`: every operation of this worker in one session.
-  QuorumKvClient(std::shared_ptr<KvClient> client, bool in_session)
+  // `counts`: every operation of this worker in one session, its reads
+  // counted there; null: no session.
+  QuorumKvClient(std::shared_ptr<KvClient> client, SessionCounts* counts)
       : client_(std::move(client)),
-        session_(in_session ? std::make_optional<Session>() : std::nullopt) {}
+        counts_(counts),
+        session_(counts != nullptr ? std::make_optional<Session>() : std::nullopt) {}
 
   absl::Status Read(const std::string& key) override {
     absl::StatusOr<v1::GetResponse> r = client_->Get(key, {}, session());
+    if (counts_ != nullptr) {
+      ++counts_->reads;
+      if (r.ok() && r->session().attempts() > 1) ++counts_->escalated;
+      if (IsSessionGuaranteeFailure(r.status())) ++counts_->refused;
+    }
     if (!r.ok()) return r.status();
     if (absl::Status found = CheckFound(key, *r); !found.ok()) return found;
     contexts_.Remember(key, r->context());
@@ -70,6 +87,7 @@ class QuorumKvClient : public TargetClient {
 
   std::shared_ptr<KvClient> client_;  // shared by the workers of one coordinator
   KeyContexts contexts_;
+  SessionCounts* const counts_;
   std::optional<Session> session_;
 };
 
@@ -158,6 +176,9 @@ class QuorumKvTarget : public Target {
   }
 
   absl::Status BeforeRun() override {
+    session_counts_.reads = 0;
+    session_counts_.escalated = 0;
+    session_counts_.refused = 0;
     if (!options_.kv_repair_during_run) return absl::OkStatus();
     if (!loaded_directly_) {
       return absl::FailedPreconditionError("quorumkv-repairing needs --load direct");
@@ -174,6 +195,14 @@ class QuorumKvTarget : public Target {
   }
 
   std::string AfterRun() override {
+    if (options_.kv_client == TargetOptions::KvClientKind::kSession) {
+      const uint64_t reads = session_counts_.reads;
+      return absl::StrFormat(
+          "session reads: %d, of which %d escalated (%.2f%%) and %d refused (not satisfiable)",
+          reads, session_counts_.escalated.load(),
+          reads == 0 ? 0.0 : 100.0 * session_counts_.escalated / reads,
+          session_counts_.refused.load());
+    }
     if (!options_.kv_repair_during_run) return "";
     absl::StatusOr<std::unique_ptr<KvClient>> client = LastNodeClient();
     if (!client.ok()) return client.status().ToString();
@@ -282,8 +311,9 @@ class QuorumKvTarget : public Target {
       if (!client.ok()) return client.status();
       shared_[node] = std::move(*client);
     }
-    return std::unique_ptr<TargetClient>(new QuorumKvClient(
-        shared_[node], options_.kv_client == TargetOptions::KvClientKind::kSession));
+    const bool in_session = options_.kv_client == TargetOptions::KvClientKind::kSession;
+    return std::unique_ptr<TargetClient>(
+        new QuorumKvClient(shared_[node], in_session ? &session_counts_ : nullptr));
   }
 
   absl::StatusOr<std::unique_ptr<AsyncTargetClient>> NewAsyncClient(int workers) override {
@@ -324,6 +354,7 @@ class QuorumKvTarget : public Target {
   std::string endpoints_;
   size_t next_ = 0;
   std::vector<std::shared_ptr<KvClient>> shared_;
+  SessionCounts session_counts_;
   bool loaded_directly_ = false;
   uint64_t repair_round_ = 0;
   absl::Time run_start_;

@@ -25,6 +25,9 @@ struct KeyOps {
   std::map<int64_t, std::vector<const Operation*>> seen_by;
   std::map<Dot, const Operation*> writer_by_dot;
   std::map<std::string, const Operation*> writer_by_value;
+  // A write sent twice (a retry through another coordinator) is stored as
+  // two copies with its idempotency key and two dots; the client learns one.
+  std::map<std::string, const Operation*> writer_by_idempotency_key;
   std::vector<const Operation*> unknown_deletes;  // outcome unknown: no dot to tell them apart
 };
 
@@ -35,6 +38,10 @@ bool IsWrite(const Operation& op) { return op.kind != OpKind::kRead; }
 // acknowledged delete, any delete of unknown outcome.
 std::vector<const Operation*> WritersOf(const KeyOps& k, const SeenSibling& s) {
   if (auto it = k.writer_by_dot.find(s.dot); it != k.writer_by_dot.end()) return {it->second};
+  if (auto it = k.writer_by_idempotency_key.find(s.idempotency_key);
+      !s.idempotency_key.empty() && it != k.writer_by_idempotency_key.end()) {
+    return {it->second};
+  }
   if (s.tombstone) return k.unknown_deletes;
   if (auto it = k.writer_by_value.find(s.value); it != k.writer_by_value.end()) {
     return {it->second};
@@ -46,6 +53,7 @@ void LinkWhoSawWhat(KeyOps* k, const std::vector<const Operation*>& by_id) {
   for (const Operation* w : k->writes) {
     if (w->dot) k->writer_by_dot[*w->dot] = w;
     if (w->kind == OpKind::kWrite) k->writer_by_value[w->value] = w;
+    if (!w->idempotency_key.empty()) k->writer_by_idempotency_key[w->idempotency_key] = w;
     if (w->kind == OpKind::kDelete && !w->dot) k->unknown_deletes.push_back(w);
   }
   std::map<int, const Operation*> context_source;  // by client: where its context came from
@@ -113,10 +121,18 @@ const Operation* Replacer(const KeyOps& k, const Operation& written, const Dot& 
   return nullptr;
 }
 
-bool InFinalState(const KeyOps& k, const Dot& dot) {
+// Whether `s` is `write` as acknowledged, or a copy of it (a retry applied
+// by a second coordinator: same idempotency key and value, another dot).
+bool IsOf(const SeenSibling& s, const Operation& write) {
+  if (write.dot && s.dot == *write.dot) return true;
+  return !write.idempotency_key.empty() && s.idempotency_key == write.idempotency_key &&
+         s.tombstone == (write.kind == OpKind::kDelete) && (s.tombstone || s.value == write.value);
+}
+
+bool InFinalState(const KeyOps& k, const Operation& write) {
   if (k.final_state == nullptr) return false;
   for (const SeenSibling& s : k.final_state->siblings) {
-    if (s.dot == dot) return true;
+    if (IsOf(s, write)) return true;
   }
   return false;
 }
@@ -159,7 +175,7 @@ std::vector<CheckResult> CheckAckedWrites(const std::map<std::string, KeyOps>& k
       concurrent_writes += static_cast<int64_t>(unreplaced.size());
     }
     for (const Operation* w : unreplaced) {
-      if (InFinalState(k, *w->dot)) continue;
+      if (InFinalState(k, *w)) continue;
       ++lost;
       const std::string problem = absl::StrCat(
           Describe(*w), ", acknowledged with dot ", DotToString(*w->dot),
@@ -244,7 +260,7 @@ CheckResult CheckNoPhantoms(const std::map<std::string, KeyOps>& keys) {
                      absl::StrCat(Describe(*read), " saw '", s.value, "' (dot ", DotToString(s.dot),
                                   "), which no write of ", key, " wrote"),
                      {read->id});
-        } else if (it->second->dot && *it->second->dot != s.dot) {
+        } else if (it->second->dot && !IsOf(s, *it->second)) {
           ++total;
           AddProblem(&r,
                      absl::StrCat(Describe(*read), " saw '", s.value, "' with dot ",
@@ -298,6 +314,87 @@ CheckResult CheckStrictReads(const std::map<std::string, KeyOps>& keys) {
   }
   r.summary = absl::StrCat(strict, " strict reads (", not_found, " found:false), ", claims,
                            " claims that a read reflects an earlier write: ", total, " false");
+  CapProblems(&r, total);
+  return r;
+}
+
+// A session read reflects (its context covers) every write its session had
+// acknowledged for the key before it began, and every context the session
+// read of it before.
+CheckResult CheckSessions(const History& history, const std::map<std::string, KeyOps>& keys) {
+  CheckResult r{.name = "session-guarantees"};
+  int64_t reads = 0, escalated = 0, refused = 0, claims = 0;
+  size_t total = 0;
+  for (const Operation& op : history.operations) {
+    if (op.kind != OpKind::kRead || !op.session) continue;
+    ++reads;
+    escalated += op.session_reads > 1;
+    refused +=
+        op.outcome == Outcome::kFail && op.error.find("not satisfiable") != std::string::npos;
+  }
+  for (const auto& [key, k] : keys) {
+    for (const Operation* read : k.reads) {
+      if (!read->session) continue;
+      auto before = [&](const Operation* op) {
+        return op->session && op->client == read->client && op->id != read->id &&
+               op->complete_us >= 0 && op->complete_us < read->invoke_us;
+      };
+      for (const Operation* w : k.acked) {
+        if (!before(w)) continue;
+        ++claims;
+        if (read->read_context.Covers(*w->dot)) continue;
+        ++total;
+        AddProblem(&r,
+                   absl::StrCat(Describe(*read), " does not reflect its session's own ",
+                                Describe(*w), " (dot ", DotToString(*w->dot), ")"),
+                   {w->id, read->id});
+      }
+      for (const Operation* earlier : k.reads) {
+        if (!before(earlier)) continue;
+        ++claims;
+        if (read->read_context.Descends(earlier->read_context)) continue;
+        ++total;
+        AddProblem(&r,
+                   absl::StrCat(Describe(*read), " is older than its session's earlier ",
+                                Describe(*earlier)),
+                   {earlier->id, read->id});
+      }
+    }
+  }
+  r.summary = absl::StrCat(reads, " session reads (", escalated, " escalated, ", refused,
+                           " refused as not satisfiable), ", claims,
+                           " claims that one reflects the session's past: ", total, " false");
+  CapProblems(&r, total);
+  return r;
+}
+
+// A read reporting staleness_bound_ms = B reflects every write acknowledged
+// at least B before it began.
+CheckResult CheckStalenessBounds(const std::map<std::string, KeyOps>& keys) {
+  CheckResult r{.name = "staleness-bounds-honest"};
+  int64_t bounded = 0, claims = 0;
+  size_t total = 0;
+  for (const auto& [key, k] : keys) {
+    for (const Operation* read : k.reads) {
+      if (!read->quorum || !read->quorum->staleness_bound_ms) continue;
+      ++bounded;
+      const int64_t bound_us = *read->quorum->staleness_bound_ms * 1000;
+      for (const Operation* w : k.acked) {
+        if (w->complete_us < 0 || w->complete_us > read->invoke_us - bound_us) continue;
+        ++claims;
+        if (read->read_context.Covers(*w->dot)) continue;
+        ++total;
+        AddProblem(&r,
+                   absl::StrCat(Describe(*read), " reported a staleness bound of ",
+                                *read->quorum->staleness_bound_ms, " ms but does not reflect ",
+                                Describe(*w), ", acknowledged ",
+                                (read->invoke_us - w->complete_us) / 1000, " ms before it began"),
+                   {w->id, read->id});
+      }
+    }
+  }
+  r.summary = absl::StrCat(bounded, " reads with a proven staleness bound, ", claims,
+                           " claims that one reflects an earlier write: ", total, " false");
   CapProblems(&r, total);
   return r;
 }
@@ -360,6 +457,8 @@ std::vector<CheckResult> CheckHistory(const History& history, const CheckOptions
   results.push_back(CheckSupersededStayGone(keys, options.lww));
   results.push_back(CheckNoPhantoms(keys));
   results.push_back(CheckStrictReads(keys));
+  results.push_back(CheckSessions(history, keys));
+  results.push_back(CheckStalenessBounds(keys));
   results.push_back(CheckConverged(keys, options.convergence));
   results.push_back(CheckEnoughOperations(history, options));
   return results;

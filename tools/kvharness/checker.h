@@ -61,6 +61,13 @@ struct CheckOptions {
 //   strict-reads-honest    a read claiming strict_overlap (or covers_w = c)
 //                          reflects every write acknowledged (on >= c home
 //                          replicas) before it began, found:false included
+//   session-guarantees     a session read reflects every write its session
+//                          had acknowledged for the key, and every context
+//                          the session read of it, before it began (and
+//                          counts the session reads that escalated)
+//   staleness-bounds-honest  a read reporting staleness_bound_ms = B
+//                          reflects every write acknowledged at least B
+//                          before it began
 //   converged              the final heal converged within the bound
 //   enough-operations      the run acknowledged enough to check
 std::vector<CheckResult> CheckHistory(const History& history, const CheckOptions& options);

@@ -40,10 +40,12 @@ VersionVector VectorOf(const Json& j) {
 }
 
 Json QuorumJson(const SeenQuorum& q) {
-  return Json{{"coordinator", q.coordinator}, {"replied", q.replied},
-              {"fallbacks", q.fallbacks},     {"repaired", q.repaired},
-              {"home_acks", q.home_acks},     {"strict_overlap", q.strict_overlap},
-              {"covers_w", q.covers_w}};
+  Json j{{"coordinator", q.coordinator}, {"replied", q.replied},
+         {"fallbacks", q.fallbacks},     {"repaired", q.repaired},
+         {"home_acks", q.home_acks},     {"strict_overlap", q.strict_overlap},
+         {"covers_w", q.covers_w}};
+  if (q.staleness_bound_ms) j["staleness_bound_ms"] = *q.staleness_bound_ms;
+  return j;
 }
 
 SeenQuorum QuorumOf(const Json& j) {
@@ -55,6 +57,8 @@ SeenQuorum QuorumOf(const Json& j) {
   q.home_acks = j.value("home_acks", 0u);
   q.strict_overlap = j.value("strict_overlap", false);
   q.covers_w = j.value("covers_w", 0u);
+  if (j.contains("staleness_bound_ms"))
+    q.staleness_bound_ms = j["staleness_bound_ms"].get<int64_t>();
   return q;
 }
 
@@ -64,6 +68,8 @@ Json InvokeJson(const Operation& op) {
          {"time_us", op.invoke_us}};
   if (op.kind == OpKind::kWrite) j["value"] = op.value;
   if (op.kind != OpKind::kRead) j["context"] = VectorJson(op.context);
+  if (!op.idempotency_key.empty()) j["idempotency_key"] = op.idempotency_key;
+  if (op.session) j["session"] = true;
   return j;
 }
 
@@ -74,13 +80,16 @@ Json CompletionJson(const Operation& op) {
     j["found"] = op.found;
     Json siblings = Json::array();
     for (const SeenSibling& s : op.siblings) {
-      siblings.push_back({{"value", s.value}, {"tombstone", s.tombstone}, {"dot", DotJson(s.dot)}});
+      Json sibling{{"value", s.value}, {"tombstone", s.tombstone}, {"dot", DotJson(s.dot)}};
+      if (!s.idempotency_key.empty()) sibling["idempotency_key"] = s.idempotency_key;
+      siblings.push_back(std::move(sibling));
     }
     j["siblings"] = siblings;
     j["context"] = VectorJson(op.read_context);
   }
   if (op.quorum) j["quorum"] = QuorumJson(*op.quorum);
   if (!op.error.empty()) j["error"] = op.error;
+  if (op.session_reads > 0) j["session_reads"] = op.session_reads;
   return j;
 }
 
@@ -106,6 +115,8 @@ void ApplyInvoke(const Json& j, History* h) {
   op.node = j.value("node", "");
   op.invoke_us = j.at("time_us");
   if (j.contains("context")) op.context = VectorOf(j["context"]);
+  op.idempotency_key = j.value("idempotency_key", "");
+  op.session = j.value("session", false);
   if (op.id < 0 || static_cast<size_t>(op.id) > h->operations.size()) {
     throw std::out_of_range(absl::StrCat("op ", op.id, " invoked out of order"));
   }
@@ -125,12 +136,14 @@ void ApplyCompletion(const Json& j, History* h) {
   op.found = j.value("found", false);
   if (j.contains("siblings")) {
     for (const Json& s : j["siblings"]) {
-      op.siblings.push_back(SeenSibling{s.at("value"), s.at("tombstone"), DotOf(s.at("dot"))});
+      op.siblings.push_back(SeenSibling{s.at("value"), s.at("tombstone"), DotOf(s.at("dot")),
+                                        s.value("idempotency_key", "")});
     }
   }
   if (j.contains("context") && op.kind == OpKind::kRead) op.read_context = VectorOf(j["context"]);
   if (j.contains("quorum")) op.quorum = QuorumOf(j["quorum"]);
   op.error = j.value("error", "");
+  op.session_reads = j.value("session_reads", 0u);
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ struct SeenSibling {
   std::string value;
   bool tombstone = false;
   Dot dot;
+  // Of the write that made it. Copies of one write (a retry applied by two
+  // coordinators) share it and their value, under different dots.
+  std::string idempotency_key;
 };
 
 // What a reply said about its quorum (kv.proto QuorumInfo, in part).
@@ -48,6 +51,7 @@ struct SeenQuorum {
   uint32_t home_acks = 0;  // replied minus fallbacks
   bool strict_overlap = false;
   uint32_t covers_w = 0;
+  std::optional<int64_t> staleness_bound_ms;  // a read's proven bound, if known
 };
 
 // One operation, from its invocation to its completion.
@@ -56,10 +60,13 @@ struct Operation {
   int client = 0;  // -1: the harness's own final reads
   OpKind kind = OpKind::kRead;
   std::string key;
-  std::string value;      // a write's
-  std::string node;       // the node the client asked first
-  VersionVector context;  // a write's or delete's: the context it sent
-  int64_t invoke_us = 0;  // since the run began
+  std::string value;            // a write's
+  std::string node;             // the node the client asked first
+  VersionVector context;        // a write's or delete's: the context it sent
+  std::string idempotency_key;  // a write's or delete's
+  bool session = false;         // in its client's session
+  uint32_t session_reads = 0;   // a session read's reads (above 1: it escalated)
+  int64_t invoke_us = 0;        // since the run began
   int64_t complete_us = -1;
   Outcome outcome = Outcome::kPending;
   // Completed ok:

@@ -83,14 +83,24 @@ void RunWorkload(const v1::Scenario& scenario, const Endpoints& endpoints, uint6
   std::vector<std::thread> threads;
   const int64_t end_us = start_us + int64_t{scenario.duration_ms()} * 1000;
   const size_t nodes = endpoints.nodes.size();
-  for (uint32_t c = 0; c < scenario.workload().clients(); ++c) {
-    // Client c asks node c mod nodes first, then the others in order.
-    std::vector<std::string> order;
+  // The route starting at node `first`: it, then the others in order.
+  auto route_from = [&](size_t first) {
+    WorkloadClient::Route route{.node = endpoints.nodes[first]};
     const size_t count = scenario.workload().one_endpoint() ? 1 : nodes;
-    for (size_t i = 0; i < count; ++i) order.push_back(endpoints.client[(c + i) % nodes]);
-    threads.emplace_back([&, c, order] {
-      WorkloadClient client(static_cast<int>(c), order, endpoints.nodes[c % nodes],
-                            scenario.workload(), seed, &recorder);
+    for (size_t i = 0; i < count; ++i)
+      route.endpoints.push_back(endpoints.client[(first + i) % nodes]);
+    return route;
+  };
+  for (uint32_t c = 0; c < scenario.workload().clients(); ++c) {
+    // Client c asks node c mod nodes first; with any_node, a node at random.
+    std::vector<WorkloadClient::Route> routes;
+    if (scenario.workload().any_node()) {
+      for (size_t n = 0; n < nodes; ++n) routes.push_back(route_from(n));
+    } else {
+      routes.push_back(route_from(c % nodes));
+    }
+    threads.emplace_back([&, c, routes] {
+      WorkloadClient client(static_cast<int>(c), routes, scenario.workload(), seed, &recorder);
       client.RunUntil(end_us);
     });
   }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/session_read.h"
 #include "replication/object_codec.h"
 
 namespace quorumkv {
@@ -31,6 +32,7 @@ SeenQuorum Seen(const v1::QuorumInfo& q) {
   seen.repaired.assign(q.repaired().begin(), q.repaired().end());
   seen.strict_overlap = q.strict_overlap();
   seen.covers_w = q.covers_w();
+  if (q.has_staleness_bound_ms()) seen.staleness_bound_ms = q.staleness_bound_ms();
   return seen;
 }
 
@@ -67,16 +69,25 @@ std::vector<std::string> ScenarioKeys(const v1::ScenarioWorkload& workload) {
 }
 
 Operation RecordedRead(KvClient& client, HistoryRecorder& recorder, int client_id,
-                       const std::string& node, const std::string& key,
-                       const ReadOptions& options) {
-  Operation op{.client = client_id, .kind = OpKind::kRead, .key = key, .node = node};
+                       const std::string& node, const std::string& key, const ReadOptions& options,
+                       Session* session) {
+  Operation op{.client = client_id,
+               .kind = OpKind::kRead,
+               .key = key,
+               .node = node,
+               .session = session != nullptr};
   op.id = recorder.Invoke(op);
-  absl::StatusOr<v1::GetResponse> got = client.Get(key, options);
+  absl::StatusOr<v1::GetResponse> got = client.Get(key, options, session);
+  if (session != nullptr) {
+    std::optional<v1::SessionReadInfo> failed = SessionReadInfoOf(got.status());
+    op.session_reads = got.ok() ? got->session().attempts() : failed ? failed->attempts() : 1;
+  }
   if (got.ok()) {
     op.outcome = Outcome::kOk;
     op.found = got->found();
     for (const v1::Sibling& s : got->siblings()) {
-      op.siblings.push_back(SeenSibling{ValueName(s.value()), s.tombstone(), DotOf(s.dot())});
+      op.siblings.push_back(
+          SeenSibling{ValueName(s.value()), s.tombstone(), DotOf(s.dot()), s.idempotency_key()});
     }
     op.read_context = ContextOf(got->context(), key);
     op.quorum = Seen(got->quorum());
@@ -89,27 +100,37 @@ Operation RecordedRead(KvClient& client, HistoryRecorder& recorder, int client_i
   return op;
 }
 
-WorkloadClient::WorkloadClient(int id, std::vector<std::string> endpoints, std::string node,
+WorkloadClient::WorkloadClient(int id, const std::vector<Route>& routes,
                                const v1::ScenarioWorkload& workload, uint64_t seed,
                                HistoryRecorder* recorder)
     : id_(id),
-      node_(std::move(node)),
       workload_(workload),
       keys_(ScenarioKeys(workload)),
       recorder_(recorder),
       rng_state_(seed * 1000003 + static_cast<uint64_t>(id)) {
-  // The scenario chooses each client's coordinator: no routing by key.
-  absl::StatusOr<std::unique_ptr<KvClient>> client =
-      KvClient::Connect({.endpoints = std::move(endpoints),
-                         .timeout = absl::Milliseconds(workload.timeout_ms()),
-                         .route_by_key = false});
-  client_ = *std::move(client);  // endpoints are never empty
+  for (const Route& route : routes) {
+    // The scenario chooses each operation's coordinator: no routing by
+    // key, no hedging to another node.
+    KvClientOptions options{.endpoints = route.endpoints,
+                            .timeout = absl::Milliseconds(workload.timeout_ms()),
+                            .route_by_key = false};
+    options.hedge.enabled = false;
+    absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(std::move(options));
+    clients_.push_back(*std::move(client));  // endpoints are never empty
+    route_nodes_.push_back(route.node);
+  }
+  if (workload_.sessions()) session_.emplace();
+}
+
+size_t WorkloadClient::PickRoute() {
+  return clients_.size() == 1 ? 0 : NextRandom(&rng_state_) % clients_.size();
 }
 
 void WorkloadClient::RunUntil(int64_t end_us) {
   const double total =
       workload_.read_weight() + workload_.write_weight() + workload_.delete_weight();
   while (recorder_->Now() < end_us) {
+    route_ = PickRoute();
     const std::string& key = keys_[NextRandom(&rng_state_) % keys_.size()];
     const double pick = (NextRandom(&rng_state_) >> 11) * 0x1.0p-53 * total;
     if (pick < workload_.read_weight()) {
@@ -123,7 +144,8 @@ void WorkloadClient::RunUntil(int64_t end_us) {
 
 void WorkloadClient::Read(const std::string& key) {
   ReadOptions options{.r = workload_.r(), .strict = workload_.strict()};
-  Operation op = RecordedRead(*client_, *recorder_, id_, node_, key, options);
+  Operation op = RecordedRead(*clients_[route_], *recorder_, id_, route_nodes_[route_], key,
+                              options, session_ ? &*session_ : nullptr);
   if (op.outcome == Outcome::kOk) contexts_[key] = EncodeContext(op.read_context, key);
 }
 
@@ -137,20 +159,27 @@ std::string WorkloadClient::Padded(const std::string& name) const {
 
 void WorkloadClient::Write(const std::string& key, bool tombstone) {
   const std::string context = contexts_[key];
-  Operation op{.client = id_,
-               .kind = tombstone ? OpKind::kDelete : OpKind::kWrite,
-               .key = key,
-               .value = tombstone ? "" : NextValue(),
-               .node = node_,
-               .context = ContextOf(context, key)};
+  Operation op{
+      .client = id_,
+      .kind = tombstone ? OpKind::kDelete : OpKind::kWrite,
+      .key = key,
+      .value = tombstone ? "" : NextValue(),
+      .node = route_nodes_[route_],
+      .context = ContextOf(context, key),
+      // Unique in the run: the client may send the write twice.
+      .idempotency_key = absl::StrCat("c", id_, "-op", ++write_ops_, "@", recorder_->Now()),
+      .session = session_.has_value()};
   op.id = recorder_->Invoke(op);
   WriteOptions options{.w = workload_.w(),
                        .strict = workload_.strict(),
                        .context = context,
-                       .blind = context.empty()};
+                       .blind = context.empty(),
+                       .idempotency_key = op.idempotency_key};
   const std::string padded = Padded(op.value);
+  Session* session = session_ ? &*session_ : nullptr;
+  KvClient& client = *clients_[route_];
   absl::StatusOr<v1::PutResponse> put =
-      tombstone ? client_->Delete(key, options) : client_->Put(key, padded, options);
+      tombstone ? client.Delete(key, options, session) : client.Put(key, padded, options, session);
   if (put.ok()) {
     op.outcome = Outcome::kOk;
     op.dot = DotOf(put->dot());

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,17 +25,24 @@ namespace quorumkv {
 std::vector<std::string> ScenarioKeys(const v1::ScenarioWorkload& workload);
 
 // Reads `key` through `client` and records it in `recorder` as client
-// `client_id` asking `node` first.
+// `client_id` asking `node` first; in `session` if not null.
 Operation RecordedRead(KvClient& client, HistoryRecorder& recorder, int client_id,
-                       const std::string& node, const std::string& key, const ReadOptions& options);
+                       const std::string& node, const std::string& key, const ReadOptions& options,
+                       Session* session = nullptr);
 
 // One client of the workload. Not thread-safe: one thread runs it.
 class WorkloadClient {
  public:
-  // `endpoints`: the nodes' client endpoints in the order this client tries
-  // them; `node`: the first one's id. `recorder` must outlive this.
-  WorkloadClient(int id, std::vector<std::string> endpoints, std::string node,
-                 const v1::ScenarioWorkload& workload, uint64_t seed, HistoryRecorder* recorder);
+  // A way to the cluster: the nodes' client endpoints in the order tried,
+  // and the first one's id.
+  struct Route {
+    std::string node;
+    std::vector<std::string> endpoints;
+  };
+  // Each operation takes one of `routes` (at random if several). `recorder`
+  // must outlive this.
+  WorkloadClient(int id, const std::vector<Route>& routes, const v1::ScenarioWorkload& workload,
+                 uint64_t seed, HistoryRecorder* recorder);
 
   // Runs operations until the recorder's clock reaches `end_us`.
   void RunUntil(int64_t end_us);
@@ -47,15 +55,21 @@ class WorkloadClient {
   // `name` padded with '.' to the workload's value_bytes: what is written.
   std::string Padded(const std::string& name) const;
 
+  // The route of the next operation.
+  size_t PickRoute();
+
   const int id_;
-  const std::string node_;
+  std::vector<std::string> route_nodes_;  // by route: the node asked first
   const v1::ScenarioWorkload workload_;
   const std::vector<std::string> keys_;
   HistoryRecorder* const recorder_;
-  std::unique_ptr<KvClient> client_;
+  std::vector<std::unique_ptr<KvClient>> clients_;  // by route
+  size_t route_ = 0;                                // of the operation running
   uint64_t rng_state_;
   int64_t writes_ = 0;
   std::map<std::string, std::string> contexts_;  // key -> context bytes of the last reply
+  std::optional<Session> session_;               // with workload.sessions
+  uint64_t write_ops_ = 0;                       // puts and deletes sent
 };
 
 }  // namespace quorumkv

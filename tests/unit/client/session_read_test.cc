@@ -35,7 +35,7 @@ const VersionVector kOld = VersionVector::FromSortedEntries({{"n1.aa", 4}});
 
 TEST(SessionReadTest, AReplyThatSatisfiesTheSessionIsTakenAtOnce) {
   Session session = Wrote();
-  SessionRead read(&session, "k", {.r = 1}, kHomes);
+  SessionRead read(&session, "k", {.r = 1}, [] { return kHomes; });
   EXPECT_EQ(read.next().Describe(), "R=1");
   read.OnReply(Reply(kHasWrite));
   ASSERT_TRUE(read.done());
@@ -46,7 +46,7 @@ TEST(SessionReadTest, AReplyThatSatisfiesTheSessionIsTakenAtOnce) {
 
 TEST(SessionReadTest, AShortReplyEscalatesToAllHomesThroughTheWriterThenEachHome) {
   Session session = Wrote();
-  SessionRead read(&session, "k", {.r = 1}, kHomes);
+  SessionRead read(&session, "k", {.r = 1}, [] { return kHomes; });
   read.OnReply(Reply(kOld));
   ASSERT_FALSE(read.done());
   EXPECT_EQ(read.next().Describe(), "R=3 via n1");
@@ -65,7 +65,7 @@ TEST(SessionReadTest, AShortReplyEscalatesToAllHomesThroughTheWriterThenEachHome
 
 TEST(SessionReadTest, NoReplyEnoughFailsNamingTheGuaranteeAndEveryRead) {
   Session session = Wrote();
-  SessionRead read(&session, "k", {.r = 2}, kHomes);
+  SessionRead read(&session, "k", {.r = 2}, [] { return kHomes; });
   std::vector<std::string> sent;
   while (!read.done()) {
     sent.push_back(read.next().Describe());
@@ -80,7 +80,7 @@ TEST(SessionReadTest, NoReplyEnoughFailsNamingTheGuaranteeAndEveryRead) {
 
 TEST(SessionReadTest, AnErrorOfTheReadAsAskedIsTheOutcome) {
   Session session = Wrote();
-  SessionRead read(&session, "k", {}, kHomes);
+  SessionRead read(&session, "k", {}, [] { return kHomes; });
   read.OnReply(absl::UnavailableError("quorum not met"));
   ASSERT_TRUE(read.done());
   EXPECT_EQ(read.result().status().code(), absl::StatusCode::kUnavailable);
@@ -89,7 +89,7 @@ TEST(SessionReadTest, AnErrorOfTheReadAsAskedIsTheOutcome) {
 
 TEST(SessionReadTest, OutOfTimeMidLadderIsDeadlineExceededNotASessionFailure) {
   Session session = Wrote();
-  SessionRead read(&session, "k", {.r = 1}, kHomes);
+  SessionRead read(&session, "k", {.r = 1}, [] { return kHomes; });
   read.OnReply(Reply(kOld));
   read.OnDeadline();
   ASSERT_TRUE(read.done());
@@ -101,14 +101,15 @@ TEST(SessionReadTest, OutOfTimeMidLadderIsDeadlineExceededNotASessionFailure) {
 TEST(SessionReadTest, AReadOlderThanOneSeenFailsAsMonotonicReads) {
   Session session;
   ASSERT_TRUE(session.RecordRead("k", Reply(kHasWrite)).ok());
-  SessionRead read(&session, "k", {.r = 3}, kHomes);  // R=N already: no R=N rung
+  SessionRead read(&session, "k", {.r = 3}, [] { return kHomes; });  // R=N already: no R=N rung
   while (!read.done()) read.OnReply(Reply(kOld));
   EXPECT_THAT(read.result().status().message(), HasSubstr("monotonic reads not satisfiable: 4"));
 }
 
 TEST(SessionReadTest, UnknownStalenessEscalatesToAllHomesOnly) {
   Session session;
-  SessionRead read(&session, "k", {.r = 1, .max_staleness = absl::Seconds(1)}, kHomes);
+  SessionRead read(&session, "k", {.r = 1, .max_staleness = absl::Seconds(1)},
+                   [] { return kHomes; });
   read.OnReply(Reply({}));  // no bound: unknown
   ASSERT_FALSE(read.done());
   EXPECT_EQ(read.next().Describe(), "R=3");
@@ -123,7 +124,7 @@ TEST(SessionReadTest, OverTheBoundItFailsOrReturnsTheReplyFlaggedStaleIfAllowed)
   for (bool allow_stale : {false, true}) {
     SessionRead read(&session, "k",
                      {.r = 1, .max_staleness = absl::Milliseconds(10), .allow_stale = allow_stale},
-                     kHomes);
+                     [] { return kHomes; });
     std::vector<std::string> sent;
     while (!read.done()) {
       sent.push_back(read.next().Describe());
