@@ -116,9 +116,12 @@ void SessionRead::OnReply(absl::StatusOr<v1::GetResponse> reply) {
 }
 
 void SessionRead::OnDeadline() {
-  absl::Status failure = absl::DeadlineExceededError(
-      absl::StrCat("deadline exceeded after ", tried_.size(), " session reads, none enough (",
-                   absl::StrJoin(tried_, "; "), ")"));
+  FailWith(absl::DeadlineExceededError(absl::StrCat("deadline exceeded after ", tried_.size(),
+                                                    " session reads, none enough (",
+                                                    absl::StrJoin(tried_, "; "), ")")));
+}
+
+void SessionRead::FailWith(absl::Status failure) {
   v1::SessionReadInfo info;
   info.set_attempts(static_cast<uint32_t>(tried_.size()));
   for (const std::string& why : tried_) info.add_escalations(why);
@@ -161,14 +164,9 @@ void SessionRead::Fail() {
                           : lacked_writes_ ? "read-your-writes"
                           : lacked_reads_  ? "monotonic reads"
                                            : "session guarantees";
-  absl::Status failure = absl::FailedPreconditionError(
+  FailWith(absl::FailedPreconditionError(
       absl::StrCat(guarantee, " not satisfiable: ", tried_.size(), " reads, none enough (",
-                   absl::StrJoin(tried_, "; "), ")"));
-  v1::SessionReadInfo info;
-  info.set_attempts(static_cast<uint32_t>(tried_.size()));
-  for (const std::string& why : tried_) info.add_escalations(why);
-  failure.SetPayload(kSessionFailureUrl, absl::Cord(info.SerializeAsString()));
-  result_ = std::move(failure);
+                   absl::StrJoin(tried_, "; "), ")")));
 }
 
 }  // namespace quorumkv

@@ -92,6 +92,8 @@ class SessionRead {
   // Adds the R=1 rungs through each home replica, writers first.
   void AddSingleReplicaRungs();
   void Fail();
+  // Ends with `failure`, carrying the reads tried (SessionReadInfoOf).
+  void FailWith(absl::Status failure);
 
   const Session* session_;
   std::string key_;
