@@ -3,29 +3,19 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <thread>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/kv_client_internal.h"
 #include "client/session_read.h"
-#include "proto/grpc_status_codec.h"
 
 namespace quorumkv {
 namespace {
 
-constexpr absl::string_view kQuorumInfoUrl = "type.googleapis.com/quorumkv.v1.QuorumInfo";
 // Channel limits: a get may return up to a few times max_object_bytes of
 // siblings.
 constexpr int kMaxMessageBytes = 512 << 20;
-// How often the client asks again who is behind endpoints it could not reach.
-constexpr absl::Duration kResolveEvery = absl::Seconds(5);
-// The longest a ring query to one endpoint may take.
-constexpr absl::Duration kResolveTimeout = absl::Seconds(1);
-// A DEADLINE_EXCEEDED this close to the request's deadline is the
-// request's running out of time.
-constexpr absl::Duration kDeadlineSlack = absl::Milliseconds(5);
 // The longest a node whose connection is not up may take to connect while
 // other nodes could take the request (at most half the time left).
 constexpr absl::Duration kConnectBudget = absl::Seconds(1);
@@ -35,55 +25,7 @@ class SystemClock : public Clock {
   absl::Time Now() override { return absl::Now(); }
 };
 
-absl::Status WithQuorum(const grpc::Status& status) {
-  absl::Status result = FromGrpcStatus(status);
-  if (std::optional<v1::QuorumInfo> quorum = QuorumFromGrpcStatus(status)) {
-    result.SetPayload(kQuorumInfoUrl, absl::Cord(quorum->SerializeAsString()));
-  }
-  return result;
-}
-
-// A failure of the node or the connection, not a coordinator's outcome
-// (those carry QuorumInfo).
-bool IsUnreachable(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-         !QuorumFromGrpcStatus(status).has_value();
-}
-
-// Shed at admission (services.cc): the node did nothing with the request.
-bool ShedAtAdmission(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
-         !QuorumFromGrpcStatus(status).has_value();
-}
-
-// The request provably did not reach a coordinator: no connection, the
-// node was not ready to take it, or it shed it unopened.
-bool NeverReachedCoordinator(const grpc::Status& status) {
-  const std::string& m = status.error_message();
-  return ShedAtAdmission(status) ||
-         (IsUnreachable(status) && (m.find("failed to connect") != std::string::npos ||
-                                    m.find("Connection refused") != std::string::npos ||
-                                    m.find("node is starting") != std::string::npos));
-}
-
-// The node itself failed (a breaker's failure), as opposed to answering,
-// even with an error. Out of time is the request's, not the node's, once
-// its `deadline` is near: a short deadline must not open breakers on
-// healthy nodes.
-bool NodeFailed(const grpc::Status& status, absl::Time deadline) {
-  if (IsUnreachable(status)) return true;
-  return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-         !QuorumFromGrpcStatus(status).has_value() && absl::Now() < deadline - kDeadlineSlack;
-}
-
 }  // namespace
-
-struct KvClient::Node {
-  std::string endpoint;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::KvService::Stub> stub;
-  CircuitBreaker breaker;
-};
 
 bool KvClient::Connected(Node& node, absl::Time deadline, bool others_left) {
   if (!others_left) return true;  // the last chance: the call itself waits
@@ -151,93 +93,6 @@ std::vector<size_t> KvClient::AllEndpoints() const {
   return all;
 }
 
-void KvClient::Resolve(absl::Time deadline) {
-  std::vector<size_t> unknown;
-  {
-    absl::MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
-    if (now < routing_.last_refresh + kResolveEvery) return;
-    routing_.last_refresh = now;
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (routing_.node_of_endpoint[i].empty()) unknown.push_back(i);
-    }
-  }
-  if (unknown.empty()) return;
-  // Every endpoint at once, each bounded: a blackholed one costs
-  // kResolveTimeout once, not a timeout per request. On a completion queue
-  // of this call's own: no thread, nothing left running after it returns.
-  struct Query {
-    grpc::ClientContext context;
-    v1::RingResponse response;
-    grpc::Status status;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::RingResponse>> reader;
-  };
-  std::vector<Query> queries(unknown.size());
-  const v1::RingRequest request;
-  grpc::CompletionQueue queue;
-  const absl::Time query_deadline = std::min(deadline, absl::Now() + kResolveTimeout);
-  for (size_t q = 0; q < unknown.size(); ++q) {
-    Query& query = queries[q];
-    query.context.set_deadline(absl::ToChronoTime(query_deadline));
-    query.reader = nodes_[unknown[q]]->stub->PrepareAsyncRing(&query.context, request, &queue);
-    query.reader->StartCall();
-    query.reader->Finish(&query.response, &query.status,
-                         reinterpret_cast<void*>(static_cast<intptr_t>(q)));
-  }
-  void* tag;
-  bool ok;
-  for (size_t done = 0; done < unknown.size() && queue.Next(&tag, &ok); ++done) {
-  }
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
-  absl::MutexLock lock(&mu_);
-  for (size_t q = 0; q < unknown.size(); ++q) {
-    if (!queries[q].status.ok()) continue;
-    const v1::RingResponse& info = queries[q].response;
-    routing_.node_of_endpoint[unknown[q]] = info.responder();
-    if (routing_.ring || info.nodes().empty()) continue;
-    std::vector<std::string> ids;
-    for (const v1::NodeAddress& node : info.nodes()) ids.push_back(node.id());
-    absl::StatusOr<::quorumkv::Ring> ring =
-        ::quorumkv::Ring::Create(std::move(ids), info.vnodes_per_node(), info.replication_factor());
-    if (ring.ok()) routing_.ring = *std::move(ring);
-  }
-}
-
-std::vector<std::string> KvClient::HomesOf(const std::string& key, absl::Time deadline) {
-  Resolve(deadline);
-  absl::MutexLock lock(&mu_);
-  if (!routing_.ring) return {};
-  return routing_.ring->ForKey(key).home;
-}
-
-std::optional<size_t> KvClient::EndpointOfNode(const std::string& id, absl::Time deadline) {
-  Resolve(deadline);
-  absl::MutexLock lock(&mu_);
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (routing_.node_of_endpoint[i] == id) return i;
-  }
-  return std::nullopt;
-}
-
-std::vector<size_t> KvClient::OrderFor(const std::string& key, absl::Time deadline) {
-  std::vector<size_t> order = AllEndpoints();
-  if (!options_.route_by_key || nodes_.size() < 2) return order;
-  const std::vector<std::string> homes = HomesOf(key, deadline);
-  std::vector<size_t> rank(nodes_.size(), homes.size());  // homes in ring order, then the rest
-  {
-    absl::MutexLock lock(&mu_);
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      auto it = std::find(homes.begin(), homes.end(), routing_.node_of_endpoint[i]);
-      if (it != homes.end()) rank[i] = static_cast<size_t>(it - homes.begin());
-    }
-  }
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return rank[a] < rank[b]; });
-  return order;
-}
-
 template <typename Response, typename Rpc>
 absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, absl::Time deadline,
                                              bool idempotent, Rpc rpc, uint32_t max_passes) {
@@ -287,107 +142,6 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
   }
   return absl::UnavailableError(
       absl::StrCat("no node reachable (", absl::StrJoin(failures, "; "), ")"));
-}
-
-std::optional<absl::StatusOr<v1::GetResponse>> KvClient::HedgedGet(const v1::GetRequest& request,
-                                                                   const std::vector<size_t>& order,
-                                                                   absl::Time deadline,
-                                                                   absl::Duration delay,
-                                                                   std::vector<size_t>* tried) {
-  if (!nodes_[order[0]]->breaker.Allow()) return std::nullopt;
-  // Both calls on a completion queue of this call's own: the caller's
-  // thread waits on it, and nothing is left running when it returns.
-  struct Leg {
-    size_t endpoint = 0;
-    grpc::ClientContext context;
-    v1::GetResponse response;
-    grpc::Status status;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetResponse>> reader;
-    bool done = false;
-  };
-  Leg legs[2];
-  int launched = 0;
-  grpc::CompletionQueue queue;
-  const absl::Time start = absl::Now();
-  auto launch = [&](size_t endpoint) {
-    Leg& leg = legs[launched];
-    leg.endpoint = endpoint;
-    leg.context.set_deadline(absl::ToChronoTime(deadline));
-    leg.reader = nodes_[endpoint]->stub->PrepareAsyncGet(&leg.context, request, &queue);
-    leg.reader->StartCall();
-    leg.reader->Finish(&leg.response, &leg.status,
-                       reinterpret_cast<void*>(static_cast<intptr_t>(launched)));
-    ++launched;
-    tried->push_back(endpoint);
-  };
-  // Waits for one call to end, until `until`; false when none did.
-  auto next_until = [&](absl::Time until) {
-    void* tag;
-    bool ok;
-    if (queue.AsyncNext(&tag, &ok, absl::ToChronoTime(until)) != grpc::CompletionQueue::GOT_EVENT) {
-      return false;
-    }
-    legs[reinterpret_cast<intptr_t>(tag)].done = true;
-    return true;
-  };
-  auto decided = [&] {
-    bool all_done = true;
-    for (int i = 0; i < launched; ++i) {
-      if (legs[i].done && legs[i].status.ok()) return true;
-      all_done &= legs[i].done;
-    }
-    return all_done;
-  };
-  launch(order[0]);
-  const absl::Time hedge_at = std::min(deadline, start + delay);
-  while (!legs[0].done && next_until(hedge_at)) {
-  }
-  if (!legs[0].done && absl::Now() < deadline && hedge_.TakeHedge()) {
-    for (size_t i = 1; i < order.size(); ++i) {
-      if (!nodes_[order[i]]->breaker.Allow()) continue;
-      launch(order[i]);
-      break;
-    }
-  }
-  while (!decided() && next_until(deadline)) {
-  }
-  std::optional<absl::StatusOr<v1::GetResponse>> result;
-  int pending = 0;
-  for (int i = 0; i < launched; ++i) {
-    Leg& leg = legs[i];
-    Node& node = *nodes_[leg.endpoint];
-    if (!leg.done) {
-      leg.context.TryCancel();  // the loser, or out of time
-      node.breaker.RecordNothing();
-      ++pending;
-      continue;
-    }
-    if (NodeFailed(leg.status, deadline)) {
-      node.breaker.RecordFailure();
-    } else {
-      node.breaker.RecordSuccess();
-    }
-    if (leg.status.ok() && !(result && result->ok())) {
-      hedge_.RecordLatency(absl::Now() - start);
-      result = std::move(leg.response);
-    } else if (!leg.status.ok() && !result && !IsUnreachable(leg.status) &&
-               !ShedAtAdmission(leg.status)) {
-      result = WithQuorum(leg.status);  // an answer (quorum not met, ...), not a node failure
-    }
-  }
-  if (!result && absl::Now() >= deadline) {
-    result = absl::DeadlineExceededError(
-        "deadline exceeded, outcome unknown: no node answered the read in time");
-  }
-  // A cancelled call still ends on the queue (at once); the queue must be
-  // drained before it goes.
-  while (pending > 0 && next_until(absl::InfiniteFuture())) --pending;
-  queue.Shutdown();
-  void* tag;
-  bool ok;
-  while (queue.Next(&tag, &ok)) {
-  }
-  return result;
 }
 
 absl::StatusOr<v1::GetResponse> KvClient::GetOnce(const std::string& key, uint32_t r, bool strict,
@@ -536,14 +290,6 @@ std::vector<std::pair<std::string, std::string>> KvClient::BreakerStates() {
     states.emplace_back(node->endpoint, CircuitStateName(node->breaker.state()));
   }
   return states;
-}
-
-std::optional<v1::QuorumInfo> QuorumInfoOf(const absl::Status& status) {
-  absl::optional<absl::Cord> payload = status.GetPayload(kQuorumInfoUrl);
-  if (!payload) return std::nullopt;
-  v1::QuorumInfo info;
-  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
-  return info;
 }
 
 bool HasConflict(const v1::GetResponse& response) { return LiveValues(response).size() > 1; }

@@ -1,0 +1,56 @@
+#include "client/kv_client_internal.h"
+
+#include "absl/strings/cord.h"
+#include "proto/grpc_status_codec.h"
+
+namespace quorumkv {
+namespace {
+
+constexpr absl::string_view kQuorumInfoUrl = "type.googleapis.com/quorumkv.v1.QuorumInfo";
+// A DEADLINE_EXCEEDED this close to the request's deadline is the
+// request's running out of time.
+constexpr absl::Duration kDeadlineSlack = absl::Milliseconds(5);
+
+}  // namespace
+
+absl::Status WithQuorum(const grpc::Status& status) {
+  absl::Status result = FromGrpcStatus(status);
+  if (std::optional<v1::QuorumInfo> quorum = QuorumFromGrpcStatus(status)) {
+    result.SetPayload(kQuorumInfoUrl, absl::Cord(quorum->SerializeAsString()));
+  }
+  return result;
+}
+
+bool IsUnreachable(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+         !QuorumFromGrpcStatus(status).has_value();
+}
+
+bool ShedAtAdmission(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+         !QuorumFromGrpcStatus(status).has_value();
+}
+
+bool NeverReachedCoordinator(const grpc::Status& status) {
+  const std::string& m = status.error_message();
+  return ShedAtAdmission(status) ||
+         (IsUnreachable(status) && (m.find("failed to connect") != std::string::npos ||
+                                    m.find("Connection refused") != std::string::npos ||
+                                    m.find("node is starting") != std::string::npos));
+}
+
+bool NodeFailed(const grpc::Status& status, absl::Time deadline) {
+  if (IsUnreachable(status)) return true;
+  return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+         !QuorumFromGrpcStatus(status).has_value() && absl::Now() < deadline - kDeadlineSlack;
+}
+
+std::optional<v1::QuorumInfo> QuorumInfoOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kQuorumInfoUrl);
+  if (!payload) return std::nullopt;
+  v1::QuorumInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return info;
+}
+
+}  // namespace quorumkv
