@@ -40,6 +40,20 @@ TEST(CircuitBreakerTest, AFailedProbeOpensItForAnotherFiveSeconds) {
   EXPECT_TRUE(breaker.Allow());
 }
 
+TEST(CircuitBreakerTest, AProbeThatEndsWithoutNewsLetsAnotherProbeThrough) {
+  // A hedged read's leg cancelled, or allowed and never sent: the probe
+  // must not stay out for good (the node would be shut out forever).
+  ManualClock clock;
+  CircuitBreaker breaker({}, &clock);
+  for (int i = 0; i < 3; ++i) breaker.RecordFailure();
+  clock.Advance(absl::Seconds(5));
+  ASSERT_TRUE(breaker.Allow());
+  ASSERT_FALSE(breaker.Allow());
+  breaker.RecordNothing();
+  EXPECT_EQ(breaker.state(), State::kHalfOpen);
+  EXPECT_TRUE(breaker.Allow()) << "another probe";
+}
+
 TEST(CircuitBreakerTest, ASuccessResetsTheCount) {
   ManualClock clock;
   CircuitBreaker breaker({}, &clock);
