@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -79,12 +80,12 @@ absl::Time KvClient::DeadlineOf(absl::Duration timeout) const {
 
 std::string KvClient::IdempotencyKey(const std::string& given) {
   if (!given.empty()) return given;
-  // 128 bits from the system's entropy, for every key: a key must never
-  // repeat across processes or clients.
-  std::random_device entropy;
-  uint32_t words[4];
-  for (uint32_t& word : words) word = entropy();
-  return absl::StrFormat("%08x%08x%08x%08x", words[0], words[1], words[2], words[3]);
+  // 128 bits from a generator per thread seeded from the system's entropy
+  // (no system call per write): a key must never repeat across processes
+  // or clients.
+  thread_local absl::BitGen random;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(random),
+                         absl::Uniform<uint64_t>(random));
 }
 
 std::vector<size_t> KvClient::AllEndpoints() const {
@@ -218,6 +219,14 @@ absl::StatusOr<v1::GetResponse> KvClient::SessionGet(const std::string& key,
   return std::move(read).TakeResult();
 }
 
+absl::StatusOr<v1::PutResponse> KvClient::Recorded(const std::string& key, Session* session,
+                                                   absl::StatusOr<v1::PutResponse> result) {
+  if (result.ok() && session != nullptr) {
+    if (absl::Status recorded = session->RecordWrite(key, *result); !recorded.ok()) return recorded;
+  }
+  return result;
+}
+
 absl::StatusOr<v1::PutResponse> KvClient::Put(const std::string& key, const std::string& value,
                                               const WriteOptions& options, Session* session) {
   const absl::Time deadline = DeadlineOf(options.timeout);
@@ -228,13 +237,11 @@ absl::StatusOr<v1::PutResponse> KvClient::Put(const std::string& key, const std:
   request.set_w(options.w);
   request.set_strict(options.strict);
   request.set_idempotency_key(IdempotencyKey(options.idempotency_key));
-  absl::StatusOr<v1::PutResponse> result = CallNodes<v1::PutResponse>(
-      OrderFor(key, deadline), deadline, /*idempotent=*/true,
-      [&](auto* stub, auto* ctx, auto* response) { return stub->Put(ctx, request, response); });
-  if (result.ok() && session != nullptr) {
-    if (absl::Status recorded = session->RecordWrite(key, *result); !recorded.ok()) return recorded;
-  }
-  return result;
+  return Recorded(key, session,
+                  CallNodes<v1::PutResponse>(OrderFor(key, deadline), deadline, /*idempotent=*/true,
+                                             [&](auto* stub, auto* ctx, auto* response) {
+                                               return stub->Put(ctx, request, response);
+                                             }));
 }
 
 absl::StatusOr<v1::PutResponse> KvClient::Delete(const std::string& key,
@@ -252,13 +259,11 @@ absl::StatusOr<v1::PutResponse> KvClient::Delete(const std::string& key,
     if (!read.ok()) return read.status();
     request.set_context(read->context());
   }
-  absl::StatusOr<v1::PutResponse> result = CallNodes<v1::PutResponse>(
-      OrderFor(key, deadline), deadline, /*idempotent=*/true,
-      [&](auto* stub, auto* ctx, auto* response) { return stub->Delete(ctx, request, response); });
-  if (result.ok() && session != nullptr) {
-    if (absl::Status recorded = session->RecordWrite(key, *result); !recorded.ok()) return recorded;
-  }
-  return result;
+  return Recorded(key, session,
+                  CallNodes<v1::PutResponse>(OrderFor(key, deadline), deadline, /*idempotent=*/true,
+                                             [&](auto* stub, auto* ctx, auto* response) {
+                                               return stub->Delete(ctx, request, response);
+                                             }));
 }
 
 absl::StatusOr<v1::StatusResponse> KvClient::Status() {

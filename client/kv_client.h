@@ -183,7 +183,10 @@ class KvClient {
                                              Session* session, absl::Time deadline);
   absl::Time DeadlineOf(absl::Duration timeout) const;
   // `given`, else a fresh random key.
-  std::string IdempotencyKey(const std::string& given);
+  static std::string IdempotencyKey(const std::string& given);
+  // `result`, once an acknowledged write is recorded in `session` (if any).
+  static absl::StatusOr<v1::PutResponse> Recorded(const std::string& key, Session* session,
+                                                  absl::StatusOr<v1::PutResponse> result);
   std::vector<size_t> AllEndpoints() const;
   // False if `node`'s connection is not up and does not come up within a
   // short budget while `others_left` could take the request instead: a

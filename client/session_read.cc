@@ -37,19 +37,22 @@ SessionRead::SessionRead(const Session* session, std::string key, SessionReadOpt
   attempts_.push_back(ReadAttempt{.r = options_.r, .strict = options_.strict});
 }
 
+std::vector<std::string> SessionRead::WritingHomes() const {
+  const std::vector<std::string> writers = session_->Writers(key_);
+  std::vector<std::string> writing;
+  for (const std::string& home : homes_) {
+    if (std::find(writers.begin(), writers.end(), home) != writers.end()) writing.push_back(home);
+  }
+  return writing;
+}
+
 void SessionRead::AddAllHomesRung() {
   homes_ = homes_fn_();
   const uint32_t n = static_cast<uint32_t>(homes_.size());
   if (n > 0 && options_.r != n) {
-    std::vector<std::string> writers = session_->Writers(key_);
-    std::string via;
-    for (const std::string& home : homes_) {
-      if (std::find(writers.begin(), writers.end(), home) != writers.end()) {
-        via = home;
-        break;
-      }
-    }
-    attempts_.push_back(ReadAttempt{.via = via, .r = n, .strict = options_.strict});
+    const std::vector<std::string> writing = WritingHomes();
+    attempts_.push_back(ReadAttempt{
+        .via = writing.empty() ? "" : writing.front(), .r = n, .strict = options_.strict});
   }
 }
 
@@ -132,12 +135,7 @@ void SessionRead::FailWith(absl::Status failure) {
 void SessionRead::AddSingleReplicaRungs() {
   if (single_replica_rungs_added_) return;
   single_replica_rungs_added_ = true;
-  std::vector<std::string> order = session_->Writers(key_);
-  order.erase(std::remove_if(order.begin(), order.end(),
-                             [&](const std::string& node) {
-                               return std::find(homes_.begin(), homes_.end(), node) == homes_.end();
-                             }),
-              order.end());
+  std::vector<std::string> order = WritingHomes();
   for (const std::string& home : homes_) {
     if (std::find(order.begin(), order.end(), home) == order.end()) order.push_back(home);
   }

@@ -87,6 +87,9 @@ class SessionRead {
   // (maybe not the staleness bound).
   std::string Shortfall(const v1::GetResponse& reply, VersionVector* context, bool* session_ok);
   void Take(v1::GetResponse reply, bool stale);
+  // The key's home replicas that coordinated one of the session's writes
+  // of it, in ring order.
+  std::vector<std::string> WritingHomes() const;
   // Adds the R=N rung (once the first reply fell short).
   void AddAllHomesRung();
   // Adds the R=1 rungs through each home replica, writers first.
