@@ -194,7 +194,7 @@ void Simulation::OnSessionRead(int id, size_t attempt, const absl::Status& statu
     SendSessionRead(id);
     return;
   }
-  absl::StatusOr<pb::GetResponse> result = read.result();
+  absl::StatusOr<pb::GetResponse> result = std::move(read).TakeResult();
   op.session_reads = static_cast<uint32_t>(attempt + 1);  // the reply just fed was the last
   session_reads_.erase(it);
   if (!result.ok()) {
