@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,11 @@ constexpr absl::Duration kConnectBudget = absl::Seconds(1);
 class SystemClock : public Clock {
  public:
   absl::Time Now() override { return absl::Now(); }
+  absl::Time Steady() override {
+    return absl::FromUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+  }
 };
 
 }  // namespace

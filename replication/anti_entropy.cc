@@ -57,6 +57,7 @@ void AntiEntropy::Count(const std::function<void(AntiEntropyStats&)>& update) {
 
 void AntiEntropy::Tick(absl::Time now) {
   RefillTokens(now);
+  TakeSurveyAnswers();
   std::map<uint64_t, absl::StatusOr<pb::ExchangeResponse>> replies;
   {
     absl::MutexLock lock(&mu_);
@@ -153,6 +154,64 @@ void AntiEntropy::StartRoundIfDue(absl::Time now) {
   }
   ListPurges(now);
   Count([&](AntiEntropyStats& s) { s.exchanges_total = static_cast<uint32_t>(pairs_.size()); });
+  survey_.reset();
+  if (!pairs_.empty()) StartSurvey(now);
+}
+
+void AntiEntropy::StartSurvey(absl::Time now) {
+  std::vector<std::string> nodes;
+  for (const pb::NodeConfig& n : node_->config().nodes()) nodes.push_back(n.id());
+  survey_.emplace(nodes, node_->clock->Steady());
+  uint64_t round = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    round = ++survey_round_;
+    survey_inbox_.clear();
+  }
+  absl::StatusOr<pb::SurveyAnswer> own =
+      AnswerSurvey(*node_->hints, *node_->store, node_->empty_start);
+  if (own.ok()) {
+    survey_->OnAnswer(node_->self(), *own);
+  } else {
+    survey_->OnFailure(node_->self());
+  }
+  pb::ExchangeRequest request;
+  request.set_from(node_->self());
+  request.set_survey(true);
+  for (const std::string& peer : nodes) {
+    if (peer == node_->self()) continue;
+    if (node_->detector.StateOf(peer, now) == PeerState::kDown) {
+      survey_->OnFailure(peer);
+      continue;
+    }
+    node_->transport.Exchange(peer, request, now + options_.call_timeout,
+                              [this, round, peer](absl::StatusOr<pb::ExchangeResponse> reply) {
+                                absl::MutexLock lock(&mu_);
+                                if (round != survey_round_) return;
+                                if (reply.ok()) {
+                                  survey_inbox_.insert_or_assign(
+                                      peer, std::move(*reply->mutable_survey()));
+                                } else {
+                                  survey_inbox_.insert_or_assign(peer, reply.status());
+                                }
+                              });
+  }
+}
+
+void AntiEntropy::TakeSurveyAnswers() {
+  std::map<std::string, absl::StatusOr<pb::SurveyAnswer>> answers;
+  {
+    absl::MutexLock lock(&mu_);
+    answers.swap(survey_inbox_);
+  }
+  if (!survey_) return;
+  for (const auto& [node, answer] : answers) {
+    if (answer.ok()) {
+      survey_->OnAnswer(node, *answer);
+    } else {
+      survey_->OnFailure(node);
+    }
+  }
 }
 
 void AntiEntropy::StartExchanges(absl::Time now) {
@@ -162,6 +221,9 @@ void AntiEntropy::StartExchanges(absl::Time now) {
   }
   // A round that purges compares trees that hold what its listing saw.
   if (node_->tree_keeping_store.AppliedThrough() < trees_needed_) return;
+  // The exchanges begin once every node answered the survey (or failed to):
+  // what a write acknowledged before it was then on a home replica.
+  if (survey_ && !survey_->done()) return;
   while (active_.size() < kMaxExchangesInFlight && !pairs_.empty()) {
     Exchange x{.id = ++next_exchange_id_, .pair = std::move(pairs_.front())};
     pairs_.pop_front();
@@ -209,6 +271,10 @@ void AntiEntropy::Send(const Exchange& x, pb::ExchangeRequest request, absl::Tim
 }
 
 void AntiEntropy::OnReply(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now) {
+  if (reply.may_lack_writes()) {
+    auto it = partitions_.find(x.pair.partition);
+    if (it != partitions_.end()) it->second.peer_may_lack_writes = true;
+  }
   switch (x.step) {
     case Step::kRoot:
       return OnRoot(x, reply, now);
@@ -409,6 +475,7 @@ void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {
     PartitionRound& p = it->second;
     p.failed = p.failed || !outcome.ok();
     if (--p.exchanges_left == 0) {
+      AdvanceWatermark(x.pair.partition, p);
       if (!p.failed && !p.purges.empty()) {
         const uint64_t purged =
             PurgeUnchangedTombstones(*node_, x.pair.partition, p.purges, node_->clock->Now());
@@ -424,6 +491,12 @@ void AntiEntropy::EndExchange(Exchange& x, const absl::Status& outcome) {
     s.last_error = absl::StrCat("partition ", x.pair.partition, " with ", x.pair.peer, ": ",
                                 outcome.ToString());
   });
+}
+
+void AntiEntropy::AdvanceWatermark(uint32_t partition, const PartitionRound& round) {
+  if (round.failed || round.peer_may_lack_writes || !survey_) return;
+  if (!survey_->Clears(partition, node_->ring.ForPartition(partition).home)) return;
+  node_->watermarks.Advance(partition, survey_->sent());
 }
 
 void AntiEntropy::ListPurges(absl::Time now) {

@@ -36,6 +36,13 @@
 // or reports it purged), and those are purged; the partition's tree loses
 // them and node->purged_keys records them for the peers.
 //
+// Freshness watermarks (freshness.h): a round opens with a survey of every
+// node (does it hold hints, has it dropped one, may it have lost writes),
+// and the exchanges start once every node answered or failed to. A
+// partition whose exchanges all ended well, whose peers said in none of
+// their replies that they may lack writes, and that the survey cleared,
+// gets the survey's start as this node's watermark for it.
+//
 // Store work happens in Tick only, never on a transport callback thread.
 #ifndef QUORUMKV_REPLICATION_ANTI_ENTROPY_H_
 #define QUORUMKV_REPLICATION_ANTI_ENTROPY_H_
@@ -55,6 +62,7 @@
 #include "absl/time/time.h"
 #include "proto/replica.pb.h"
 #include "replication/exchange_answer.h"
+#include "replication/freshness.h"
 #include "replication/key_repair.h"
 #include "replication/merkle_tree.h"
 #include "replication/node_context.h"
@@ -146,6 +154,8 @@ class AntiEntropy {
   struct PartitionRound {
     size_t exchanges_left = 0;
     bool failed = false;
+    // A peer said it may lack writes (it lost some since the survey).
+    bool peer_may_lack_writes = false;
     std::vector<ReplicaStore::Purge> purges;
   };
   // What transport callbacks leave for Tick, per exchange.
@@ -161,6 +171,10 @@ class AntiEntropy {
   // Starts exchanges up to kMaxExchangesInFlight; ends the round when none
   // is left.
   void StartExchanges(absl::Time now);
+  // Asks every node the round's survey; answers for this one and, unasked,
+  // for peers the failure detector calls down.
+  void StartSurvey(absl::Time now);
+  void TakeSurveyAnswers();
   void Send(const Exchange& x, pb::ExchangeRequest request, absl::Time now);
   void OnReply(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
   void OnRoot(Exchange& x, const pb::ExchangeResponse& reply, absl::Time now);
@@ -172,6 +186,9 @@ class AntiEntropy {
   void MergeSome(Exchange& x, absl::Time now);
   void AskNextPage(Exchange& x, absl::Time now);
   void EndExchange(Exchange& x, const absl::Status& outcome);
+  // The partition's exchanges all ended: its watermark becomes the
+  // survey's start if they all ended well and nothing held it back.
+  void AdvanceWatermark(uint32_t partition, const PartitionRound& round);
   // The tombstones past the grace of the round's partitions
   // (tombstone_purge.h).
   void ListPurges(absl::Time now);
@@ -199,6 +216,8 @@ class AntiEntropy {
   // update the listing of tombstones saw (TreeKeepingStore::Began then),
   // so no tree still shows a key as it was before its tombstone.
   uint64_t trees_needed_ = 0;
+  // The running round's survey; none for a round with no exchange.
+  std::optional<Survey> survey_;
 
   mutable absl::Mutex mu_;
   AntiEntropyStats stats_ ABSL_GUARDED_BY(mu_);
@@ -206,6 +225,10 @@ class AntiEntropy {
   // Requested rounds not started yet: the partition each covers (nullopt: all).
   std::deque<std::optional<uint32_t>> requested_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, Inbox> inbox_ ABSL_GUARDED_BY(mu_);  // by exchange id, the active ones
+  // Survey answers by node, of the round numbered survey_round_ (a late
+  // answer to an earlier round's survey is dropped).
+  uint64_t survey_round_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, absl::StatusOr<pb::SurveyAnswer>> survey_inbox_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace quorumkv

@@ -20,6 +20,12 @@ class Clock {
   // Wall-clock time. May jump (NTP, skew injected by the harness); use it for
   // timestamps and deadlines, not to measure short intervals precisely.
   virtual absl::Time Now() = 0;
+  // A clock that never jumps back, for the time elapsed on this node only
+  // (freshness watermarks, freshness.h): its readings mean nothing to
+  // another node or after a restart. A clock that moved back would make
+  // watermarks look younger than they are, so every clock says what it
+  // has.
+  virtual absl::Time Steady() = 0;
 };
 
 // A clock that moves only when told to. Thread-safe.
@@ -27,6 +33,9 @@ class ManualClock : public Clock {
  public:
   explicit ManualClock(absl::Time start = absl::FromUnixSeconds(1'700'000'000)) : now_(start) {}
   absl::Time Now() override;
+  // Now(): a test that Sets the clock back gets no watermark ages
+  // (FreshnessWatermarks::AgeOf) until it passes them again.
+  absl::Time Steady() override { return Now(); }
   void Advance(absl::Duration d);
   void Set(absl::Time t);
 

@@ -94,8 +94,15 @@ absl::Status ListSegments(NodeContext& node, uint32_t partition,
 
 absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
                                                     const pb::ExchangeRequest& request) {
-  RETURN_IF_ERROR(CheckPartitionHome(node, request.partition()));
   pb::ExchangeResponse response;
+  if (request.survey()) {
+    ASSIGN_OR_RETURN(*response.mutable_survey(),
+                     AnswerSurvey(*node.hints, *node.store, node.empty_start));
+    return response;
+  }
+  RETURN_IF_ERROR(CheckPartitionHome(node, request.partition()));
+  response.set_may_lack_writes(node.empty_start.MayLackWrites() ||
+                               node.store->MarkedForRepair(request.partition()));
   if (request.segments().empty()) {
     const MerkleTree tree = node.trees.Tree(request.partition());
     response.set_root(tree.root());

@@ -20,7 +20,8 @@ namespace quorumkv {
 inline constexpr size_t kExchangePageBytes = 64 << 10;
 
 // This node's answer to a peer's ExchangeRequest: the hashes of the tree
-// nodes asked for, or its objects in the segments asked for.
+// nodes asked for, or its objects in the segments asked for, or (asked by
+// any node) its answer to a survey (freshness.h).
 // FAILED_PRECONDITION if it is not a home replica of the partition;
 // INVALID_ARGUMENT for a level, node or segment out of range. May block on
 // the store (a listing reads the objects of the segments asked for, through

@@ -1,5 +1,7 @@
 #include "replication/get_coordinator.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "replication/invariant.h"
@@ -15,7 +17,7 @@ std::vector<SlotSend> GetCoordinator::Start() { return slots_.Start(plan_.self);
 
 std::optional<SlotSend> GetCoordinator::OnReply(const std::string& from,
                                                 const absl::StatusOr<std::optional<Object>>& reply,
-                                                absl::Time now, bool may_lack_writes) {
+                                                absl::Time now, const ReplicaReadNotes& notes) {
   if (!reply.ok()) return slots_.OnReply(from, reply.status(), now);
   const std::optional<std::string> home = slots_.HomeWaitingOn(from);
   if (!home) return std::nullopt;  // a duplicate, or no slot waited on it
@@ -30,7 +32,12 @@ std::optional<SlotSend> GetCoordinator::OnReply(const std::string& from,
   merged_ = Sync(plan_.policy, merged_, state);
   if (*home == from) {
     home_states_[from] = std::move(state);
-    if (may_lack_writes) lacking_.insert(from);
+    if (notes.may_lack_writes) {
+      lacking_.insert(from);
+    } else if (notes.watermark_age) {
+      youngest_watermark_ =
+          std::min(youngest_watermark_.value_or(absl::InfiniteDuration()), *notes.watermark_age);
+    }
   }
   return std::nullopt;
 }
@@ -69,9 +76,16 @@ void GetCoordinator::FillOverlap(pb::QuorumInfo* info) const {
   info->set_covers_w(h == 0 ? 0 : n - h + 1);
   info->set_strict_overlap(sound > 0 && StrictOverlap(sound, plan_.min_w, n));
   // Strict overlap proves the reply reflects every write acknowledged
-  // before the read began: staleness 0. Otherwise nothing is proven yet
-  // (unknown, absent), an honest answer.
-  if (info->strict_overlap()) info->set_staleness_bound_ms(0);
+  // before the read began: staleness 0. Otherwise a home replica's
+  // freshness watermark proves it reflects every write acknowledged that
+  // long before (freshness.h), or nothing is proven (unknown, absent), an
+  // honest answer.
+  if (info->strict_overlap()) {
+    info->set_staleness_bound_ms(0);
+  } else if (youngest_watermark_) {
+    info->set_staleness_bound_ms(
+        absl::ToInt64Milliseconds(absl::Ceil(*youngest_watermark_, absl::Milliseconds(1))));
+  }
   if (h == 0) {
     info->set_overlap_note(
         "no home replica answered: the reply proves nothing of the writes acknowledged (a "

@@ -6,8 +6,9 @@
 // answers with the hints it holds of the key — merges what comes back, and
 // decides once R slots answered or can no longer. A home replica's
 // not-found counts toward R; a fallback's does not (it holds no hint, and
-// knows nothing of the key): its slot moves to the next fallback. Replies that arrive after the decision still join the merge, so
-// the driver can repair every home replica that lacks something.
+// knows nothing of the key): its slot moves to the next fallback. Replies
+// that arrive after the decision still join the merge, so the driver can
+// repair every home replica that lacks something.
 #ifndef QUORUMKV_REPLICATION_GET_COORDINATOR_H_
 #define QUORUMKV_REPLICATION_GET_COORDINATOR_H_
 
@@ -40,6 +41,16 @@ struct GetPlan {
   absl::Time start;
 };
 
+// What a home replica says of its answer, besides the object.
+struct ReplicaReadNotes {
+  // It may lack writes it acknowledged (it lost some in a restart), so it
+  // counts toward neither strict_overlap nor a staleness bound.
+  bool may_lack_writes = false;
+  // Its answer holds every write to the key acknowledged this long before
+  // it read its replica (its freshness watermark, freshness.h).
+  std::optional<absl::Duration> watermark_age;
+};
+
 // A value type; not thread-safe (the driver serializes calls).
 class GetCoordinator {
  public:
@@ -50,12 +61,11 @@ class GetCoordinator {
   std::vector<SlotSend> Start();
 
   // `reply` is the replica's object, nullopt when it has none, or an error;
-  // `may_lack_writes`: the replica said it may lack writes it acknowledged
-  // (it lost some in a restart), so it cannot count toward strict_overlap.
-  // May return a read to send to a fallback standing in for a failed home.
+  // `notes`, what a home replica said of it. May return a read to send to a
+  // fallback standing in for a failed home.
   std::optional<SlotSend> OnReply(const std::string& from,
                                   const absl::StatusOr<std::optional<Object>>& reply,
-                                  absl::Time now, bool may_lack_writes = false);
+                                  absl::Time now, const ReplicaReadNotes& notes = {});
   void OnDeadline();
 
   bool decided() const { return slots_.state() != QuorumState::kPending; }
@@ -79,6 +89,8 @@ class GetCoordinator {
   Object merged_;
   std::map<std::string, Object> home_states_;  // home replies; empty object = not found
   std::set<std::string> lacking_;              // home replies that may lack writes
+  // The youngest watermark of the home replies that lack nothing.
+  std::optional<absl::Duration> youngest_watermark_;
 };
 
 }  // namespace quorumkv

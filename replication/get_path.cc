@@ -23,6 +23,16 @@ absl::StatusOr<std::optional<Object>> ToReply(
   return std::optional<Object>(std::move(*object));
 }
 
+ReplicaReadNotes NotesOf(const absl::StatusOr<pb::ReplicaReadResponse>& reply) {
+  ReplicaReadNotes notes;
+  if (!reply.ok()) return notes;
+  notes.may_lack_writes = reply->may_lack_writes();
+  if (reply->has_watermark_age_us()) {
+    notes.watermark_age = absl::Microseconds(std::max<int64_t>(0, reply->watermark_age_us()));
+  }
+  return notes;
+}
+
 // True if a read that fails may be followed by a fallback standing in (a
 // sloppy get with fallbacks).
 bool MayFallBack(const GetPlan& plan) { return plan.sloppy && !plan.pref.fallbacks.empty(); }
@@ -68,10 +78,10 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
         io_(io) {}
 
   // Reads the replicas; `local` answers for this node's own replica, if it
-  // is a home replica (nullopt otherwise), and `local_may_lack_writes` says
-  // whether that replica may lack writes it acknowledged.
+  // is a home replica (nullopt otherwise), and `local_notes` says what
+  // that replica says of its answer (ReplicaReadNotes).
   void Start(std::optional<absl::StatusOr<std::optional<Object>>> local,
-             bool local_may_lack_writes) {
+             const ReplicaReadNotes& local_notes) {
     std::vector<SlotSend> sends;
     {
       absl::MutexLock lock(&mu_);
@@ -79,7 +89,7 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
     }
     // The local replica first: it answers in microseconds, and a quorum
     // that fails on unreachable peers then still reports it.
-    if (local) Run(OnReply(self_, *local, local_may_lack_writes));
+    if (local) Run(OnReply(self_, *local, local_notes));
     for (const SlotSend& send : sends) Read(send, /*first_wave=*/true);
   }
 
@@ -95,18 +105,17 @@ class GetOperation : public std::enable_shared_from_this<GetOperation> {
     const absl::Time deadline =
         AttemptDeadline(send, first_wave ? may_ask_another_ : may_fall_back_, io_.clock->Now(),
                         io_.replica_deadline);
-    io_.transport->Read(
-        send.to, request, deadline,
-        [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
-          self->Run(self->OnReply(to, ToReply(reply), reply.ok() && reply->may_lack_writes()));
-        });
+    io_.transport->Read(send.to, request, deadline,
+                        [self, to = send.to](absl::StatusOr<pb::ReplicaReadResponse> reply) {
+                          self->Run(self->OnReply(to, ToReply(reply), NotesOf(reply)));
+                        });
   }
 
   GetStep OnReply(const std::string& from, const absl::StatusOr<std::optional<Object>>& reply,
-                  bool may_lack_writes) {
+                  const ReplicaReadNotes& notes) {
     absl::MutexLock lock(&mu_);
     GetStep step;
-    step.read = coordinator_.OnReply(from, reply, io_.clock->Now(), may_lack_writes);
+    step.read = coordinator_.OnReply(from, reply, io_.clock->Now(), notes);
     if (!decided_ && coordinator_.decided()) {
       Decide(step);
     } else if (decided_ && coordinator_.all_answered() && mode_ != pb::READ_REPAIR_OFF &&
@@ -244,12 +253,13 @@ void GetPath::Get(const pb::GetRequest& request, absl::Time deadline, Done done)
   // `request` belongs to the caller, who may free it as soon as the reply
   // is sent, which Start can trigger: nothing below touches it.
   std::optional<absl::StatusOr<std::optional<Object>>> local;
-  bool local_may_lack_writes = false;
+  ReplicaReadNotes local_notes;
   if (node_->ring.IsHome(request.key(), node_->self())) {
+    local_notes.watermark_age = node_->WatermarkAgeOf(request.key());  // before the read
     local = node_->store->Read(request.key());
-    local_may_lack_writes = node_->MayLackWrites(request.key());
+    local_notes.may_lack_writes = node_->MayLackWrites(request.key());
   }
-  op->Start(std::move(local), local_may_lack_writes);
+  op->Start(std::move(local), local_notes);
 }
 
 void FillGetResponse(const Object& merged, pb::GetResponse* response) {

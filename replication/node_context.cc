@@ -103,6 +103,10 @@ bool NodeContext::MayLackWrites(const std::string& key) const {
   return empty_start.MayLackWrites() || store->MarkedForRepair(ring.PartitionOf(key));
 }
 
+std::optional<absl::Duration> NodeContext::WatermarkAgeOf(const std::string& key) const {
+  return watermarks.AgeOf(ring.PartitionOf(key), clock->Steady());
+}
+
 absl::Status NodeContext::CheckHome(const std::string& key) const {
   if (ring.IsHome(key, self())) return absl::OkStatus();
   return absl::FailedPreconditionError(

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "replication/clock.h"
 #include "replication/empty_start.h"
 #include "replication/failure_detector.h"
+#include "replication/freshness.h"
 #include "replication/handoff.h"
 #include "replication/health_tracking_transport.h"
 #include "replication/hints.h"
@@ -93,6 +95,9 @@ struct NodeContext {
   // writes, every partition is), or the node started on an empty directory
   // and does not know yet whether it held data before.
   bool MayLackWrites(const std::string& key) const;
+  // The age of this node's freshness watermark for `key`'s partition
+  // (freshness.h), or nullopt: read it before the replica it speaks for.
+  std::optional<absl::Duration> WatermarkAgeOf(const std::string& key) const;
 
   const ReplicaNodeOptions options;
   const Ring ring;
@@ -123,6 +128,9 @@ struct NodeContext {
   // microseconds of `clock` (INT64_MIN: none since it started); written by
   // anti_entropy.h, told to pinging peers.
   std::atomic<int64_t> last_complete_repair_round_us{INT64_MIN};
+  // Up to when this node's replicas hold every acknowledged write, per
+  // partition: set by anti-entropy, told with read replies.
+  FreshnessWatermarks watermarks;
 };
 
 }  // namespace quorumkv

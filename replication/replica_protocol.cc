@@ -65,10 +65,12 @@ absl::StatusOr<pb::ReplicaReadResponse> ReplicaProtocol::HandleRead(
     const pb::ReplicaReadRequest& request) {
   RETURN_IF_ERROR(ValidateKey(node_->config(), request.key()));
   std::optional<Object> object;
+  std::optional<absl::Duration> watermark_age;
   if (request.hinted_for().empty()) {
     // A node that is not home would answer "not found" for a key it never
     // held, and that answer would count toward R.
     RETURN_IF_ERROR(node_->CheckHome(request.key()));
+    watermark_age = node_->WatermarkAgeOf(request.key());  // before the read
     ASSIGN_OR_RETURN(object, node_->store->Read(request.key()));
   } else {
     RETURN_IF_ERROR(CheckHintFor(node_->ring, node_->self(), request.hinted_for(), request.key()));
@@ -79,6 +81,7 @@ absl::StatusOr<pb::ReplicaReadResponse> ReplicaProtocol::HandleRead(
   if (object) ToProto(*object, response.mutable_object());
   if (request.hinted_for().empty())
     response.set_may_lack_writes(node_->MayLackWrites(request.key()));
+  if (watermark_age) response.set_watermark_age_us(absl::ToInt64Microseconds(*watermark_age));
   return response;
 }
 

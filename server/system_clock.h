@@ -4,6 +4,7 @@
 #define QUORUMKV_SERVER_SYSTEM_CLOCK_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "absl/time/clock.h"
@@ -20,6 +21,12 @@ class SystemClock : public Clock {
   explicit SystemClock(absl::Duration offset = absl::ZeroDuration()) : offset_(offset) {}
   absl::Time Now() override {
     return absl::Now() + offset_ + absl::Nanoseconds(injected_ns_.load(std::memory_order_relaxed));
+  }
+  // The monotonic clock, untouched by either offset (or by NTP).
+  absl::Time Steady() override {
+    return absl::FromUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
   }
   void SetInjectedSkew(absl::Duration skew) {
     injected_ns_.store(absl::ToInt64Nanoseconds(skew), std::memory_order_relaxed);

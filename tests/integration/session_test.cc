@@ -104,7 +104,8 @@ TEST_F(SessionTest, BoundedStalenessHoldsWithAllHomesAndIsRefusedOrFlaggedWithou
           .out);
   EXPECT_EQ(fresh["staleness_bound_ms"], 0) << fresh.dump();
   EXPECT_EQ(fresh["stale"], false);
-  // With n3 stopped no read can prove its staleness.
+  // With n3 stopped no read proves 100 ms: strict overlap needs n3, and no
+  // anti-entropy round can complete its survey to set a watermark.
   ASSERT_EQ(Harness({"kill", "n3"}).exit_code, 0);
   CommandResult refused =
       KvctlThrough({"n1", "n2"}, {"--session", session_, "get", "k", "--max-staleness-ms", "100"});
@@ -115,6 +116,22 @@ TEST_F(SessionTest, BoundedStalenessHoldsWithAllHomesAndIsRefusedOrFlaggedWithou
       {"--session", session_, "get", "k", "--max-staleness-ms", "100", "--allow-stale", "--json"});
   ASSERT_EQ(flagged.exit_code, 0) << flagged.err;
   EXPECT_EQ(nlohmann::json::parse(flagged.out)["stale"], true) << flagged.out;
+}
+
+// After an anti-entropy round on n1, n1's replica alone proves a bound:
+// the age of its freshness watermark.
+TEST_F(SessionTest, AnAntiEntropyRoundLetsOneReplicaProveABound) {
+  ASSERT_EQ(Harness({"heal"}).exit_code, 0);
+  CommandResult repair = KvctlVia("n1", {"repair", "--node", "n1"});
+  ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  CommandResult got = KvctlVia("n1", {"--session", session_, "get", "k", "--r", "1",
+                                      "--max-staleness-ms", "60000", "--json"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const nlohmann::json j = nlohmann::json::parse(got.out);
+  ASSERT_TRUE(j["staleness_bound_ms"].is_number()) << got.out;
+  EXPECT_GT(j["staleness_bound_ms"].get<int64_t>(), 0) << got.out;
+  EXPECT_LT(j["staleness_bound_ms"].get<int64_t>(), 60'000) << got.out;
+  EXPECT_EQ(j["session"]["attempts"], 1) << "n1 alone proved it: " << got.out;
 }
 
 }  // namespace

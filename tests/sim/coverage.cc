@@ -27,6 +27,7 @@ const std::vector<std::string>& FaultKinds() {
       "tombstone purged",
       "session read escalated",
       "session read refused",
+      "staleness bound from a watermark",
   };
   return kKinds;
 }

@@ -105,6 +105,7 @@ class SkewedClock : public Clock {
  public:
   SkewedClock(Clock* base, absl::Duration skew) : base_(base), skew_(skew) {}
   absl::Time Now() override { return base_->Now() + skew_; }
+  absl::Time Steady() override { return base_->Steady(); }
 
  private:
   Clock* const base_;

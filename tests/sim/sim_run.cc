@@ -49,6 +49,10 @@ Scenario DrawScenario(std::mt19937_64& rng) {
     s.tombstone_grace = s.max_hint_age + absl::Milliseconds(500) +
                         absl::Milliseconds(static_cast<int64_t>(draw.Uniform(1, 3000)));
   }
+  // Drawn last, so the draws above are those of earlier builds.
+  if (draw.Chance(0.3)) {
+    s.anti_entropy_interval = absl::Milliseconds(static_cast<int64_t>(draw.Uniform(250, 1000)));
+  }
   return s;
 }
 
@@ -61,7 +65,7 @@ std::string DescribeScenario(const Scenario& s) {
   }
   return absl::StrFormat(
       "%d nodes, N=%d, %d keys, %d clients x %d ops, drop %.0f%%, duplicate %.0f%%, delay "
-      "%s..%s, a fault every ~%s%s%s%s%s%s",
+      "%s..%s, a fault every ~%s%s%s%s%s%s, anti-entropy every %s",
       s.nodes, s.replication, s.keys, s.clients, s.ops_per_client, s.faults.drop * 100,
       s.faults.duplicate * 100, absl::FormatDuration(s.faults.min_delay),
       absl::FormatDuration(s.faults.max_delay), absl::FormatDuration(s.nemesis_interval),
@@ -73,7 +77,8 @@ std::string DescribeScenario(const Scenario& s) {
       s.forged_rate > 0 ? ", a hostile client" : "",
       s.tombstone_grace > absl::ZeroDuration()
           ? absl::StrCat(", tombstones purged after ", absl::FormatDuration(s.tombstone_grace))
-          : "");
+          : "",
+      absl::FormatDuration(s.anti_entropy_interval));
 }
 
 RunResult RunSeed(const RunOptions& options) {

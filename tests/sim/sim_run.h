@@ -41,6 +41,9 @@ struct Scenario {
   std::vector<absl::Duration> skews;  // per node: how far its clock runs ahead
   double forged_rate = 0;             // share of writes the hostile client forges
   absl::Duration tombstone_grace;     // zero: tombstones are never purged
+  // Between anti-entropy rounds: short ones advance freshness watermarks
+  // while the clients run.
+  absl::Duration anti_entropy_interval = absl::Seconds(3);
 };
 
 struct RunResult {

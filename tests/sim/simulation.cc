@@ -34,7 +34,8 @@ pb::ClusterConfig MakeConfig(const Scenario& s) {
   config.set_replica_timeout_ms(500);
   // Rounds run under the faults too; after the final heal, asked rounds
   // alone repair what handoff did not (HealAndRepair).
-  config.set_anti_entropy_interval_ms(3000);
+  config.set_anti_entropy_interval_ms(
+      static_cast<uint32_t>(absl::ToInt64Milliseconds(s.anti_entropy_interval)));
   config.set_anti_entropy_keys_per_second(100'000);
   config.set_sync_writes(s.sync_writes);
   if (s.max_hint_age > absl::ZeroDuration()) {
@@ -306,6 +307,8 @@ void Simulation::CountCoverage(RunResult& result) const {
     faults["lww write"] += op.is_write() && Lossy(op.key);
     faults["forged context"] += op.forged;
     faults["session read escalated"] += op.session_reads > 1;
+    faults["staleness bound from a watermark"] +=
+        op.reply_quorum && op.reply_quorum->staleness_bound_ms() > 0;
     faults["session read refused"] +=
         op.session && op.type == OpType::kGet && op.code == absl::StatusCode::kFailedPrecondition;
   }

@@ -106,12 +106,13 @@ CheckResult CheckSessions(const History& history, const std::map<std::string, Ke
 // at least B before it began.
 CheckResult CheckStalenessBounds(const std::map<std::string, KeyOps>& keys) {
   CheckResult r{.name = "staleness-bounds-honest"};
-  int64_t bounded = 0, claims = 0;
+  int64_t bounded = 0, by_watermark = 0, claims = 0;
   size_t total = 0;
   for (const auto& [key, k] : keys) {
     for (const Operation* read : k.reads) {
       if (!read->quorum || !read->quorum->staleness_bound_ms) continue;
       ++bounded;
+      by_watermark += *read->quorum->staleness_bound_ms > 0;
       const int64_t bound_us = *read->quorum->staleness_bound_ms * 1000;
       for (const Operation* w : k.acked) {
         if (w->complete_us < 0 || w->complete_us > read->invoke_us - bound_us) continue;
@@ -127,7 +128,8 @@ CheckResult CheckStalenessBounds(const std::map<std::string, KeyOps>& keys) {
       }
     }
   }
-  r.summary = absl::StrCat(bounded, " reads with a proven staleness bound, ", claims,
+  r.summary = absl::StrCat(bounded, " reads with a proven staleness bound (", by_watermark,
+                           " above 0, from a freshness watermark), ", claims,
                            " claims that one reflects an earlier write: ", total, " false");
   CapProblems(&r, total);
   return r;

@@ -75,6 +75,25 @@ std::optional<v1::NodeStatus> WaitForStatus(
   return std::nullopt;
 }
 
+absl::StatusOr<v1::RepairResponse> RunRepairRound(KvClient& client, uint32_t partition,
+                                                  absl::Duration timeout) {
+  v1::RepairRequest ask;
+  ask.set_start(true);
+  ask.set_partition(partition);
+  absl::StatusOr<v1::RepairResponse> asked = client.Repair(ask);
+  if (!asked.ok()) return asked.status();
+  v1::RepairRequest report;
+  report.set_report_finished(asked->round());
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<v1::RepairResponse> r = client.Repair(report);
+    if (r.ok() && r->rounds_finished() >= asked->round()) return r;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("anti-entropy round ", asked->round(), " did not end within ", Ms(timeout)));
+}
+
 std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d), " ms"); }
 
 std::vector<std::string> StandIns(const v1::QuorumInfo& q) {
@@ -93,6 +112,7 @@ absl::StatusOr<Cast> ChooseCast(KvClient& client, const std::string& prefix) {
   Cast cast;
   cast.key = absl::StrCat(prefix, absl::ToUnixMicros(absl::Now()));
   cast.pref = ring->ForKey(cast.key);
+  cast.partition = ring->PartitionOf(cast.key);
   cast.victim = cast.pref.home.front();
   cast.coordinator = cast.pref.home.back();
   cast.n = info->replication_factor();

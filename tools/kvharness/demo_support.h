@@ -47,6 +47,12 @@ std::string Replied(const v1::QuorumInfo& q);
 std::optional<v1::NodeStatus> WaitForStatus(KvClient& client, const std::string& node,
                                             absl::Duration timeout,
                                             const std::function<bool(const v1::NodeStatus&)>& done);
+// Asks `client`'s node for an anti-entropy round of ring partition
+// `partition` (kvctl repair --node N --partition P) and waits until it
+// ends, polled every 50 ms: its report, or DEADLINE_EXCEEDED after
+// `timeout`.
+absl::StatusOr<v1::RepairResponse> RunRepairRound(KvClient& client, uint32_t partition,
+                                                  absl::Duration timeout);
 // "123 ms".
 std::string Ms(absl::Duration d);
 // The fallbacks that stood in for a home replica in `q`.
@@ -59,6 +65,7 @@ struct Cast {
   std::string victim;       // the home replica that fails
   std::string coordinator;  // another home replica the demo talks to
   uint32_t n = 0;
+  uint32_t partition = 0;  // the key's ring partition
 };
 // A fresh key "<prefix><microseconds>", its first home replica as the
 // victim and its last as the coordinator, from the ring `client` reads.

@@ -16,41 +16,11 @@ namespace quorumkv {
 namespace {
 
 using test_support::FakeNetwork;
+using test_support::kAskedRoundsOnly;
+using test_support::RunAntiEntropyRound;
+using test_support::StoreAt;
 using test_support::TestCluster;
-
-Object WrittenAs(const std::string& actor, uint64_t counter, const std::string& value) {
-  Object object;
-  object.context.Add(Dot{actor, counter});
-  object.siblings.push_back(Sibling{.dot = Dot{actor, counter}, .hlc = counter, .value = value});
-  return object;
-}
-
-// Merges `object` into `id`'s replica of `key` as a replica write would.
-void StoreAt(TestCluster& c, const std::string& id, const std::string& key, const Object& object) {
-  pb::ReplicaWriteRequest write;
-  write.set_key(key);
-  write.set_from("test");
-  ToProto(object, write.mutable_object());
-  ASSERT_TRUE(c.node(id).HandleWrite(write).ok());
-}
-
-// Ticks every node (pings, so the detectors see the peers up, and
-// anti-entropy) and delivers what it sends, until `id`'s round `round`
-// ends (bounded).
-void RunAntiEntropyRound(TestCluster& c, const std::string& id, uint64_t round) {
-  for (int i = 0; i < 10'000 && c.node(id).anti_entropy().stats().rounds_finished < round; ++i) {
-    for (const std::string& n : c.ids()) {
-      c.clock(n).Advance(absl::Milliseconds(10));
-      c.node(n).Tick();
-      c.node(n).AntiEntropyTick();
-    }
-    c.net().DeliverAll();
-  }
-  ASSERT_GE(c.node(id).anti_entropy().stats().rounds_finished, round) << "the round never ended";
-}
-
-constexpr char kAskedRoundsOnly[] =
-    "anti_entropy_interval_ms: 0 anti_entropy_keys_per_second: 100000";
+using test_support::WrittenAs;
 
 TEST(AntiEntropyTest, AReplicaThatMissedWritesCatchesUpAndGivesBackWhatOnlyItHad) {
   TestCluster c(3, kAskedRoundsOnly);

@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "replication/get_coordinator.h"
 #include "replication/put_coordinator.h"
 #include "replication/transport.h"
@@ -140,6 +141,9 @@ std::string Quorum(const pb::QuorumInfo& info) {
   absl::StrAppend(&out, "strict_overlap ", info.strict_overlap() ? "yes" : "no");
   if (info.covers_w() > 0) absl::StrAppend(&out, ", covers_w ", info.covers_w());
   if (!info.overlap_note().empty()) absl::StrAppend(&out, ": ", info.overlap_note());
+  if (info.has_staleness_bound_ms()) {
+    absl::StrAppend(&out, "\nstaleness_bound ", info.staleness_bound_ms(), " ms");
+  }
   return out + "\n";
 }
 
@@ -198,10 +202,22 @@ class ScriptRunner {
     return sends + State();
   }
 
-  // "reply NODE ok|none|value A C V|not-sent M|deadline-exceeded M [may-lack-writes]"
+  // "reply NODE ok|none|value A C V|not-sent M|deadline-exceeded M
+  //  [may-lack-writes] [watermark-age=MS]"
   std::string Reply(std::vector<std::string> words) {
-    const bool may_lack_writes = words.back() == "may-lack-writes";
-    if (may_lack_writes) words.pop_back();
+    ReplicaReadNotes notes;
+    for (bool more = true; more;) {
+      int64_t age_ms = 0;
+      more = false;
+      if (words.back() == "may-lack-writes") {
+        notes.may_lack_writes = more = true;
+      } else if (absl::string_view last = words.back();
+                 absl::ConsumePrefix(&last, "watermark-age=") && absl::SimpleAtoi(last, &age_ms)) {
+        notes.watermark_age = absl::Milliseconds(age_ms);
+        more = true;
+      }
+      if (more) words.pop_back();
+    }
     const std::string& from = words.at(1);
     const std::string& kind = words.at(2);
     const std::string message =
@@ -220,7 +236,7 @@ class ScriptRunner {
     }
     std::optional<SlotSend> next;
     if (put_) next = put_->OnReply(from, reply.status(), kReplyTime);
-    if (get_) next = get_->OnReply(from, reply, kReplyTime, may_lack_writes);
+    if (get_) next = get_->OnReply(from, reply, kReplyTime, notes);
     return (next ? Sends({*next}) : "") + State();
   }
 

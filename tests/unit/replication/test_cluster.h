@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,46 @@ class TestCluster {
   FakeNetwork net_;  // outlives the nodes, whose callbacks it may hold
   std::map<std::string, Node> nodes_;
 };
+
+// Anti-entropy in a TestCluster (anti_entropy_test.cc, freshness_test.cc).
+// A config that runs rounds only when asked, at a rate no test waits on.
+inline constexpr char kAskedRoundsOnly[] =
+    "anti_entropy_interval_ms: 0 anti_entropy_keys_per_second: 100000";
+
+inline Object WrittenAs(const std::string& actor, uint64_t counter, const std::string& value) {
+  Object object;
+  object.context.Add(Dot{actor, counter});
+  object.siblings.push_back(Sibling{.dot = Dot{actor, counter}, .hlc = counter, .value = value});
+  return object;
+}
+
+// Merges `object` into `id`'s replica of `key` as a replica write would.
+inline void StoreAt(TestCluster& c, const std::string& id, const std::string& key,
+                    const Object& object) {
+  pb::ReplicaWriteRequest write;
+  write.set_key(key);
+  write.set_from("test");
+  ToProto(object, write.mutable_object());
+  ASSERT_TRUE(c.node(id).HandleWrite(write).ok());
+}
+
+// Ticks every node (pings, so the detectors see the peers up, and
+// anti-entropy) and delivers what it sends, until `id`'s round `round`
+// ends (bounded). Nodes in `paused` do not tick (no pings, no handoff) but
+// answer what they are sent.
+inline void RunAntiEntropyRound(TestCluster& c, const std::string& id, uint64_t round,
+                                const std::set<std::string>& paused = {}) {
+  for (int i = 0; i < 10'000 && c.node(id).anti_entropy().stats().rounds_finished < round; ++i) {
+    for (const std::string& n : c.ids()) {
+      c.clock(n).Advance(absl::Milliseconds(10));
+      if (paused.count(n) > 0) continue;
+      c.node(n).Tick();
+      c.node(n).AntiEntropyTick();
+    }
+    c.net().DeliverAll();
+  }
+  ASSERT_GE(c.node(id).anti_entropy().stats().rounds_finished, round) << "the round never ended";
+}
 
 }  // namespace quorumkv::test_support
 
