@@ -105,6 +105,28 @@ TEST_F(FoundationTest, KeyOverTheLimitIsRefusedAndNothingIsWritten) {
   EXPECT_EQ(get.exit_code, 2);
 }
 
+// A directory reads as no bytes: it must not become an empty value.
+TEST_F(FoundationTest, AValueFileThatIsADirectoryIsRefusedAndNothingIsWritten) {
+  CommandResult put = Kvctl({"put", "from-dir", "--value-file", dir_});
+  EXPECT_EQ(put.exit_code, 2) << put.out;
+  EXPECT_THAT(put.err, HasSubstr("is a directory"));
+  EXPECT_EQ(Kvctl({"get", "from-dir"}).exit_code, 3);
+}
+
+// `--context ''` (an unset shell variable) would be a blind write, or a
+// delete of what a read shows: refused, naming what to do instead.
+TEST_F(FoundationTest, AnEmptyContextIsRefusedAndNothingIsWritten) {
+  CommandResult put = Kvctl({"put", "empty-ctx", "v", "--context", ""});
+  EXPECT_EQ(put.exit_code, 2) << put.out;
+  EXPECT_THAT(put.err, HasSubstr("empty context; omit --context for a blind write"));
+  EXPECT_EQ(Kvctl({"get", "empty-ctx"}).exit_code, 3);
+  ASSERT_EQ(Kvctl({"put", "empty-ctx", "v"}).exit_code, 0);
+  CommandResult del = Kvctl({"delete", "empty-ctx", "--context", ""});
+  EXPECT_EQ(del.exit_code, 2) << del.out;
+  EXPECT_THAT(del.err, HasSubstr("empty context"));
+  EXPECT_EQ(Kvctl({"get", "empty-ctx"}).exit_code, 0) << "the delete wrote nothing";
+}
+
 TEST_F(FoundationTest, MissingKeyExits3AndDeleteLeavesATombstone) {
   EXPECT_EQ(Kvctl({"get", "nothing-here"}).exit_code, 3);
   ASSERT_EQ(Kvctl({"put", "k", "v"}).exit_code, 0);

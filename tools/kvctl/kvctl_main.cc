@@ -1,5 +1,6 @@
 // kvctl: the command line of quorumkv. See `kvctl --help`.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -33,9 +34,17 @@ absl::StatusOr<std::string> ReadValueFile(const std::string& path) {
     buffer << std::cin.rdbuf();
     return buffer.str();
   }
+  // A directory opens, and reads as no bytes: it would become an empty value.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--value-file ", path, " is a directory, not a file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read --value-file ", path));
   buffer << in.rdbuf();
+  if (in.bad())
+    return absl::InvalidArgumentError(absl::StrCat("error reading --value-file ", path));
   return buffer.str();
 }
 
@@ -74,8 +83,19 @@ int main(int argc, char** argv) {
   put_cmd->add_option("--w", put.w, "write quorum W (1..N; default: the cluster's)")
       ->check(CLI::Range(1u, 64u));
   put_cmd->add_flag("--strict", put.strict, "home replicas only (no sloppy quorum)");
-  put_cmd->add_option("--context", put.context_b64,
-                      "context from an earlier get: replaces what it covers");
+  // An empty --context (an unset shell variable) would silently be a blind
+  // write, or a delete of what a read shows: refused, saying what to do.
+  const auto not_empty_context = [](std::string instead) {
+    return CLI::Validator(
+        [instead](std::string& context) {
+          return context.empty() ? absl::StrCat("empty context; ", instead) : std::string();
+        },
+        "not empty");
+  };
+  put_cmd
+      ->add_option("--context", put.context_b64,
+                   "context from an earlier get: replaces what it covers")
+      ->check(not_empty_context("omit --context for a blind write"));
   const auto at_most_64_bytes = CLI::Validator(
       [](std::string& key) { return key.size() <= 64 ? std::string() : "over 64 bytes"; },
       "up to 64 bytes");
@@ -114,7 +134,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 64u));
   del_cmd->add_flag("--strict", del.strict, "home replicas only (no sloppy quorum)");
   auto* ctx_opt =
-      del_cmd->add_option("--context", del_context, "delete only what this context covers");
+      del_cmd->add_option("--context", del_context, "delete only what this context covers")
+          ->check(not_empty_context("omit --context to delete what a read shows, or pass --blind"));
   auto* blind_opt = del_cmd->add_flag(
       "--blind", del.blind, "no read, no context: a tombstone concurrent with every value");
   ctx_opt->excludes(blind_opt);
