@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The memory checks of the suite, in build-asan/ (clang, -O1, AddressSanitizer
-# + UndefinedBehaviorSanitizer, lock annotations checked), in two parts:
+# + UndefinedBehaviorSanitizer, lock annotations checked), in three parts:
 #   unit   the replication core and storage unit tests;
 #   kvsim  the simulator on seeds of its own (a fresh base seed, printed;
-#          the simulator's own tests run in ctest).
+#          the simulator's own tests run in ctest);
+#   fuzz   each libFuzzer target (tests/fuzz) for QKV_FUZZ_SECONDS (default
+#          10) from its seed corpus, new inputs kept in a temporary
+#          directory; a crash, leak or failed check fails the part and
+#          leaves the input in build-asan/fuzz-crashes/.
 # Nothing here links gRPC.
 #
 #   scripts/sanitize_memory.sh               build, then run both parts
@@ -19,7 +23,26 @@ mode=${1:-all}
 part=${2:-}
 
 build() {
-  scripts/sanitizer_build.sh "$@" $dir address,undefined core_tests kvsim
+  scripts/sanitizer_build.sh "$@" $dir address,undefined core_tests kvsim "${fuzz_targets[@]}"
+}
+
+fuzz_targets=(fuzz_object_codec fuzz_context fuzz_request fuzz_config)
+
+# Runs fuzz target $1 for QKV_FUZZ_SECONDS; prints its executions.
+fuzz() {
+  local name=${1#fuzz_} scratch
+  scratch=$(mktemp -d)
+  mkdir -p "$dir/fuzz-crashes"
+  local log=$scratch/log
+  if ! "$dir/bin/$1" -max_total_time="${QKV_FUZZ_SECONDS:-10}" -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="$dir/fuzz-crashes/$1-" "$scratch" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
+    cat "$log"
+    rm -rf "$scratch"
+    echo "sanitize_memory: $1 failed (input in $dir/fuzz-crashes/)" >&2
+    return 1
+  fi
+  echo "sanitize_memory: $1: $(grep -o 'number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$') executions in ${QKV_FUZZ_SECONDS:-10} s, clean"
+  rm -rf "$scratch"
 }
 
 run_part() {
@@ -28,8 +51,9 @@ run_part() {
   case $1 in
     unit) $dir/bin/core_tests --gtest_brief=1 ;;
     kvsim) $dir/bin/kvsim --seeds 200 --seed random --jobs 2 ;;
+    fuzz) for t in "${fuzz_targets[@]}"; do fuzz "$t"; done ;;
     *)
-      echo "sanitize_memory: no part '$1' (unit, kvsim)" >&2
+      echo "sanitize_memory: no part '$1' (unit, kvsim, fuzz)" >&2
       return 2
       ;;
   esac
@@ -49,10 +73,10 @@ case $mode in
   all)
     echo "sanitize_memory: building the core, storage and simulator under ASan + UBSan ($dir/)"
     build
-    parts=(unit kvsim)
+    parts=(unit kvsim fuzz)
     ;;
   *)
-    echo "usage: scripts/sanitize_memory.sh [--build-only | --part unit|kvsim]" >&2
+    echo "usage: scripts/sanitize_memory.sh [--build-only | --part unit|kvsim|fuzz]" >&2
     exit 2
     ;;
 esac
