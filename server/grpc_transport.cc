@@ -32,6 +32,24 @@ absl::Status FromTransportStatus(const grpc::Status& status) {
   return FromGrpcStatus(status);
 }
 
+// The callback of a retry after a first attempt that failed with `first`.
+// If that attempt may have reached the peer (its connection dropped with
+// the call in flight), the retry's "not sent" (the peer now refuses
+// connections) must not hide it: the outcome is unknown, not unsent.
+template <typename Response>
+Transport::Callback<Response> KeepUnknownOutcome(const absl::Status& first,
+                                                 Transport::Callback<Response> done) {
+  if (IsNotSent(first)) return done;
+  return [first_message = std::string(first.message()),
+          done = std::move(done)](absl::StatusOr<Response> result) {
+    if (!result.ok() && IsNotSent(result.status())) {
+      result = absl::UnavailableError(
+          absl::StrCat(first_message, ", then ", result.status().message(), " on the retry"));
+    }
+    done(std::move(result));
+  };
+}
+
 }  // namespace
 
 // One call in flight: what it was asked, and what to do when it ends. Its
@@ -219,7 +237,8 @@ void GrpcTransport::Finished(PendingCall<Request, Response>* call) {
   if (call->attempt == Attempt::kFirstRetryable &&
       status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     grpc::experimental::ChannelResetConnectionBackoff(call->peer->channel.get());
-    Call(call->to, call->request, call->deadline, std::move(call->done), call->prepare,
+    Call(call->to, call->request, call->deadline,
+         KeepUnknownOutcome(FromTransportStatus(status), std::move(call->done)), call->prepare,
          Attempt::kReconnect);
   } else {
     absl::StatusOr<Response> result;
