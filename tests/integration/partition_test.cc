@@ -51,6 +51,28 @@ TEST_F(PartitionTest, AClientCutFromItsNodeReachesTheOthers) {
   }));
 }
 
+// kvctl status asks every node: with n3 cut off, n2 sees n1 up and n3 sees
+// it down, and status says so; after the heal they agree again.
+TEST_F(PartitionTest, KvctlStatusShowsEveryNodesViewAndFlagsDisagreement) {
+  ASSERT_EQ(Harness({"isolate", "n3"}).exit_code, 0);
+  auto disagreements = [&] { return KvctlJson({"status"})["disagreements"]; };
+  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] {
+    for (const nlohmann::json& d : disagreements()) {
+      if (d["node"] == "n1" && d["states"]["n2"] == "up" && d["states"]["n3"] == "down") {
+        return true;
+      }
+    }
+    return false;
+  })) << KvctlJson({"status"}).dump();
+  const nlohmann::json status = KvctlJson({"status"});
+  EXPECT_EQ(status["views"].size(), 3u) << status.dump();
+  CommandResult text = Kvctl({"status"});
+  EXPECT_NE(text.out.find("disagreement: n1 is"), std::string::npos) << text.out;
+  ASSERT_EQ(Harness({"heal"}).exit_code, 0);
+  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] { return disagreements().empty(); }))
+      << KvctlJson({"status"}).dump();
+}
+
 TEST_F(PartitionTest, StatusShowsEveryActiveFaultUntilHeal) {
   ASSERT_EQ(Harness({"drop", "n1->n2"}).exit_code, 0);
   ASSERT_EQ(Harness({"delay", "client->n3", "50", "--jitter", "10"}).exit_code, 0);

@@ -1,5 +1,6 @@
 #include "tools/kvctl/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -10,6 +11,7 @@
 #include "replication/ring.h"
 #include "tools/common/output.h"
 #include "tools/kvctl/session_file.h"
+#include "tools/kvctl/status_views.h"
 
 namespace quorumkv::kvctl {
 namespace {
@@ -189,12 +191,24 @@ int Delete(const Global& global, const DeleteArgs& args) {
 }
 
 int Status(const Global& global) {
-  absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
-  if (!client.ok()) return Fail(global, "", client.status());
-  absl::StatusOr<v1::StatusResponse> r = (*client)->Status();
-  if (!r.ok()) return Fail(global, "", r.status());
+  // Every node at once, each on its own connection; the first that answered
+  // gives the full report.
+  const std::vector<NodeView> views = AskEveryNode(
+      global.endpoints, std::min(absl::Milliseconds(global.timeout_ms), absl::Seconds(2)));
+  const NodeView* first = nullptr;
+  for (const NodeView& v : views) {
+    if (v.status.ok()) {
+      first = &v;
+      break;
+    }
+  }
+  if (first == nullptr) return Fail(global, "", views.front().status.status());
+  const Disagreements disagreements = FindDisagreements(views);
+  const absl::StatusOr<v1::StatusResponse>& r = first->status;
   if (global.json) {
-    std::cout << StatusJson(*r).dump() << std::endl;
+    nlohmann::json out = StatusJson(*r);
+    out.update(ViewsJson(views, disagreements));
+    std::cout << out.dump() << std::endl;
     return kExitOk;
   }
   std::cout << absl::StrFormat("cluster: %d nodes, N=%d, %d partitions (as seen by %s)\n",
@@ -252,6 +266,7 @@ int Status(const Global& global) {
                  "and its replies do not count toward a read's strict overlap while its "
                  "partitions are marked for repair\n";
   }
+  PrintViews(views, disagreements);
   return kExitOk;
 }
 

@@ -142,8 +142,10 @@ int main(int argc, char** argv) {
   del_cmd->add_option("--idempotency-key", del.idempotency_key, kIdempotencyHelp)
       ->check(at_most_64_bytes);
 
-  CLI::App* status_cmd =
-      app.add_subcommand("status", "nodes and their state (up, suspect, slow, down)");
+  CLI::App* status_cmd = app.add_subcommand(
+      "status",
+      "every node asked at once: the first to answer reports the nodes (state, hints, "
+      "repair); then how each node sees the others, with disagreements flagged");
   std::string where_key;
   CLI::App* where_cmd =
       app.add_subcommand("where", "a key's preference list: home replicas, then fallbacks");
