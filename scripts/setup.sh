@@ -9,7 +9,7 @@ PACKAGES=(
   librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libxxhash-dev
-  libhiredis-dev etcd-server redis-server
+  libhiredis-dev etcd-server redis-server python3-grpcio python3-protobuf
   clang lld libclang-rt-14-dev
   chromium iproute2 iptables
 )
