@@ -104,26 +104,20 @@ std::vector<size_t> KvClient::AllEndpoints() const {
 template <typename Response, typename Rpc>
 absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, absl::Time deadline,
                                              bool idempotent, Rpc rpc, uint32_t max_passes) {
-  // A put or delete whose connection dropped with the call in flight may
-  // have been applied: if no later attempt succeeds, its outcome is
-  // unknown (DEADLINE_EXCEEDED, kvctl exit 5), not "unreachable".
+  // A put or delete (the calls answered with a PutResponse) whose
+  // connection dropped with the call in flight may have been applied: if no
+  // later attempt succeeds, its outcome is unknown (DEADLINE_EXCEEDED, kvctl
+  // exit 5), whatever the later attempts said.
   constexpr bool kWrite = std::is_same_v<Response, v1::PutResponse>;
   std::vector<std::string> failures;
-  std::string maybe_applied;  // the first attempt that may have been applied
-  auto unknown_or = [&](absl::Status status) {
-    if (maybe_applied.empty()) return status;
-    return absl::DeadlineExceededError(
-        absl::StrCat("outcome unknown: ", maybe_applied,
-                     " may have applied the write before its connection dropped; ",
-                     status.message(), " (repeat it with the same idempotency key)"));
-  };
+  MaybeApplied applied;
   for (uint32_t pass = 0; pass < max_passes; ++pass) {
     failures.clear();
     for (size_t i : order) {
       Node& node = *nodes_[i];
       if (absl::Now() >= deadline) {
         // Not the node's failure: no time was left to ask it.
-        return unknown_or(absl::DeadlineExceededError(absl::StrCat(
+        return applied.Outcome(absl::DeadlineExceededError(absl::StrCat(
             "deadline exceeded before ", node.endpoint, " could be asked",
             failures.empty() ? "" : absl::StrCat(" (", absl::StrJoin(failures, "; "), ")"))));
       }
@@ -146,15 +140,10 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
         node.breaker.RecordSuccess();
       }
       if (status.ok()) return response;
-      if (kWrite && maybe_applied.empty() && IsUnreachable(status) &&
-          !NeverReachedCoordinator(status)) {
-        maybe_applied = node.endpoint;
-      }
+      if (kWrite) applied.OnFailure(node.endpoint, status);
       const bool move_on = idempotent ? IsUnreachable(status) || ShedAtAdmission(status)
                                       : NeverReachedCoordinator(status);
-      if (!move_on || absl::Now() >= deadline) {
-        return IsUnreachable(status) ? unknown_or(WithQuorum(status)) : WithQuorum(status);
-      }
+      if (!move_on || absl::Now() >= deadline) return applied.Outcome(WithQuorum(status));
       failures.push_back(absl::StrCat(node.endpoint, ": ", status.error_message()));
     }
     if (pass + 1 == max_passes) break;
@@ -166,7 +155,7 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
     if (absl::Now() + wait >= deadline) break;
     absl::SleepFor(wait);
   }
-  return unknown_or(absl::UnavailableError(
+  return applied.Outcome(absl::UnavailableError(
       absl::StrCat("no node reachable (", absl::StrJoin(failures, "; "), ")")));
 }
 

@@ -34,7 +34,9 @@
 //
 // Results are the API's protobuf messages; failures are absl::Status with
 // the canonical codes of the store (UNAVAILABLE: quorum not met, or no node
-// reachable; DEADLINE_EXCEEDED: outcome unknown; INVALID_ARGUMENT: nothing
+// reachable; DEADLINE_EXCEEDED: outcome unknown — also for a put or delete
+// whose connection to a coordinator dropped with the call in flight and
+// that no later attempt completed; INVALID_ARGUMENT: nothing
 // written; FAILED_PRECONDITION: too many siblings, or a session guarantee
 // not satisfiable), and carry the coordinator's QuorumInfo as a payload
 // when there was one (see QuorumInfoOf).
@@ -140,6 +142,10 @@ class KvClient {
   // endpoint to choose the node). Not retried elsewhere once sent.
   absl::StatusOr<v1::RepairResponse> Repair(const v1::RepairRequest& request);
 
+  // `given`, else a fresh random idempotency key (128 bits, hex): what a
+  // put or delete carries when WriteOptions names none. Thread-safe.
+  static std::string IdempotencyKey(const std::string& given);
+
  private:
   struct Node;  // an endpoint: its stub, breaker, and the node id behind it
   struct Routing {
@@ -182,8 +188,6 @@ class KvClient {
   absl::StatusOr<v1::GetResponse> SessionGet(const std::string& key, const ReadOptions& options,
                                              Session* session, absl::Time deadline);
   absl::Time DeadlineOf(absl::Duration timeout) const;
-  // `given`, else a fresh random key.
-  static std::string IdempotencyKey(const std::string& given);
   // `result`, once an acknowledged write is recorded in `session` (if any).
   static absl::StatusOr<v1::PutResponse> Recorded(const std::string& key, Session* session,
                                                   absl::StatusOr<v1::PutResponse> result);

@@ -1,6 +1,7 @@
 #include "client/kv_client_internal.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "proto/grpc_status_codec.h"
 
 namespace quorumkv {
@@ -43,6 +44,25 @@ bool NodeFailed(const grpc::Status& status, absl::Time deadline) {
   if (IsUnreachable(status)) return true;
   return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
          !QuorumFromGrpcStatus(status).has_value() && absl::Now() < deadline - kDeadlineSlack;
+}
+
+void MaybeApplied::OnFailure(const std::string& endpoint, const grpc::Status& status) {
+  if (endpoint_.empty() && IsUnreachable(status) && !NeverReachedCoordinator(status)) {
+    endpoint_ = endpoint;
+  }
+}
+
+absl::Status MaybeApplied::Outcome(absl::Status failure) const {
+  if (endpoint_.empty() || failure.code() == absl::StatusCode::kInvalidArgument ||
+      failure.code() == absl::StatusCode::kFailedPrecondition) {
+    return failure;
+  }
+  absl::Status unknown = absl::DeadlineExceededError(absl::StrCat(
+      "outcome unknown: ", endpoint_, " may have applied the write before its connection dropped; ",
+      failure.message(), " (repeat it with the same idempotency key)"));
+  failure.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { unknown.SetPayload(url, payload); });
+  return unknown;
 }
 
 std::optional<v1::QuorumInfo> QuorumInfoOf(const absl::Status& status) {

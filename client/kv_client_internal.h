@@ -42,6 +42,23 @@ bool NeverReachedCoordinator(const grpc::Status& status);
 // healthy nodes.
 bool NodeFailed(const grpc::Status& status, absl::Time deadline);
 
+// A put or delete tried on node after node: whether an attempt may have
+// been applied (its connection dropped with the call in flight), and so
+// what the call's failure is. Not thread-safe (one call's).
+class MaybeApplied {
+ public:
+  // An attempt on `endpoint` failed with `status`.
+  void OnFailure(const std::string& endpoint, const grpc::Status& status);
+  // `failure` unchanged if no attempt may have been applied, or if it is a
+  // rejection that no attempt could have got past (INVALID_ARGUMENT,
+  // FAILED_PRECONDITION); else DEADLINE_EXCEEDED "outcome unknown: ..."
+  // naming the attempt, with `failure`'s message and payloads.
+  absl::Status Outcome(absl::Status failure) const;
+
+ private:
+  std::string endpoint_;  // the first attempt that may have been applied
+};
+
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_CLIENT_KV_CLIENT_INTERNAL_H_

@@ -10,11 +10,12 @@
 #          leaves the input in build-asan/fuzz-crashes/.
 # Nothing here links gRPC.
 #
-#   scripts/sanitize_memory.sh               build, then run both parts
+#   scripts/sanitize_memory.sh               build, then run every part
 #   scripts/sanitize_memory.sh --build-only  build and stop
 #   scripts/sanitize_memory.sh --part P      bring the tree up to date, run
 #                                            part P (ctest runs each part as
-#                                            a test: asan_unit, asan_kvsim)
+#                                            a test: asan_unit, asan_kvsim,
+#                                            asan_fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build-asan
@@ -30,19 +31,19 @@ fuzz_targets=(fuzz_object_codec fuzz_context fuzz_request fuzz_config)
 
 # Runs fuzz target $1 for QKV_FUZZ_SECONDS; prints its executions.
 fuzz() {
-  local name=${1#fuzz_} scratch
-  scratch=$(mktemp -d)
+  local name=${1#fuzz_} scratch log
+  scratch=$(mktemp -d)  # the new inputs (libFuzzer reads every file in it)
+  log=$(mktemp)
   mkdir -p "$dir/fuzz-crashes"
-  local log=$scratch/log
   if ! "$dir/bin/$1" -max_total_time="${QKV_FUZZ_SECONDS:-10}" -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$dir/fuzz-crashes/$1-" "$scratch" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
     cat "$log"
-    rm -rf "$scratch"
+    rm -rf "$scratch" "$log"
     echo "sanitize_memory: $1 failed (input in $dir/fuzz-crashes/)" >&2
     return 1
   fi
   echo "sanitize_memory: $1: $(grep -o 'number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$') executions in ${QKV_FUZZ_SECONDS:-10} s, clean"
-  rm -rf "$scratch"
+  rm -rf "$scratch" "$log"
 }
 
 run_part() {
@@ -61,7 +62,7 @@ run_part() {
 
 case $mode in
   --build-only)
-    echo "sanitize_memory: building the core, storage and simulator under ASan + UBSan ($dir/)"
+    echo "sanitize_memory: building the core, storage, the simulator and the fuzz targets under ASan + UBSan ($dir/)"
     build
     echo "sanitize_memory: built in $(( $(date +%s) - started )) s"
     exit 0
@@ -71,7 +72,7 @@ case $mode in
     parts=("$part")
     ;;
   all)
-    echo "sanitize_memory: building the core, storage and simulator under ASan + UBSan ($dir/)"
+    echo "sanitize_memory: building the core, storage, the simulator and the fuzz targets under ASan + UBSan ($dir/)"
     build
     parts=(unit kvsim fuzz)
     ;;

@@ -1,6 +1,7 @@
 #include "server/grpc_transport.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "proto/grpc_status_codec.h"
@@ -32,14 +33,18 @@ absl::Status FromTransportStatus(const grpc::Status& status) {
   return FromGrpcStatus(status);
 }
 
-// The callback of a retry after a first attempt that failed with `first`.
-// If that attempt may have reached the peer (its connection dropped with
-// the call in flight), the retry's "not sent" (the peer now refuses
-// connections) must not hide it: the outcome is unknown, not unsent.
-template <typename Response>
+// The callback of the retry of a replica write whose first attempt failed
+// with `first`. If that attempt may have reached the peer (its connection
+// dropped with the call in flight), the retry's "not sent" (the peer now
+// refuses connections) must not hide it: the outcome is unknown, not
+// unsent. Other calls keep the retry's answer: a ping refused on the retry
+// tells the failure detector the peer is gone.
+template <typename Request, typename Response>
 Transport::Callback<Response> KeepUnknownOutcome(const absl::Status& first,
                                                  Transport::Callback<Response> done) {
-  if (IsNotSent(first)) return done;
+  constexpr bool kWrite = std::is_same_v<Request, v1::ReplicaWriteBatchRequest> ||
+                          std::is_same_v<Request, v1::ReplicaWriteRequest>;
+  if (!kWrite || IsNotSent(first)) return done;
   return [first_message = std::string(first.message()),
           done = std::move(done)](absl::StatusOr<Response> result) {
     if (!result.ok() && IsNotSent(result.status())) {
@@ -238,8 +243,8 @@ void GrpcTransport::Finished(PendingCall<Request, Response>* call) {
       status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     grpc::experimental::ChannelResetConnectionBackoff(call->peer->channel.get());
     Call(call->to, call->request, call->deadline,
-         KeepUnknownOutcome(FromTransportStatus(status), std::move(call->done)), call->prepare,
-         Attempt::kReconnect);
+         KeepUnknownOutcome<Request, Response>(FromTransportStatus(status), std::move(call->done)),
+         call->prepare, Attempt::kReconnect);
   } else {
     absl::StatusOr<Response> result;
     if (status.ok()) {

@@ -76,6 +76,13 @@ class PutResult:
     quorum: kv_pb2.QuorumInfo
 
 
+def _never_reached(details: str) -> bool:
+    """The request provably never reached a coordinator (as the C++
+    client's NeverReachedCoordinator)."""
+    return any(s in details for s in ("failed to connect", "Connection refused",
+                                      "node is starting"))
+
+
 def _quorum_of(error: grpc.RpcError) -> Optional[kv_pb2.QuorumInfo]:
     for key, value in error.trailing_metadata() or ():
         if key == _DETAILS_KEY:
@@ -102,9 +109,9 @@ class Client:
         if not endpoints:
             raise ValueError("no endpoints")
         self._timeout = timeout
+        self._endpoints = [e.strip() for e in endpoints]
         self._channels = []
-        for endpoint in endpoints:
-            endpoint = endpoint.strip()
+        for endpoint in self._endpoints:
             if root_certificates is not None:
                 credentials = grpc.ssl_channel_credentials(
                     root_certificates=root_certificates, private_key=private_key,
@@ -153,14 +160,29 @@ class Client:
     def _call(self, method: str, request):
         """Tries each endpoint until one answers. Moves on only from a node
         that could not be reached (UNAVAILABLE with no quorum metadata): a
-        node that answered decided the request."""
+        node that answered decided the request. A put or delete whose
+        connection dropped with the call in flight may have been applied:
+        if no later endpoint completes it, the outcome is unknown
+        (DEADLINE_EXCEEDED), whatever the later endpoints said."""
+        maybe_applied = None  # the first endpoint that may have applied a write
         last = None
-        for stub in self._stubs:
+        for endpoint, stub in zip(self._endpoints, self._stubs):
             try:
                 return getattr(stub, method)(request, timeout=self._timeout)
             except grpc.RpcError as error:
                 quorum = _quorum_of(error)
                 last = QuorumkvError(error.code(), error.details() or "", quorum)
-                if error.code() != grpc.StatusCode.UNAVAILABLE or quorum is not None:
-                    raise last from None
+                unreachable = error.code() == grpc.StatusCode.UNAVAILABLE and quorum is None
+                if (method != "Get" and unreachable and maybe_applied is None
+                        and not _never_reached(error.details() or "")):
+                    maybe_applied = endpoint
+                if not unreachable:
+                    break
+        if maybe_applied is not None and last.code not in (
+                grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION):
+            raise QuorumkvError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"outcome unknown: {maybe_applied} may have applied the write before its "
+                f"connection dropped; {last.details} (repeat it with the same idempotency key)",
+                last.quorum)
         raise last

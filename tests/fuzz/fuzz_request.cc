@@ -1,6 +1,7 @@
 // libFuzzer target: what a node checks of a client request before it does
 // anything (replication/request_validation.h), on arbitrary bytes parsed as
-// a put, a delete or a get, against a 3-node cluster's config. The first
+// a PutRequest (a put, or a delete: a tombstone) or a GetRequest, against a
+// 3-node cluster's config with an LWW and a min_w namespace. The first
 // input byte picks the request.
 #include <cstddef>
 #include <cstdint>

@@ -6,26 +6,39 @@ stubs and the client, and QKV_BIN to the built programs."""
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
-import grpc
+try:
+    import grpc
 
-from quorumkv_client import Client, QuorumkvError
+    from quorumkv_client import Client, QuorumkvError
+except ImportError as missing:  # scripts/setup.sh installs python3-grpcio
+    print(f"skipped: {missing} (run scripts/setup.sh)")
+    sys.exit(77)  # ctest's skip code
 
 BIN = os.environ.get("QKV_BIN", "build/bin")
 
 
 def harness(directory, *args):
-    return subprocess.run([os.path.join(BIN, "kvharness"), "--dir", directory, *args],
-                          check=True, capture_output=True, text=True, timeout=120)
+    run = subprocess.run([os.path.join(BIN, "kvharness"), "--dir", directory, *args],
+                         capture_output=True, text=True, timeout=120)
+    if run.returncode != 0:
+        raise RuntimeError(f"kvharness {' '.join(args)} exited {run.returncode}: {run.stderr}")
+    return run
 
 
 class ClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="qkv-python-")
-        harness(cls.dir, "up", "--nodes", "3")
+        try:
+            harness(cls.dir, "up", "--nodes", "3")
+        except Exception:
+            harness(cls.dir, "down")  # the nodes it did start
+            shutil.rmtree(cls.dir, ignore_errors=True)
+            raise
         with open(os.path.join(cls.dir, "endpoints")) as f:
             cls.endpoints = f.read().strip().split(",")
         cls.client = Client(cls.endpoints)

@@ -1,6 +1,5 @@
 #include "tools/kvctl/commands.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -55,6 +54,19 @@ int Fail(const Global& global, absl::string_view key, const absl::Status& status
   return ExitCodeFor(status);
 }
 
+// Fail for a put or delete: when its outcome is unknown (exit 5), says how
+// to repeat it so that it applies once.
+int FailWrite(const Global& global, absl::string_view key, const absl::Status& status,
+              const std::string& idempotency_key) {
+  if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+    std::fprintf(stderr,
+                 "kvctl: to repeat it so that it applies once, run the same command with "
+                 "--idempotency-key %s\n",
+                 idempotency_key.c_str());
+  }
+  return Fail(global, key, status);
+}
+
 absl::StatusOr<std::string> DecodeContextFlag(const std::string& b64) {
   std::string bytes;
   if (!absl::Base64Unescape(b64, &bytes)) {
@@ -105,14 +117,15 @@ int Put(const Global& global, const PutArgs& args) {
   if (!session.ok()) return Fail(global, args.key, session.status());
   absl::StatusOr<std::unique_ptr<KvClient>> client = Connect(global);
   if (!client.ok()) return Fail(global, args.key, client.status());
+  const std::string idempotency_key = KvClient::IdempotencyKey(args.idempotency_key);
   absl::StatusOr<v1::PutResponse> r =
       (*client)->Put(args.key, args.value,
                      WriteOptions{.w = args.w,
                                   .strict = args.strict,
                                   .context = *context,
-                                  .idempotency_key = args.idempotency_key},
+                                  .idempotency_key = idempotency_key},
                      SessionOf(*session));
-  if (!r.ok()) return Fail(global, args.key, r.status());
+  if (!r.ok()) return FailWrite(global, args.key, r.status(), idempotency_key);
   if (absl::Status saved = SaveSession(*session, "the put was acknowledged"); !saved.ok())
     return Fail(global, args.key, saved);
   PrintPut(global, *r, "ok");
@@ -175,15 +188,16 @@ int Delete(const Global& global, const DeleteArgs& args) {
     context = *decoded;
   }
   // Without a context the client reads first and deletes what it saw.
+  const std::string idempotency_key = KvClient::IdempotencyKey(args.idempotency_key);
   absl::StatusOr<v1::PutResponse> r =
       (*client)->Delete(args.key,
                         WriteOptions{.w = args.w,
                                      .strict = args.strict,
                                      .context = context,
                                      .blind = args.blind,
-                                     .idempotency_key = args.idempotency_key},
+                                     .idempotency_key = idempotency_key},
                         SessionOf(*session));
-  if (!r.ok()) return Fail(global, args.key, r.status());
+  if (!r.ok()) return FailWrite(global, args.key, r.status(), idempotency_key);
   if (absl::Status saved = SaveSession(*session, "the delete was acknowledged"); !saved.ok())
     return Fail(global, args.key, saved);
   PrintPut(global, *r, "deleted");
@@ -191,10 +205,10 @@ int Delete(const Global& global, const DeleteArgs& args) {
 }
 
 int Status(const Global& global) {
-  // Every node at once, each on its own connection; the first that answered
-  // gives the full report.
-  const std::vector<NodeView> views = AskEveryNode(
-      global.endpoints, std::min(absl::Milliseconds(global.timeout_ms), absl::Seconds(2)));
+  // Every node at once, each on its own connection; the first endpoint (in
+  // --cluster order) that answered gives the full report.
+  const std::vector<NodeView> views =
+      AskEveryNode(global.endpoints, absl::Milliseconds(global.timeout_ms));
   const NodeView* first = nullptr;
   for (const NodeView& v : views) {
     if (v.status.ok()) {

@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
 
   CLI::App* status_cmd = app.add_subcommand(
       "status",
-      "every node asked at once: the first to answer reports the nodes (state, hints, "
-      "repair); then how each node sees the others, with disagreements flagged");
+      "every node asked at once: the first endpoint that answers reports the nodes (state, "
+      "hints, repair); then how each node sees the others, with disagreements flagged");
   std::string where_key;
   CLI::App* where_cmd =
       app.add_subcommand("where", "a key's preference list: home replicas, then fallbacks");

@@ -94,7 +94,7 @@ void PrintViews(const std::vector<NodeView>& views, const Disagreements& disagre
     for (const auto& [reporter, state] : states)
       seen.push_back(absl::StrCat(state, " to ", reporter));
     std::cout << "disagreement: " << node << " is " << absl::StrJoin(seen, ", ")
-              << " (a partition or a one-way fault between them)\n";
+              << " (a partition, a one-way fault, or one detector quicker than another)\n";
   }
   if (disagreements.empty()) std::cout << "every node that answered sees the others alike\n";
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -27,57 +28,51 @@
 namespace quorumkv {
 namespace {
 
-// Takes each batch of replica writes (the transport batches them) and
-// answers it once released (or after 10 s).
+// Counts the requests a fake server takes and holds each until released
+// (or for 10 s).
+class Hold {
+ public:
+  void Take(int requests) {
+    absl::MutexLock lock(&mu_);
+    taken_ += requests;
+    mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Seconds(10));
+  }
+  bool AwaitTaken(int count, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return taken_ >= count; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int taken_ ABSL_GUARDED_BY(mu_) = 0;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Holds each batch of replica writes (the transport batches them).
 class HoldingReplica final : public v1::ReplicaService::Service {
  public:
   grpc::Status WriteBatch(grpc::ServerContext*, const v1::ReplicaWriteBatchRequest* request,
                           v1::ReplicaWriteBatchResponse* response) override {
-    absl::MutexLock lock(&mu_);
-    writes_ += request->writes_size();
-    mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Seconds(10));
+    hold.Take(request->writes_size());
     for (int i = 0; i < request->writes_size(); ++i) response->add_results();
     return grpc::Status::OK;
   }
-  bool AwaitWrites(int count, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return writes_ >= count; };
-    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
-  }
-  void Release() {
-    absl::MutexLock lock(&mu_);
-    released_ = true;
-  }
-
- private:
-  absl::Mutex mu_;
-  int writes_ ABSL_GUARDED_BY(mu_) = 0;
-  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  Hold hold;
 };
 
-// Takes each put and answers it once released (or after 10 s).
+// Holds each put.
 class HoldingKvService final : public v1::KvService::Service {
  public:
   grpc::Status Put(grpc::ServerContext*, const v1::PutRequest*, v1::PutResponse*) override {
-    absl::MutexLock lock(&mu_);
-    ++puts_;
-    mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Seconds(10));
+    hold.Take(1);
     return grpc::Status::OK;
   }
-  bool AwaitPuts(int count, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return puts_ >= count; };
-    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
-  }
-  void Release() {
-    absl::MutexLock lock(&mu_);
-    released_ = true;
-  }
-
- private:
-  absl::Mutex mu_;
-  int puts_ ABSL_GUARDED_BY(mu_) = 0;
-  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  Hold hold;
 };
 
 // The link proxy on a thread of its own; Reset resets link n1->n2 (open
@@ -124,6 +119,11 @@ TEST(GrpcTransportTest, ACallResetAfterItWentOutHasAnUnknownOutcome) {
   builder.RegisterService(&replica);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
+  // Run on every way out, a failed assertion's too (in reverse order).
+  absl::Cleanup stop_server = [&] {
+    replica.hold.Release();
+    server->Shutdown();
+  };
   absl::StatusOr<std::unique_ptr<LinkProxy>> proxy = LinkProxy::Create(
       {ProxiedLink{
           .from = "n1", .to = "n2", .listen_port = (*ports)[1], .target = replica_address}},
@@ -138,6 +138,10 @@ TEST(GrpcTransportTest, ACallResetAfterItWentOutHasAnUnknownOutcome) {
   ASSERT_TRUE(config.ok()) << config.status();
   grpc::CompletionQueue queue;
   std::thread queue_thread([&] { RunCompletionQueue(&queue); });
+  absl::Cleanup stop_queue = [&] {
+    queue.Shutdown();
+    queue_thread.join();
+  };
   SystemClock clock;
   std::optional<absl::Status> result;
   absl::Mutex mu;
@@ -151,7 +155,7 @@ TEST(GrpcTransportTest, ACallResetAfterItWentOutHasAnUnknownOutcome) {
                       absl::MutexLock lock(&mu);
                       result = reply.status();
                     });
-    ASSERT_TRUE(replica.AwaitWrites(1, absl::Seconds(10))) << "the write never arrived";
+    ASSERT_TRUE(replica.hold.AwaitTaken(1, absl::Seconds(10))) << "the write never arrived";
     proxy_thread->Reset();
     {
       absl::MutexLock lock(&mu);
@@ -161,12 +165,8 @@ TEST(GrpcTransportTest, ACallResetAfterItWentOutHasAnUnknownOutcome) {
       EXPECT_FALSE(IsNotSent(*result)) << *result;
       EXPECT_TRUE(OutcomeUnknown(*result)) << *result;
     }
-    replica.Release();
+    replica.hold.Release();
   }
-  proxy_thread.reset();
-  server->Shutdown();
-  queue.Shutdown();
-  queue_thread.join();
 }
 
 // The put reached a coordinator, then its connection was reset and every
@@ -182,6 +182,10 @@ TEST(KvClientResetTest, APutResetAfterItWentOutHasAnUnknownOutcome) {
   builder.RegisterService(&node);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
+  absl::Cleanup stop_server = [&] {
+    node.hold.Release();
+    server->Shutdown();
+  };
   absl::StatusOr<std::unique_ptr<LinkProxy>> proxy = LinkProxy::Create(
       {ProxiedLink{.from = "n1", .to = "n2", .listen_port = (*ports)[1], .target = node_address}},
       1);
@@ -200,20 +204,21 @@ TEST(KvClientResetTest, APutResetAfterItWentOutHasAnUnknownOutcome) {
     absl::MutexLock lock(&mu);
     result = r.status();
   });
-  ASSERT_TRUE(node.AwaitPuts(1, absl::Seconds(10))) << "the put never arrived";
+  absl::Cleanup join_put = [&] {
+    node.hold.Release();
+    put.join();
+  };
+  ASSERT_TRUE(node.hold.AwaitTaken(1, absl::Seconds(10))) << "the put never arrived";
   proxy_thread->Reset();
   {
     absl::MutexLock lock(&mu);
     auto finished = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return result.has_value(); };
     EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&finished), absl::Seconds(15)));
   }
-  node.Release();
-  put.join();
+  absl::MutexLock lock(&mu);
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->code(), absl::StatusCode::kDeadlineExceeded) << *result;
   EXPECT_NE(result->message().find("outcome unknown"), std::string::npos) << *result;
-  proxy_thread.reset();
-  server->Shutdown();
 }
 
 }  // namespace
