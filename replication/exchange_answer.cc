@@ -101,8 +101,7 @@ absl::StatusOr<pb::ExchangeResponse> AnswerExchange(NodeContext& node,
     return response;
   }
   RETURN_IF_ERROR(CheckPartitionHome(node, request.partition()));
-  response.set_may_lack_writes(node.empty_start.MayLackWrites() ||
-                               node.store->MarkedForRepair(request.partition()));
+  response.set_may_lack_writes(node.MayLackWritesIn(request.partition()));
   if (request.segments().empty()) {
     const MerkleTree tree = node.trees.Tree(request.partition());
     response.set_root(tree.root());

@@ -100,7 +100,11 @@ absl::Status NodeContext::CheckStrictQuorumReachable(const std::vector<std::stri
 }
 
 bool NodeContext::MayLackWrites(const std::string& key) const {
-  return empty_start.MayLackWrites() || store->MarkedForRepair(ring.PartitionOf(key));
+  return MayLackWritesIn(ring.PartitionOf(key));
+}
+
+bool NodeContext::MayLackWritesIn(uint32_t partition) const {
+  return empty_start.MayLackWrites() || store->MarkedForRepair(partition);
 }
 
 std::optional<absl::Duration> NodeContext::WatermarkAgeOf(const std::string& key) const {

@@ -95,6 +95,8 @@ struct NodeContext {
   // writes, every partition is), or the node started on an empty directory
   // and does not know yet whether it held data before.
   bool MayLackWrites(const std::string& key) const;
+  // The same, for every key of ring partition `partition`.
+  bool MayLackWritesIn(uint32_t partition) const;
   // The age of this node's freshness watermark for `key`'s partition
   // (freshness.h), or nullopt: read it before the replica it speaks for.
   std::optional<absl::Duration> WatermarkAgeOf(const std::string& key) const;
