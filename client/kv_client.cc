@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "client/kv_client_internal.h"
 #include "client/session_read.h"
+#include "security/tls_credentials.h"
 
 namespace quorumkv {
 namespace {
@@ -47,11 +48,18 @@ absl::StatusOr<std::unique_ptr<KvClient>> KvClient::Connect(KvClientOptions opti
   if (options.endpoints.empty()) {
     return absl::InvalidArgumentError("no cluster endpoints given (host:port of any node)");
   }
-  return std::unique_ptr<KvClient>(new KvClient(std::move(options)));
+  std::optional<TlsMaterial> tls;
+  if (!options.tls.empty()) {
+    absl::StatusOr<TlsMaterial> material = LoadTlsMaterial(options.tls);
+    if (!material.ok()) return material.status();
+    tls = *std::move(material);
+  }
+  return std::unique_ptr<KvClient>(new KvClient(std::move(options), std::move(tls)));
 }
 
-KvClient::KvClient(KvClientOptions options)
+KvClient::KvClient(KvClientOptions options, std::optional<TlsMaterial> tls)
     : options_(std::move(options)),
+      tls_(std::move(tls)),
       own_clock_(options_.clock == nullptr ? std::make_unique<SystemClock>() : nullptr),
       clock_(options_.clock == nullptr ? own_clock_.get() : options_.clock),
       hedge_(options_.hedge),
@@ -66,9 +74,10 @@ KvClient::KvClient(KvClientOptions options)
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
+  const std::shared_ptr<grpc::ChannelCredentials> credentials =
+      ChannelCredentialsFor(tls_ ? &*tls_ : nullptr);
   for (const std::string& endpoint : options_.endpoints) {
-    std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(endpoint, credentials, args);
     nodes_.push_back(
         std::unique_ptr<Node>(new Node{.endpoint = endpoint,
                                        .channel = channel,
@@ -110,6 +119,7 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
   // exit 5), whatever the later attempts said.
   constexpr bool kWrite = std::is_same_v<Response, v1::PutResponse>;
   std::vector<std::string> failures;
+  std::vector<std::string> last_error(nodes_.size());  // by node, in this request
   MaybeApplied applied;
   for (uint32_t pass = 0; pass < max_passes; ++pass) {
     failures.clear();
@@ -122,10 +132,16 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
             failures.empty() ? "" : absl::StrCat(" (", absl::StrJoin(failures, "; "), ")"))));
       }
       if (!node.breaker.Allow()) {
-        failures.push_back(absl::StrCat(node.endpoint, ": circuit open after repeated failures"));
+        // What opened it, when this request saw it: the reason to report.
+        failures.push_back(absl::StrCat(node.endpoint, ": circuit open after repeated failures",
+                                        last_error[i].empty() ? "" : " (last: ", last_error[i],
+                                        last_error[i].empty() ? "" : ")"));
         continue;
       }
-      if (!Connected(node, deadline, /*others_left=*/&i != &order.back())) {
+      // A channel whose connection attempt failed still takes the call: it
+      // fails at once, unsent, with the reason (refused, a TLS handshake).
+      if (!Connected(node, deadline, /*others_left=*/&i != &order.back()) &&
+          node.channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
         node.breaker.RecordFailure();
         failures.push_back(absl::StrCat(node.endpoint, ": could not connect in time"));
         continue;
@@ -144,6 +160,7 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
       const bool move_on = idempotent ? IsUnreachable(status) || ShedAtAdmission(status)
                                       : NeverReachedCoordinator(status);
       if (!move_on || absl::Now() >= deadline) return applied.Outcome(WithQuorum(status));
+      last_error[i] = status.error_message();
       failures.push_back(absl::StrCat(node.endpoint, ": ", status.error_message()));
     }
     if (pass + 1 == max_passes) break;
@@ -155,8 +172,10 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
     if (absl::Now() + wait >= deadline) break;
     absl::SleepFor(wait);
   }
-  return applied.Outcome(absl::UnavailableError(
-      absl::StrCat("no node reachable (", absl::StrJoin(failures, "; "), ")")));
+  return applied.Outcome(
+      ExplainTlsFailure(absl::UnavailableError(absl::StrCat("no node reachable (",
+                                                            absl::StrJoin(failures, "; "), ")")),
+                        tls_.has_value()));
 }
 
 absl::StatusOr<v1::GetResponse> KvClient::GetOnce(const std::string& key, uint32_t r, bool strict,

@@ -36,7 +36,8 @@
 // the canonical codes of the store (UNAVAILABLE: quorum not met, or no node
 // reachable; DEADLINE_EXCEEDED: outcome unknown — also for a put or delete
 // whose connection to a coordinator dropped with the call in flight and
-// that no later attempt completed; INVALID_ARGUMENT: nothing
+// that no later attempt completed; with "no node reachable", a hint when
+// TLS is what failed (security/tls_credentials.h); INVALID_ARGUMENT: nothing
 // written; FAILED_PRECONDITION: too many siblings, or a session guarantee
 // not satisfiable), and carry the coordinator's QuorumInfo as a payload
 // when there was one (see QuorumInfoOf).
@@ -64,6 +65,7 @@
 #include "proto/kv.grpc.pb.h"
 #include "replication/clock.h"
 #include "replication/ring.h"
+#include "security/tls_files.h"
 
 namespace quorumkv {
 
@@ -77,6 +79,9 @@ struct KvClientOptions {
   HedgeOptions hedge;
   Clock* clock = nullptr;  // the breakers' clock; null: the system clock
   uint64_t seed = 0;       // of the backoff jitter (only); 0: from the system
+  // Mutual TLS (security/tls_files.h): the cluster's CA, a client
+  // certificate ("client:<name>") and its key. Empty: plaintext.
+  TlsFiles tls;
 };
 
 struct ReadOptions {
@@ -108,7 +113,9 @@ struct WriteOptions {
 // Thread-safe.
 class KvClient {
  public:
-  // INVALID_ARGUMENT if no endpoint is given. Does not contact the cluster.
+  // INVALID_ARGUMENT if no endpoint is given, or naming the TLS file that
+  // is missing, unreadable, expired or not signed by the CA. Does not
+  // contact the cluster.
   static absl::StatusOr<std::unique_ptr<KvClient>> Connect(KvClientOptions options);
   ~KvClient();
 
@@ -154,7 +161,7 @@ class KvClient {
     absl::Time last_refresh = absl::InfinitePast();
   };
 
-  explicit KvClient(KvClientOptions options);
+  KvClient(KvClientOptions options, std::optional<TlsMaterial> tls);
 
   // The endpoints to try for `key`, in order (see above); every endpoint.
   std::vector<size_t> OrderFor(const std::string& key, absl::Time deadline);
@@ -198,6 +205,7 @@ class KvClient {
   bool Connected(Node& node, absl::Time deadline, bool others_left);
 
   const KvClientOptions options_;
+  std::optional<TlsMaterial> tls_;  // loaded from options_.tls
   std::unique_ptr<Clock> own_clock_;
   Clock* clock_;
   std::vector<std::unique_ptr<Node>> nodes_;

@@ -38,6 +38,7 @@ class ForwardingReplicaStore : public ReplicaStore {
     return base_->PurgeTombstones(purges);
   }
   absl::StatusOr<Dot> IssueDot() override { return base_->IssueDot(); }
+  DotLease Lease() override { return base_->Lease(); }
   const std::string& actor() const override { return base_->actor(); }
   absl::Status MarkPartitionForRepair(uint32_t partition) override {
     return base_->MarkPartitionForRepair(partition);

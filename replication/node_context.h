@@ -29,6 +29,7 @@
 #include "replication/health_tracking_transport.h"
 #include "replication/hints.h"
 #include "replication/hlc.h"
+#include "replication/issued_dots.h"
 #include "replication/object.h"
 #include "replication/partition_trees.h"
 #include "replication/purged_keys.h"
@@ -124,6 +125,9 @@ struct NodeContext {
   // peers asking the same (empty_start.h).
   EmptyStartCheck empty_start;
   PeersHoldingData peers_holding_data;
+  // What each peer's actor may have issued (its pings): replica writes
+  // carrying dots above it are refused.
+  IssuedDots issued_dots;
   // The tombstones anti-entropy purged lately, which it tells peers about.
   PurgedKeys purged_keys;
   // When this node's last complete anti-entropy round ended, in Unix

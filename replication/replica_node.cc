@@ -41,6 +41,9 @@ ReplicaNode::ReplicaNode(std::unique_ptr<NodeContext> node)
           AntiEntropyOptionsFor(node_->config())) {}
 
 void ReplicaNode::OnPingAnswer(const std::string& peer, const pb::PingResponse& reply) {
+  node_->issued_dots.Heard(peer, reply.actor(),
+                           {.ceiling = reply.dot_ceiling(), .block = reply.dot_lease_block()},
+                           node_->clock->Steady());
   if (reply.holds_data() && !reply.actor().empty()) node_->peers_holding_data.Saw(reply.actor());
   node_->empty_start.OnPeerAnswer(peer, reply.you_held_data());
 }
@@ -99,6 +102,9 @@ void ReplicaNode::Tick() {
   ping.set_from(node_->self());
   ping.set_holds_data(node_->store->HoldsData());
   ping.set_actor(node_->store->actor());
+  const DotLease lease = node_->store->Lease();
+  ping.set_dot_ceiling(lease.ceiling);
+  ping.set_dot_lease_block(lease.block);
   // The detector learns from the answer (or its absence) on its own.
   for (const std::string& peer : node_->detector.PingsDue(now)) {
     node_->transport.Ping(peer, ping, now + node_->detector.options().ping_timeout,

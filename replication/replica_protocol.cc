@@ -144,6 +144,8 @@ absl::StatusOr<Object> ReplicaProtocol::CheckWrite(const pb::ReplicaWriteRequest
   } else {
     RETURN_IF_ERROR(CheckHintFor(node_->ring, node_->self(), write.hinted_for(), write.key()));
   }
+  RETURN_IF_ERROR(node_->issued_dots.Check(incoming, node_->store->actor(), node_->store->Lease(),
+                                           node_->clock->Steady()));
   for (const Sibling& s : incoming.siblings) node_->hlc.Observe(s.hlc);
   return incoming;
 }
@@ -259,6 +261,12 @@ pb::PingResponse ReplicaProtocol::HandlePing(const pb::PingRequest& request) {
   response.set_node(node_->self());
   response.set_hlc(node_->hlc.Now());
   response.set_actor(node_->store->actor());
+  const DotLease lease = node_->store->Lease();
+  response.set_dot_ceiling(lease.ceiling);
+  response.set_dot_lease_block(lease.block);
+  node_->issued_dots.Heard(request.from(), request.actor(),
+                           {.ceiling = request.dot_ceiling(), .block = request.dot_lease_block()},
+                           node_->clock->Steady());
   response.set_holds_data(node_->store->HoldsData());
   response.set_invariant_failures(InvariantViolations());
   const int64_t round_us = node_->last_complete_repair_round_us.load();

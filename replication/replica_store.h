@@ -14,6 +14,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "replication/issued_dots.h"
 #include "replication/object.h"
 
 namespace quorumkv {
@@ -97,6 +98,9 @@ class ReplicaStore {
   // node-wide sequence, persisted in leased blocks, so a dot is never issued
   // twice, even across crashes. Thread-safe.
   virtual absl::StatusOr<Dot> IssueDot() = 0;
+  // The lease IssueDot draws from: no counter above its ceiling has been
+  // issued. Thread-safe.
+  virtual DotLease Lease() = 0;
 
   // This node's actor id, "<node id>.<epoch>"; a new epoch when the node
   // starts on an empty data directory.

@@ -68,6 +68,9 @@ struct UnaryMethod {
   // Handles a call: answers it (UnaryCall::Finish) exactly once, from any
   // thread.
   std::function<void(UnaryCall<Request, Response>*)> handle;
+  // Whether the caller may call the method (caller_policy.h); a call it
+  // refuses is answered with its status and never reaches `handle`.
+  std::function<grpc::Status(const grpc::ServerContext&)> authorize;
   grpc::ServerCompletionQueue* queue = nullptr;
 };
 
@@ -110,6 +113,12 @@ class UnaryCall final : public CqTag {
       return;
     }
     Listen(method_);
+    if (method_->authorize) {
+      if (grpc::Status allowed = method_->authorize(context_); !allowed.ok()) {
+        Finish(allowed);
+        return;
+      }
+    }
     method_->handle(this);
   }
 
@@ -129,6 +138,12 @@ class UnaryCall final : public CqTag {
 // The methods a service serves on completion queues, kept alive with it.
 class UnaryMethods {
  public:
+  using Authorizer = std::function<grpc::Status(const grpc::ServerContext&)>;
+
+  // Every method served after this admits only the callers `authorize`
+  // allows. Before the first Serve.
+  void AuthorizeWith(Authorizer authorize) { authorize_ = std::move(authorize); }
+
   // Serves a method on `queue`: `request` is the generated
   // AsyncService::RequestFoo and `handle` the handler, both members of
   // `service`. Before the queue's thread starts.
@@ -145,12 +160,14 @@ class UnaryMethods {
     method->handle = [service, handle](UnaryCall<Request, Response>* call) {
       (service->*handle)(call);
     };
+    method->authorize = authorize_;
     method->queue = queue;
     UnaryCall<Request, Response>::Listen(method.get());
     methods_.push_back(std::move(method));
   }
 
  private:
+  Authorizer authorize_;
   std::vector<std::shared_ptr<const void>> methods_;
 };
 

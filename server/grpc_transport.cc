@@ -126,10 +126,12 @@ absl::Time FromGrpcDeadline(Clock* clock, std::chrono::system_clock::time_point 
 }
 
 GrpcTransport::GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock,
-                             std::vector<grpc::CompletionQueue*> queues)
+                             std::vector<grpc::CompletionQueue*> queues,
+                             std::shared_ptr<grpc::ChannelCredentials> credentials)
     : self_(std::move(self)),
       config_(std::move(config)),
       clock_(clock),
+      credentials_(std::move(credentials)),
       queues_(std::move(queues)),
       read_batcher_(self_, clock_,
                     [this](const std::string& to, pb::ReplicaReadBatchRequest request,
@@ -162,9 +164,8 @@ GrpcTransport::Peer* GrpcTransport::PeerFor(const std::string& to) {
   if (it != peers_.end()) return &it->second;
   if (FindNode(config_, to) == nullptr) return nullptr;
   Peer peer;
-  peer.channel =
-      grpc::CreateCustomChannel(PeerAddress(config_, self_, to), grpc::InsecureChannelCredentials(),
-                                QuorumkvChannelArguments(MaxMessageBytes(config_)));
+  peer.channel = grpc::CreateCustomChannel(PeerAddress(config_, self_, to), credentials_,
+                                           QuorumkvChannelArguments(MaxMessageBytes(config_)));
   peer.stub = v1::ReplicaService::NewStub(peer.channel);
   return &peers_.emplace(to, std::move(peer)).first->second;
 }

@@ -43,9 +43,11 @@ class GrpcTransport : public Transport {
   // turned into real time for gRPC, so an injected clock skew does not
   // shorten or stretch calls. Calls are sent on `queues` in turn (not
   // owned; each must run until the transport is destroyed), and their
-  // callbacks run on the queue's thread.
+  // callbacks run on the queue's thread. Channels to peers use
+  // `credentials` (the node's certificate under TLS).
   GrpcTransport(std::string self, v1::ClusterConfig config, Clock* clock,
-                std::vector<grpc::CompletionQueue*> queues);
+                std::vector<grpc::CompletionQueue*> queues,
+                std::shared_ptr<grpc::ChannelCredentials> credentials);
   // Cancels the calls in flight and waits until every callback has returned.
   ~GrpcTransport() override;
 
@@ -101,6 +103,7 @@ class GrpcTransport : public Transport {
   const std::string self_;
   const v1::ClusterConfig config_;
   Clock* const clock_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const std::vector<grpc::CompletionQueue*> queues_;
   std::atomic<size_t> next_queue_{0};
   absl::Mutex mu_;

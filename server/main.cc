@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   quorumkv::SetLogSink(quorumkv::TimestampedStderrSink());
   CLI::App app{
       "kvnode: a quorumkv node. Holds replicas in RocksDB, coordinates client requests, and\n"
-      "serves the client API, the replica protocol, gRPC health and reflection on one port.\n"
+      "serves the client API, the replica protocol, gRPC health and reflection on one port,\n"
+      "over mutual TLS with --ca/--cert/--key (plaintext only on loopback, or with --insecure).\n"
       "Stops cleanly on SIGTERM or SIGINT."};
   std::string config_path, node_id, data_dir, listen;
   int64_t skew_ms = 0;
@@ -59,13 +60,38 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_flag("--allow-fault-injection", options.allow_fault_injection,
-               "accept AdminService.SetFaults (link delays), as kvharness does");
+               "accept AdminService.SetFaults (link delays, disk full, clock skew), as kvharness "
+               "does; under TLS only from a --fault-injector");
+  app.add_option("--fault-injector", options.fault_injectors,
+                 "under TLS, the certificate identity (common name) allowed to inject faults; "
+                 "repeat for several")
+      ->capture_default_str();
+  quorumkv::TlsFiles tls;
+  app.add_option("--ca", tls.ca,
+                 "the cluster's CA certificate (PEM): every caller must present a certificate it "
+                 "signed (mutual TLS)");
+  app.add_option("--cert", tls.cert,
+                 "this node's certificate (PEM), common name node:<id>, naming the addresses "
+                 "peers and clients dial it at");
+  app.add_option("--key", tls.key, "this node's private key (PEM)");
+  app.add_flag("--insecure", options.insecure,
+               "allow plaintext on an address other than loopback: anyone who reaches the port "
+               "can then read, write and forge replica traffic");
   CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<quorumkv::v1::ClusterConfig> config = quorumkv::LoadClusterConfigFile(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "kvnode: %s\n", std::string(config.status().message()).c_str());
     return 2;
+  }
+  if (!tls.empty()) {
+    absl::StatusOr<quorumkv::TlsMaterial> material = quorumkv::LoadTlsMaterial(tls);
+    if (!material.ok()) {
+      std::fprintf(stderr, "kvnode %s: %s\n", node_id.c_str(),
+                   std::string(material.status().message()).c_str());
+      return 2;
+    }
+    options.tls = *std::move(material);
   }
   const sigset_t signals = BlockShutdownSignals();
   options.node_id = node_id;
@@ -79,8 +105,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kvnode %s: %s\n", node_id.c_str(), server.status().ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "kvnode %s ready on port %d (actor %s, data %s)\n", node_id.c_str(),
-               (*server)->port(), (*server)->actor().c_str(), data_dir.c_str());
+  std::fprintf(stderr, "kvnode %s ready on port %d (actor %s, data %s, %s)\n", node_id.c_str(),
+               (*server)->port(), (*server)->actor().c_str(), data_dir.c_str(),
+               tls.empty() ? "plaintext" : "mutual TLS");
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "kvnode %s: %s, shutting down\n", node_id.c_str(), strsignal(signal));

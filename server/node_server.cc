@@ -10,6 +10,7 @@
 #include "replication/cluster_config.h"
 #include "replication/logging.h"
 #include "replication/status_macros.h"
+#include "security/tls_credentials.h"
 #include "server/thread_priority.h"
 
 namespace quorumkv {
@@ -26,6 +27,25 @@ absl::StatusOr<v1::ClusterConfig> LoadClusterConfigFile(const std::string& path)
   return config;
 }
 
+absl::Status CheckTransportSecurity(const NodeServerOptions& options) {
+  if (options.tls.has_value()) {
+    const std::string expected = NodeIdentity(options.node_id);
+    if (options.tls->identity != expected) {
+      return absl::InvalidArgumentError(absl::StrCat("the certificate given is that of \"",
+                                                     options.tls->identity,
+                                                     "\", not of this node (\"", expected, "\")"));
+    }
+    return absl::OkStatus();
+  }
+  if (!options.insecure && !IsLoopbackAddress(options.listen_address)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing to listen on ", options.listen_address,
+                     " without TLS: anyone who reaches it could read and write every key and forge "
+                     "replica traffic. Give --ca, --cert and --key, or --insecure to accept that"));
+  }
+  return absl::OkStatus();
+}
+
 NodeServer::NodeServer(NodeServerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock_skew),
@@ -37,6 +57,9 @@ NodeServer::NodeServer(NodeServerOptions options)
   context_.repair_pool = &repair_pool_;
   context_.delays = &delays_;
   context_.allow_fault_injection = options_.allow_fault_injection;
+  if (options_.tls.has_value()) {
+    context_.callers = CallerPolicy(options_.config, options_.fault_injectors);
+  }
   if (options_.allow_fault_injection) context_.system_clock = &clock_;
 }
 
@@ -51,6 +74,7 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
         absl::StrCat("queue_threads is ", options.queue_threads, "; at least 1 is needed"));
   }
   if (options.listen_address.empty()) options.listen_address = self->address();
+  RETURN_IF_ERROR(CheckTransportSecurity(options));
   std::unique_ptr<NodeServer> server(new NodeServer(std::move(options)));
   RETURN_IF_ERROR(server->Listen());
   absl::Status opened = server->OpenStorage();
@@ -73,7 +97,7 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
 absl::Status NodeServer::Listen() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen_address, ServerCredentialsFor(TlsOrNull()), &port_);
   // No SO_REUSEPORT (gRPC sets it by default): with it a second server on
   // the same port starts too and the kernel splits the connections between
   // the two, so a node started on another's port would silently answer for
@@ -125,8 +149,9 @@ absl::Status NodeServer::OpenStorage() {
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
     queues.push_back(queue.get());
   }
-  transport_ = std::make_unique<GrpcTransport>(options_.node_id, options_.config, &clock_,
-                                               std::move(queues));
+  transport_ =
+      std::make_unique<GrpcTransport>(options_.node_id, options_.config, &clock_, std::move(queues),
+                                      ChannelCredentialsFor(TlsOrNull()));
   // Puts run on the queues' threads up to the local write; the write
   // groups, which block on fsync, on the writer thread.
   auto run_blocking = [this](std::function<void()> work) {

@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "proto/config.pb.h"
 #include "replication/clock.h"
 #include "replication/replica_node.h"
+#include "security/tls_files.h"
 #include "server/grpc_transport.h"
 #include "server/health_service.h"
 #include "server/services.h"
@@ -46,7 +48,20 @@ struct NodeServerOptions {
   int queue_threads = 1;
   size_t max_queued_requests = 1024;   // per pool; beyond it, RESOURCE_EXHAUSTED
   bool allow_fault_injection = false;  // AdminService.SetFaults (for the harness)
+  // Mutual TLS with this node's certificate ("node:<id>"); every caller
+  // must present one of the same CA (server/caller_policy.h says who may
+  // call what). Unset: plaintext, which Start refuses on an address other
+  // than loopback unless `insecure`.
+  std::optional<TlsMaterial> tls;
+  bool insecure = false;
+  // Under TLS, who may inject faults (with allow_fault_injection).
+  std::vector<std::string> fault_injectors = {"client:kvharness"};
 };
+
+// INVALID_ARGUMENT if the TLS certificate is not the node's own;
+// FAILED_PRECONDITION for plaintext on an address other than loopback
+// without `insecure`.
+absl::Status CheckTransportSecurity(const NodeServerOptions& options);
 
 // Reads and validates a cluster.textproto file.
 absl::StatusOr<v1::ClusterConfig> LoadClusterConfigFile(const std::string& path);
@@ -70,6 +85,7 @@ class NodeServer {
   explicit NodeServer(NodeServerOptions options);
   absl::Status Listen();
   absl::Status OpenStorage();
+  const TlsMaterial* TlsOrNull() const { return options_.tls ? &*options_.tls : nullptr; }
 
   const NodeServerOptions options_;
   SystemClock clock_;

@@ -114,6 +114,9 @@ absl::Duration LinkFaults::DelayFrom(const std::string& from) const {
 }
 
 void KvServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
+  methods_.AuthorizeWith([context = context_](const grpc::ServerContext& call) {
+    return context->callers.AllowClient(call);
+  });
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestGet, &KvServiceImpl::ServeGet);
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestPut, &KvServiceImpl::ServePut);
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestDelete,
@@ -197,6 +200,9 @@ void KvServiceImpl::ServeStatus(UnaryCall<v1::StatusRequest, v1::StatusResponse>
 }
 
 void ReplicaServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
+  methods_.AuthorizeWith([context = context_](const grpc::ServerContext& call) {
+    return context->callers.AllowNode(call);
+  });
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestRead,
                  &ReplicaServiceImpl::ServeRead);
   methods_.Serve(queue, this, &v1::ReplicaService::AsyncService::RequestReadBatch,
@@ -288,6 +294,12 @@ void ReplicaServiceImpl::ServeCoordinatePut(
 }
 
 void ReplicaServiceImpl::ServePing(UnaryCall<v1::PingRequest, v1::PingResponse>* call) {
+  if (grpc::Status claimed =
+          context_->callers.AllowClaimedNode(*call->context(), call->request().from());
+      !claimed.ok()) {
+    call->Finish(claimed);
+    return;
+  }
   ReplicaNode* node = ReadyNode(context_, call);
   if (node == nullptr) return;
   AfterLinkDelay(context_, call, call->request().from(), [node, call] {
@@ -309,18 +321,20 @@ void ReplicaServiceImpl::ServeExchange(UnaryCall<v1::ExchangeRequest, v1::Exchan
 }
 
 void AdminServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
+  methods_.AuthorizeWith([context = context_](const grpc::ServerContext& call) {
+    if (!context->allow_fault_injection) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "fault injection is not enabled on this node (start kvnode with "
+                          "--allow-fault-injection)");
+    }
+    return context->callers.AllowFaultInjector(call);
+  });
   methods_.Serve(queue, this, &v1::AdminService::AsyncService::RequestSetFaults,
                  &AdminServiceImpl::ServeSetFaults);
 }
 
 void AdminServiceImpl::ServeSetFaults(
     UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call) {
-  if (!context_->allow_fault_injection) {
-    call->Finish(ToGrpcStatus(absl::PermissionDeniedError(
-        "fault injection is not enabled on this node (start kvnode with "
-        "--allow-fault-injection)")));
-    return;
-  }
   std::map<std::string, absl::Duration> delays;
   for (const v1::LinkDelay& d : call->request().delays()) {
     if (d.delay_ms() > 0) delays[d.from()] = absl::Milliseconds(d.delay_ms());

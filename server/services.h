@@ -19,6 +19,7 @@
 #include "proto/replica.grpc.pb.h"
 #include "replication/clock.h"
 #include "replication/replica_node.h"
+#include "server/caller_policy.h"
 #include "server/completion_queue.h"
 #include "server/delay_queue.h"
 #include "server/system_clock.h"
@@ -61,6 +62,8 @@ struct ServiceContext {
   LinkFaults link_faults;
   DelayQueue* delays = nullptr;  // runs requests a link delay holds back
   bool allow_fault_injection = false;
+  // Who may call each service (TLS identities).
+  CallerPolicy callers;
   // With fault injection: the node's disk (its writes fail on disk_full)
   // and clock (skewed on clock_skew_ms).
   FaultInjectionEngine* disk = nullptr;
@@ -147,7 +150,8 @@ class AdminServiceImpl final : public v1::AdminService::AsyncService {
   void ServeOn(grpc::ServerCompletionQueue* queue);
 
  private:
-  // PERMISSION_DENIED unless the node allows fault injection.
+  // Reached only when the node allows fault injection, and by a fault
+  // injector (ServeOn).
   void ServeSetFaults(UnaryCall<v1::SetFaultsRequest, v1::SetFaultsResponse>* call);
 
   ServiceContext* const context_;

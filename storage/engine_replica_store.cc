@@ -411,15 +411,19 @@ absl::StatusOr<Object> EngineReplicaStore::StageUpdate(
 
 absl::StatusOr<Dot> EngineReplicaStore::IssueDot() {
   absl::MutexLock lock(&dot_mu_);
-  if (next_counter_ > lease_end_) {
+  if (next_counter_ > lease_end_.load()) {
     const uint64_t new_end = next_counter_ + options_.dot_lease_block - 1;
     WriteBatch batch;
     batch.Put(ColumnFamily::kMeta, kDotLeaseKey, absl::StrCat(new_end));
     // Always synced: a lost lease would let a restart reuse dots.
     RETURN_IF_ERROR(engine_->Write(batch, WriteOptions{.sync = true}));
-    lease_end_ = new_end;
+    lease_end_.store(new_end);
   }
   return Dot{actor_, next_counter_++};
+}
+
+DotLease EngineReplicaStore::Lease() {
+  return DotLease{.ceiling = lease_end_.load(), .block = options_.dot_lease_block};
 }
 
 absl::Status EngineReplicaStore::MarkPartitionForRepair(uint32_t partition) {

@@ -84,6 +84,7 @@ class EngineReplicaStore : public ReplicaStore {
   // batch is written.
   std::vector<absl::StatusOr<Object>> UpdateBatch(const std::vector<KeyUpdate>& updates) override;
   absl::StatusOr<Dot> IssueDot() override;
+  DotLease Lease() override;
   const std::string& actor() const override { return actor_; }
 
   absl::Status MarkPartitionForRepair(uint32_t partition) override;
@@ -151,7 +152,9 @@ class EngineReplicaStore : public ReplicaStore {
 
   mutable absl::Mutex dot_mu_;
   uint64_t next_counter_ ABSL_GUARDED_BY(dot_mu_);
-  uint64_t lease_end_ ABSL_GUARDED_BY(dot_mu_);
+  // Written under dot_mu_ once the lease is durable; read without it
+  // (Lease), so that pings and replica writes never wait for that fsync.
+  std::atomic<uint64_t> lease_end_;
 };
 
 }  // namespace quorumkv

@@ -7,7 +7,8 @@ kv_pb2_grpc.py). Put that directory and this one on PYTHONPATH:
 
     PYTHONPATH=build/gen/python:client/python python3 -c '
     from quorumkv_client import Client
-    c = Client(open(".kvharness/endpoints").read().split(","))
+    c = Client.with_tls_dir(open(".kvharness/endpoints").read().split(","),
+                            ".kvharness/tls")
     c.put(b"cart/alice", b"apples")
     print(c.get(b"cart/alice").values())'
 
@@ -96,11 +97,22 @@ def _quorum_of(error: grpc.RpcError) -> Optional[kv_pb2.QuorumInfo]:
 class Client:
     """A client of the nodes at `endpoints` ("host:port" each), tried in order.
 
-    With `root_certificates` (and, for mutual TLS, `certificate_chain` and
-    `private_key`), PEM bytes, the channels use TLS; without, plaintext.
-    (Nodes serve plaintext only until mutual TLS lands; the TLS path is
-    gRPC's own and not tested here yet.)
+    With `root_certificates` (the cluster's CA), `certificate_chain` and
+    `private_key` (a client certificate, common name "client:NAME"), PEM
+    bytes, the channels use mutual TLS, as nodes started with --ca/--cert/--key
+    require (kvharness's, by default); without, plaintext. `Client.with_tls_dir` reads them from
+    a directory laid out as kvharness writes DIR/tls.
     """
+
+    @classmethod
+    def with_tls_dir(cls, endpoints: Sequence[str], tls_dir: str, **kwargs) -> "Client":
+        """A client using ca.pem, client.pem and client-key.pem of `tls_dir`."""
+        def read(name):
+            with open(os.path.join(tls_dir, name), "rb") as f:
+                return f.read()
+        return cls(endpoints, root_certificates=read("ca.pem"),
+                   certificate_chain=read("client.pem"),
+                   private_key=read("client-key.pem"), **kwargs)
 
     def __init__(self, endpoints: Sequence[str], timeout: float = 5.0,
                  root_certificates: Optional[bytes] = None,

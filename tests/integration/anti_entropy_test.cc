@@ -29,8 +29,10 @@ class AntiEntropyRepairTest : public ClusterTest {
 TEST_F(AntiEntropyRepairTest, AReplicaThatWasDownHasEveryKeyAfterRepairAndAloneServesThem) {
   ASSERT_EQ(Harness({"kill", "n3"}).exit_code, 0);
   {
-    absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(
-        {.endpoints = {node_endpoints_[0], node_endpoints_[1]}, .timeout = absl::Seconds(10)});
+    absl::StatusOr<std::unique_ptr<KvClient>> client =
+        KvClient::Connect({.endpoints = {node_endpoints_[0], node_endpoints_[1]},
+                           .timeout = absl::Seconds(10),
+                           .tls = TlsOf()});
     ASSERT_TRUE(client.ok()) << client.status();
     for (int i = 0; i < kKeys; ++i) {
       absl::StatusOr<v1::PutResponse> put =
@@ -57,8 +59,8 @@ TEST_F(AntiEntropyRepairTest, AReplicaThatWasDownHasEveryKeyAfterRepairAndAloneS
 
   ASSERT_EQ(Harness({"kill", "n1"}).exit_code, 0);
   ASSERT_EQ(Harness({"kill", "n2"}).exit_code, 0);
-  absl::StatusOr<std::unique_ptr<KvClient>> alone =
-      KvClient::Connect({.endpoints = {node_endpoints_[2]}, .timeout = absl::Seconds(10)});
+  absl::StatusOr<std::unique_ptr<KvClient>> alone = KvClient::Connect(
+      {.endpoints = {node_endpoints_[2]}, .timeout = absl::Seconds(10), .tls = TlsOf()});
   ASSERT_TRUE(alone.ok()) << alone.status();
   int found = 0;
   for (int i = 0; i < kKeys; ++i) {

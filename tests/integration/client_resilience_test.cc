@@ -17,7 +17,8 @@ class ClientResilienceTest : public ClusterTest {
   std::unique_ptr<KvClient> ClientOfN1ThenN2(bool hedge = true) {
     KvClientOptions options{.endpoints = {node_endpoints_[0], node_endpoints_[1]},
                             .timeout = absl::Seconds(5),
-                            .route_by_key = false};
+                            .route_by_key = false,
+                            .tls = TlsOf()};
     options.hedge.enabled = hedge;
     absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(options);
     EXPECT_TRUE(client.ok()) << client.status();

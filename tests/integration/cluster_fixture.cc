@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "security/tls_credentials.h"
 
 namespace quorumkv::testing {
 
@@ -23,6 +24,18 @@ void ClusterTest::StartCluster(int nodes, int replicas, const std::string& confi
   endpoints_ = std::string(absl::StripAsciiWhitespace(endpoints_));
   node_endpoints_ = absl::StrSplit(endpoints_, ',');
   ASSERT_EQ(node_endpoints_.size(), static_cast<size_t>(nodes));
+  setenv("KVCTL_TLS_DIR", (std::filesystem::path(dir_) / "tls").c_str(), 1);
+}
+
+TlsFiles ClusterTest::TlsOf(const std::string& name) const {
+  return TlsFilesIn((std::filesystem::path(dir_) / "tls").string(), name);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ClusterTest::CredentialsOf(
+    const std::string& name) const {
+  absl::StatusOr<TlsMaterial> material = LoadTlsMaterial(TlsOf(name));
+  EXPECT_TRUE(material.ok()) << material.status();
+  return material.ok() ? ChannelCredentialsFor(&*material) : grpc::InsecureChannelCredentials();
 }
 
 void ClusterTest::TearDown() {

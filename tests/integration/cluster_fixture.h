@@ -3,6 +3,7 @@
 #ifndef QUORUMKV_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_
 #define QUORUMKV_TESTS_INTEGRATION_CLUSTER_FIXTURE_H_
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "security/tls_files.h"
 #include "tests/integration/command.h"
 
 namespace quorumkv::testing {
@@ -18,7 +20,8 @@ namespace quorumkv::testing {
 class ClusterTest : public ::testing::Test {
  protected:
   // Starts `nodes` nodes with replication factor `replicas` in a fresh
-  // directory on free loopback ports.
+  // directory on free loopback ports, with mutual TLS; kvctl runs with
+  // the cluster's client certificate ($KVCTL_TLS_DIR).
   // `config`: kvharness up --config (ClusterConfig text over the defaults).
   void StartCluster(int nodes = 3, int replicas = 3, const std::string& config = "");
   void TearDown() override;
@@ -30,6 +33,11 @@ class ClusterTest : public ::testing::Test {
   CommandResult KvctlVia(const std::string& node, std::vector<std::string> args);
   // kvctl --json; fails the test if the output does not parse.
   nlohmann::json KvctlJson(std::vector<std::string> args);
+  // The certificate files of `name` in the cluster's D/tls (cluster_tls.h):
+  // "client" (kvctl's), "kvharness", a node id.
+  TlsFiles TlsOf(const std::string& name = "client") const;
+  // Channel credentials of `name` (as TlsOf) for raw gRPC calls.
+  std::shared_ptr<grpc::ChannelCredentials> CredentialsOf(const std::string& name = "client") const;
   // Polls `condition` (each poll runs a command, which paces the loop) until
   // it holds or `timeout` passes.
   bool WaitFor(absl::Duration timeout, const std::function<bool()>& condition);

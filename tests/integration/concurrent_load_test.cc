@@ -77,8 +77,8 @@ absl::flat_hash_map<std::string, std::vector<std::string>> AcceptableValues(
 }
 
 TEST_F(ConcurrentLoadTest, AckedPutsSurviveAKillAndRestartUnderLoad) {
-  absl::StatusOr<std::unique_ptr<KvClient>> client =
-      KvClient::Connect({.endpoints = node_endpoints_, .timeout = absl::Seconds(10)});
+  absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(
+      {.endpoints = node_endpoints_, .timeout = absl::Seconds(10), .tls = TlsOf()});
   ASSERT_TRUE(client.ok()) << client.status();
   Progress progress;
   std::vector<std::thread> writers;

@@ -22,8 +22,8 @@ class NodeServicesTest : public ClusterTest {
 };
 
 TEST_F(NodeServicesTest, HealthServiceReportsServing) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(node_endpoints_[0], grpc::InsecureChannelCredentials()));
+  auto stub =
+      grpc::health::v1::Health::NewStub(grpc::CreateChannel(node_endpoints_[0], CredentialsOf()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   grpc::health::v1::HealthCheckResponse response;
@@ -33,7 +33,7 @@ TEST_F(NodeServicesTest, HealthServiceReportsServing) {
 
 TEST_F(NodeServicesTest, ReflectionListsTheServices) {
   auto stub = reflection::ServerReflection::NewStub(
-      grpc::CreateChannel(node_endpoints_[0], grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(node_endpoints_[0], CredentialsOf()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   auto stream = stub->ServerReflectionInfo(&context);

@@ -1,6 +1,6 @@
-"""The Python client (client/python) against a 3-node kvharness cluster:
-put, get with siblings, the context round trip, delete, and a readable
-error for bad input. ctest runs it with PYTHONPATH set to the generated
+"""The Python client (client/python) against a 3-node kvharness cluster over
+mutual TLS: put, get with siblings, the context round trip, delete, a
+readable error for bad input, and the certificates a node refuses. ctest runs it with PYTHONPATH set to the generated
 stubs and the client, and QKV_BIN to the built programs."""
 
 import os
@@ -41,7 +41,8 @@ class ClientTest(unittest.TestCase):
             raise
         with open(os.path.join(cls.dir, "endpoints")) as f:
             cls.endpoints = f.read().strip().split(",")
-        cls.client = Client(cls.endpoints)
+        cls.tls_dir = os.path.join(cls.dir, "tls")
+        cls.client = Client.with_tls_dir(cls.endpoints, cls.tls_dir)
 
     @classmethod
     def tearDownClass(cls):
@@ -81,9 +82,27 @@ class ClientTest(unittest.TestCase):
         self.assertIn("max_key_bytes=1024", raised.exception.details)
 
     def test_an_unreachable_endpoint_is_skipped(self):
-        with Client(["127.0.0.1:1"] + self.endpoints, timeout=5.0) as client:
+        with Client.with_tls_dir(["127.0.0.1:1"] + self.endpoints, self.tls_dir,
+                                 timeout=5.0) as client:
             client.put(b"py/skip", b"v")
             self.assertEqual(client.get(b"py/skip").values(), [b"v"])
+
+    def test_a_client_without_a_certificate_is_refused(self):
+        with Client(self.endpoints[:1], timeout=2.0) as plaintext:
+            with self.assertRaises(QuorumkvError) as raised:
+                plaintext.get(b"py/one")
+            self.assertEqual(raised.exception.code, grpc.StatusCode.UNAVAILABLE)
+
+    def test_a_node_certificate_is_not_a_client_certificate(self):
+        def read(name):
+            with open(os.path.join(self.tls_dir, name), "rb") as f:
+                return f.read()
+        with Client(self.endpoints[:1], root_certificates=read("ca.pem"),
+                    certificate_chain=read("n2.pem"), private_key=read("n2-key.pem")) as node:
+            with self.assertRaises(QuorumkvError) as raised:
+                node.get(b"py/one")
+            self.assertEqual(raised.exception.code, grpc.StatusCode.PERMISSION_DENIED)
+            self.assertIn("node:n2", raised.exception.details)
 
 
 if __name__ == "__main__":

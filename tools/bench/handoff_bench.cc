@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     if (id == victim) continue;
     absl::StrAppend(&endpoints, endpoints.empty() ? "" : ",", *cluster.EndpointOf(id));
   }
-  auto client = *KvClient::Connect({.endpoints = SplitEndpoints(endpoints)});
+  auto client =
+      *KvClient::Connect({.endpoints = SplitEndpoints(endpoints), .tls = cluster.ClientTls()});
 
   (void)cluster.Kill(victim);
   std::printf("killed %s; writing %d keys it is a home replica of (W=3, %d writers)...\n",

@@ -72,10 +72,16 @@ int main(int argc, char** argv) {
   CLI::App app{"shopping_cart: concurrent cart updates on quorumkv, merged by the app"};
   std::string cluster;
   app.add_option("--cluster", cluster, "HOST:PORT[,...] of any nodes")->required();
+  std::string tls_dir;
+  app.add_option("--tls-dir", tls_dir,
+                 "ca.pem, client.pem and client-key.pem for mutual TLS, as kvharness writes to "
+                 "DIR/tls (default: $KVCTL_TLS_DIR; none: plaintext)")
+      ->envname("KVCTL_TLS_DIR");
   CLI11_PARSE(app, argc, argv);
 
-  absl::StatusOr<std::unique_ptr<KvClient>> client =
-      KvClient::Connect({.endpoints = absl::StrSplit(cluster, ',', absl::SkipEmpty())});
+  absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(
+      {.endpoints = absl::StrSplit(cluster, ',', absl::SkipEmpty()),
+       .tls = tls_dir.empty() ? quorumkv::TlsFiles() : quorumkv::TlsFilesIn(tls_dir, "client")});
   if (!client.ok()) return std::fprintf(stderr, "%s\n", client.status().ToString().c_str()), 1;
   const std::string key = "cart/demo-" + std::to_string(absl::ToUnixMicros(absl::Now()));
 

@@ -2,10 +2,11 @@
 
 namespace quorumkv::bench {
 
-std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address,
+                                            std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, credentials, args);
 }
 
 GrpcAsyncClient::~GrpcAsyncClient() {

@@ -25,7 +25,9 @@ absl::Status StatusFromGrpc(const std::string& target, const grpc::Status& statu
 // retry layer off (with no retry policy it would only replay a call that
 // never left kvbench; such a call now counts as an error), which spares
 // each call the layer's buffering.
-std::shared_ptr<grpc::Channel> BenchChannel(const std::string& address);
+std::shared_ptr<grpc::Channel> BenchChannel(
+    const std::string& address,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials());
 
 class GrpcAsyncClient : public AsyncTargetClient {
  public:

@@ -9,6 +9,7 @@
 #include "client/kv_client.h"
 #include "client/session_read.h"
 #include "replication/hlc.h"
+#include "security/tls_credentials.h"
 #include "tools/common/output.h"
 #include "tools/kvbench/direct_load.h"
 #include "tools/kvbench/grpc_async_client.h"
@@ -95,9 +96,11 @@ class QuorumKvClient : public TargetClient {
 // worker w sends to node w mod 3, and keeps its own contexts.
 class QuorumKvAsyncClient : public GrpcAsyncClient {
  public:
-  QuorumKvAsyncClient(const std::vector<std::string>& endpoints, int workers) : contexts_(workers) {
+  QuorumKvAsyncClient(const std::vector<std::string>& endpoints, int workers,
+                      const std::shared_ptr<grpc::ChannelCredentials>& credentials)
+      : contexts_(workers) {
     for (const std::string& endpoint : endpoints) {
-      stubs_.push_back(v1::KvService::NewStub(BenchChannel(endpoint)));
+      stubs_.push_back(v1::KvService::NewStub(BenchChannel(endpoint, credentials)));
     }
   }
 
@@ -158,12 +161,14 @@ class QuorumKvTarget : public Target {
     if (options_.kv_client == TargetOptions::KvClientKind::kSession) return "quorumkv-session";
     if (options_.kv_repair_during_run) return "quorumkv-repairing";
     if (options_.kv_missing_idle) return "quorumkv-missing";
+    if (options_.kv_insecure) return "quorumkv-plaintext";
     return options_.kv_proxies ? "quorumkv-proxied" : "quorumkv";
   }
   std::string description() const override {
     return absl::StrCat("3 kvnode, N=3 R=2 W=2, ",
                         options_.kv_sync ? "fsync before ack" : "no fsync (--kv-sync off)",
                         options_.kv_lww ? ", last-writer-wins updates" : ", siblings kept",
+                        options_.kv_insecure ? ", plaintext" : ", mutual TLS",
                         options_.kv_proxies ? ", every link through kvharness's proxy" : "",
                         options_.kv_repair_during_run
                             ? absl::StrFormat(", n3 missing %.0f%% of the keys and repairing them "
@@ -224,7 +229,8 @@ class QuorumKvTarget : public Target {
                                              .sync_writes = options_.kv_sync,
                                              .last_writer_wins = options_.kv_lww,
                                              .proxies = options_.kv_proxies,
-                                             .config = options_.kv_config});
+                                             .config = options_.kv_config,
+                                             .insecure = options_.kv_insecure});
     if (!up.ok()) return up;
     absl::StatusOr<std::string> endpoints = cluster_->Endpoints();
     if (!endpoints.ok()) return endpoints.status();
@@ -306,8 +312,8 @@ class QuorumKvTarget : public Target {
     if (shared_.size() < endpoints.size()) shared_.resize(endpoints.size());
     if (shared_[node] == nullptr) {
       std::rotate(endpoints.begin(), endpoints.begin() + node, endpoints.end());
-      absl::StatusOr<std::unique_ptr<KvClient>> client =
-          KvClient::Connect(KvClientOptions{.endpoints = std::move(endpoints)});
+      absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(
+          KvClientOptions{.endpoints = std::move(endpoints), .tls = cluster_->ClientTls()});
       if (!client.ok()) return client.status();
       shared_[node] = std::move(*client);
     }
@@ -320,8 +326,13 @@ class QuorumKvTarget : public Target {
     if (options_.kv_client != TargetOptions::KvClientKind::kAsync) {
       return absl::UnimplementedError(absl::StrCat(name(), " runs the client library"));
     }
-    return std::unique_ptr<AsyncTargetClient>(
-        new QuorumKvAsyncClient(SplitEndpoints(endpoints_), workers));
+    absl::StatusOr<TlsMaterial> tls;
+    if (cluster_->Tls()) {
+      tls = LoadTlsMaterial(cluster_->ClientTls());
+      if (!tls.ok()) return tls.status();
+    }
+    return std::unique_ptr<AsyncTargetClient>(new QuorumKvAsyncClient(
+        SplitEndpoints(endpoints_), workers, ChannelCredentialsFor(tls.ok() ? &*tls : nullptr)));
   }
 
   void Stop() override {
@@ -345,7 +356,8 @@ class QuorumKvTarget : public Target {
  private:
   // n3, the node a --repair-missing or quorumkv-repairing load leaves behind.
   absl::StatusOr<std::unique_ptr<KvClient>> LastNodeClient() const {
-    return KvClient::Connect(KvClientOptions{.endpoints = {SplitEndpoints(endpoints_).back()}});
+    return KvClient::Connect(KvClientOptions{.endpoints = {SplitEndpoints(endpoints_).back()},
+                                             .tls = cluster_->ClientTls()});
   }
 
   const TargetOptions options_;

@@ -21,6 +21,11 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
     proxied.kv_proxies = true;
     return MakeQuorumKvTarget(proxied, bin_dir);
   }
+  if (name == "quorumkv-plaintext") {
+    TargetOptions plaintext = options;
+    plaintext.kv_insecure = true;
+    return MakeQuorumKvTarget(plaintext, bin_dir);
+  }
   if (name == "quorumkv-repairing") {
     TargetOptions repairing = options;
     repairing.kv_repair_during_run = true;
@@ -43,10 +48,10 @@ absl::StatusOr<std::unique_ptr<Target>> MakeTarget(const std::string& name,
   }
   if (name == "etcd") return MakeEtcdTarget();
   if (name == "redis") return MakeRedisTarget(options);
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown target '", name,
-                   "': choose from quorumkv, quorumkv-proxied, quorumkv-repairing, "
-                   "quorumkv-missing, quorumkv-client, quorumkv-session, etcd, redis"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown target '", name,
+      "': choose from quorumkv, quorumkv-plaintext, quorumkv-proxied, quorumkv-repairing, "
+      "quorumkv-missing, quorumkv-client, quorumkv-session, etcd, redis"));
 }
 
 uint64_t StatusBytes(pid_t pid, absl::string_view field) {

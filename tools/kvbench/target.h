@@ -112,6 +112,9 @@ struct TargetOptions {
   // quorumkv: every link through kvharness's fault proxy (target
   // "quorumkv-proxied"), to measure what the proxy costs.
   bool kv_proxies = false;
+  // quorumkv: plaintext instead of mutual TLS (target "quorumkv-plaintext"),
+  // to measure what TLS costs.
+  bool kv_insecure = false;
   bool redis_durable = true;  // redis: appendfsync always + WAIT 1
   // quorumkv with a direct load: the last node does not get this fraction
   // of the keys (kvbench --repair-missing).

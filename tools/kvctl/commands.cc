@@ -21,7 +21,8 @@ absl::StatusOr<std::unique_ptr<KvClient>> Connect(const Global& global) {
   // learns it when it escalates.
   return KvClient::Connect(KvClientOptions{.endpoints = global.endpoints,
                                            .timeout = absl::Milliseconds(global.timeout_ms),
-                                           .route_by_key = false});
+                                           .route_by_key = false,
+                                           .tls = global.tls});
 }
 
 // The session of --session, locked for this command; null without one.
@@ -208,7 +209,7 @@ int Status(const Global& global) {
   // Every node at once, each on its own connection; the first endpoint (in
   // --cluster order) that answered gives the full report.
   const std::vector<NodeView> views =
-      AskEveryNode(global.endpoints, absl::Milliseconds(global.timeout_ms));
+      AskEveryNode(global.endpoints, absl::Milliseconds(global.timeout_ms), global.tls);
   const NodeView* first = nullptr;
   for (const NodeView& v : views) {
     if (v.status.ok()) {

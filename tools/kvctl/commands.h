@@ -16,6 +16,7 @@ struct Global {
   bool json = false;
   int64_t timeout_ms = 5000;
   std::string session_file;  // empty: no session
+  TlsFiles tls;              // empty: plaintext
 };
 
 struct PutArgs {

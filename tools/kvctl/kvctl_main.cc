@@ -20,12 +20,33 @@ constexpr char kDescription[] =
     "(outcome unknown), 6 session guarantee not satisfiable.";
 
 // The endpoints: --cluster, else $KVCTL_CLUSTER, else the endpoints file of a
-// kvharness cluster in the current directory.
+// kvharness cluster in the current directory (whose TLS files are beside it,
+// in .kvharness/tls).
 std::string DefaultCluster() {
   std::ifstream in(".kvharness/endpoints");
   std::string line;
   if (in && std::getline(in, line)) return line;
   return "";
+}
+
+// The TLS files: --ca/--cert/--key, else those of --tls-dir, else of
+// .kvharness/tls when it exists; none with --insecure.
+absl::StatusOr<TlsFiles> ChooseTls(const TlsFiles& given, const std::string& dir, bool insecure) {
+  if (insecure) {
+    if (!given.empty() || !dir.empty()) {
+      return absl::InvalidArgumentError(
+          "--insecure and TLS files (--ca/--cert/--key/--tls-dir) "
+          "exclude each other");
+    }
+    return TlsFiles{};
+  }
+  if (!given.empty()) return given;
+  if (!dir.empty()) return TlsFilesIn(dir, "client");
+  std::error_code error;
+  if (std::filesystem::exists(".kvharness/tls/ca.pem", error)) {
+    return TlsFilesIn(".kvharness/tls", "client");
+  }
+  return TlsFiles{};
 }
 
 absl::StatusOr<std::string> ReadValueFile(const std::string& path) {
@@ -65,6 +86,17 @@ int main(int argc, char** argv) {
                  "keep a client session in FILE (created if missing): reads see this session's "
                  "acknowledged writes and never go back in time, escalating to more replicas "
                  "when a reply falls short; exit 6 if none suffices (docs/consistency.md)");
+  TlsFiles tls;
+  std::string tls_dir;
+  bool insecure = false;
+  app.add_option("--ca", tls.ca, "the cluster's CA certificate (PEM), for mutual TLS");
+  app.add_option("--cert", tls.cert, "this client's certificate (PEM), common name client:NAME");
+  app.add_option("--key", tls.key, "this client's private key (PEM)");
+  app.add_option("--tls-dir", tls_dir,
+                 "a directory holding ca.pem, client.pem and client-key.pem, as kvharness writes "
+                 "DIR/tls (default: $KVCTL_TLS_DIR, else .kvharness/tls when it exists)")
+      ->envname("KVCTL_TLS_DIR");
+  app.add_flag("--insecure", insecure, "connect in plaintext, to nodes run without TLS");
   app.add_option("--timeout-ms", global.timeout_ms, "deadline of each request")
       ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
       ->capture_default_str();
@@ -174,6 +206,12 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   if (cluster.empty()) cluster = DefaultCluster();
+  absl::StatusOr<TlsFiles> chosen = ChooseTls(tls, tls_dir, insecure);
+  if (!chosen.ok()) {
+    std::cerr << "kvctl: " << chosen.status().message() << "\n";
+    return kExitUsage;
+  }
+  global.tls = *std::move(chosen);
   global.endpoints = SplitEndpoints(cluster);
   if (global.endpoints.empty()) {
     std::cerr << "kvctl: no cluster given: pass --cluster HOST:PORT or set KVCTL_CLUSTER\n";

@@ -103,8 +103,10 @@ void PrintSummary(const std::vector<NodeRound>& nodes, absl::Duration elapsed) {
 // The nodes to repair, each connected on its own: every node, or `only`.
 absl::StatusOr<std::vector<NodeRound>> NodesToRepair(const Global& global,
                                                      const std::string& only) {
-  absl::StatusOr<std::unique_ptr<KvClient>> any = KvClient::Connect(
-      {.endpoints = global.endpoints, .timeout = absl::Milliseconds(global.timeout_ms)});
+  absl::StatusOr<std::unique_ptr<KvClient>> any =
+      KvClient::Connect({.endpoints = global.endpoints,
+                         .timeout = absl::Milliseconds(global.timeout_ms),
+                         .tls = global.tls});
   if (!any.ok()) return any.status();
   absl::StatusOr<v1::RingResponse> ring = (*any)->Ring();
   if (!ring.ok()) return ring.status();
@@ -113,8 +115,10 @@ absl::StatusOr<std::vector<NodeRound>> NodesToRepair(const Global& global,
   for (const v1::NodeAddress& a : ring->nodes()) {
     ids.push_back(a.id());
     if (!only.empty() && a.id() != only) continue;
-    absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(
-        {.endpoints = {a.address()}, .timeout = absl::Milliseconds(global.timeout_ms)});
+    absl::StatusOr<std::unique_ptr<KvClient>> client =
+        KvClient::Connect({.endpoints = {a.address()},
+                           .timeout = absl::Milliseconds(global.timeout_ms),
+                           .tls = global.tls});
     if (!client.ok()) return client.status();
     nodes.push_back(NodeRound{.id = a.id(), .client = *std::move(client)});
   }

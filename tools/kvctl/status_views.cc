@@ -13,9 +13,10 @@
 namespace quorumkv::kvctl {
 namespace {
 
-absl::StatusOr<v1::StatusResponse> AskOne(const std::string& endpoint, absl::Duration timeout) {
-  absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(
-      KvClientOptions{.endpoints = {endpoint}, .timeout = timeout, .route_by_key = false});
+absl::StatusOr<v1::StatusResponse> AskOne(const std::string& endpoint, absl::Duration timeout,
+                                          const TlsFiles& tls) {
+  absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(KvClientOptions{
+      .endpoints = {endpoint}, .timeout = timeout, .route_by_key = false, .tls = tls});
   if (!client.ok()) return client.status();
   return (*client)->Status();
 }
@@ -40,7 +41,7 @@ std::string StateIn(const v1::StatusResponse& r, const std::string& node) {
 }  // namespace
 
 std::vector<NodeView> AskEveryNode(const std::vector<std::string>& endpoints,
-                                   absl::Duration timeout) {
+                                   absl::Duration timeout, const TlsFiles& tls) {
   std::vector<NodeView> views(endpoints.size(),
                               NodeView{.status = absl::UnknownError("not asked")});
   std::vector<std::thread> askers;
@@ -48,7 +49,7 @@ std::vector<NodeView> AskEveryNode(const std::vector<std::string>& endpoints,
   for (size_t i = 0; i < endpoints.size(); ++i) {
     views[i].endpoint = endpoints[i];
     askers.emplace_back(
-        [&views, i, timeout] { views[i].status = AskOne(views[i].endpoint, timeout); });
+        [&views, &tls, i, timeout] { views[i].status = AskOne(views[i].endpoint, timeout, tls); });
   }
   for (std::thread& t : askers) t.join();
   return views;

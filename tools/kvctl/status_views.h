@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/kv.pb.h"
+#include "security/tls_files.h"
 
 namespace quorumkv::kvctl {
 
@@ -23,9 +24,10 @@ struct NodeView {
   absl::StatusOr<v1::StatusResponse> status;
 };
 
-// Asks every endpoint, each within `timeout`; in endpoint order.
+// Asks every endpoint, each within `timeout` (over TLS with `tls` unless
+// empty); in endpoint order.
 std::vector<NodeView> AskEveryNode(const std::vector<std::string>& endpoints,
-                                   absl::Duration timeout);
+                                   absl::Duration timeout, const TlsFiles& tls);
 
 // The nodes whose state differs between the reporters that answered:
 // node -> (reporter -> state).

@@ -44,8 +44,8 @@ int LwwLossDemo(LocalCluster& cluster) {
     return 2;
   }
   const std::string a = config->nodes(0).id(), b = config->nodes(1).id();
-  auto alice = ClientFor(*cluster.EndpointOf(a));
-  auto bob = ClientFor(*cluster.EndpointOf(b));
+  auto alice = ClientFor(cluster, *cluster.EndpointOf(a));
+  auto bob = ClientFor(cluster, *cluster.EndpointOf(b));
   const std::string suffix = absl::StrCat("cart-", absl::ToUnixMicros(absl::Now()));
 
   n.Title("lww-loss: the same concurrent writes, kept as siblings, then lost to last-writer-wins");

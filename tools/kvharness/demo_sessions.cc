@@ -46,7 +46,7 @@ absl::StatusOr<Cast> SessionCast(LocalCluster& cluster, const std::string& demo,
                                  const std::string& prefix) {
   absl::StatusOr<std::string> endpoints = cluster.Endpoints();
   if (!endpoints.ok()) return endpoints.status();
-  absl::StatusOr<Cast> cast = ChooseCast(*ClientFor(*endpoints), prefix);
+  absl::StatusOr<Cast> cast = ChooseCast(*ClientFor(cluster, *endpoints), prefix);
   if (!cast.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot read the ring: ", cast.status().message()));
   }
@@ -75,9 +75,9 @@ int ReadYourWritesDemo(LocalCluster& cluster) {
   for (const std::string& node : others) {
     if (node != reader) reader_first.push_back(node);
   }
-  auto at_writer = ClientFor(*cluster.EndpointOf(writer));
-  auto at_reader = ClientFor(*cluster.EndpointOf(reader));
-  auto anywhere = ClientFor(EndpointsOf(cluster, reader_first));
+  auto at_writer = ClientFor(cluster, *cluster.EndpointOf(writer));
+  auto at_reader = ClientFor(cluster, *cluster.EndpointOf(reader));
+  auto anywhere = ClientFor(cluster, EndpointsOf(cluster, reader_first));
   Session session;
 
   n.Title(absl::StrCat(
@@ -163,7 +163,7 @@ int BoundedStalenessDemo(LocalCluster& cluster) {
   }
   for (const std::string& node : c.pref.fallbacks) others.push_back(node);
   const std::string reader = others.front();  // a home replica: R=1 reads its own replica
-  auto client = ClientFor(EndpointsOf(cluster, others));
+  auto client = ClientFor(cluster, EndpointsOf(cluster, others));
   Session session;
   const absl::Duration t = absl::Seconds(3);
   const ReadOptions within_t{.r = 1, .timeout = absl::Seconds(10), .max_staleness = t};
@@ -195,8 +195,8 @@ int BoundedStalenessDemo(LocalCluster& cluster) {
 
   n.Step(absl::StrCat("kvctl repair --node ", reader, " --partition ", c.partition,
                       " (an anti-entropy round of the key's partition)"));
-  absl::StatusOr<v1::RepairResponse> round =
-      RunRepairRound(*ClientFor(*cluster.EndpointOf(reader)), c.partition, absl::Seconds(10));
+  absl::StatusOr<v1::RepairResponse> round = RunRepairRound(
+      *ClientFor(cluster, *cluster.EndpointOf(reader)), c.partition, absl::Seconds(10));
   if (n.Expect(round.ok() && round->complete(),
                absl::StrCat("expected a complete round: ",
                             round.ok() ? round->last_error() : round.status().ToString()))) {

@@ -21,9 +21,9 @@ int SiblingsDemo(LocalCluster& cluster) {
   }
   const std::string a = config->nodes(0).id(), b = config->nodes(1).id();
   const std::string victim = config->nodes(2).id();
-  auto client = ClientFor(*endpoints);
-  auto via_a = ClientFor(*cluster.EndpointOf(a));
-  auto via_b = ClientFor(*cluster.EndpointOf(b));
+  auto client = ClientFor(cluster, *endpoints);
+  auto via_a = ClientFor(cluster, *cluster.EndpointOf(a));
+  auto via_b = ClientFor(cluster, *cluster.EndpointOf(b));
   const std::string key = absl::StrCat("demo/greeting-", absl::ToUnixMicros(absl::Now()));
 
   n.Title(absl::StrCat("siblings: concurrent writes are kept, never silently dropped (N=",

@@ -21,7 +21,7 @@ int SloppyQuorumDemo(LocalCluster& cluster) {
   absl::StatusOr<Cast> chosen = CastWithFallbacks(cluster, "sloppy-quorum", "demo/cart-");
   if (!chosen.ok()) return NoCast(chosen.status());
   const Cast& c = *chosen;
-  auto client = ClientFor(*cluster.EndpointOf(c.coordinator));
+  auto client = ClientFor(cluster, *cluster.EndpointOf(c.coordinator));
   const uint32_t all = c.n;
 
   n.Title(

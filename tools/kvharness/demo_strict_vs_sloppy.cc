@@ -19,8 +19,8 @@ int StrictVsSloppyDemo(LocalCluster& cluster) {
   absl::StatusOr<Cast> chosen = CastWithFallbacks(cluster, "strict-vs-sloppy", "demo/list-");
   if (!chosen.ok()) return NoCast(chosen.status());
   const Cast& c = *chosen;
-  auto client = ClientFor(*cluster.EndpointOf(c.coordinator));
-  auto cut_off = ClientFor(*cluster.EndpointOf(c.victim));
+  auto client = ClientFor(cluster, *cluster.EndpointOf(c.coordinator));
+  auto cut_off = ClientFor(cluster, *cluster.EndpointOf(c.victim));
   const uint32_t all = c.n;
 
   n.Title(absl::StrCat("strict-vs-sloppy: a partition cuts a home replica off (N=", c.n,

@@ -38,10 +38,10 @@ int Narrator::Verdict() {
   return failures_ == 0 ? 0 : 1;
 }
 
-std::unique_ptr<KvClient> ClientFor(const std::string& endpoints) {
+std::unique_ptr<KvClient> ClientFor(const LocalCluster& cluster, const std::string& endpoints) {
   // A demo names the node it sends to (the first endpoint): no routing by key.
-  return *KvClient::Connect(
-      KvClientOptions{.endpoints = SplitEndpoints(endpoints), .route_by_key = false});
+  return *KvClient::Connect(KvClientOptions{
+      .endpoints = SplitEndpoints(endpoints), .route_by_key = false, .tls = cluster.ClientTls()});
 }
 
 std::string Values(const v1::GetResponse& r) {
@@ -130,7 +130,7 @@ absl::StatusOr<Cast> CastWithFallbacks(LocalCluster& cluster, const std::string&
                      " needs more nodes than N, so that a fallback can stand in: kvharness up "
                      "--nodes 5"));
   }
-  absl::StatusOr<Cast> cast = ChooseCast(*ClientFor(*endpoints), prefix);
+  absl::StatusOr<Cast> cast = ChooseCast(*ClientFor(cluster, *endpoints), prefix);
   if (!cast.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot read the ring: ", cast.status().message()));
   }

@@ -36,7 +36,7 @@ class Narrator {
 };
 
 // A client of `endpoints` ("HOST:PORT,..."); never null.
-std::unique_ptr<KvClient> ClientFor(const std::string& endpoints);
+std::unique_ptr<KvClient> ClientFor(const LocalCluster& cluster, const std::string& endpoints);
 // ["a", "b"]: the live values of a get.
 std::string Values(const v1::GetResponse& r);
 // "n1, n2 (for n3)": who answered.

@@ -6,11 +6,15 @@
 #include <filesystem>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
+#include "replication/cluster_config.h"
+#include "tools/kvharness/cluster_tls.h"
 #include "tools/kvharness/demos.h"
 #include "tools/kvharness/local_cluster.h"
+#include "tools/kvharness/process.h"
 #include "tools/kvharness/proxy_daemon.h"
 #include "tools/kvharness/scenario_runner.h"
 
@@ -127,6 +131,10 @@ int main(int argc, char** argv) {
   up_cmd->add_flag("--netns", up.netns,
                    "root only: every node in its own network namespace on a bridge (10.213.x.y), "
                    "link faults as iptables rules instead of proxies (no delays)");
+  up_cmd->add_flag("--insecure", up.insecure,
+                   "plaintext instead of mutual TLS (by default a new CA and certificates go to "
+                   "DIR/tls: ca.pem, client.pem and client-key.pem for clients; kvctl finds "
+                   "them there)");
   CLI::App* down_cmd =
       app.add_subcommand("down", "stop every node and the link proxy (data and logs stay)");
   CLI::App* status_cmd = app.add_subcommand(
@@ -189,6 +197,20 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::Range(int64_t{-86'400'000}, int64_t{86'400'000}));
   CLI::App* heal_cmd = app.add_subcommand("heal", "remove every injected fault");
+  std::string certs_config, certs_out;
+  std::vector<std::string> certs_hosts;
+  int certs_days = 365;
+  CLI::App* certs_cmd = app.add_subcommand(
+      "certs",
+      "make a new cluster CA and certificates for the nodes of a cluster config and for clients, "
+      "as up does in DIR/tls (for a deployment: docs/deploy.md)");
+  certs_cmd->add_option("--config", certs_config, "cluster.textproto (ClusterConfig)")->required();
+  certs_cmd->add_option("--out", certs_out, "directory to write them to (created)")->required();
+  certs_cmd->add_option("--host", certs_hosts,
+                        "another name or address every node certificate is valid for (repeat)");
+  certs_cmd->add_option("--days", certs_days, "validity")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
   CLI::App* proxy_cmd = app.add_subcommand(
       "proxy", "run the cluster's link proxy in the foreground (kvharness up starts it)");
   std::string demo;
@@ -221,6 +243,21 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (proxy_cmd->parsed()) return RunProxyDaemon(dir);
+  if (certs_cmd->parsed()) {
+    absl::StatusOr<std::string> text = ReadTextFile(certs_config);
+    if (!text.ok()) return Report(text.status());
+    absl::StatusOr<v1::ClusterConfig> config = ParseClusterConfig(*text);
+    if (!config.ok()) return Report(config.status());
+    absl::Status written =
+        WriteClusterTls(certs_out, *config,
+                        {.valid_for = absl::Hours(24) * certs_days, .extra_hosts = certs_hosts});
+    if (!written.ok()) return Report(written);
+    std::printf(
+        "wrote a CA and certificates for %d nodes and clients to %s (keys mode 0600; keep "
+        "ca-key.pem off the nodes)\n",
+        config->nodes_size(), certs_out.c_str());
+    return 0;
+  }
   if (run_cmd->parsed()) {
     run.dir = dir;
     run.kvnode = KvnodePath();
@@ -243,9 +280,13 @@ int main(int argc, char** argv) {
     }
     absl::StatusOr<std::string> endpoints = cluster.Endpoints();
     std::printf(
-        "cluster up: %d nodes, N=%d, in %s\nendpoints: %s\n%s: break them with partition, "
+        "cluster up: %d nodes, N=%d, in %s\nendpoints: %s\n%s\n%s: break them with partition, "
         "isolate, drop, reset%s; see status; heal\n",
         up.nodes, up.replicas, dir.c_str(), endpoints.ok() ? endpoints->c_str() : "?",
+        up.insecure
+            ? "plaintext (--insecure): anyone who reaches a port can read and write"
+            : absl::StrCat("mutual TLS: clients use ", dir, "/tls/{ca,client,client-key}.pem")
+                  .c_str(),
         up.netns ? "every node runs in its own network namespace; links break by iptables"
                  : "every link runs through a proxy per direction",
         up.netns ? "" : ", delay");

@@ -27,13 +27,16 @@
 #include "proto/health.grpc.pb.h"
 #include "replication/cluster_config.h"
 #include "replication/status_macros.h"
+#include "security/tls_credentials.h"
+#include "tools/kvharness/cluster_tls.h"
 #include "tools/kvharness/process.h"
 
 namespace quorumkv {
 namespace fs = std::filesystem;
 
-bool IsServing(const std::string& address, absl::Duration timeout) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+bool IsServing(const std::string& address, absl::Duration timeout,
+               const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+  auto channel = grpc::CreateChannel(address, credentials);
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -119,6 +122,21 @@ absl::StatusOr<v1::ClusterConfig> LocalCluster::Config() const {
         absl::StrCat("no cluster in ", dir_, " (start one with kvharness up)"));
   }
   return ParseClusterConfig(*text);
+}
+
+bool LocalCluster::Tls() const {
+  std::error_code error;
+  return fs::exists(Path("tls/ca.pem"), error);
+}
+
+TlsFiles LocalCluster::ClientTls() const {
+  return Tls() ? TlsFilesIn(Path("tls"), kClientTlsName) : TlsFiles{};
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> LocalCluster::HarnessCredentials() const {
+  if (!Tls()) return grpc::InsecureChannelCredentials();
+  ASSIGN_OR_RETURN(TlsMaterial material, LoadTlsMaterial(TlsFilesIn(Path("tls"), kHarnessTlsName)));
+  return ChannelCredentialsFor(&material);
 }
 
 absl::StatusOr<std::string> LocalCluster::Endpoints() const {
@@ -232,7 +250,7 @@ absl::Status LocalCluster::UpOnce(const UpOptions& options, absl::Duration ready
   // ports: the nodes' first, then the proxies'.
   const std::vector<int> proxy_port_list(ports.begin() + options.nodes, ports.end());
   std::error_code ec;
-  for (const char* sub : {"nodes", "pids", "logs", "faults", "watermarks", "proxy"}) {
+  for (const char* sub : {"nodes", "pids", "logs", "faults", "watermarks", "proxy", "tls"}) {
     fs::remove_all(Path(sub), ec);
     fs::create_directories(Path(sub), ec);
   }
@@ -270,6 +288,11 @@ absl::Status LocalCluster::UpOnce(const UpOptions& options, absl::Duration ready
   google::protobuf::TextFormat::PrintToString(config, &text);
   RETURN_IF_ERROR(WriteFileAtomically(Path("cluster.textproto"), text));
   RETURN_IF_ERROR(WriteFileAtomically(Path("endpoints"), absl::StrJoin(endpoints, ",") + "\n"));
+  if (options.insecure) {
+    fs::remove_all(Path("tls"), ec);
+  } else {
+    RETURN_IF_ERROR(WriteClusterTls(Path("tls"), config));
+  }
 
   const absl::Time deadline = absl::Now() + ready_timeout;
   if (options.proxies) RETURN_IF_ERROR(StartProxy(deadline));
@@ -279,16 +302,23 @@ absl::Status LocalCluster::UpOnce(const UpOptions& options, absl::Duration ready
 }
 
 absl::Status LocalCluster::Start(const std::string& node) {
-  const std::vector<std::string> argv = {kvnode_,
-                                         "--config",
-                                         Path("cluster.textproto"),
-                                         "--id",
-                                         node,
-                                         "--data-dir",
-                                         Path(absl::StrCat("nodes/", node)),
-                                         "--watermark-dir",
-                                         WatermarkDir(),
-                                         "--allow-fault-injection"};
+  std::vector<std::string> argv = {kvnode_,
+                                   "--config",
+                                   Path("cluster.textproto"),
+                                   "--id",
+                                   node,
+                                   "--data-dir",
+                                   Path(absl::StrCat("nodes/", node)),
+                                   "--watermark-dir",
+                                   WatermarkDir(),
+                                   "--allow-fault-injection"};
+  if (Tls()) {
+    const TlsFiles files = TlsFilesIn(Path("tls"), node);
+    argv.insert(argv.end(), {"--ca", files.ca, "--cert", files.cert, "--key", files.key,
+                             "--fault-injector", ClientIdentity("kvharness")});
+  } else {
+    argv.push_back("--insecure");  // a --netns cluster listens off loopback
+  }
   std::optional<NetnsNetwork> network = Network();
   ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, Path(absl::StrCat("logs/", node, ".log")),
                                             network ? network->Namespace(node) : ""));
@@ -297,13 +327,14 @@ absl::Status LocalCluster::Start(const std::string& node) {
 
 absl::Status LocalCluster::WaitReady(const std::string& node, absl::Time deadline) {
   ASSIGN_OR_RETURN(std::string address, EndpointOf(node));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials, HarnessCredentials());
   for (;;) {
     if (!RunningPid(node)) {
       return absl::InternalError(
           absl::StrCat("node ", node, " exited while starting; its log:\n",
                        TailOfFile(Path(absl::StrCat("logs/", node, ".log")), 10)));
     }
-    if (IsServing(address, absl::Milliseconds(200))) return absl::OkStatus();
+    if (IsServing(address, absl::Milliseconds(200), credentials)) return absl::OkStatus();
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(absl::StrCat("node ", node, " not ready in time"));
     }
@@ -378,8 +409,8 @@ absl::Status LocalCluster::ApplyFaults(const std::string& node) {
     return absl::DataLossError(absl::StrCat("faults of ", node, " do not parse"));
   }
   ASSIGN_OR_RETURN(std::string address, EndpointOf(node));
-  auto stub =
-      v1::AdminService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials, HarnessCredentials());
+  auto stub = v1::AdminService::NewStub(grpc::CreateChannel(address, credentials));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   v1::SetFaultsResponse response;
@@ -393,6 +424,7 @@ absl::Status LocalCluster::ApplyFaults(const std::string& node) {
 
 absl::StatusOr<std::vector<NodeState>> LocalCluster::Status() {
   ASSIGN_OR_RETURN(v1::ClusterConfig config, Config());
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials, HarnessCredentials());
   std::vector<NodeState> states;
   for (const auto& n : config.nodes()) {
     NodeState s{.id = n.id(), .address = n.address()};
@@ -400,8 +432,8 @@ absl::StatusOr<std::vector<NodeState>> LocalCluster::Status() {
       s.pid = *pid;
       s.process =
           StateOf(*pid) == PidState::kStopped ? ProcessState::kPaused : ProcessState::kRunning;
-      s.ready =
-          s.process == ProcessState::kRunning && IsServing(n.address(), absl::Milliseconds(500));
+      s.ready = s.process == ProcessState::kRunning &&
+                IsServing(n.address(), absl::Milliseconds(500), credentials);
     }
     states.push_back(s);
   }

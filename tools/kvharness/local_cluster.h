@@ -20,6 +20,7 @@
 #ifndef QUORUMKV_TOOLS_KVHARNESS_LOCAL_CLUSTER_H_
 #define QUORUMKV_TOOLS_KVHARNESS_LOCAL_CLUSTER_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -32,6 +33,7 @@
 #include "absl/time/time.h"
 #include "proto/admin.pb.h"
 #include "proto/config.pb.h"
+#include "security/tls_files.h"
 #include "tools/kvharness/link_proxy.h"
 #include "tools/kvharness/netns.h"
 
@@ -55,6 +57,9 @@ struct UpOptions {
   // Every node in its own network namespace, link faults by iptables
   // (netns.h; root only). Excludes proxies.
   bool netns = false;
+  // Plaintext instead of mutual TLS (cluster_tls.h: certificates in
+  // D/tls, made new by each up).
+  bool insecure = false;
 };
 
 enum class ProcessState { kStopped, kRunning, kPaused };
@@ -125,6 +130,12 @@ class LocalCluster {
   const std::string& dir() const { return dir_; }
   // Where the nodes keep their write watermarks (kvnode --watermark-dir).
   std::string WatermarkDir() const { return Path("watermarks"); }
+  // Whether the cluster runs mutual TLS (D/tls holds its certificates).
+  bool Tls() const;
+  // The certificate files clients use (cluster_tls.h); empty without TLS.
+  TlsFiles ClientTls() const;
+  // Credentials of the harness's own calls (health checks, faults).
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> HarnessCredentials() const;
 
  private:
   absl::Status UpOnce(const UpOptions& options, absl::Duration ready_timeout);
@@ -164,7 +175,8 @@ class LocalCluster {
 };
 
 // True if `address` (host:port) answers the gRPC health check with SERVING.
-bool IsServing(const std::string& address, absl::Duration timeout);
+bool IsServing(const std::string& address, absl::Duration timeout,
+               const std::shared_ptr<grpc::ChannelCredentials>& credentials);
 
 // Free TCP ports on 127.0.0.1, distinct, below the kernel's ephemeral range
 // (so that no outgoing connection takes one before its server binds it).

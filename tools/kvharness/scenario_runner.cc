@@ -62,6 +62,7 @@ void RunNemesis(LocalCluster& cluster, const std::vector<v1::NemesisEvent>& sche
 struct Endpoints {
   std::vector<std::string> client;  // D/endpoints, through the proxy
   std::vector<std::string> nodes;
+  TlsFiles tls;  // the clients' certificate files (empty: plaintext)
 };
 
 absl::StatusOr<Endpoints> ReadEndpoints(LocalCluster& cluster) {
@@ -72,6 +73,7 @@ absl::StatusOr<Endpoints> ReadEndpoints(LocalCluster& cluster) {
   Endpoints e;
   e.client = absl::StrSplit(*text, ',', absl::SkipEmpty());
   for (const v1::NodeConfig& n : config->nodes()) e.nodes.push_back(n.id());
+  e.tls = cluster.ClientTls();
   if (e.client.size() != e.nodes.size()) {
     return absl::InternalError("D/endpoints does not list one endpoint per node");
   }
@@ -85,7 +87,7 @@ void RunWorkload(const v1::Scenario& scenario, const Endpoints& endpoints, uint6
   const size_t nodes = endpoints.nodes.size();
   // The route starting at node `first`: it, then the others in order.
   auto route_from = [&](size_t first) {
-    WorkloadClient::Route route{.node = endpoints.nodes[first]};
+    WorkloadClient::Route route{.node = endpoints.nodes[first], .tls = endpoints.tls};
     const size_t count = scenario.workload().one_endpoint() ? 1 : nodes;
     for (size_t i = 0; i < count; ++i)
       route.endpoints.push_back(endpoints.client[(first + i) % nodes]);
@@ -155,8 +157,8 @@ std::string FinalReadRound(KvClient& client, const v1::Scenario& scenario,
 Convergence Converge(const v1::Scenario& scenario, const Endpoints& endpoints,
                      HistoryRecorder& recorder) {
   Convergence c{.bound_us = int64_t{scenario.convergence_timeout_ms()} * 1000};
-  std::unique_ptr<KvClient> client =
-      *KvClient::Connect({.endpoints = endpoints.client, .timeout = absl::Seconds(2)});
+  std::unique_ptr<KvClient> client = *KvClient::Connect(
+      {.endpoints = endpoints.client, .timeout = absl::Seconds(2), .tls = endpoints.tls});
   const int64_t heal_us = recorder.Now();
   const int64_t deadline = heal_us + c.bound_us;
   int64_t next_progress_us = heal_us + 1'000'000;

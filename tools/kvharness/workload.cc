@@ -113,7 +113,8 @@ WorkloadClient::WorkloadClient(int id, const std::vector<Route>& routes,
     // key, no hedging to another node.
     KvClientOptions options{.endpoints = route.endpoints,
                             .timeout = absl::Milliseconds(workload.timeout_ms()),
-                            .route_by_key = false};
+                            .route_by_key = false,
+                            .tls = route.tls};
     options.hedge.enabled = false;
     absl::StatusOr<std::unique_ptr<KvClient>> client = KvClient::Connect(std::move(options));
     clients_.push_back(*std::move(client));  // endpoints are never empty

@@ -38,6 +38,7 @@ class WorkloadClient {
   struct Route {
     std::string node;
     std::vector<std::string> endpoints;
+    TlsFiles tls;  // the cluster's client certificate; empty: plaintext
   };
   // Each operation takes one of `routes` (at random if several). `recorder`
   // must outlive this.

@@ -224,6 +224,8 @@ class FakeStore : public ReplicaStore {
     return purged;
   }
   absl::StatusOr<Dot> IssueDot() override { return Dot{actor_, ++last_counter_}; }
+  // As if leased in blocks of 1,000, the next one always ahead.
+  DotLease Lease() override { return DotLease{.ceiling = last_counter_ + 1000, .block = 1000}; }
   const std::string& actor() const override { return actor_; }
 
   absl::Status MarkPartitionForRepair(uint32_t partition) override {

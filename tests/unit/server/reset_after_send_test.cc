@@ -146,7 +146,7 @@ TEST(GrpcTransportTest, ACallResetAfterItWentOutHasAnUnknownOutcome) {
   std::optional<absl::Status> result;
   absl::Mutex mu;
   {
-    GrpcTransport transport("n1", *config, &clock, {&queue});
+    GrpcTransport transport("n1", *config, &clock, {&queue}, grpc::InsecureChannelCredentials());
     v1::ReplicaWriteRequest write;
     write.set_key("k");
     write.set_from("n1");
