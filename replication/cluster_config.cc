@@ -29,6 +29,9 @@ void FillDefaults(pb::ClusterConfig& c) {
   if (c.max_key_bytes() == 0) c.set_max_key_bytes(kDefaultMaxKeyBytes);
   if (c.max_value_bytes() == 0) c.set_max_value_bytes(kDefaultMaxValueBytes);
   if (c.max_object_bytes() == 0) c.set_max_object_bytes(kDefaultMaxObjectBytes);
+  if (c.max_request_bytes_in_flight() == 0) {
+    c.set_max_request_bytes_in_flight(kDefaultMaxRequestBytesInFlight);
+  }
   if (!c.has_sync_writes()) c.set_sync_writes(true);
   if (c.replica_timeout_ms() == 0) c.set_replica_timeout_ms(kDefaultReplicaTimeoutMs);
   if (c.ping_interval_ms() == 0) c.set_ping_interval_ms(kDefaultPingIntervalMs);

@@ -22,6 +22,7 @@ inline constexpr uint32_t kDefaultMaxKeyBytes = 1024;
 inline constexpr uint64_t kDefaultMaxValueBytes = 1 << 20;
 inline constexpr uint64_t kHardMaxValueBytes = 16 << 20;
 inline constexpr uint64_t kDefaultMaxObjectBytes = 64 << 20;
+inline constexpr uint64_t kDefaultMaxRequestBytesInFlight = 256 << 20;
 inline constexpr uint64_t kHardMaxObjectBytes = 256 << 20;
 inline constexpr uint32_t kDefaultReplicaTimeoutMs = 2000;
 inline constexpr size_t kMaxNodes = 256;

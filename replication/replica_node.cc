@@ -80,6 +80,15 @@ void ReplicaNode::SettleEmptyStart() {
   }
 }
 
+std::vector<std::pair<std::string, PeerState>> ReplicaNode::PeerStates() const {
+  std::vector<std::pair<std::string, PeerState>> states;
+  const absl::Time now = node_->clock->Now();
+  for (const pb::NodeConfig& n : node_->config().nodes()) {
+    if (n.id() != node_->self()) states.emplace_back(n.id(), node_->detector.StateOf(n.id(), now));
+  }
+  return states;
+}
+
 pb::RingResponse ReplicaNode::RingInfo() const {
   pb::RingResponse ring;
   for (const pb::NodeConfig& n : node_->config().nodes()) {

@@ -17,6 +17,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -69,6 +71,8 @@ class ReplicaNode {
   // may run it on a thread of its own: rounds block on the store.
   void AntiEntropyTick() { anti_entropy_.Tick(node_->clock->Now()); }
   AntiEntropy& anti_entropy() { return anti_entropy_; }
+  // Its failure detector's state of each peer now (the node's metrics).
+  std::vector<std::pair<std::string, PeerState>> PeerStates() const;
 
   // The replica protocol (replica_protocol.h), and puts forwarded by nodes
   // that are not home replicas (put_path.h).

@@ -11,7 +11,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libxxhash-dev
   libhiredis-dev etcd-server redis-server python3-grpcio python3-protobuf
   clang lld libclang-rt-14-dev
-  chromium iproute2 iptables openssl libssl-dev
+  chromium iproute2 iptables openssl libssl-dev prometheus
 )
 
 missing=()

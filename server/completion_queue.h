@@ -14,8 +14,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace quorumkv {
 
@@ -71,6 +75,9 @@ struct UnaryMethod {
   // Whether the caller may call the method (caller_policy.h); a call it
   // refuses is answered with its status and never reaches `handle`.
   std::function<grpc::Status(const grpc::ServerContext&)> authorize;
+  // If set, told of every answer as it goes out, with the time since the
+  // call arrived (the node's metrics).
+  std::function<void(const grpc::Status&, const Response&, absl::Duration)> finished;
   grpc::ServerCompletionQueue* queue = nullptr;
 };
 
@@ -95,6 +102,7 @@ class UnaryCall final : public CqTag {
   // it returns, and the answer went out, the call deletes itself.
   void Finish(const grpc::Status& status) {
     finishing_ = true;
+    if (method_->finished) method_->finished(status, response_, absl::Now() - arrived_);
     if (status.ok()) {
       writer_.Finish(response_, status, QueueTag(this));
     } else {
@@ -113,6 +121,7 @@ class UnaryCall final : public CqTag {
       return;
     }
     Listen(method_);
+    if (method_->finished) arrived_ = absl::Now();
     if (method_->authorize) {
       if (grpc::Status allowed = method_->authorize(context_); !allowed.ok()) {
         Finish(allowed);
@@ -132,6 +141,7 @@ class UnaryCall final : public CqTag {
   Response response_;
   grpc::ServerAsyncResponseWriter<Response> writer_;
   bool finishing_ = false;
+  absl::Time arrived_;
   TwoHolders holders_;  // after Finish: its caller and the queue's thread
 };
 
@@ -147,12 +157,16 @@ class UnaryMethods {
   // Serves a method on `queue`: `request` is the generated
   // AsyncService::RequestFoo and `handle` the handler, both members of
   // `service`. Before the queue's thread starts.
+  // `finished`, if set, is told of each answer (UnaryMethod::finished).
   template <typename Service, typename Base, typename Request, typename Response, typename Handler>
   void Serve(grpc::ServerCompletionQueue* queue, Service* service,
              void (Base::*request)(grpc::ServerContext*, Request*,
                                    grpc::ServerAsyncResponseWriter<Response>*,
                                    grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*),
-             void (Handler::*handle)(UnaryCall<Request, Response>*)) {
+             void (Handler::*handle)(UnaryCall<Request, Response>*),
+             std::type_identity_t<
+                 std::function<void(const grpc::Status&, const Response&, absl::Duration)>>
+                 finished = nullptr) {
     auto method = std::make_shared<UnaryMethod<Request, Response>>();
     method->request = [service, request](auto&&... args) {
       (service->*request)(std::forward<decltype(args)>(args)...);
@@ -161,6 +175,7 @@ class UnaryMethods {
       (service->*handle)(call);
     };
     method->authorize = authorize_;
+    method->finished = std::move(finished);
     method->queue = queue;
     UnaryCall<Request, Response>::Listen(method.get());
     methods_.push_back(std::move(method));

@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
                  "under TLS, the certificate identity (common name) allowed to inject faults; "
                  "repeat for several")
       ->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "serve Prometheus metrics over HTTP at http://HOST:PORT/metrics (port 0: any "
+                 "free one); default: none (docs/operations.md)");
   quorumkv::TlsFiles tls;
   app.add_option("--ca", tls.ca,
                  "the cluster's CA certificate (PEM): every caller must present a certificate it "
@@ -108,6 +111,10 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "kvnode %s ready on port %d (actor %s, data %s, %s)\n", node_id.c_str(),
                (*server)->port(), (*server)->actor().c_str(), data_dir.c_str(),
                tls.empty() ? "plaintext" : "mutual TLS");
+  if ((*server)->metrics_port() > 0) {
+    std::fprintf(stderr, "kvnode %s metrics on port %d\n", node_id.c_str(),
+                 (*server)->metrics_port());
+  }
   int signal = 0;
   sigwait(&signals, &signal);
   std::fprintf(stderr, "kvnode %s: %s, shutting down\n", node_id.c_str(), strsignal(signal));

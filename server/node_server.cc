@@ -11,6 +11,7 @@
 #include "replication/logging.h"
 #include "replication/status_macros.h"
 #include "security/tls_credentials.h"
+#include "server/metrics_page.h"
 #include "server/thread_priority.h"
 
 namespace quorumkv {
@@ -53,6 +54,8 @@ NodeServer::NodeServer(NodeServerOptions options)
       replica_pool_("replica", options_.replica_threads, options_.max_queued_requests),
       repair_pool_("repair", 1, kExchangesPerPeer * options_.config.nodes_size(), kBackgroundNice) {
   context_.clock = &clock_;
+  context_.metrics = &metrics_;
+  context_.max_client_bytes = options_.config.max_request_bytes_in_flight();
   context_.replica_pool = &replica_pool_;
   context_.repair_pool = &repair_pool_;
   context_.delays = &delays_;
@@ -82,6 +85,15 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
     server->Shutdown(absl::ZeroDuration());
     return opened;
   }
+  if (!server->options_.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics = MetricsEndpoint::Start(
+        server->options_.metrics_listen, [s = server.get()] { return s->RenderMetrics(); });
+    if (!metrics.ok()) {
+      server->Shutdown(absl::ZeroDuration());
+      return metrics.status();
+    }
+    server->metrics_endpoint_ = *std::move(metrics);
+  }
   server->health_service_.SetServing(true);
   server->ticker_ = std::thread([s = server.get()] { s->RunTicks(&ReplicaNode::Tick); });
   server->anti_entropy_ticker_ = std::thread([s = server.get()] {
@@ -106,6 +118,18 @@ absl::Status NodeServer::Listen() {
   const uint64_t max_message = MaxMessageBytes(options_.config);
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
   builder.SetMaxSendMessageSize(static_cast<int>(std::min<uint64_t>(max_message, INT32_MAX)));
+  // Requests gRPC has received but not yet handed to a handler are held
+  // in its buffers, a stream window each: bound the streams a connection
+  // may have open (a client past it waits on its side), and give gRPC's
+  // memory a quota. With the admission bound (services.h) a node holds
+  // max_request_bytes_in_flight of requests in handling, plus at most
+  // kMaxStreamsPerConnection stream windows per client connection
+  // (docs/operations.md, "Memory").
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
+  grpc::ResourceQuota quota("kvnode");
+  quota.Resize(static_cast<size_t>(
+      std::min<uint64_t>(2 * options_.config.max_request_bytes_in_flight(), SIZE_MAX / 2)));
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&kv_service_);
   builder.RegisterService(&replica_service_);
   builder.RegisterService(&admin_service_);
@@ -135,6 +159,8 @@ absl::Status NodeServer::OpenStorage() {
   ASSIGN_OR_RETURN(engine_, RocksDbEngine::Open(RocksDbEngineOptions{
                                 .path = (std::filesystem::path(options_.data_dir) / "db").string(),
                                 .watermark_dir = options_.watermark_dir}));
+  engine_->SetSyncedWriteObserver(
+      [this](size_t entries, absl::Duration latency) { metrics_.SyncedWrite(entries, latency); });
   Engine* store_engine = engine_.get();
   if (options_.allow_fault_injection) {
     disk_ = std::make_unique<FaultInjectionEngine>(engine_.get());
@@ -176,9 +202,21 @@ void NodeServer::RunTicks(void (ReplicaNode::*tick)()) {
   }
 }
 
+std::string NodeServer::RenderMetrics() {
+  return RenderMetricsPage(MetricsSources{
+      .node_id = options_.node_id,
+      .metrics = &metrics_,
+      .node = context_.node.load(),
+      .storage = engine_ != nullptr ? engine_->Properties() : std::map<std::string, uint64_t>{},
+      .client_requests_in_flight = context_.client_requests.load(),
+      .client_request_bytes_in_flight = context_.client_bytes.load(),
+      .replica_batches_in_flight = context_.replica_batches.load()});
+}
+
 void NodeServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  metrics_endpoint_.reset();
   {
     absl::MutexLock lock(&tick_mu_);
     ticking_ = false;

@@ -22,6 +22,8 @@
 #include "security/tls_files.h"
 #include "server/grpc_transport.h"
 #include "server/health_service.h"
+#include "server/metrics.h"
+#include "server/metrics_endpoint.h"
 #include "server/services.h"
 #include "server/system_clock.h"
 #include "server/worker_pool.h"
@@ -56,6 +58,9 @@ struct NodeServerOptions {
   bool insecure = false;
   // Under TLS, who may inject faults (with allow_fault_injection).
   std::vector<std::string> fault_injectors = {"client:kvharness"};
+  // Where to serve /metrics over HTTP ("HOST:PORT", port 0: any); empty:
+  // nowhere.
+  std::string metrics_listen;
 };
 
 // INVALID_ARGUMENT if the TLS certificate is not the node's own;
@@ -68,6 +73,9 @@ absl::StatusOr<v1::ClusterConfig> LoadClusterConfigFile(const std::string& path)
 
 class NodeServer {
  public:
+  // HTTP/2 streams (calls) one connection may have open at once.
+  static constexpr int kMaxStreamsPerConnection = 256;
+
   // Listens, opens storage, then reports SERVING. On error nothing is left
   // running.
   static absl::StatusOr<std::unique_ptr<NodeServer>> Start(NodeServerOptions options);
@@ -80,6 +88,8 @@ class NodeServer {
 
   const std::string& actor() const { return store_->actor(); }
   int port() const { return port_; }
+  // The port of /metrics; 0 without one.
+  int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
 
  private:
   explicit NodeServer(NodeServerOptions options);
@@ -89,6 +99,7 @@ class NodeServer {
 
   const NodeServerOptions options_;
   SystemClock clock_;
+  NodeMetrics metrics_;
   // Writes the groups of the puts this node coordinates (write_group.h):
   // one group at a time, so one thread.
   WorkerPool writer_pool_;
@@ -115,6 +126,9 @@ class NodeServer {
   std::unique_ptr<EngineReplicaStore> store_;
   std::unique_ptr<GrpcTransport> transport_;
   std::unique_ptr<ReplicaNode> node_;
+  // Started last, stopped first: a scrape reads node_, engine_ and context_.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::string RenderMetrics();
   bool shut_down_ = false;
 
   // The background bulkhead: one thread running ReplicaNode::Tick (pings,

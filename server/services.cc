@@ -37,19 +37,25 @@ void AfterLinkDelay(ServiceContext* context, Call* call, const std::string& from
     return;
   }
   absl::Status queued = context->delays->RunAfter(delay, std::move(start));
-  if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
+  if (!queued.ok()) {
+    if (context->metrics != nullptr) context->metrics->Shed(ShedBound::kLinkDelayQueue);
+    call->Finish(ToGrpcStatus(queued));
+  }
 }
 
 // Runs `work` on `pool`, which answers `call`; sheds the call with
 // RESOURCE_EXHAUSTED if the pool's queue is full.
 template <typename Call>
-void OnPool(WorkerPool* pool, Call* call, std::function<void()> work) {
+void OnPool(ServiceContext* context, WorkerPool* pool, Call* call, std::function<void()> work) {
   absl::Status queued = pool->Submit(std::move(work));
-  if (!queued.ok()) call->Finish(ToGrpcStatus(queued));
+  if (!queued.ok()) {
+    if (context->metrics != nullptr) context->metrics->Shed(ShedBound::kWorkerQueue);
+    call->Finish(ToGrpcStatus(queued));
+  }
 }
 template <typename Call>
 void OnReplicaPool(ServiceContext* context, Call* call, std::function<void()> work) {
-  OnPool(context->replica_pool, call, std::move(work));
+  OnPool(context, context->replica_pool, call, std::move(work));
 }
 
 // Answers `call` with `result`: its value, or its error.
@@ -59,8 +65,8 @@ void FinishWith(Call* call, absl::StatusOr<Response> result) {
   call->Finish(ToGrpcStatus(result.status()));
 }
 
-// One admitted request. It counts toward its limit until its last copy,
-// held by the reply callback, is destroyed.
+// One admitted request. It counts toward its limits (a count, and bytes)
+// until its last copy, held by the reply callback, is destroyed.
 class Admission {
  public:
   static std::shared_ptr<Admission> TryAdmit(std::atomic<int>* in_flight, int limit) {
@@ -70,11 +76,29 @@ class Admission {
     }
     return std::shared_ptr<Admission>(new Admission(in_flight));
   }
-  ~Admission() { in_flight_->fetch_sub(1); }
+  // Also holds `bytes` in `bytes_in_flight`, unless that would pass
+  // `byte_limit` with other bytes already held (one request is always
+  // admitted, whatever its size). False, holding nothing more, if not.
+  bool HoldBytes(std::atomic<uint64_t>* bytes_in_flight, uint64_t bytes, uint64_t byte_limit) {
+    const uint64_t before = bytes_in_flight->fetch_add(bytes);
+    if (before > 0 && before + bytes > byte_limit) {
+      bytes_in_flight->fetch_sub(bytes);
+      return false;
+    }
+    bytes_in_flight_ = bytes_in_flight;
+    bytes_ = bytes;
+    return true;
+  }
+  ~Admission() {
+    in_flight_->fetch_sub(1);
+    if (bytes_in_flight_ != nullptr) bytes_in_flight_->fetch_sub(bytes_);
+  }
 
  private:
   explicit Admission(std::atomic<int>* in_flight) : in_flight_(in_flight) {}
   std::atomic<int>* const in_flight_;
+  std::atomic<uint64_t>* bytes_in_flight_ = nullptr;
+  uint64_t bytes_ = 0;
 };
 
 using Admitted = std::shared_ptr<Admission>;
@@ -83,18 +107,35 @@ using Admitted = std::shared_ptr<Admission>;
 // RESOURCE_EXHAUSTED when `limit` of its kind (`what`) are in flight (and
 // returns null).
 template <typename Call>
-Admitted AdmitUpTo(Call* call, std::atomic<int>* in_flight, int limit, absl::string_view what) {
+Admitted AdmitUpTo(ServiceContext* context, Call* call, std::atomic<int>* in_flight, int limit,
+                   absl::string_view what, ShedBound bound) {
   Admitted admitted = Admission::TryAdmit(in_flight, limit);
   if (admitted == nullptr) {
+    if (context->metrics != nullptr) context->metrics->Shed(bound);
     call->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
         absl::StrCat("overloaded: ", limit, " ", what, " in flight (the limit); retry later"))));
   }
   return admitted;
 }
 
+// A client request: bounded in count, and by its bytes (the request as
+// received) against max_request_bytes_in_flight.
 template <typename Call>
 Admitted Admit(ServiceContext* context, Call* call) {
-  return AdmitUpTo(call, &context->client_requests, kMaxClientRequestsInFlight, "client requests");
+  Admitted admitted =
+      AdmitUpTo(context, call, &context->client_requests, kMaxClientRequestsInFlight,
+                "client requests", ShedBound::kClientRequests);
+  if (admitted == nullptr) return nullptr;
+  const uint64_t bytes = call->request().ByteSizeLong();
+  if (!admitted->HoldBytes(&context->client_bytes, bytes, context->max_client_bytes)) {
+    if (context->metrics != nullptr) context->metrics->Shed(ShedBound::kClientBytes);
+    call->Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
+        "overloaded: ", context->client_bytes.load(), " bytes of client requests in flight, ",
+        bytes, " more would pass max_request_bytes_in_flight=", context->max_client_bytes,
+        "; retry later"))));
+    return nullptr;
+  }
+  return admitted;
 }
 
 }  // namespace
@@ -117,15 +158,38 @@ void KvServiceImpl::ServeOn(grpc::ServerCompletionQueue* queue) {
   methods_.AuthorizeWith([context = context_](const grpc::ServerContext& call) {
     return context->callers.AllowClient(call);
   });
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestGet, &KvServiceImpl::ServeGet);
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestPut, &KvServiceImpl::ServePut);
+  NodeMetrics* metrics = context_->metrics;
+  auto counted = [metrics](ClientOp op) {
+    return [metrics, op](const grpc::Status& status, const auto&, absl::Duration latency) {
+      if (metrics != nullptr) metrics->RequestDone(op, status.error_code(), latency);
+    };
+  };
+  auto written = [metrics](ClientOp op) {
+    return [metrics, op](const grpc::Status& status, const v1::PutResponse& response,
+                         absl::Duration latency) {
+      if (metrics == nullptr) return;
+      metrics->RequestDone(op, status.error_code(), latency);
+      if (status.ok()) metrics->WriteAnswered(response.quorum());
+    };
+  };
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestGet, &KvServiceImpl::ServeGet,
+                 [metrics](const grpc::Status& status, const v1::GetResponse& response,
+                           absl::Duration latency) {
+                   if (metrics == nullptr) return;
+                   metrics->RequestDone(ClientOp::kGet, status.error_code(), latency);
+                   if (status.ok())
+                     metrics->ReadAnswered(response.quorum(), response.siblings_size());
+                 });
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestPut, &KvServiceImpl::ServePut,
+                 written(ClientOp::kPut));
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestDelete,
-                 &KvServiceImpl::ServeDelete);
-  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRing, &KvServiceImpl::ServeRing);
+                 &KvServiceImpl::ServeDelete, written(ClientOp::kDelete));
+  methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRing, &KvServiceImpl::ServeRing,
+                 counted(ClientOp::kRing));
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestStatus,
-                 &KvServiceImpl::ServeStatus);
+                 &KvServiceImpl::ServeStatus, counted(ClientOp::kStatus));
   methods_.Serve(queue, this, &v1::KvService::AsyncService::RequestRepair,
-                 &KvServiceImpl::ServeRepair);
+                 &KvServiceImpl::ServeRepair, counted(ClientOp::kRepair));
 }
 
 void KvServiceImpl::ServeGet(UnaryCall<v1::GetRequest, v1::GetResponse>* call) {
@@ -262,8 +326,9 @@ void ReplicaServiceImpl::ServeWriteBatch(
         call->Finish(grpc::Status::OK);
       });
     }
-    Admitted admitted = AdmitUpTo(call, &context->replica_batches, kMaxReplicaBatchesInFlight,
-                                  "replica write batches");
+    Admitted admitted =
+        AdmitUpTo(context, call, &context->replica_batches, kMaxReplicaBatchesInFlight,
+                  "replica write batches", ShedBound::kReplicaBatches);
     if (admitted == nullptr) return;
     // Into the write groups, with this node's own puts; answered from the
     // writer's thread.
@@ -315,7 +380,7 @@ void ReplicaServiceImpl::ServeExchange(UnaryCall<v1::ExchangeRequest, v1::Exchan
   AfterLinkDelay(context_, call, call->request().from(), [context, node, call] {
     // On the repair pool: a listing reads whole segments, which client
     // requests must not wait behind (the bulkhead of anti-entropy).
-    OnPool(context->repair_pool, call,
+    OnPool(context, context->repair_pool, call,
            [node, call] { FinishWith(call, node->HandleExchange(call->request())); });
   });
 }

@@ -22,6 +22,7 @@
 #include "server/caller_policy.h"
 #include "server/completion_queue.h"
 #include "server/delay_queue.h"
+#include "server/metrics.h"
 #include "server/system_clock.h"
 #include "server/worker_pool.h"
 #include "storage/fault_injection_engine.h"
@@ -55,15 +56,18 @@ class LinkFaults {
 struct ServiceContext {
   std::atomic<ReplicaNode*> node{nullptr};
   Clock* clock = nullptr;
-  WorkerPool* replica_pool = nullptr;   // writes of other nodes to hints
-  WorkerPool* repair_pool = nullptr;    // answers to anti-entropy exchanges, niced
-  std::atomic<int> client_requests{0};  // admitted, not yet answered
-  std::atomic<int> replica_batches{0};  // in the write groups, not yet answered
+  WorkerPool* replica_pool = nullptr;      // writes of other nodes to hints
+  WorkerPool* repair_pool = nullptr;       // answers to anti-entropy exchanges, niced
+  std::atomic<int> client_requests{0};     // admitted, not yet answered
+  std::atomic<uint64_t> client_bytes{0};   // their bytes
+  uint64_t max_client_bytes = UINT64_MAX;  // the config's max_request_bytes_in_flight
+  std::atomic<int> replica_batches{0};     // in the write groups, not yet answered
   LinkFaults link_faults;
   DelayQueue* delays = nullptr;  // runs requests a link delay holds back
   bool allow_fault_injection = false;
   // Who may call each service (TLS identities).
   CallerPolicy callers;
+  NodeMetrics* metrics = nullptr;  // null: not counted
   // With fault injection: the node's disk (its writes fail on disk_full)
   // and clock (skewed on clock_skew_ms).
   FaultInjectionEngine* disk = nullptr;

@@ -1,5 +1,6 @@
 #include "storage/rocksdb_engine.h"
 
+#include <fcntl.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -7,8 +8,6 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -149,8 +148,8 @@ void RocksDbEngine::StartWatermark(const RocksDbEngineOptions& options) {
   const std::string path = WatermarkPath(options.watermark_dir, options.path, identity);
   const std::optional<Watermark> last = ReadWatermark(path);
   if (!last) {
-    recovery_ = {Verdict::kUnknown,
-                 absl::StrCat("no write watermark at ", path, " (a first open, or it was cleared)")};
+    recovery_ = {Verdict::kUnknown, absl::StrCat("no write watermark at ", path,
+                                                 " (a first open, or it was cleared)")};
   } else if (boot_id_.empty() || last->boot != boot_id_) {
     recovery_ = {Verdict::kUnknown, "the machine restarted since the last write"};
   } else if (recovered < last->sequence) {
@@ -191,8 +190,9 @@ void RocksDbEngine::AdvanceWatermark() {
   }
   // A watermark below what was acknowledged would vouch for a recovery that
   // lost writes: stop keeping one.
-  Log(LogLevel::kWarning, "cannot update the write watermark: an unclean restart will be "
-                          "taken as a loss");
+  Log(LogLevel::kWarning,
+      "cannot update the write watermark: an unclean restart will be "
+      "taken as a loss");
   if (ftruncate(watermark_fd_, 0) != 0) {
     Log(LogLevel::kError, "cannot clear the write watermark either");
   }
@@ -233,11 +233,30 @@ absl::Status RocksDbEngine::Write(const WriteBatch& batch, const WriteOptions& o
   }
   rocksdb::WriteOptions wo;
   wo.sync = options.sync;
+  const absl::Time start = absl::Now();
   absl::Status written = FromRocksDb(db_->Write(wo, &rb), "write");
+  if (options.sync && synced_write_observer_) {
+    synced_write_observer_(batch.ops().size(), absl::Now() - start);
+  }
   // Before the write is acknowledged (this returns): a crash after it finds
   // the watermark at or above it.
   if (written.ok()) AdvanceWatermark();
   return written;
+}
+
+std::map<std::string, uint64_t> RocksDbEngine::Properties() const {
+  std::map<std::string, uint64_t> properties;
+  for (const char* name :
+       {"rocksdb.total-sst-files-size", "rocksdb.estimate-pending-compaction-bytes",
+        "rocksdb.num-running-compactions", "rocksdb.cur-size-all-mem-tables",
+        "rocksdb.actual-delayed-write-rate", "rocksdb.is-write-stopped"}) {
+    uint64_t value = 0;
+    // Per column family (summed), or of the whole database.
+    if (db_->GetAggregatedIntProperty(name, &value) || db_->GetIntProperty(name, &value)) {
+      properties[name] = value;
+    }
+  }
+  return properties;
 }
 
 absl::Status RocksDbEngine::Scan(ColumnFamily cf, absl::string_view start, absl::string_view end,

@@ -20,6 +20,8 @@
 #ifndef QUORUMKV_STORAGE_ROCKSDB_ENGINE_H_
 #define QUORUMKV_STORAGE_ROCKSDB_ENGINE_H_
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +64,15 @@ class RocksDbEngine : public Engine {
                     Visitor visit) override;
   RecoveryReport LastRecovery() const override { return recovery_; }
 
+  // RocksDB's integer properties the node's metrics show (sizes, pending
+  // compaction, stalls), summed over the column families, by property name.
+  std::map<std::string, uint64_t> Properties() const;
+  // Called after each synced write with its number of entries and how long
+  // it took (the node's metrics). Set before writes begin.
+  void SetSyncedWriteObserver(std::function<void(size_t, absl::Duration)> observer) {
+    synced_write_observer_ = std::move(observer);
+  }
+
   // Writes every column family's memtable to table files and compacts
   // them, waiting for both: the next open replays no log, and reads find
   // a settled tree, as after a long run. For bulk loads (kvbench --load
@@ -80,6 +91,7 @@ class RocksDbEngine : public Engine {
   void AdvanceWatermark();
 
   std::unique_ptr<rocksdb::DB> db_;
+  std::function<void(size_t, absl::Duration)> synced_write_observer_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; index = ColumnFamily
   RecoveryReport recovery_;
   std::string boot_id_;

@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "proto/admin.grpc.pb.h"
 #include "proto/health.grpc.pb.h"
@@ -122,6 +123,15 @@ absl::StatusOr<v1::ClusterConfig> LocalCluster::Config() const {
         absl::StrCat("no cluster in ", dir_, " (start one with kvharness up)"));
   }
   return ParseClusterConfig(*text);
+}
+
+absl::StatusOr<std::string> LocalCluster::MetricsAddressOf(const std::string& node) const {
+  ASSIGN_OR_RETURN(std::string text, ReadTextFile(Path("metrics")));
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> fields = absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    if (fields.first == node) return fields.second;
+  }
+  return absl::NotFoundError(absl::StrCat("no metrics address of ", node, " in ", Path("metrics")));
 }
 
 bool LocalCluster::Tls() const {
@@ -228,8 +238,13 @@ absl::Status LocalCluster::UpOnce(const UpOptions& options, absl::Duration ready
   // picked later could be one a node was given and has not bound yet.
   if (options.netns) RETURN_IF_ERROR(NetnsNetwork::CheckAllowed());
   const int proxy_ports = options.proxies ? options.nodes * options.nodes : 0;
-  const int picked = (options.base_port > 0 || options.netns ? 0 : options.nodes) + proxy_ports;
+  const int metrics_ports = options.netns ? 0 : options.nodes;
+  const int picked =
+      (options.base_port > 0 || options.netns ? 0 : options.nodes) + proxy_ports + metrics_ports;
   ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(picked));
+  // The last ones serve the nodes' metrics.
+  const std::vector<int> metrics_port_list(ports.end() - metrics_ports, ports.end());
+  ports.resize(ports.size() - metrics_ports);
   if (options.netns) {
     ports.assign(options.nodes, kNetnsNodePort);  // a namespace each: the same port
   } else if (options.base_port > 0) {
@@ -288,6 +303,16 @@ absl::Status LocalCluster::UpOnce(const UpOptions& options, absl::Duration ready
   google::protobuf::TextFormat::PrintToString(config, &text);
   RETURN_IF_ERROR(WriteFileAtomically(Path("cluster.textproto"), text));
   RETURN_IF_ERROR(WriteFileAtomically(Path("endpoints"), absl::StrJoin(endpoints, ",") + "\n"));
+  std::string metrics;
+  for (int i = 0; i < config.nodes_size(); ++i) {
+    const std::string& address = config.nodes(i).address();
+    const std::string host = address.substr(0, address.rfind(':'));
+    absl::StrAppend(&metrics, config.nodes(i).id(), " ",
+                    options.netns ? absl::StrCat(host, ":", kNetnsNodePort + 1)
+                                  : absl::StrCat("127.0.0.1:", metrics_port_list[i]),
+                    "\n");
+  }
+  RETURN_IF_ERROR(WriteFileAtomically(Path("metrics"), metrics));
   if (options.insecure) {
     fs::remove_all(Path("tls"), ec);
   } else {
@@ -312,6 +337,9 @@ absl::Status LocalCluster::Start(const std::string& node) {
                                    "--watermark-dir",
                                    WatermarkDir(),
                                    "--allow-fault-injection"};
+  if (absl::StatusOr<std::string> metrics = MetricsAddressOf(node); metrics.ok()) {
+    argv.insert(argv.end(), {"--metrics-listen", *metrics});
+  }
   if (Tls()) {
     const TlsFiles files = TlsFilesIn(Path("tls"), node);
     argv.insert(argv.end(), {"--ca", files.ca, "--cert", files.cert, "--key", files.key,

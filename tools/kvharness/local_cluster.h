@@ -130,6 +130,8 @@ class LocalCluster {
   const std::string& dir() const { return dir_; }
   // Where the nodes keep their write watermarks (kvnode --watermark-dir).
   std::string WatermarkDir() const { return Path("watermarks"); }
+  // Where `node` serves /metrics (D/metrics: a line "ID HOST:PORT" per node).
+  absl::StatusOr<std::string> MetricsAddressOf(const std::string& node) const;
   // Whether the cluster runs mutual TLS (D/tls holds its certificates).
   bool Tls() const;
   // The certificate files clients use (cluster_tls.h); empty without TLS.

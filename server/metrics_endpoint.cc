@@ -1,0 +1,57 @@
+#include "server/metrics_endpoint.h"
+
+#include <httplib.h>
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace quorumkv {
+
+MetricsEndpoint::MetricsEndpoint() : server_(std::make_unique<httplib::Server>()) {}
+
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
+    const std::string& address, std::function<std::string()> render) {
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics-listen ", address, " is not HOST:PORT"));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint());
+  httplib::Server& server = *endpoint->server_;
+  server.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  server.Get("/metrics",
+             [render = std::move(render)](const httplib::Request&, httplib::Response& response) {
+               response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
+             });
+  if (port == 0) {
+    endpoint->port_ = server.bind_to_any_port(host);
+  } else if (server.bind_to_port(host, port)) {
+    endpoint->port_ = port;
+  }
+  if (endpoint->port_ <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for metrics on ", address, " (address in use?)"));
+  }
+  endpoint->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  // Until it runs, stop() would not reach it: wait (at most a second) so
+  // that the destructor always can.
+  for (int i = 0; i < 1000 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return endpoint;
+}
+
+MetricsEndpoint::~MetricsEndpoint() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace quorumkv
