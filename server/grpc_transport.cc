@@ -164,9 +164,14 @@ GrpcTransport::Peer* GrpcTransport::PeerFor(const std::string& to) {
   if (it != peers_.end()) return &it->second;
   if (FindNode(config_, to) == nullptr) return nullptr;
   Peer peer;
-  peer.channel = grpc::CreateCustomChannel(PeerAddress(config_, self_, to), credentials_,
-                                           QuorumkvChannelArguments(MaxMessageBytes(config_)));
+  // A subchannel pool of each channel's own: a connection each.
+  grpc::ChannelArguments args = QuorumkvChannelArguments(MaxMessageBytes(config_));
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  peer.channel = grpc::CreateCustomChannel(PeerAddress(config_, self_, to), credentials_, args);
   peer.stub = v1::ReplicaService::NewStub(peer.channel);
+  peer.forward_channel =
+      grpc::CreateCustomChannel(PeerAddress(config_, self_, to), credentials_, args);
+  peer.forward_stub = v1::ReplicaService::NewStub(peer.forward_channel);
   return &peers_.emplace(to, std::move(peer)).first->second;
 }
 
@@ -221,7 +226,10 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
     return;
   }
   grpc::CompletionQueue* queue = queues_[next_queue_.fetch_add(1) % queues_.size()];
-  call->reader = (peer->stub.get()->*prepare)(&call->context, call->request, queue);
+  // Attempt::kOnly: a forwarded put (CoordinatePut), on its own connection.
+  v1::ReplicaService::Stub* stub =
+      attempt == Attempt::kOnly ? peer->forward_stub.get() : peer->stub.get();
+  call->reader = (stub->*prepare)(&call->context, call->request, queue);
   call->reader->StartCall();
   call->reader->Finish(&call->response, &call->status, QueueTag(call));
   call->LetGo();

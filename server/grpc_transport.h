@@ -63,14 +63,20 @@ class GrpcTransport : public Transport {
                 Callback<pb::ExchangeResponse> done) override;
 
  private:
+  // Two connections to each peer: forwarded puts (one call each, up to
+  // thousands at once) on their own, so that they never hold back pings and
+  // replica batches behind the peer's limit of calls per connection
+  // (NodeServer::kMaxStreamsPerConnection).
   struct Peer {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<v1::ReplicaService::Stub> stub;
+    std::shared_ptr<grpc::Channel> forward_channel;
+    std::unique_ptr<v1::ReplicaService::Stub> forward_stub;
   };
   enum class Attempt {
     kFirstRetryable,  // idempotent: retried once after UNAVAILABLE
     kReconnect,       // that retry: waits up to kReconnectWait for a connection
-    kOnly,            // never retried
+    kOnly,            // never retried: a forwarded put, sent on Peer::forward_stub
   };
   static constexpr absl::Duration kReconnectWait = absl::Milliseconds(250);
 

@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--metrics-listen", options.metrics_listen,
                  "serve Prometheus metrics over HTTP at http://HOST:PORT/metrics (port 0: any "
-                 "free one); default: none (docs/operations.md)");
+                 "free one; if it cannot be bound the node logs it and serves without them); "
+                 "default: none (docs/operations.md)");
   quorumkv::TlsFiles tls;
   app.add_option("--ca", tls.ca,
                  "the cluster's CA certificate (PEM): every caller must present a certificate it "

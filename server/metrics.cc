@@ -30,8 +30,10 @@ std::vector<double> LatencyBounds() {
 
 }  // namespace
 
-Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size()]) {
+Histogram::Histogram(std::vector<double> bounds, double sum_scale)
+    : bounds_(std::move(bounds)),
+      buckets_(new std::atomic<uint64_t>[bounds_.size()]),
+      sum_scale_(sum_scale) {
   for (size_t i = 0; i < bounds_.size(); ++i) buckets_[i].store(0);
 }
 
@@ -43,8 +45,8 @@ void Histogram::Observe(double value) {
     }
   }
   count_.fetch_add(1, std::memory_order_relaxed);
-  sum_nanos_.fetch_add(static_cast<uint64_t>(std::max(0.0, value) * 1e9),
-                       std::memory_order_relaxed);
+  sum_.fetch_add(static_cast<uint64_t>(std::max(0.0, value) * sum_scale_),
+                 std::memory_order_relaxed);
 }
 
 void Histogram::Write(std::string* out, absl::string_view name, absl::string_view labels) const {
@@ -59,7 +61,7 @@ void Histogram::Write(std::string* out, absl::string_view name, absl::string_vie
   WriteSample(out, absl::StrCat(name, "_bucket"), absl::StrCat(labels, sep, Label("le", "+Inf")),
               std::max(count, cumulative));
   WriteSample(out, absl::StrCat(name, "_sum"), labels,
-              static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9);
+              static_cast<double>(sum_.load(std::memory_order_relaxed)) / sum_scale_);
   WriteSample(out, absl::StrCat(name, "_count"), labels, std::max(count, cumulative));
 }
 
@@ -117,11 +119,11 @@ absl::string_view ShedBoundName(ShedBound bound) {
 }
 
 NodeMetrics::NodeMetrics()
-    : siblings_({1, 2, 3, 4, 8, 16, 64}),
-      sync_latency_(LatencyBounds()),
-      sync_entries_({1, 2, 4, 8, 16, 32, 64, 128, 256, 1024}) {
+    : siblings_({1, 2, 3, 4, 8, 16, 64}, 1),
+      sync_latency_(LatencyBounds(), 1e9),
+      sync_entries_({1, 2, 4, 8, 16, 32, 64, 128, 256, 1024}, 1) {
   for (int op = 0; op < kClientOps; ++op) {
-    latency_.push_back(std::make_unique<Histogram>(LatencyBounds()));
+    latency_.push_back(std::make_unique<Histogram>(LatencyBounds(), 1e9));
   }
 }
 

@@ -28,7 +28,10 @@ namespace quorumkv {
 // A Prometheus histogram with fixed bucket bounds. Lock-free.
 class Histogram {
  public:
-  explicit Histogram(std::vector<double> bounds);
+  // Observed values are summed as integers of value * `sum_scale` (1e9 for
+  // seconds: nanoseconds, exact, overflowing after centuries of latency; 1
+  // for counts).
+  Histogram(std::vector<double> bounds, double sum_scale);
   void Observe(double value);
   // Appends `name`_bucket/_sum/_count lines; `labels` is "" or
   // `key="value",...` (without braces).
@@ -38,7 +41,8 @@ class Histogram {
   const std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // one per bound (cumulative on Write)
   std::atomic<uint64_t> count_{0};
-  std::atomic<uint64_t> sum_nanos_{0};  // of value * 1e9 (seconds -> ns; counts stay exact)
+  const double sum_scale_;
+  std::atomic<uint64_t> sum_{0};  // of value * sum_scale_
 };
 
 // Appends "# HELP name help\n# TYPE name type\n".

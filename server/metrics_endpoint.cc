@@ -40,16 +40,19 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen for metrics on ", address, " (address in use?)"));
   }
-  endpoint->thread_ = std::thread([&server] { server.listen_after_bind(); });
-  // Until it runs, stop() would not reach it: wait (at most a second) so
-  // that the destructor always can.
-  for (int i = 0; i < 1000 && !server.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  endpoint->thread_ = std::thread([&server, returned = &endpoint->returned_] {
+    server.listen_after_bind();
+    returned->store(true);
+  });
   return endpoint;
 }
 
 MetricsEndpoint::~MetricsEndpoint() {
+  // stop() reaches the listening loop only once it runs: wait until it
+  // does, or has returned (a failed listen).
+  while (!server_->is_running() && !returned_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   server_->stop();
   if (thread_.joinable()) thread_.join();
 }

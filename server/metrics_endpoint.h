@@ -5,6 +5,7 @@
 #ifndef QUORUMKV_SERVER_METRICS_ENDPOINT_H_
 #define QUORUMKV_SERVER_METRICS_ENDPOINT_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +36,7 @@ class MetricsEndpoint {
 
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> returned_{false};  // the listening loop ended
   int port_ = 0;
 };
 

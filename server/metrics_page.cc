@@ -102,10 +102,12 @@ void WriteNode(std::string* out, const MetricsSources& s) {
   const AntiEntropyStats ae = node.anti_entropy().stats();
   Counter(out, "quorumkv_anti_entropy_rounds_finished_total",
           "Anti-entropy rounds this node ran to the end, since start.", ae.rounds_finished);
-  Counter(out, "quorumkv_anti_entropy_keys_repaired_total",
-          "Keys anti-entropy merged between replicas, since start.", ae.keys_repaired);
-  Counter(out, "quorumkv_anti_entropy_exchanges_failed_total",
-          "Partition exchanges of the current or last round that failed.", ae.exchanges_failed);
+  Gauge(out, "quorumkv_anti_entropy_round_keys_repaired",
+        "Keys the running (or else the last) anti-entropy round merged between replicas.",
+        ae.keys_repaired);
+  Gauge(out, "quorumkv_anti_entropy_round_exchanges_failed",
+        "Partition exchanges of the running (or else the last) round that failed.",
+        ae.exchanges_failed);
   Gauge(out, "quorumkv_anti_entropy_last_complete_round_age_seconds",
         "Since the last anti-entropy round over every partition that compared every pair "
         "(-1: none yet).",
@@ -125,8 +127,8 @@ void WriteStorage(std::string* out, const std::map<std::string, uint64_t>& stora
        "Compactions running now."},
       {"rocksdb.cur-size-all-mem-tables", "quorumkv_rocksdb_memtable_bytes",
        "Bytes of RocksDB's memtables."},
-      {"rocksdb.actual-delayed-write-rate", "quorumkv_rocksdb_delayed_write_rate_bytes",
-       "Bytes per second RocksDB slows writes to (0: writes not delayed, a stall ahead)."},
+      {"rocksdb.actual-delayed-write-rate", "quorumkv_rocksdb_delayed_write_rate_bytes_per_second",
+       "The rate RocksDB slows writes to in a stall; 0 while writes are not delayed."},
       {"rocksdb.is-write-stopped", "quorumkv_rocksdb_write_stopped",
        "1 while RocksDB stops writes (a write stall), else 0."},
   };
@@ -140,8 +142,6 @@ void WriteStorage(std::string* out, const std::map<std::string, uint64_t>& stora
 
 std::string RenderMetricsPage(const MetricsSources& s) {
   std::string out;
-  Gauge(&out, "quorumkv_ready", "1 once the node's storage is open and it serves, else 0.",
-        s.node != nullptr ? 1 : 0);
   Gauge(&out, "quorumkv_client_requests_in_flight",
         "Client requests admitted and not yet answered (the bound: 4096).",
         s.client_requests_in_flight);

@@ -88,11 +88,12 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
   if (!server->options_.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics = MetricsEndpoint::Start(
         server->options_.metrics_listen, [s = server.get()] { return s->RenderMetrics(); });
-    if (!metrics.ok()) {
-      server->Shutdown(absl::ZeroDuration());
-      return metrics.status();
+    if (metrics.ok()) {
+      server->metrics_endpoint_ = *std::move(metrics);
+    } else {
+      // The node serves without them rather than stay down for a port.
+      Log(LogLevel::kError, absl::StrCat("metrics are not served: ", metrics.status().message()));
     }
-    server->metrics_endpoint_ = *std::move(metrics);
   }
   server->health_service_.SetServing(true);
   server->ticker_ = std::thread([s = server.get()] { s->RunTicks(&ReplicaNode::Tick); });
@@ -127,8 +128,13 @@ absl::Status NodeServer::Listen() {
   // (docs/operations.md, "Memory").
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
   grpc::ResourceQuota quota("kvnode");
-  quota.Resize(static_cast<size_t>(
-      std::min<uint64_t>(2 * options_.config.max_request_bytes_in_flight(), SIZE_MAX / 2)));
+  // Twice the admission bound, at least 64 MiB. (A bound set below the
+  // largest replica message leaves gRPC short of room for one under load:
+  // it is refused, and retried, or the exchange fails and the round
+  // retries it.)
+  const uint64_t bound =
+      std::min<uint64_t>(options_.config.max_request_bytes_in_flight(), 1ull << 40);
+  quota.Resize(static_cast<size_t>(std::max<uint64_t>(2 * bound, 64ull << 20)));
   builder.SetResourceQuota(quota);
   builder.RegisterService(&kv_service_);
   builder.RegisterService(&replica_service_);

@@ -246,15 +246,18 @@ absl::Status RocksDbEngine::Write(const WriteBatch& batch, const WriteOptions& o
 
 std::map<std::string, uint64_t> RocksDbEngine::Properties() const {
   std::map<std::string, uint64_t> properties;
+  uint64_t value = 0;
+  // Sizes are per column family: summed over them.
   for (const char* name :
        {"rocksdb.total-sst-files-size", "rocksdb.estimate-pending-compaction-bytes",
-        "rocksdb.num-running-compactions", "rocksdb.cur-size-all-mem-tables",
-        "rocksdb.actual-delayed-write-rate", "rocksdb.is-write-stopped"}) {
-    uint64_t value = 0;
-    // Per column family (summed), or of the whole database.
-    if (db_->GetAggregatedIntProperty(name, &value) || db_->GetIntProperty(name, &value)) {
-      properties[name] = value;
-    }
+        "rocksdb.cur-size-all-mem-tables"}) {
+    if (db_->GetAggregatedIntProperty(name, &value)) properties[name] = value;
+  }
+  // These are of the whole database (a sum would count them once per
+  // column family).
+  for (const char* name : {"rocksdb.num-running-compactions", "rocksdb.actual-delayed-write-rate",
+                           "rocksdb.is-write-stopped"}) {
+    if (db_->GetIntProperty(name, &value)) properties[name] = value;
   }
   return properties;
 }

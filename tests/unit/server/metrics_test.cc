@@ -12,7 +12,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 TEST(MetricsTest, HistogramBucketsAreCumulativeWithInfAndSum) {
-  Histogram h({0.1, 1});
+  Histogram h({0.1, 1}, 1e9);
   h.Observe(0.05);
   h.Observe(0.5);
   h.Observe(7);
