@@ -34,16 +34,6 @@ absl::Time TimeOf(const ASN1_TIME* t) {
 
 }  // namespace
 
-absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view pem, absl::string_view what) {
-  BioPtr bio = ReadOnlyBio(pem);
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (cert == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " holds no PEM certificate (", LastError(), ")"));
-  }
-  return cert;
-}
-
 absl::StatusOr<std::vector<X509Ptr>> ParseCertificates(absl::string_view pem,
                                                        absl::string_view what) {
   BioPtr bio = ReadOnlyBio(pem);
@@ -56,6 +46,12 @@ absl::StatusOr<std::vector<X509Ptr>> ParseCertificates(absl::string_view pem,
     return absl::InvalidArgumentError(absl::StrCat(what, " holds no PEM certificate"));
   }
   return certs;
+}
+
+absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view pem, absl::string_view what) {
+  absl::StatusOr<std::vector<X509Ptr>> certs = ParseCertificates(pem, what);
+  if (!certs.ok()) return certs.status();
+  return std::move(certs->front());
 }
 
 absl::StatusOr<PkeyPtr> ParsePrivateKey(absl::string_view pem, absl::string_view what) {

@@ -16,20 +16,6 @@ void Counter(std::string* out, absl::string_view name, absl::string_view help, d
   WriteSample(out, name, "", value);
 }
 
-absl::string_view StateName(PeerState state) {
-  switch (state) {
-    case PeerState::kUp:
-      return "up";
-    case PeerState::kSuspect:
-      return "suspect";
-    case PeerState::kSlow:
-      return "slow";
-    case PeerState::kDown:
-      return "down";
-  }
-  return "unknown";
-}
-
 void WriteHints(std::string* out, const pb::PingResponse& self, absl::Time now) {
   struct Family {
     absl::string_view name, type, help;
@@ -84,7 +70,7 @@ void WriteNode(std::string* out, const MetricsSources& s) {
     for (PeerState candidate :
          {PeerState::kUp, PeerState::kSuspect, PeerState::kSlow, PeerState::kDown}) {
       WriteSample(out, "quorumkv_peer_state",
-                  absl::StrCat(Label("peer", peer), ",", Label("state", StateName(candidate))),
+                  absl::StrCat(Label("peer", peer), ",", Label("state", PeerStateName(candidate))),
                   state == candidate ? 1 : 0);
     }
   }
