@@ -17,6 +17,7 @@
 #include "security/cert_authority.h"
 #include "security/tls_credentials.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tools/kvharness/process.h"
 
 namespace quorumkv::testing {
 namespace {
@@ -24,12 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// The file's text ("" if unreadable).
+std::string ReadAll(const fs::path& path) { return ReadTextFile(path.string()).value_or(""); }
 
 class SecurityTest : public ClusterTest {
  protected:

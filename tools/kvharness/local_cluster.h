@@ -34,6 +34,7 @@
 #include "proto/admin.pb.h"
 #include "proto/config.pb.h"
 #include "security/tls_files.h"
+#include "tools/kvharness/free_ports.h"
 #include "tools/kvharness/link_proxy.h"
 #include "tools/kvharness/netns.h"
 
@@ -179,10 +180,6 @@ class LocalCluster {
 // True if `address` (host:port) answers the gRPC health check with SERVING.
 bool IsServing(const std::string& address, absl::Duration timeout,
                const std::shared_ptr<grpc::ChannelCredentials>& credentials);
-
-// Free TCP ports on 127.0.0.1, distinct, below the kernel's ephemeral range
-// (so that no outgoing connection takes one before its server binds it).
-absl::StatusOr<std::vector<int>> PickFreePorts(int count);
 
 }  // namespace quorumkv
 

@@ -16,6 +16,7 @@
 #include "security/tls_credentials.h"
 #include "security/tls_files.h"
 #include "server/health_service.h"
+#include "tools/kvharness/process.h"
 
 namespace quorumkv {
 namespace {
@@ -142,12 +143,9 @@ class TlsConnectionTest : public TlsTest {
   }
   // A certificate OpenSSL would refuse to load as ours, bypassing the check.
   TlsMaterial Unchecked(const TlsFiles& files) {
-    std::ifstream ca(files.ca), cert(files.cert), key(files.key);
-    std::stringstream a, b, c;
-    a << ca.rdbuf();
-    b << cert.rdbuf();
-    c << key.rdbuf();
-    return TlsMaterial{.ca_pem = a.str(), .cert_pem = b.str(), .key_pem = c.str()};
+    return TlsMaterial{.ca_pem = ReadTextFile(files.ca).value_or(""),
+                       .cert_pem = ReadTextFile(files.cert).value_or(""),
+                       .key_pem = ReadTextFile(files.key).value_or("")};
   }
 
   TlsMaterial server_material_;
