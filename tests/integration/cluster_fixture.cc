@@ -11,20 +11,27 @@
 
 namespace quorumkv::testing {
 
-void ClusterTest::StartCluster(int nodes, int replicas, const std::string& config) {
+void ClusterTest::StartCluster(int nodes, int replicas, const std::string& config, bool tls) {
   dir_ = std::filesystem::path(::testing::TempDir()) /
          absl::StrCat("qkv-", ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
                       getpid());
   std::filesystem::remove_all(dir_);
-  CommandResult up = Harness({"up", "--nodes", std::to_string(nodes), "--replicas",
-                              std::to_string(replicas), "--config", config});
+  std::vector<std::string> args = {
+      "up",       "--nodes", std::to_string(nodes), "--replicas", std::to_string(replicas),
+      "--config", config};
+  if (!tls) args.push_back("--insecure");
+  CommandResult up = Harness(args);
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   std::ifstream in(std::filesystem::path(dir_) / "endpoints");
   std::getline(in, endpoints_);
   endpoints_ = std::string(absl::StripAsciiWhitespace(endpoints_));
   node_endpoints_ = absl::StrSplit(endpoints_, ',');
   ASSERT_EQ(node_endpoints_.size(), static_cast<size_t>(nodes));
-  setenv("KVCTL_TLS_DIR", (std::filesystem::path(dir_) / "tls").c_str(), 1);
+  if (tls) {
+    setenv("KVCTL_TLS_DIR", (std::filesystem::path(dir_) / "tls").c_str(), 1);
+  } else {
+    unsetenv("KVCTL_TLS_DIR");
+  }
 }
 
 TlsFiles ClusterTest::TlsOf(const std::string& name) const {

@@ -21,9 +21,11 @@ class ClusterTest : public ::testing::Test {
  protected:
   // Starts `nodes` nodes with replication factor `replicas` in a fresh
   // directory on free loopback ports, with mutual TLS; kvctl runs with
-  // the cluster's client certificate ($KVCTL_TLS_DIR).
+  // the cluster's client certificate ($KVCTL_TLS_DIR). `tls` false: in
+  // plaintext (kvharness up --insecure).
   // `config`: kvharness up --config (ClusterConfig text over the defaults).
-  void StartCluster(int nodes = 3, int replicas = 3, const std::string& config = "");
+  void StartCluster(int nodes = 3, int replicas = 3, const std::string& config = "",
+                    bool tls = true);
   void TearDown() override;
 
   CommandResult Harness(std::vector<std::string> args);

@@ -55,8 +55,8 @@ class RecoveryTest : public ClusterTest {
 // superseded.
 TEST_F(RecoveryTest, ANodeWhoseLogLostItsTailRejoinsAsANewActorAndNoValueIsLost) {
   for (int i = 0; i < kKeys; ++i) {
-    CommandResult put = KvctlVia(
-        "n2", {"put", absl::StrCat("key", i), absl::StrCat("before", i), "--w", "3"});
+    CommandResult put =
+        KvctlVia("n2", {"put", absl::StrCat("key", i), absl::StrCat("before", i), "--w", "3"});
     ASSERT_EQ(put.exit_code, 0) << put.err;
   }
   ASSERT_EQ(Harness({"kill", "n2"}).exit_code, 0);
