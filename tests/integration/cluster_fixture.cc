@@ -27,10 +27,14 @@ void ClusterTest::StartCluster(int nodes, int replicas, const std::string& confi
   endpoints_ = std::string(absl::StripAsciiWhitespace(endpoints_));
   node_endpoints_ = absl::StrSplit(endpoints_, ',');
   ASSERT_EQ(node_endpoints_.size(), static_cast<size_t>(nodes));
+  // Explicit either way: kvctl would otherwise take .kvharness/tls of the
+  // directory it runs in.
   if (tls) {
     setenv("KVCTL_TLS_DIR", (std::filesystem::path(dir_) / "tls").c_str(), 1);
+    unsetenv("KVCTL_INSECURE");
   } else {
     unsetenv("KVCTL_TLS_DIR");
+    setenv("KVCTL_INSECURE", "1", 1);
   }
 }
 

@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
                  "a directory holding ca.pem, client.pem and client-key.pem, as kvharness writes "
                  "DIR/tls (default: $KVCTL_TLS_DIR, else .kvharness/tls when it exists)")
       ->envname("KVCTL_TLS_DIR");
-  app.add_flag("--insecure", insecure, "connect in plaintext, to nodes run without TLS");
+  app.add_flag("--insecure", insecure, "connect in plaintext, to nodes run without TLS")
+      ->envname("KVCTL_INSECURE");
   app.add_option("--timeout-ms", global.timeout_ms, "deadline of each request")
       ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}))
       ->capture_default_str();
