@@ -64,10 +64,7 @@ KvClient::KvClient(KvClientOptions options, std::optional<TlsMaterial> tls)
       clock_(options_.clock == nullptr ? own_clock_.get() : options_.clock),
       hedge_(options_.hedge),
       random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  grpc::ChannelArguments args = ReconnectingChannelArguments();
   // The client retries by itself (CallNodes), and only where safe. gRPC's
   // retry layer, with no retry policy, would only replay a call that never
   // left the client, and buffers every call for it.

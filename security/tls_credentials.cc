@@ -8,6 +8,14 @@
 
 namespace quorumkv {
 
+grpc::ChannelArguments ReconnectingChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
+  return args;
+}
+
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const TlsMaterial* material) {
   if (material == nullptr) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;

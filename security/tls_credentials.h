@@ -22,6 +22,13 @@ namespace quorumkv {
 
 // Channel credentials: `material` when set, plaintext when null.
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const TlsMaterial* material);
+// Channel arguments for reaching a node: a refused connection is tried
+// again within 1 s (100 ms at first), and a connection attempt, TCP and TLS
+// handshakes together, may take up to 5 s. gRPC takes
+// GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as that connect timeout: set to 100 ms
+// it cut every handshake slower than that (a loaded machine) and started it
+// over, so a slow handshake never completed.
+grpc::ChannelArguments ReconnectingChannelArguments();
 // Server credentials: `material` when set (callers must present a
 // certificate of its CA), plaintext when null.
 std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const TlsMaterial* material);

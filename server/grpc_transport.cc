@@ -7,6 +7,7 @@
 #include "proto/grpc_status_codec.h"
 #include "replication/cluster_config.h"
 #include "replication/replica_node.h"
+#include "security/tls_credentials.h"
 
 namespace quorumkv {
 namespace {
@@ -98,10 +99,7 @@ class GrpcTransport::PendingCall final : public CqTag {
 };
 
 grpc::ChannelArguments QuorumkvChannelArguments(uint64_t max_message_bytes) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  grpc::ChannelArguments args = ReconnectingChannelArguments();
   // The transport retries by itself (attempt deadlines, fallbacks, only
   // what may be sent twice). gRPC's retry layer, with no retry policy,
   // would only replay a call that never left this node, and buffers every

@@ -20,7 +20,8 @@ void ClusterTest::StartCluster(int nodes, int replicas, const std::string& confi
       "up",       "--nodes", std::to_string(nodes), "--replicas", std::to_string(replicas),
       "--config", config};
   if (!tls) args.push_back("--insecure");
-  CommandResult up = Harness(args);
+  // Longer than up's own 60 s readiness deadline, so that its error shows.
+  CommandResult up = Harness(args, absl::Seconds(150));
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   std::ifstream in(std::filesystem::path(dir_) / "endpoints");
   std::getline(in, endpoints_);
@@ -56,9 +57,9 @@ void ClusterTest::TearDown() {
   if (!HasFailure()) std::filesystem::remove_all(dir_);
 }
 
-CommandResult ClusterTest::Harness(std::vector<std::string> args) {
+CommandResult ClusterTest::Harness(std::vector<std::string> args, absl::Duration timeout) {
   args.insert(args.begin(), {BinDir() + "/kvharness", "--dir", dir_});
-  return RunCommand(args);
+  return RunCommand(args, timeout);
 }
 
 CommandResult ClusterTest::Kvctl(std::vector<std::string> args) {

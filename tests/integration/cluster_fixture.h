@@ -28,7 +28,7 @@ class ClusterTest : public ::testing::Test {
                     bool tls = true);
   void TearDown() override;
 
-  CommandResult Harness(std::vector<std::string> args);
+  CommandResult Harness(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(60));
   // kvctl against every node of the cluster.
   CommandResult Kvctl(std::vector<std::string> args);
   // kvctl against one node only (that node coordinates).

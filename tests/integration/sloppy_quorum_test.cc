@@ -19,11 +19,7 @@ constexpr char kKey[] = "sloppy/k";
 class SloppyQuorumTest : public ClusterTest {
  protected:
   void SetUp() override {
-    // Plaintext: these tests time the failure detector (a slow node's
-    // pings against its baseline); under the suite's load, five nodes' TLS
-    // work stretched them past their bounds now and then. TLS runs in
-    // every other fixture.
-    StartCluster(5, 3, "", /*tls=*/false);
+    StartCluster(5, 3);
     nlohmann::json where = KvctlJson({"where", kKey});
     for (const auto& h : where["home"]) home_.push_back(h);
     ASSERT_EQ(home_.size(), 3u);
