@@ -445,7 +445,7 @@ void AntiEntropy::ListPurges(absl::Time now) {
   trees_needed_ = node_->tree_keeping_store.Began();
   if (!listed.ok()) {
     // Nothing is purged this round; the exchanges go on.
-    Log(LogLevel::kError, absl::StrCat("cannot list tombstones to purge: ", listed.message()));
+    LogEvent(LogLevel::kError, "tombstone_listing_failed", {{"error", listed.message()}});
   }
 }
 

@@ -32,7 +32,9 @@ HandoffStats HandoffManager::stats() const {
 void HandoffManager::Tick(absl::Time now) {
   const std::vector<HintSummary> summaries = hints_->Summarize();
   ExpireOld(summaries, now);
-  SettleDeliveries();
+  SettleDeliveries(now);
+  expired_log_.EndIfQuiet(now);
+  store_error_log_.EndIfQuiet(now);
   for (const HintSummary& summary : summaries) {
     if (detector_->StateOf(summary.home, now) == PeerState::kUp) Push(summary.home, now);
   }
@@ -55,13 +57,13 @@ void HandoffManager::ExpireOld(const std::vector<HintSummary>& summaries, absl::
     if (summary.stalest < written_before) {
       for (const HintInfo& hint :
            hints_->ListWrittenBefore(summary.home, written_before, kMaxExpiredPerTick)) {
-        if (!Drop(hint, written_before, kStale).ok()) return;
+        if (!Drop(hint, written_before, kStale, now).ok()) return;
       }
     }
     if (summary.count > 0 && summary.oldest < created_before) {
       for (const HintInfo& hint : hints_->List(summary.home, kMaxExpiredPerTick)) {
         if (hint.created >= created_before) break;  // oldest created first
-        if (!Drop(hint, absl::InfiniteFuture(), kCreatedLongAgo).ok()) return;
+        if (!Drop(hint, absl::InfiniteFuture(), kCreatedLongAgo, now).ok()) return;
       }
     }
   }
@@ -74,9 +76,9 @@ bool HandoffManager::DropIfExpired(const std::string& home, const std::string& k
   absl::StatusOr<bool> dropped = false;
   const absl::Time written_before = now - options_.max_hint_age;
   if (info->newest_write < written_before) {
-    dropped = Drop(*info, written_before, kStale);
+    dropped = Drop(*info, written_before, kStale, now);
   } else if (info->created < CreatedCutoff(now)) {
-    dropped = Drop(*info, absl::InfiniteFuture(), kCreatedLongAgo);
+    dropped = Drop(*info, absl::InfiniteFuture(), kCreatedLongAgo, now);
   }
   return dropped.ok() && *dropped;
 }
@@ -88,24 +90,26 @@ absl::Time HandoffManager::CreatedCutoff(absl::Time now) const {
 }
 
 absl::StatusOr<bool> HandoffManager::Drop(const HintInfo& hint, absl::Time written_before,
-                                          absl::string_view why) {
+                                          absl::string_view why, absl::Time now) {
   const uint32_t partition = partition_of_(hint.key);
   absl::StatusOr<bool> dropped =
       hints_->DropExpired(hint.home, hint.key, written_before, partition);
   if (!dropped.ok()) {
-    Log(LogLevel::kError,
-        absl::StrCat("cannot drop an expired hint: ", dropped.status().message()));
+    store_error_log_.Occurred(now,
+                              {{"op", "drop expired hint"}, {"error", dropped.status().message()}});
     return dropped;
   }
   if (*dropped) {  // else a write reached it since the listing
-    Log(LogLevel::kWarning,
-        absl::StrCat("dropped a hint for ", hint.home, " ", why, "; counted, and partition ",
-                     partition, " marked for anti-entropy"));
+    expired_log_.Occurred(now,
+                          {{"home", hint.home},
+                           {"partition", partition},
+                           {"why", why},
+                           {"msg", "dropped, counted, and its partition marked for anti-entropy"}});
   }
   return dropped;
 }
 
-void HandoffManager::SettleDeliveries() {
+void HandoffManager::SettleDeliveries(absl::Time now) {
   std::deque<Delivery> finished;
   {
     absl::MutexLock lock(&mu_);
@@ -117,8 +121,8 @@ void HandoffManager::SettleDeliveries() {
       absl::StatusOr<bool> result = hints_->DeleteIfUnchanged(d.home, d.key, d.object);
       deleted = result.ok() && *result;
       if (!result.ok()) {
-        Log(LogLevel::kError,
-            absl::StrCat("cannot delete a delivered hint: ", result.status().message()));
+        store_error_log_.Occurred(
+            now, {{"op", "delete delivered hint"}, {"error", result.status().message()}});
       }
     }
     absl::MutexLock lock(&mu_);

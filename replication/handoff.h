@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "replication/failure_detector.h"
 #include "replication/hints.h"
+#include "replication/log_episode.h"
 #include "replication/transport.h"
 
 namespace quorumkv {
@@ -90,10 +91,11 @@ class HandoffManager {
   void ExpireOld(const std::vector<HintSummary>& summaries, absl::Time now);
   // Drops one hint, unless a write newer than `written_before` reached it
   // (false). An error is logged: stop for this tick.
-  absl::StatusOr<bool> Drop(const HintInfo& hint, absl::Time written_before, absl::string_view why);
+  absl::StatusOr<bool> Drop(const HintInfo& hint, absl::Time written_before, absl::string_view why,
+                            absl::Time now);
   // Hints created before it are never delivered (InfinitePast: none).
   absl::Time CreatedCutoff(absl::Time now) const;
-  void SettleDeliveries();
+  void SettleDeliveries(absl::Time now);
   void Push(const std::string& home, absl::Time now);
   bool TakeTokens(uint64_t bytes, absl::Time now);
 
@@ -103,6 +105,10 @@ class HandoffManager {
   const FailureDetector* const detector_;
   const std::function<uint32_t(const std::string&)> partition_of_;
   const HandoffOptions options_;
+
+  // Expired hints and hint store errors, logged once per episode.
+  LogEpisode expired_log_{LogLevel::kWarning, "hint_expired", absl::Minutes(1)};
+  LogEpisode store_error_log_{LogLevel::kError, "hint_store_error", absl::Minutes(1)};
 
   double tokens_ = 0;
   absl::Time last_refill_ = absl::InfinitePast();

@@ -41,7 +41,8 @@ absl::Status InvariantFailed(absl::string_view condition, absl::string_view mess
     std::abort();
   }
   g_violations.fetch_add(1, std::memory_order_relaxed);
-  Log(LogLevel::kError, what);
+  LogEvent(LogLevel::kError, "invariant_failed",
+           {{"at", absl::StrCat(file, ":", line)}, {"msg", message}, {"condition", condition}});
   return absl::InternalError(what);
 }
 

@@ -30,6 +30,7 @@
 #include "replication/hints.h"
 #include "replication/hlc.h"
 #include "replication/issued_dots.h"
+#include "replication/log_episode.h"
 #include "replication/object.h"
 #include "replication/partition_trees.h"
 #include "replication/purged_keys.h"
@@ -137,6 +138,9 @@ struct NodeContext {
   // Up to when this node's replicas hold every acknowledged write, per
   // partition: set by anti-entropy, told with read replies.
   FreshnessWatermarks watermarks;
+  // Writes that leave a key with kSiblingWarnThreshold siblings or more,
+  // logged once per episode (its first key named).
+  LogEpisode many_siblings_log{LogLevel::kWarning, "many_siblings", absl::Minutes(1)};
 };
 
 }  // namespace quorumkv

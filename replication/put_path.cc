@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "replication/cluster_config.h"
 #include "replication/context_check.h"
+#include "replication/log_episode.h"
 #include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "replication/put_coordinator.h"
@@ -57,7 +58,8 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
 
 // Adding a sibling (a value or a tombstone) past the limit is refused; a
 // write that resolves siblings is always let through.
-absl::Status CheckSiblingLimit(const Object& before, const Object& after, absl::string_view key) {
+absl::Status CheckSiblingLimit(const Object& before, const Object& after, absl::string_view key,
+                               LogEpisode* many_siblings, absl::Time now) {
   const size_t count = after.siblings.size();
   if (count <= before.siblings.size()) return absl::OkStatus();
   if (count > kMaxSiblings) {
@@ -67,9 +69,10 @@ absl::Status CheckSiblingLimit(const Object& before, const Object& after, absl::
                      "); write with the context of a get to replace them"));
   }
   if (count >= kSiblingWarnThreshold) {
-    Log(LogLevel::kWarning,
-        absl::StrCat("key '", key, "' has ", count, " siblings (warning at ", kSiblingWarnThreshold,
-                     ", refused past ", kMaxSiblings, ")"));
+    many_siblings->Occurred(now, {{"key", key},
+                                  {"siblings", count},
+                                  {"warn_at", kSiblingWarnThreshold},
+                                  {"refused_past", kMaxSiblings}});
   }
   return absl::OkStatus();
 }
@@ -322,7 +325,8 @@ void PutPath::ApplyLocalWrite(std::shared_ptr<const CoordinatedPut> put,
                                      .value = put->request.value(),
                                      .idempotency_key = put->request.idempotency_key()});
     RETURN_IF_ERROR(CheckObjectInvariants(next));
-    RETURN_IF_ERROR(CheckSiblingLimit(local, next, put->request.key()));
+    RETURN_IF_ERROR(CheckSiblingLimit(local, next, put->request.key(), &node_->many_siblings_log,
+                                      node_->clock->Now()));
     RETURN_IF_ERROR(CheckObjectSize(next, node_->config().max_object_bytes()));
     return next;
   };

@@ -53,29 +53,26 @@ void ReplicaNode::SettleEmptyStart() {
     absl::Status recorded = node_->store->RecordActorHoldsData(actor);
     if (!recorded.ok()) {
       node_->peers_holding_data.Unrecorded(actor);  // the next tick tries again
-      Log(LogLevel::kError,
-          absl::StrCat("cannot record that ", actor, " holds data: ", recorded.message()));
+      LogEvent(LogLevel::kError, "actor_record_failed",
+               {{"actor", actor}, {"error", recorded.message()}});
     }
   }
   if (node_->empty_start.TakeLoss()) {
     absl::Status marked = node_->store->MarkPartitionForRepair(kEveryPartition);
-    Log(marked.ok() ? LogLevel::kWarning : LogLevel::kError,
-        absl::StrCat(node_->self(),
-                     " started on an empty data directory, but its peers have seen it "
-                     "holding data under another actor: its disk was wiped or replaced. "
-                     "It runs as the new actor ",
-                     node_->store->actor(),
-                     marked.ok() ? "; every partition marked for repair"
-                                 : absl::StrCat("; marking its partitions for repair failed: ",
-                                                marked.message())));
+    LogEvent(marked.ok() ? LogLevel::kWarning : LogLevel::kError, "disk_replaced",
+             {{"actor", node_->store->actor()},
+              {"repair", marked.ok() ? "every partition marked"
+                                     : absl::StrCat("marking failed: ", marked.message())},
+              {"msg",
+               "started on an empty data directory, but peers have seen this node holding "
+               "data under another actor: its disk was wiped or replaced"}});
     if (!marked.ok()) return;  // it asks again after a restart; may lack writes until then
     node_->empty_start.LossMarked();
   }
   if (node_->empty_start.TakeSettled()) {
     absl::Status settled = node_->store->SettleEmptyStart();
     if (!settled.ok()) {
-      Log(LogLevel::kError,
-          absl::StrCat("cannot record that the empty start is settled: ", settled.message()));
+      LogEvent(LogLevel::kError, "empty_start_record_failed", {{"error", settled.message()}});
     }
   }
 }
@@ -107,6 +104,7 @@ pb::RingResponse ReplicaNode::RingInfo() const {
 void ReplicaNode::Tick() {
   const absl::Time now = node_->clock->Now();
   SettleEmptyStart();
+  node_->many_siblings_log.EndIfQuiet(now);
   pb::PingRequest ping;
   ping.set_from(node_->self());
   ping.set_holds_data(node_->store->HoldsData());

@@ -38,8 +38,8 @@ uint64_t PurgeUnchangedTombstones(NodeContext& node, uint32_t partition,
         purges.begin() + from, purges.begin() + std::min(purges.size(), from + kPurgeBatch));
     absl::StatusOr<std::vector<bool>> purged = node.store->PurgeTombstones(batch);
     if (!purged.ok()) {
-      Log(LogLevel::kError, absl::StrCat("cannot purge the tombstones of partition ", partition,
-                                         ": ", purged.status().message()));
+      LogEvent(LogLevel::kError, "tombstone_purge_failed",
+               {{"partition", partition}, {"error", purged.status().message()}});
       break;
     }
     for (size_t i = 0; i < batch.size(); ++i) {

@@ -27,7 +27,6 @@ int main(int argc, char** argv) {
   // lock graph updated on every acquisition: a few percent of a node's CPU.
   // The unit tests and the simulator run the same code with it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  quorumkv::SetLogSink(quorumkv::TimestampedStderrSink());
   CLI::App app{
       "kvnode: a quorumkv node. Holds replicas in RocksDB, coordinates client requests, and\n"
       "serves the client API, the replica protocol, gRPC health and reflection on one port,\n"
@@ -81,7 +80,22 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", options.insecure,
                "allow plaintext on an address other than loopback: anyone who reaches the port "
                "can then read, write and forge replica traffic");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level,
+                 "the least severe events logged: debug, info, warn or error. Lines go to "
+                 "stderr, one per event: ts=... level=... node=... event=... and key=value "
+                 "fields; conditions that recur (disk full, shedding, hint expiry, many "
+                 "siblings, storage corruption) log once per episode (docs/operations.md)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  absl::StatusOr<quorumkv::LogLevel> min_level = quorumkv::ParseLogLevel(log_level);
+  if (!min_level.ok()) {
+    std::fprintf(stderr, "kvnode: --log-level: %s\n",
+                 std::string(min_level.status().message()).c_str());
+    return 2;
+  }
+  quorumkv::SetMinLogLevel(*min_level);
+  quorumkv::SetLogSink(quorumkv::StderrSinkFor(node_id));
 
   absl::StatusOr<quorumkv::v1::ClusterConfig> config = quorumkv::LoadClusterConfigFile(config_path);
   if (!config.ok()) {
@@ -109,17 +123,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kvnode %s: %s\n", node_id.c_str(), server.status().ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "kvnode %s ready on port %d (actor %s, data %s, %s)\n", node_id.c_str(),
-               (*server)->port(), (*server)->actor().c_str(), data_dir.c_str(),
-               tls.empty() ? "plaintext" : "mutual TLS");
+  using quorumkv::LogEvent;
+  using quorumkv::LogLevel;
+  LogEvent(LogLevel::kInfo, "node_ready",
+           {{"port", (*server)->port()},
+            {"actor", (*server)->actor()},
+            {"data", data_dir},
+            {"transport", tls.empty() ? "plaintext" : "mutual_tls"}});
   if ((*server)->metrics_port() > 0) {
-    std::fprintf(stderr, "kvnode %s metrics on port %d\n", node_id.c_str(),
-                 (*server)->metrics_port());
+    LogEvent(LogLevel::kInfo, "metrics_ready", {{"port", (*server)->metrics_port()}});
   }
   int signal = 0;
   sigwait(&signals, &signal);
-  std::fprintf(stderr, "kvnode %s: %s, shutting down\n", node_id.c_str(), strsignal(signal));
+  LogEvent(LogLevel::kInfo, "node_stopping", {{"signal", strsignal(signal)}});
   (*server)->Shutdown();
-  std::fprintf(stderr, "kvnode %s: stopped\n", node_id.c_str());
+  LogEvent(LogLevel::kInfo, "node_stopped", absl::Span<const quorumkv::LogField>());
   return 0;
 }

@@ -92,7 +92,9 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
       server->metrics_endpoint_ = *std::move(metrics);
     } else {
       // The node serves without them rather than stay down for a port.
-      Log(LogLevel::kError, absl::StrCat("metrics are not served: ", metrics.status().message()));
+      LogEvent(
+          LogLevel::kError, "metrics_not_served",
+          {{"listen", server->options_.metrics_listen}, {"error", metrics.status().message()}});
     }
   }
   server->health_service_.SetServing(true);
@@ -100,7 +102,8 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(NodeServerOptions 
   server->anti_entropy_ticker_ = std::thread([s = server.get()] {
     // Niced, as the pool that answers exchanges: client requests first.
     if (absl::Status lowered = LowerThisThreadsPriority(kBackgroundNice); !lowered.ok()) {
-      Log(LogLevel::kWarning, absl::StrCat("anti-entropy thread: ", lowered.message()));
+      LogEvent(LogLevel::kWarning, "thread_priority_not_lowered",
+               {{"thread", "anti-entropy"}, {"error", lowered.message()}});
     }
     s->RunTicks(&ReplicaNode::AntiEntropyTick);
   });
@@ -173,6 +176,8 @@ absl::Status NodeServer::OpenStorage() {
     store_engine = disk_.get();
     context_.disk = disk_.get();
   }
+  logged_engine_ = std::make_unique<LoggedEngine>(store_engine, &clock_);
+  store_engine = logged_engine_.get();
   ASSIGN_OR_RETURN(
       store_, EngineReplicaStore::Open(
                   store_engine, ReplicaStoreOptions{.node_id = options_.node_id,
@@ -204,6 +209,7 @@ void NodeServer::RunTicks(void (ReplicaNode::*tick)()) {
   while (!tick_mu_.AwaitWithTimeout(absl::Condition(&stopped), kTickInterval)) {
     tick_mu_.Unlock();
     (node_.get()->*tick)();
+    context_.shed_log.EndIfQuiet(clock_.Now());
     tick_mu_.Lock();
   }
 }
@@ -252,10 +258,12 @@ void NodeServer::Shutdown(absl::Duration grace) {
   node_.reset();
   if (store_) {
     absl::Status closed = store_->CloseCleanly();
-    if (!closed.ok()) Log(LogLevel::kError, absl::StrCat("clean close failed: ", closed.message()));
+    if (!closed.ok())
+      LogEvent(LogLevel::kError, "clean_close_failed", {{"error", closed.message()}});
   }
   store_.reset();
   context_.disk = nullptr;
+  logged_engine_.reset();
   disk_.reset();
   engine_.reset();
 }

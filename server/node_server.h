@@ -29,6 +29,7 @@
 #include "server/worker_pool.h"
 #include "storage/engine_replica_store.h"
 #include "storage/fault_injection_engine.h"
+#include "storage/logged_engine.h"
 #include "storage/rocksdb_engine.h"
 
 namespace quorumkv {
@@ -123,6 +124,8 @@ class NodeServer {
   std::unique_ptr<RocksDbEngine> engine_;
   // With fault injection, the store writes through it (disk-full).
   std::unique_ptr<FaultInjectionEngine> disk_;
+  // Over disk_ (or engine_): logs storage failures, once per episode.
+  std::unique_ptr<LoggedEngine> logged_engine_;
   std::unique_ptr<EngineReplicaStore> store_;
   std::unique_ptr<GrpcTransport> transport_;
   std::unique_ptr<ReplicaNode> node_;

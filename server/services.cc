@@ -28,6 +28,16 @@ ReplicaNode* ReadyNode(ServiceContext* context, Call* call) {
 
 // Runs `start` after the delay injected on the link from `from` to this
 // node, if any; answers `call` with the error if the delay queue is full.
+// Counts and logs (once per episode) a request shed at `bound`, and
+// answers `call` with `error`.
+template <typename Call>
+void Shed(ServiceContext* context, Call* call, ShedBound bound, const absl::Status& error) {
+  if (context->metrics != nullptr) context->metrics->Shed(bound);
+  if (context->clock != nullptr)
+    context->shed_log.Shed(bound, context->clock->Now(), error.message());
+  call->Finish(ToGrpcStatus(error));
+}
+
 template <typename Call>
 void AfterLinkDelay(ServiceContext* context, Call* call, const std::string& from,
                     std::function<void()> start) {
@@ -37,10 +47,7 @@ void AfterLinkDelay(ServiceContext* context, Call* call, const std::string& from
     return;
   }
   absl::Status queued = context->delays->RunAfter(delay, std::move(start));
-  if (!queued.ok()) {
-    if (context->metrics != nullptr) context->metrics->Shed(ShedBound::kLinkDelayQueue);
-    call->Finish(ToGrpcStatus(queued));
-  }
+  if (!queued.ok()) Shed(context, call, ShedBound::kLinkDelayQueue, queued);
 }
 
 // Runs `work` on `pool`, which answers `call`; sheds the call with
@@ -48,10 +55,7 @@ void AfterLinkDelay(ServiceContext* context, Call* call, const std::string& from
 template <typename Call>
 void OnPool(ServiceContext* context, WorkerPool* pool, Call* call, std::function<void()> work) {
   absl::Status queued = pool->Submit(std::move(work));
-  if (!queued.ok()) {
-    if (context->metrics != nullptr) context->metrics->Shed(ShedBound::kWorkerQueue);
-    call->Finish(ToGrpcStatus(queued));
-  }
+  if (!queued.ok()) Shed(context, call, ShedBound::kWorkerQueue, queued);
 }
 template <typename Call>
 void OnReplicaPool(ServiceContext* context, Call* call, std::function<void()> work) {
@@ -111,9 +115,9 @@ Admitted AdmitUpTo(ServiceContext* context, Call* call, std::atomic<int>* in_fli
                    absl::string_view what, ShedBound bound) {
   Admitted admitted = Admission::TryAdmit(in_flight, limit);
   if (admitted == nullptr) {
-    if (context->metrics != nullptr) context->metrics->Shed(bound);
-    call->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
-        absl::StrCat("overloaded: ", limit, " ", what, " in flight (the limit); retry later"))));
+    Shed(context, call, bound,
+         absl::ResourceExhaustedError(absl::StrCat("overloaded: ", limit, " ", what,
+                                                   " in flight (the limit); retry later")));
   }
   return admitted;
 }
@@ -128,11 +132,11 @@ Admitted Admit(ServiceContext* context, Call* call) {
   if (admitted == nullptr) return nullptr;
   const uint64_t bytes = call->request().ByteSizeLong();
   if (!admitted->HoldBytes(&context->client_bytes, bytes, context->max_client_bytes)) {
-    if (context->metrics != nullptr) context->metrics->Shed(ShedBound::kClientBytes);
-    call->Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
-        "overloaded: ", context->client_bytes.load(), " bytes of client requests in flight, ",
-        bytes, " more would pass max_request_bytes_in_flight=", context->max_client_bytes,
-        "; retry later"))));
+    Shed(context, call, ShedBound::kClientBytes,
+         absl::ResourceExhaustedError(absl::StrCat(
+             "overloaded: ", context->client_bytes.load(), " bytes of client requests in flight, ",
+             bytes, " more would pass max_request_bytes_in_flight=", context->max_client_bytes,
+             "; retry later")));
     return nullptr;
   }
   return admitted;

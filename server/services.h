@@ -23,6 +23,7 @@
 #include "server/completion_queue.h"
 #include "server/delay_queue.h"
 #include "server/metrics.h"
+#include "server/shed_log.h"
 #include "server/system_clock.h"
 #include "server/worker_pool.h"
 #include "storage/fault_injection_engine.h"
@@ -68,6 +69,7 @@ struct ServiceContext {
   // Who may call each service (TLS identities).
   CallerPolicy callers;
   NodeMetrics* metrics = nullptr;  // null: not counted
+  ShedLog shed_log;                // shed requests, logged once per episode
   // With fault injection: the node's disk (its writes fail on disk_full)
   // and clock (skewed on clock_skew_ms).
   FaultInjectionEngine* disk = nullptr;

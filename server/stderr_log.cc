@@ -1,18 +1,19 @@
 #include "server/stderr_log.h"
 
 #include <cstdio>
-#include <string>
+#include <utility>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace quorumkv {
 
-LogSink TimestampedStderrSink() {
-  return [](LogLevel level, absl::string_view message) {
-    const std::string when = absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::LocalTimeZone());
-    std::fprintf(stderr, "%s %s %.*s\n", LogLevelName(level), when.c_str(),
-                 static_cast<int>(message.size()), message.data());
+LogSink StderrSinkFor(std::string node_id) {
+  return [node_id = std::move(node_id)](LogLevel level, absl::string_view line) {
+    const std::string when =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+    std::fprintf(stderr, "ts=%s level=%s node=%s %.*s\n", when.c_str(), LogLevelName(level),
+                 node_id.c_str(), static_cast<int>(line.size()), line.data());
   };
 }
 

@@ -46,7 +46,8 @@ void WorkerPool::Run() {
   if (nice_ > 0) {
     // Best effort: at worst the pool runs at the priority of the others.
     if (absl::Status lowered = LowerThisThreadsPriority(nice_); !lowered.ok()) {
-      Log(LogLevel::kWarning, absl::StrCat("worker pool ", name_, ": ", lowered.message()));
+      LogEvent(LogLevel::kWarning, "thread_priority_not_lowered",
+               {{"thread", absl::StrCat("pool ", name_)}, {"error", lowered.message()}});
     }
   }
   for (;;) {

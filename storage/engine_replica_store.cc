@@ -126,10 +126,15 @@ absl::StatusOr<std::string> ActorForOpen(Engine* engine, const ReplicaStoreOptio
   if (!actor) batch.Put(ColumnFamily::kMeta, kEmptyStartKey, "1");
   RETURN_IF_ERROR(engine->Write(batch, WriteOptions{.sync = true}));
   if (!lost.empty()) {
-    Log(LogLevel::kWarning,
-        absl::StrCat(options.node_id, " cannot prove it kept every write it acknowledged (", lost,
-                     "): new actor generation ", next, " (was ", *actor,
-                     "), every partition marked for repair"));
+    LogEvent(LogLevel::kWarning, "new_dot_generation",
+             {{"actor", next},
+              {"was", *actor},
+              {"why", lost},
+              {"msg",
+               "cannot prove it kept every write it acknowledged: new actor generation, "
+               "every partition marked for repair"}});
+  } else if (!actor) {
+    LogEvent(LogLevel::kInfo, "new_actor", {{"actor", next}, {"why", "empty data directory"}});
   }
   return next;
 }

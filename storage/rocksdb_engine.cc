@@ -10,6 +10,8 @@
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -91,10 +93,7 @@ absl::Status FromRocksDb(const rocksdb::Status& status, absl::string_view what) 
   if (status.ok()) return absl::OkStatus();
   const std::string message = absl::StrCat(what, ": ", status.ToString());
   if (status.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat("disk full: ", message));
-  if (status.IsCorruption()) {
-    Log(LogLevel::kError, absl::StrCat("RocksDB reports corruption: ", message));
-    return absl::DataLossError(message);
-  }
+  if (status.IsCorruption()) return absl::DataLossError(message);  // logged: logged_engine.h
   if (status.IsBusy() || status.IsTryAgain() || status.IsTimedOut()) {
     return absl::UnavailableError(message);
   }
@@ -168,8 +167,8 @@ void RocksDbEngine::StartWatermark(const RocksDbEngineOptions& options) {
     // not either (it would stay frozen below what this run acknowledges).
     unlink(path.c_str());
     recovery_ = {Verdict::kUnknown, absl::StrCat("cannot keep a write watermark at ", path)};
-    Log(LogLevel::kError, absl::StrCat("cannot keep a write watermark at ", path,
-                                       ": an unclean restart will be taken as a loss"));
+    LogEvent(LogLevel::kError, "watermark_unavailable",
+             {{"path", path}, {"msg", "an unclean restart will be taken as a loss"}});
     return;
   }
   // The record is left as it is until the first write of this run, so that
@@ -190,11 +189,10 @@ void RocksDbEngine::AdvanceWatermark() {
   }
   // A watermark below what was acknowledged would vouch for a recovery that
   // lost writes: stop keeping one.
-  Log(LogLevel::kWarning,
-      "cannot update the write watermark: an unclean restart will be "
-      "taken as a loss");
+  LogEvent(LogLevel::kWarning, "watermark_unavailable",
+           {{"error", strerror(errno)}, {"msg", "an unclean restart will be taken as a loss"}});
   if (ftruncate(watermark_fd_, 0) != 0) {
-    Log(LogLevel::kError, "cannot clear the write watermark either");
+    LogEvent(LogLevel::kError, "watermark_not_cleared", {{"error", strerror(errno)}});
   }
   close(watermark_fd_);
   watermark_fd_ = -1;

@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -55,6 +57,24 @@ void ClusterTest::TearDown() {
   CommandResult down = Harness({"down"});
   EXPECT_EQ(down.exit_code, 0) << down.err;
   if (!HasFailure()) std::filesystem::remove_all(dir_);
+}
+
+std::string ClusterTest::NodeLog(const std::string& node) const {
+  std::ifstream in(std::filesystem::path(dir_) / "logs" / (node + ".log"));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> ClusterTest::NodeLogLines(const std::string& node,
+                                                   const std::vector<std::string>& parts) const {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(NodeLog(node), '\n')) {
+    bool all = true;
+    for (const std::string& part : parts) all = all && absl::StrContains(line, part);
+    if (all) lines.emplace_back(line);
+  }
+  return lines;
 }
 
 CommandResult ClusterTest::Harness(std::vector<std::string> args, absl::Duration timeout) {

@@ -28,6 +28,11 @@ class ClusterTest : public ::testing::Test {
                     bool tls = true);
   void TearDown() override;
 
+  // DIR/logs/<node>.log: the node's log.
+  std::string NodeLog(const std::string& node) const;
+  // The lines of `node`'s log that contain every one of `parts`.
+  std::vector<std::string> NodeLogLines(const std::string& node,
+                                        const std::vector<std::string>& parts) const;
   CommandResult Harness(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(60));
   // kvctl against every node of the cluster.
   CommandResult Kvctl(std::vector<std::string> args);

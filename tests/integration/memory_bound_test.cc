@@ -152,6 +152,12 @@ TEST_F(MemoryBoundTest, AnOverloadOfLargePutsIsShedAndMemoryStaysBounded) {
       << "peak RSS grew by " << ((peak - before) >> 20) << " MiB";
   // The node still serves.
   EXPECT_EQ(Kvctl({"put", "after", "v"}).exit_code, 0);
+  // Thousands shed, one log line each episode per bound: at most one
+  // begins per bound here (the overload lasts well under 10 s of quiet).
+  const std::vector<std::string> shedding =
+      NodeLogLines("n1", {"level=warn node=n1 event=shedding episode=begin"});
+  EXPECT_GE(shedding.size(), 1u) << NodeLog("n1");
+  EXPECT_LE(shedding.size(), 5u) << NodeLog("n1");  // the five bounds (ShedBound)
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Faults driven as a user would: kvharness partition / drop / reset /
 // delay (through the link proxies), disk-full and skew (inside a node),
 // heal; kvctl calls through them, and what kvharness status says.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,6 +11,8 @@
 
 namespace quorumkv::testing {
 namespace {
+
+using ::testing::SizeIs;
 
 // kvctl's exit codes (SPEC §8).
 constexpr int kUnavailable = 4;
@@ -113,8 +116,16 @@ TEST_F(PartitionTest, ADiskFullNodeRefusesWritesClearlyAndStillServesReads) {
   CommandResult read = KvctlVia("n1", {"get", "k"});
   EXPECT_EQ(read.exit_code, 0) << read.err;
   EXPECT_TRUE(absl::StrContains(read.out, "before")) << read.out;
+  for (int i = 0; i < 5; ++i)
+    EXPECT_NE(KvctlVia("n1", {"put", "k2", "v", "--w", "3"}).exit_code, 0);
   ASSERT_EQ(Harness({"disk-full", "n1", "off"}).exit_code, 0);
   EXPECT_EQ(KvctlVia("n1", {"put", "k2", "v", "--w", "3"}).exit_code, 0);
+  // The node's log tells of it once, at its start, and once at its end.
+  EXPECT_THAT(NodeLogLines("n1", {"level=error node=n1 event=disk_full episode=begin op=write"}),
+              SizeIs(1))
+      << NodeLog("n1");
+  EXPECT_THAT(NodeLogLines("n1", {"event=disk_full episode=end occurrences="}), SizeIs(1))
+      << NodeLog("n1");
 }
 
 TEST_F(PartitionTest, ASkewedClockIsListedUntilHeal) {

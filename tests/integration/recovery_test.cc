@@ -39,13 +39,6 @@ class RecoveryTest : public ClusterTest {
     }
     return cut;
   }
-
-  std::string NodeLog(const std::string& node) {
-    std::ifstream in(std::filesystem::path(dir_) / "logs" / (node + ".log"));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
 };
 
 // The scenario of a review: 40 keys put W=3 through n2; kill -9 n2; cut its
@@ -78,6 +71,7 @@ TEST_F(RecoveryTest, ANodeWhoseLogLostItsTailRejoinsAsANewActorAndNoValueIsLost)
     }
   }
   EXPECT_EQ(lost, 0) << lost << " of " << kKeys << " acknowledged values were deleted";
+  EXPECT_THAT(NodeLog("n2"), HasSubstr("level=warn node=n2 event=new_dot_generation actor=n2."));
   EXPECT_THAT(NodeLog("n2"), HasSubstr("new actor generation"));
 }
 

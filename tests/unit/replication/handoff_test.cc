@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "replication/logging.h"
 #include "replication/object_codec.h"
 #include "tests/unit/replication/fake_store.h"
 #include "tests/unit/replication/object_printers.h"
@@ -21,6 +23,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::StartsWith;
 
 using test_support::kRefused;
 using test_support::kStart;
@@ -285,6 +288,25 @@ TEST_F(HandoffTest, HintsOlderThanMaxHintAgeAreDroppedAndCounted) {
   EXPECT_FALSE(HasHint("n2", "old-key"));
   EXPECT_TRUE(HasHint("n2", "young"));
   EXPECT_EQ(handoff_->stats().expired, 1u);
+}
+
+// Hints expiring by the hundred are one warning, with a count when the
+// expiries stop, not a line per hint.
+TEST_F(HandoffTest, ExpiredHintsAreLoggedOncePerEpisode) {
+  answering_.clear();
+  detector_.OnNoAnswer("n2", kRefused, now_);
+  for (int i = 0; i < 40; ++i) {
+    AddHint("n2", absl::StrCat("old-", i), OneValue("c.1", 1, "v"), now_ - absl::Hours(4));
+  }
+  std::vector<std::string> logged;
+  SetLogSink([&](LogLevel, absl::string_view line) { logged.emplace_back(line); });
+  Tick();
+  Tick(absl::Minutes(2));  // a quiet minute and more: the episode ends
+  SetLogSink(nullptr);
+  EXPECT_EQ(handoff_->stats().expired, 40u);
+  ASSERT_EQ(logged.size(), 2u) << absl::StrJoin(logged, "\n");
+  EXPECT_THAT(logged[0], StartsWith("event=hint_expired episode=begin home=n2 partition="));
+  EXPECT_EQ(logged[1], "event=hint_expired episode=end occurrences=40 lasted=0");
 }
 
 // The hint was created 4 h ago, but a write merged into it an hour ago:

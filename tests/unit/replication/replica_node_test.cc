@@ -219,6 +219,7 @@ TEST(ReplicaNodeTest, MoreThanOneHundredSiblingsIsFailedPrecondition) {
     }
   }
   SetLogSink(nullptr);
+  EXPECT_EQ(warnings, 1) << "one warning per episode, not one per write";
   const auto refused = cluster.Put("n1", PutRequest("k", "one too many"));
   EXPECT_EQ(refused.status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.status.message()), StartsWith("too many siblings"));

@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "replication/clock.h"
 #include "replication/logging.h"
 #include "storage/engine.h"
 #include "storage/fault_injection_engine.h"
+#include "storage/logged_engine.h"
 #include "storage/mem_engine.h"
 #include "storage/rocksdb_engine.h"
 #include "tests/unit/storage/engine_support.h"
@@ -203,7 +205,7 @@ TEST(RocksDbEngineTest, WithoutAWatermarkTheRecoveryIsUnknown) {
 }
 
 // A table file whose bytes rotted: reads of it fail DATA_LOSS naming the
-// file, and the engine logs it.
+// file, and the node's engine (LoggedEngine over it) logs it.
 TEST(RocksDbEngineTest, ACorruptTableFileIsDataLossNamingItAndLogged) {
   TempDir dir;
   const RocksDbEngineOptions options = OptionsIn(dir);
@@ -229,7 +231,10 @@ TEST(RocksDbEngineTest, ACorruptTableFileIsDataLossNamingItAndLogged) {
   std::vector<std::string> logged;
   SetLogSink([&](LogLevel, absl::string_view line) { logged.emplace_back(line); });
   absl::StatusOr<std::unique_ptr<RocksDbEngine>> db = RocksDbEngine::Open(options);
-  absl::Status status = db.ok() ? (*db)->Get(ColumnFamily::kData, "k").status() : db.status();
+  ManualClock clock;
+  std::optional<LoggedEngine> node_engine;
+  if (db.ok()) node_engine.emplace(db->get(), &clock);
+  absl::Status status = db.ok() ? node_engine->Get(ColumnFamily::kData, "k").status() : db.status();
   SetLogSink(nullptr);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   const std::string file_name = std::filesystem::path(table).filename();
@@ -243,6 +248,31 @@ TEST(RocksDbEngineTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   absl::StatusOr<std::unique_ptr<RocksDbEngine>> first = RocksDbEngine::Open(options);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(RocksDbEngine::Open(options).status().code(), absl::StatusCode::kUnavailable);
+}
+
+// A full disk is logged once per episode, not once per refused write: the
+// first refusal begins it, the next write that succeeds ends it with the
+// count.
+TEST(LoggedEngineTest, ADiskFullEpisodeIsOneLineAtItsStartAndOneAtItsEnd) {
+  MemEngine base;
+  FaultInjectionEngine disk(&base);
+  ManualClock clock;
+  LoggedEngine engine(&disk, &clock);
+  std::vector<std::string> logged;
+  SetLogSink([&](LogLevel, absl::string_view line) { logged.emplace_back(line); });
+  disk.SetWriteError(absl::ResourceExhaustedError("disk full"));
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(Put(engine, ColumnFamily::kData, "k", "v"),
+              absl::ResourceExhaustedError("disk full"));
+    clock.Advance(absl::Seconds(1));
+  }
+  EXPECT_EQ(Get(engine, ColumnFamily::kData, "k"), std::nullopt);
+  disk.ClearWriteError();
+  ASSERT_TRUE(Put(engine, ColumnFamily::kData, "k", "v").ok());
+  ASSERT_TRUE(Put(engine, ColumnFamily::kData, "k", "v").ok());
+  SetLogSink(nullptr);
+  EXPECT_THAT(logged, ElementsAre("event=disk_full episode=begin op=write error=\"disk full\"",
+                                  "event=disk_full episode=end occurrences=50 lasted=50s"));
 }
 
 TEST(FaultInjectionEngineTest, FailsWritesWithTheInjectedErrorAndWritesNothing) {
