@@ -27,7 +27,7 @@ build() {
   scripts/sanitizer_build.sh "$@" $dir address,undefined core_tests kvsim "${fuzz_targets[@]}"
 }
 
-fuzz_targets=(fuzz_object_codec fuzz_context fuzz_request fuzz_config)
+fuzz_targets=(fuzz_object_codec fuzz_context fuzz_request fuzz_config fuzz_scenario)
 
 # Runs fuzz target $1 for QKV_FUZZ_SECONDS; prints its executions.
 fuzz() {

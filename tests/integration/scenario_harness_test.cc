@@ -96,6 +96,11 @@ TEST(ScenarioFile, DefaultsAreFilledAndLimitsNamed) {
                 .message()
                 .find("after the workload ends"),
             std::string::npos);
+  // One fault a millisecond would schedule 1.2 million over 600 s.
+  EXPECT_EQ(ParseScenario("duration_ms: 600000 random_nemesis { interval_ms: 1 kinds: \"kill\" }")
+                .status()
+                .message(),
+            "scenario: random_nemesis.interval_ms 1 is below the least of 100 (0: none)");
   EXPECT_NE(ParseScenario("random_nemesis { interval_ms: 100 kinds: \"meteor\" }")
                 .status()
                 .message()

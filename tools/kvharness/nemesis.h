@@ -1,42 +1,19 @@
 // The nemesis of a scenario run: faults, written as kvharness commands
-// ("partition n1 / n2,n3", "kill n2", "heal", ...), applied to a cluster at
-// given times. See proto/scenario.proto for the commands.
+// (nemesis_command.h), applied to a cluster at given times.
 #ifndef QUORUMKV_TOOLS_KVHARNESS_NEMESIS_H_
 #define QUORUMKV_TOOLS_KVHARNESS_NEMESIS_H_
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
-#include "proto/scenario.pb.h"
 #include "tools/kvharness/local_cluster.h"
+#include "tools/kvharness/nemesis_command.h"
 
 namespace quorumkv {
 
-// INVALID_ARGUMENT naming the command unless it is one the nemesis knows,
-// with the right arguments, and names only nodes n1..n<nodes> (and
-// "client", "*" in links).
-absl::Status ValidateNemesisCommand(const std::string& command, int nodes);
-
-// Applies `command` to `cluster`. Returns once it is in place.
+// Applies `command` (valid: ValidateNemesisCommand) to `cluster`. Returns
+// once it is in place.
 absl::Status ApplyNemesisCommand(LocalCluster& cluster, const std::string& command);
-
-// The scenario's schedule: its events, plus those its random nemesis draws
-// from `seed` (the same seed, the same schedule), sorted by time.
-std::vector<v1::NemesisEvent> NemesisSchedule(const v1::Scenario& scenario, uint64_t seed);
-
-// Which nodes a command's fault touches (for the report's lanes); empty
-// for heal.
-std::vector<std::string> NodesTouched(const std::string& command, int nodes);
-
-// True if `command` ends faults rather than starting one (heal, restart,
-// resume, "disk-full N off", "skew N 0", "delay L 0").
-bool EndsFault(const std::string& command);
-// True if `undo` (a command that ends faults) ends the fault `fault`
-// started: heal every link and in-node fault, restart a kill or a pause,
-// resume a pause, and each of the others its own fault.
-bool Undoes(const std::string& undo, const std::string& fault);
 
 }  // namespace quorumkv
 

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "tools/kvharness/nemesis.h"
+#include "tools/kvharness/nemesis_command.h"
 #include "tools/kvharness/process.h"
 #include "tools/kvharness/report_page.h"
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "tools/kvharness/nemesis.h"
+#include "tools/kvharness/nemesis_command.h"
 #include "tools/kvharness/process.h"
 
 namespace quorumkv {
@@ -58,6 +58,11 @@ absl::Status Validate(const v1::Scenario& s) {
                  "workload.namespace must be empty (siblings) or \"lww\""),
            Limit(s.random_nemesis().interval_ms() == 0 || s.nodes() > 1,
                  "random_nemesis needs at least 2 nodes"),
+           Limit(
+               s.random_nemesis().interval_ms() == 0 ||
+                   s.random_nemesis().interval_ms() >= kMinRandomNemesisIntervalMs,
+               absl::StrCat("random_nemesis.interval_ms ", s.random_nemesis().interval_ms(),
+                            " is below the least of ", kMinRandomNemesisIntervalMs, " (0: none)")),
            Limit(s.cluster().nodes_size() == 0 && s.cluster().links_size() == 0 &&
                      s.cluster().replication_factor() == 0,
                  "cluster must not set nodes, links or replication_factor (use nodes, replicas)"),

@@ -16,6 +16,9 @@ inline constexpr uint32_t kMaxScenarioKeys = 10000;
 inline constexpr uint32_t kMaxScenarioDurationMs = 600'000;
 inline constexpr uint32_t kMaxConvergenceTimeoutMs = 600'000;
 inline constexpr uint32_t kMaxScenarioValueBytes = 1 << 20;
+// A fault and its undo each need time to apply (a restart, a proxy's new
+// rules): at most one random fault per 100 ms.
+inline constexpr uint32_t kMinRandomNemesisIntervalMs = 100;
 
 // Parses a textproto scenario, fills the defaults of proto/scenario.proto
 // and checks the limits above and every nemesis command. NOT_FOUND if the
