@@ -37,11 +37,16 @@ class SystemClock : public Clock {
 }  // namespace
 
 bool KvClient::Connected(Node& node, absl::Time deadline, bool others_left) {
-  if (!others_left) return true;  // the last chance: the call itself waits
-  if (node.channel->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) return true;
+  const absl::Time now = absl::Now();
   const absl::Time budget =
-      std::min(deadline, absl::Now() + std::min(kConnectBudget, (deadline - absl::Now()) / 2));
-  return node.channel->WaitForConnected(absl::ToChronoTime(budget));
+      others_left ? std::min(deadline, now + std::min(kConnectBudget, (deadline - now) / 2))
+                  : deadline;
+  grpc_connectivity_state state = node.channel->GetState(/*try_to_connect=*/true);
+  while (state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING) {
+    if (!node.channel->WaitForStateChange(state, absl::ToChronoTime(budget))) return false;
+    state = node.channel->GetState(/*try_to_connect=*/true);
+  }
+  return true;  // ready; or failed, and the call fails at once with the reason
 }
 
 absl::StatusOr<std::unique_ptr<KvClient>> KvClient::Connect(KvClientOptions options) {
@@ -137,8 +142,7 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
       }
       // A channel whose connection attempt failed still takes the call: it
       // fails at once, unsent, with the reason (refused, a TLS handshake).
-      if (!Connected(node, deadline, /*others_left=*/&i != &order.back()) &&
-          node.channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      if (!Connected(node, deadline, /*others_left=*/&i != &order.back())) {
         node.breaker.RecordFailure();
         failures.push_back(absl::StrCat(node.endpoint, ": could not connect in time"));
         continue;

@@ -199,9 +199,13 @@ class KvClient {
   static absl::StatusOr<v1::PutResponse> Recorded(const std::string& key, Session* session,
                                                   absl::StatusOr<v1::PutResponse> result);
   std::vector<size_t> AllEndpoints() const;
-  // False if `node`'s connection is not up and does not come up within a
-  // short budget while `others_left` could take the request instead: a
-  // blackholed node then costs that budget, not the request's deadline.
+  // False if `node`'s connection is still being made at the end of a
+  // short budget while `others_left` could take the request instead (a
+  // blackholed node then costs that budget, not the request's deadline), or
+  // at the deadline for the last node: a call sent onto a connection that
+  // never came would end at the deadline looking as if it may have been
+  // applied. True once connected, or once the attempt failed (refused, a
+  // TLS handshake refused): the call then fails at once with the reason.
   bool Connected(Node& node, absl::Time deadline, bool others_left);
 
   const KvClientOptions options_;

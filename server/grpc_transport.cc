@@ -90,6 +90,8 @@ class GrpcTransport::PendingCall final : public CqTag {
   const Prepare<Request, Response> prepare;
   const Attempt attempt;
   absl::Time attempt_deadline;
+  // Sent only once connected (wait_for_ready): on this channel.
+  grpc::Channel* waits_for = nullptr;
   uint64_t bytes = 0;
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
@@ -210,13 +212,23 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
   auto* call = new PendingCall<Request, Response>(this, peer, to, request, deadline,
                                                   std::move(done), prepare, attempt);
   call->bytes = request.ByteSizeLong();
+  // Attempt::kOnly: a forwarded put (CoordinatePut), on its own connection.
+  grpc::Channel* channel =
+      attempt == Attempt::kOnly ? peer->forward_channel.get() : peer->channel.get();
   // A reconnect attempt waits (briefly) for the connection instead of
-  // failing on the channel's stale state.
-  call->attempt_deadline = attempt == Attempt::kReconnect
-                               ? std::min(deadline, clock_->Now() + kReconnectWait)
-                               : deadline;
+  // failing on the channel's stale state. A call on a connection still
+  // being made waits for it, up to kConnectWait: a call that merely sat on
+  // it until the deadline would look as if it may have been applied.
+  const grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+  const bool connecting = state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING;
+  call->attempt_deadline = deadline;
+  if (attempt == Attempt::kReconnect || connecting) {
+    call->waits_for = channel;
+    call->attempt_deadline = std::min(
+        deadline, clock_->Now() + (attempt == Attempt::kReconnect ? kReconnectWait : kConnectWait));
+  }
   call->context.set_deadline(ToGrpcDeadline(clock_, call->attempt_deadline));
-  call->context.set_wait_for_ready(attempt == Attempt::kReconnect);
+  call->context.set_wait_for_ready(call->waits_for != nullptr);
   if (absl::Status started = CallStarted(&call->context, call->bytes); !started.ok()) {
     Callback<Response> refused = std::move(call->done);
     delete call;
@@ -224,7 +236,6 @@ void GrpcTransport::Call(const std::string& to, const Request& request, absl::Ti
     return;
   }
   grpc::CompletionQueue* queue = queues_[next_queue_.fetch_add(1) % queues_.size()];
-  // Attempt::kOnly: a forwarded put (CoordinatePut), on its own connection.
   v1::ReplicaService::Stub* stub =
       attempt == Attempt::kOnly ? peer->forward_stub.get() : peer->stub.get();
   call->reader = (stub->*prepare)(&call->context, call->request, queue);
@@ -256,10 +267,10 @@ void GrpcTransport::Finished(PendingCall<Request, Response>* call) {
     absl::StatusOr<Response> result;
     if (status.ok()) {
       result = std::move(call->response);
-    } else if (call->attempt == Attempt::kReconnect && call->attempt_deadline < call->deadline &&
+    } else if (call->waits_for != nullptr &&
                status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-               call->peer->channel->GetState(false) != GRPC_CHANNEL_READY) {
-      // The short wait for a connection ran out with none made.
+               call->waits_for->GetState(false) != GRPC_CHANNEL_READY) {
+      // The wait for a connection ran out with none made: never sent.
       result = NotSentError("unreachable (no connection)");
     } else {
       result = FromTransportStatus(status);

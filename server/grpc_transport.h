@@ -79,6 +79,10 @@ class GrpcTransport : public Transport {
     kOnly,            // never retried: a forwarded put, sent on Peer::forward_stub
   };
   static constexpr absl::Duration kReconnectWait = absl::Milliseconds(250);
+  // The longest a call waits for a connection still being made (a TLS
+  // handshake; a peer behind a partition that never answers one) before
+  // it ends unsent, so that the caller can try elsewhere in time.
+  static constexpr absl::Duration kConnectWait = absl::Seconds(1);
 
   // A generated Stub::PrepareAsyncFoo.
   template <typename Request, typename Response>
