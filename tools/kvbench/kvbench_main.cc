@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option(
          "--targets", targets,
-         "comma-separated: quorumkv, etcd, redis, quorumkv-proxied (every link through "
+         "comma-separated: quorumkv (mutual TLS, as kvharness runs it), etcd, redis, "
+         "quorumkv-plaintext (the same cluster without TLS: against quorumkv, what TLS costs), "
+         "quorumkv-proxied (every link through "
          "kvharness's fault proxy), quorumkv-repairing (with --load direct: n3 misses 10% "
          "of the keys and repairs them by anti-entropy during the run), quorumkv-missing (with "
          "--load direct: the same cluster with anti-entropy off, its baseline), quorumkv-client "
