@@ -43,7 +43,9 @@ bool KvClient::Connected(Node& node, absl::Time deadline, bool others_left) {
                   : deadline;
   grpc_connectivity_state state = node.channel->GetState(/*try_to_connect=*/true);
   while (state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING) {
-    if (!node.channel->WaitForStateChange(state, absl::ToChronoTime(budget))) return false;
+    // Its result is not trusted: it can end early without a change.
+    if (absl::Now() >= budget) return false;
+    node.channel->WaitForStateChange(state, absl::ToChronoTime(budget));
     state = node.channel->GetState(/*try_to_connect=*/true);
   }
   return true;  // ready; or failed, and the call fails at once with the reason
@@ -125,7 +127,10 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
   MaybeApplied applied;
   for (uint32_t pass = 0; pass < max_passes; ++pass) {
     failures.clear();
-    for (size_t i : order) {
+    for (size_t k = 0; k < order.size(); ++k) {
+      const size_t i = order[k];
+      // Another node, or a later pass, could take the request.
+      const bool others_left = k + 1 < order.size() || pass + 1 < max_passes;
       Node& node = *nodes_[i];
       if (absl::Now() >= deadline) {
         // Not the node's failure: no time was left to ask it.
@@ -142,7 +147,7 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
       }
       // A channel whose connection attempt failed still takes the call: it
       // fails at once, unsent, with the reason (refused, a TLS handshake).
-      if (!Connected(node, deadline, /*others_left=*/&i != &order.back())) {
+      if (!Connected(node, deadline, others_left)) {
         node.breaker.RecordFailure();
         failures.push_back(absl::StrCat(node.endpoint, ": could not connect in time"));
         continue;
