@@ -445,7 +445,8 @@ void AntiEntropy::ListPurges(absl::Time now) {
   trees_needed_ = node_->tree_keeping_store.Began();
   if (!listed.ok()) {
     // Nothing is purged this round; the exchanges go on.
-    LogEvent(LogLevel::kError, "tombstone_listing_failed", {{"error", listed.message()}});
+    node_->store_error_log.Occurred(
+        now, {{"op", "list tombstones to purge"}, {"error", listed.message()}});
   }
 }
 

@@ -4,15 +4,18 @@
 // (and cost the node more while it is already in trouble).
 //
 // The first occurrence of an episode logs its fields with episode=begin;
-// later ones are only counted. The episode ends, with one line
+// later ones are only counted (without a lock). The episode ends, with one
+// line at the same level
 //   event=<event> episode=end occurrences=N lasted=1.5s
 // when the condition clears (End: a write succeeded again), or when
 // `quiet` passed without an occurrence (EndIfQuiet, or the next occurrence,
 // which then begins a new episode). Times are those of whichever clock the
 // caller reads, the same for every call.
 //
-// Thread-safe. open() is one relaxed atomic load, for hot paths that end
-// episodes (ask it before End or EndIfQuiet).
+// Thread-safe. Lines are written after the episode's lock is released, so
+// a slow log (a stalled journal) never holds up other callers' counting.
+// open() is one atomic load, for hot paths that end episodes (ask it
+// before End or EndIfQuiet).
 #ifndef QUORUMKV_REPLICATION_LOG_EPISODE_H_
 #define QUORUMKV_REPLICATION_LOG_EPISODE_H_
 
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -44,16 +48,18 @@ class LogEpisode {
   bool open() const { return open_hint_.load(std::memory_order_relaxed); }
 
  private:
-  void EndLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Closes the episode; returns its end line's fields.
+  std::vector<LogField> EndLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const LogLevel level_;
   const std::string event_;
   const absl::Duration quiet_;
-  std::atomic<bool> open_hint_{false};  // open_, for lock-free readers
+  std::atomic<bool> open_hint_{false};             // open_, for lock-free readers
+  std::atomic<int64_t> last_ns_{0};                // the last occurrence, Unix ns
+  std::atomic<uint64_t> unlocked_occurrences_{0};  // counted without mu_
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time began_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_ ABSL_GUARDED_BY(mu_);
   uint64_t occurrences_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -141,6 +141,9 @@ struct NodeContext {
   // Writes that leave a key with kSiblingWarnThreshold siblings or more,
   // logged once per episode (its first key named).
   LogEpisode many_siblings_log{LogLevel::kWarning, "many_siblings", absl::Minutes(1)};
+  // The store refusing background work (purging tombstones, recording
+  // peers' actors), which retries every tick or round: once per episode.
+  LogEpisode store_error_log{LogLevel::kError, "background_store_error", absl::Minutes(1)};
 };
 
 }  // namespace quorumkv

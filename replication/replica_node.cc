@@ -53,8 +53,9 @@ void ReplicaNode::SettleEmptyStart() {
     absl::Status recorded = node_->store->RecordActorHoldsData(actor);
     if (!recorded.ok()) {
       node_->peers_holding_data.Unrecorded(actor);  // the next tick tries again
-      LogEvent(LogLevel::kError, "actor_record_failed",
-               {{"actor", actor}, {"error", recorded.message()}});
+      node_->store_error_log.Occurred(
+          node_->clock->Now(),
+          {{"op", "record a peer's actor"}, {"actor", actor}, {"error", recorded.message()}});
     }
   }
   if (node_->empty_start.TakeLoss()) {
@@ -72,7 +73,9 @@ void ReplicaNode::SettleEmptyStart() {
   if (node_->empty_start.TakeSettled()) {
     absl::Status settled = node_->store->SettleEmptyStart();
     if (!settled.ok()) {
-      LogEvent(LogLevel::kError, "empty_start_record_failed", {{"error", settled.message()}});
+      node_->store_error_log.Occurred(
+          node_->clock->Now(),
+          {{"op", "record the empty start settled"}, {"error", settled.message()}});
     }
   }
 }
@@ -105,6 +108,7 @@ void ReplicaNode::Tick() {
   const absl::Time now = node_->clock->Now();
   SettleEmptyStart();
   node_->many_siblings_log.EndIfQuiet(now);
+  node_->store_error_log.EndIfQuiet(now);
   pb::PingRequest ping;
   ping.set_from(node_->self());
   ping.set_holds_data(node_->store->HoldsData());

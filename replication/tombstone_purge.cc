@@ -38,8 +38,9 @@ uint64_t PurgeUnchangedTombstones(NodeContext& node, uint32_t partition,
         purges.begin() + from, purges.begin() + std::min(purges.size(), from + kPurgeBatch));
     absl::StatusOr<std::vector<bool>> purged = node.store->PurgeTombstones(batch);
     if (!purged.ok()) {
-      LogEvent(LogLevel::kError, "tombstone_purge_failed",
-               {{"partition", partition}, {"error", purged.status().message()}});
+      node.store_error_log.Occurred(now, {{"op", "purge tombstones"},
+                                          {"partition", partition},
+                                          {"error", purged.status().message()}});
       break;
     }
     for (size_t i = 0; i < batch.size(); ++i) {

@@ -210,6 +210,7 @@ void NodeServer::RunTicks(void (ReplicaNode::*tick)()) {
     tick_mu_.Unlock();
     (node_.get()->*tick)();
     context_.shed_log.EndIfQuiet(clock_.Now());
+    if (logged_engine_ != nullptr) logged_engine_->EndIfQuiet();
     tick_mu_.Lock();
   }
 }

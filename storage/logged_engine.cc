@@ -28,6 +28,10 @@ absl::Status LoggedEngine::Scan(ColumnFamily cf, absl::string_view start, absl::
   return scanned;
 }
 
+void LoggedEngine::EndIfQuiet() {
+  if (corruption_.open()) corruption_.EndIfQuiet(clock_->Now());
+}
+
 void LoggedEngine::Failed(const char* op, const absl::Status& status) {
   const absl::Time now = clock_->Now();
   LogEpisode* episode = nullptr;

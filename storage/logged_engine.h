@@ -3,8 +3,8 @@
 //   disk_full            writes refused RESOURCE_EXHAUSTED; ends with the
 //                        next write that succeeds
 //   storage_write_error  any other write failure; ends likewise
-//   storage_corruption   DATA_LOSS from a read or a write; one after a
-//                        quiet minute begins a new episode
+//   storage_corruption   DATA_LOSS from a read or a write; ends after a
+//                        quiet minute (EndIfQuiet)
 // Results pass through unchanged.
 #ifndef QUORUMKV_STORAGE_LOGGED_ENGINE_H_
 #define QUORUMKV_STORAGE_LOGGED_ENGINE_H_
@@ -25,6 +25,8 @@ class LoggedEngine : public Engine {
   absl::Status Scan(ColumnFamily cf, absl::string_view start, absl::string_view end,
                     Visitor visit) override;
   RecoveryReport LastRecovery() const override { return base_->LastRecovery(); }
+  // Ends the corruption episode once a quiet minute passed (kvnode's tick).
+  void EndIfQuiet();
 
  private:
   // Logs `status` (not OK) of operation `op`.

@@ -182,15 +182,16 @@ void RocksDbEngine::AdvanceWatermark() {
   absl::MutexLock lock(&watermark_mu_);
   if (watermark_fd_ < 0 || sequence <= watermark_) return;
   const std::string record = WatermarkRecord(boot_id_, sequence);
-  if (pwrite(watermark_fd_, record.data(), record.size(), 0) ==
-      static_cast<ssize_t>(record.size())) {
+  const ssize_t written = pwrite(watermark_fd_, record.data(), record.size(), 0);
+  if (written == static_cast<ssize_t>(record.size())) {
     watermark_ = sequence;
     return;
   }
+  const std::string error = written < 0 ? strerror(errno) : "short write";
   // A watermark below what was acknowledged would vouch for a recovery that
   // lost writes: stop keeping one.
   LogEvent(LogLevel::kWarning, "watermark_unavailable",
-           {{"error", strerror(errno)}, {"msg", "an unclean restart will be taken as a loss"}});
+           {{"error", error}, {"msg", "an unclean restart will be taken as a loss"}});
   if (ftruncate(watermark_fd_, 0) != 0) {
     LogEvent(LogLevel::kError, "watermark_not_cleared", {{"error", strerror(errno)}});
   }

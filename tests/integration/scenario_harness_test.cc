@@ -101,6 +101,12 @@ TEST(ScenarioFile, DefaultsAreFilledAndLimitsNamed) {
                 .status()
                 .message(),
             "scenario: random_nemesis.interval_ms 1 is below the least of 100 (0: none)");
+  // 2863311531 + 2863311531 / 2 wrapped past 2^32 to 0 in 32 bits: a fault
+  // at 33 days, its undo at 0.
+  EXPECT_EQ(ParseScenario("random_nemesis { interval_ms: 2863311531 kinds: \"kill\" }")
+                .status()
+                .message(),
+            "scenario: random_nemesis.interval_ms 2863311531 is longer than duration_ms 5000");
   EXPECT_NE(ParseScenario("random_nemesis { interval_ms: 100 kinds: \"meteor\" }")
                 .status()
                 .message()

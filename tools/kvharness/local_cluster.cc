@@ -67,15 +67,17 @@ absl::Status WaitServing(const std::string& address,
       grpc::CreateCustomChannel(address, credentials, ReconnectingChannelArguments());
   auto stub = grpc::health::v1::Health::NewStub(channel);
   absl::Duration attempt = absl::Milliseconds(200);
-  grpc::Status last;
+  std::optional<grpc::Status> last;  // none before the first check
   for (;;) {
     RETURN_IF_ERROR(alive());
     const absl::Time now = absl::Now();
     if (now >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(address, " did not answer a health check with SERVING; last answer: ",
-                       last.ok() ? "NOT_SERVING" : last.error_message(), " (connection ",
-                       ChannelStateName(channel->GetState(/*try_to_connect=*/false)), ")"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          address, " did not answer a health check with SERVING; last answer: ",
+          !last        ? "none"
+          : last->ok() ? "NOT_SERVING"
+                       : last->error_message(),
+          " (connection ", ChannelStateName(channel->GetState(/*try_to_connect=*/false)), ")"));
     }
     // Waits for the connection, which also keeps it going: gRPC makes
     // progress on a connection only while a call waits on it.
@@ -84,10 +86,10 @@ absl::Status WaitServing(const std::string& address,
     context.set_deadline(absl::ToChronoTime(std::min(now + attempt, deadline)));
     grpc::health::v1::HealthCheckResponse response;
     last = stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response);
-    if (last.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+    if (last->ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
       return absl::OkStatus();
     }
-    if (last.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    if (last->error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       attempt = std::min(2 * attempt, absl::Seconds(5));
     } else {
       absl::SleepFor(absl::Milliseconds(20));  // answered, but not SERVING yet

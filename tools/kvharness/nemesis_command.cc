@@ -160,15 +160,15 @@ std::vector<v1::NemesisEvent> NemesisSchedule(const v1::Scenario& scenario, uint
   if (random.interval_ms() > 0 && random.kinds_size() > 0) {
     std::mt19937_64 rng(seed ^ 0x6e656d65736973ULL);  // "nemesis"
     const int nodes = static_cast<int>(scenario.nodes());
-    for (uint32_t t = random.interval_ms(); t + random.interval_ms() / 2 < scenario.duration_ms();
-         t += random.interval_ms()) {
+    const uint64_t interval = random.interval_ms();
+    for (uint64_t t = interval; t + interval / 2 < scenario.duration_ms(); t += interval) {
       const std::string& kind = random.kinds(static_cast<int>(rng() % random.kinds_size()));
       auto [start, undo] = RandomFault(kind, nodes, rng);
       v1::NemesisEvent& s = events.emplace_back();
       s.set_at_ms(t);
       s.set_command(start);
       v1::NemesisEvent& u = events.emplace_back();
-      u.set_at_ms(t + random.interval_ms() / 2);
+      u.set_at_ms(t + interval / 2);
       u.set_command(undo);
     }
   }

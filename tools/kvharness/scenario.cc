@@ -63,6 +63,9 @@ absl::Status Validate(const v1::Scenario& s) {
                    s.random_nemesis().interval_ms() >= kMinRandomNemesisIntervalMs,
                absl::StrCat("random_nemesis.interval_ms ", s.random_nemesis().interval_ms(),
                             " is below the least of ", kMinRandomNemesisIntervalMs, " (0: none)")),
+           Limit(s.random_nemesis().interval_ms() <= s.duration_ms(),
+                 absl::StrCat("random_nemesis.interval_ms ", s.random_nemesis().interval_ms(),
+                              " is longer than duration_ms ", s.duration_ms())),
            Limit(s.cluster().nodes_size() == 0 && s.cluster().links_size() == 0 &&
                      s.cluster().replication_factor() == 0,
                  "cluster must not set nodes, links or replication_factor (use nodes, replicas)"),

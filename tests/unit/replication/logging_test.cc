@@ -69,7 +69,7 @@ TEST(LogEpisodeTest, ManyOccurrencesAreOneLineAndTheEndCountsThem) {
   EXPECT_FALSE(episode.open());
   EXPECT_THAT(log.lines(),
               ElementsAre("warn event=shedding episode=begin bound=client_bytes i=0",
-                          "info event=shedding episode=end occurrences=1000 lasted=5s"));
+                          "warn event=shedding episode=end occurrences=1000 lasted=5s"));
 }
 
 TEST(LogEpisodeTest, AQuietSpellEndsTheEpisodeAndTheNextOccurrenceBeginsAnother) {
@@ -83,9 +83,9 @@ TEST(LogEpisodeTest, AQuietSpellEndsTheEpisodeAndTheNextOccurrenceBeginsAnother)
   episode.EndIfQuiet(kEpisodeStart + absl::Seconds(260));
   EXPECT_THAT(log.lines(),
               ElementsAre("warn event=hint_expired episode=begin home=n2",
-                          "info event=hint_expired episode=end occurrences=2 lasted=30s",
+                          "warn event=hint_expired episode=end occurrences=2 lasted=30s",
                           "warn event=hint_expired episode=begin home=n4",
-                          "info event=hint_expired episode=end occurrences=1 lasted=0"));
+                          "warn event=hint_expired episode=end occurrences=1 lasted=0"));
 }
 
 TEST(LogEpisodeTest, EndingAnEpisodeThatIsNotOpenLogsNothing) {
