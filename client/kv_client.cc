@@ -43,9 +43,7 @@ bool KvClient::Connected(Node& node, absl::Time deadline, bool others_left) {
                   : deadline;
   grpc_connectivity_state state = node.channel->GetState(/*try_to_connect=*/true);
   while (state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING) {
-    // Its result is not trusted: it can end early without a change.
-    if (absl::Now() >= budget) return false;
-    node.channel->WaitForStateChange(state, absl::ToChronoTime(budget));
+    if (!node.channel->WaitForStateChange(state, absl::ToChronoTime(budget))) return false;
     state = node.channel->GetState(/*try_to_connect=*/true);
   }
   return true;  // ready; or failed, and the call fails at once with the reason
