@@ -18,6 +18,7 @@
 #include "tests/integration/cluster_fixture.h"
 #include "tools/kvharness/link_proxy.h"
 #include "tools/kvharness/local_cluster.h"
+#include "tools/kvharness/readiness.h"
 
 namespace quorumkv {
 namespace {

@@ -177,21 +177,6 @@ class LocalCluster {
   const std::string kvharness_;  // beside kvnode: runs the proxy
 };
 
-// True if `address` (host:port) answers the gRPC health check with SERVING.
-bool IsServing(const std::string& address, absl::Duration timeout,
-               const std::shared_ptr<grpc::ChannelCredentials>& credentials);
-
-// Waits until `address` answers the health check with SERVING: OK then;
-// DEADLINE_EXCEEDED at `deadline`, with the last answer; or the error of
-// `alive`, which is asked between attempts (a node that exited ends the
-// wait). One channel serves every attempt, so a TLS handshake slower than
-// an attempt is made once and not started over, and each attempt may take
-// twice as long as the one before (200 ms up to 5 s): a node that answers,
-// however slowly on a loaded machine, is found ready.
-absl::Status WaitServing(const std::string& address,
-                         const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-                         absl::Time deadline, const std::function<absl::Status()>& alive);
-
 }  // namespace quorumkv
 
 #endif  // QUORUMKV_TOOLS_KVHARNESS_LOCAL_CLUSTER_H_
