@@ -18,10 +18,9 @@
 #include "client/kv_client.h"
 #include "proto/kv.grpc.pb.h"
 #include "proto/replica.grpc.pb.h"
-#include "replication/cluster_config.h"
-#include "server/completion_queue.h"
 #include "server/grpc_transport.h"
 #include "server/system_clock.h"
+#include "tests/unit/server/transport_support.h"
 #include "tools/kvharness/link_proxy.h"
 #include "tools/kvharness/local_cluster.h"
 
@@ -131,22 +130,15 @@ TEST(GrpcTransportTest, ACallResetAfterItWentOutHasAnUnknownOutcome) {
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   auto proxy_thread = std::make_unique<ProxyThread>(*std::move(proxy));
 
-  absl::StatusOr<v1::ClusterConfig> config = ParseClusterConfig(
-      absl::StrCat("nodes { id: 'n1' address: '127.0.0.1:1' } nodes { id: 'n2' address: "
-                   "'127.0.0.1:",
-                   (*ports)[1], "' } replication_factor: 2"));
+  absl::StatusOr<v1::ClusterConfig> config = TwoNodeConfig(absl::StrCat("127.0.0.1:", (*ports)[1]));
   ASSERT_TRUE(config.ok()) << config.status();
-  grpc::CompletionQueue queue;
-  std::thread queue_thread([&] { RunCompletionQueue(&queue); });
-  absl::Cleanup stop_queue = [&] {
-    queue.Shutdown();
-    queue_thread.join();
-  };
+  PolledQueue queue;
   SystemClock clock;
   std::optional<absl::Status> result;
   absl::Mutex mu;
   {
-    GrpcTransport transport("n1", *config, &clock, {&queue}, grpc::InsecureChannelCredentials());
+    GrpcTransport transport("n1", *config, &clock, {queue.get()},
+                            grpc::InsecureChannelCredentials());
     v1::ReplicaWriteRequest write;
     write.set_key("k");
     write.set_from("n1");

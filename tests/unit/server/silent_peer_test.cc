@@ -14,18 +14,15 @@
 #include <fstream>
 #include <optional>
 #include <string>
-#include <thread>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "client/kv_client.h"
-#include "replication/cluster_config.h"
 #include "security/cert_authority.h"
-#include "server/completion_queue.h"
 #include "server/grpc_transport.h"
 #include "server/system_clock.h"
+#include "tests/unit/server/transport_support.h"
 #include "tools/kvharness/local_cluster.h"
 
 namespace quorumkv {
@@ -92,22 +89,15 @@ class ClientTls {
 TEST(SilentPeerTest, AReplicaWriteEndsUnsentWithinTheConnectWait) {
   SilentPeer peer;
   ClientTls tls;
-  absl::StatusOr<v1::ClusterConfig> config = ParseClusterConfig(
-      absl::StrCat("nodes { id: 'n1' address: '127.0.0.1:1' } nodes { id: 'n2' address: '",
-                   peer.address(), "' } replication_factor: 2"));
+  absl::StatusOr<v1::ClusterConfig> config = TwoNodeConfig(peer.address());
   ASSERT_TRUE(config.ok()) << config.status();
-  grpc::CompletionQueue queue;
-  std::thread queue_thread([&] { RunCompletionQueue(&queue); });
-  absl::Cleanup stop_queue = [&] {
-    queue.Shutdown();
-    queue_thread.join();
-  };
+  PolledQueue queue;
   SystemClock clock;
   std::optional<absl::Status> result;
   absl::Mutex mu;
   const absl::Time start = absl::Now();
   {
-    GrpcTransport transport("n1", *config, &clock, {&queue}, tls.credentials());
+    GrpcTransport transport("n1", *config, &clock, {queue.get()}, tls.credentials());
     v1::ReplicaWriteRequest write;
     write.set_key("k");
     write.set_from("n1");
