@@ -120,11 +120,13 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
   // later attempt succeeds, its outcome is unknown (DEADLINE_EXCEEDED, kvctl
   // exit 5), whatever the later attempts said.
   constexpr bool kWrite = std::is_same_v<Response, v1::PutResponse>;
-  std::vector<std::string> failures;
+  // Why each node failed, the last time this request tried it.
+  std::vector<std::string> failure(nodes_.size());
   std::vector<std::string> last_error(nodes_.size());  // by node, in this request
+  bool tried = false;
   MaybeApplied applied;
   for (uint32_t pass = 0; pass < max_passes; ++pass) {
-    failures.clear();
+    bool out_of_time = false;
     for (size_t k = 0; k < order.size(); ++k) {
       const size_t i = order[k];
       // Another node, or a later pass, could take the request.
@@ -132,22 +134,30 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
       Node& node = *nodes_[i];
       if (absl::Now() >= deadline) {
         // Not the node's failure: no time was left to ask it.
-        return applied.Outcome(absl::DeadlineExceededError(absl::StrCat(
-            "deadline exceeded before ", node.endpoint, " could be asked",
-            failures.empty() ? "" : absl::StrCat(" (", absl::StrJoin(failures, "; "), ")"))));
+        if (!tried) {
+          return absl::DeadlineExceededError(
+              absl::StrCat("deadline exceeded before ", node.endpoint, " could be asked"));
+        }
+        // The time ran out between attempts that each ended without an
+        // answer: report them (a backoff's sleep may end past the deadline).
+        if (failure[i].empty())
+          failure[i] = absl::StrCat(node.endpoint, ": no time left to ask it");
+        out_of_time = true;
+        break;
       }
+      tried = true;
       if (!node.breaker.Allow()) {
         // What opened it, when this request saw it: the reason to report.
-        failures.push_back(absl::StrCat(node.endpoint, ": circuit open after repeated failures",
-                                        last_error[i].empty() ? "" : " (last: ", last_error[i],
-                                        last_error[i].empty() ? "" : ")"));
+        failure[i] = absl::StrCat(node.endpoint, ": circuit open after repeated failures",
+                                  last_error[i].empty() ? "" : " (last: ", last_error[i],
+                                  last_error[i].empty() ? "" : ")");
         continue;
       }
       // A channel whose connection attempt failed still takes the call: it
       // fails at once, unsent, with the reason (refused, a TLS handshake).
       if (!Connected(node, deadline, others_left)) {
         node.breaker.RecordFailure();
-        failures.push_back(absl::StrCat(node.endpoint, ": could not connect in time"));
+        failure[i] = absl::StrCat(node.endpoint, ": could not connect in time");
         continue;
       }
       grpc::ClientContext context;
@@ -165,9 +175,9 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
                                       : NeverReachedCoordinator(status);
       if (!move_on || absl::Now() >= deadline) return applied.Outcome(WithQuorum(status));
       last_error[i] = status.error_message();
-      failures.push_back(absl::StrCat(node.endpoint, ": ", status.error_message()));
+      failure[i] = absl::StrCat(node.endpoint, ": ", status.error_message());
     }
-    if (pass + 1 == max_passes) break;
+    if (out_of_time || pass + 1 == max_passes) break;
     absl::Duration wait;
     {
       absl::MutexLock lock(&mu_);
@@ -175,6 +185,10 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
     }
     if (absl::Now() + wait >= deadline) break;
     absl::SleepFor(wait);
+  }
+  std::vector<std::string> failures;
+  for (size_t i : order) {
+    if (!failure[i].empty()) failures.push_back(failure[i]);
   }
   return applied.Outcome(
       ExplainTlsFailure(absl::UnavailableError(absl::StrCat("no node reachable (",

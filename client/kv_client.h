@@ -34,7 +34,8 @@
 //
 // Results are the API's protobuf messages; failures are absl::Status with
 // the canonical codes of the store (UNAVAILABLE: quorum not met, or no node
-// reachable; DEADLINE_EXCEEDED: outcome unknown — also for a put or delete
+// reachable, also when the deadline passed between attempts that were
+// never sent; DEADLINE_EXCEEDED: outcome unknown — also for a put or delete
 // whose connection to a coordinator dropped with the call in flight and
 // that no later attempt completed; with "no node reachable", a hint when
 // TLS is what failed (security/tls_credentials.h); INVALID_ARGUMENT: nothing
