@@ -70,11 +70,14 @@ TEST_F(SloppyQuorumTest, PutWithAHomeReplicaDownGoesToAFallbackAndTheHintComesBa
   ASSERT_EQ(reply["quorum"]["fallbacks"].size(), 1u) << put.out;
   const std::string fallback = reply["quorum"]["fallbacks"][0];
   EXPECT_EQ(reply["quorum"]["hinted_for"][fallback], down);
-  EXPECT_EQ(StatusOf(down, down)["hints_pending"], 1);
+  // A status reply late under load leaves a node out of the count: ask again.
+  EXPECT_TRUE(WaitFor(absl::Seconds(10), [&] {
+    return StatusOf(down, down)["hints_pending"] == 1;
+  })) << StatusOf(down, down).dump();
 
   ASSERT_EQ(Harness({"restart", down}).exit_code, 0);
-  EXPECT_TRUE(WaitFor(absl::Seconds(10), [&] { return StatusOf(down, "")["hints_pending"] == 0; }))
-      << "the hint was not handed back within 10 s";
+  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] { return StatusOf(down, "")["hints_pending"] == 0; }))
+      << "the hint was not handed back within 30 s";
 
   // Only the three home replicas left: a strict read of all three finds it.
   for (int i = 1; i <= 5; ++i) {

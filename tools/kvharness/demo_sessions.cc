@@ -165,7 +165,9 @@ int BoundedStalenessDemo(LocalCluster& cluster) {
   const std::string reader = others.front();  // a home replica: R=1 reads its own replica
   auto client = ClientFor(cluster, EndpointsOf(cluster, others));
   Session session;
-  const absl::Duration t = absl::Seconds(3);
+  // Long enough that, on a loaded machine, the watermark the repair round
+  // sets is still younger than T when the read after the kill arrives.
+  const absl::Duration t = absl::Seconds(5);
   const ReadOptions within_t{.r = 1, .timeout = absl::Seconds(10), .max_staleness = t};
   const std::string t_text = absl::StrCat(absl::ToInt64Milliseconds(t), " ms");
 
