@@ -48,6 +48,9 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
 }
 
 MetricsEndpoint::~MetricsEndpoint() {
+  // Never listening (Start failed to bind): no thread would end the wait
+  // below, and there is nothing to stop.
+  if (!thread_.joinable()) return;
   // stop() reaches the listening loop only once it runs: wait until it
   // does, or has returned (a failed listen).
   while (!server_->is_running() && !returned_.load()) {
