@@ -140,8 +140,9 @@ absl::StatusOr<Response> KvClient::CallNodes(const std::vector<size_t>& order, a
         }
         // The time ran out between attempts that each ended without an
         // answer: report them (a backoff's sleep may end past the deadline).
-        if (failure[i].empty())
+        if (failure[i].empty()) {
           failure[i] = absl::StrCat(node.endpoint, ": no time left to ask it");
+        }
         out_of_time = true;
         break;
       }
